@@ -1,0 +1,367 @@
+//! Which protocol and command was asked for, and running it. `main` only maps
+//! the result to an exit code.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::manager::Manager;
+use crate::protocol::{self, git};
+use crate::token;
+use std::io::{Read, Write};
+use url::Url;
+
+const USAGE: &str = "\
+usage: credential-oauth [-v] <command> [args]
+
+OAuth 2.0 access tokens for git, docker and scripts.
+
+git credential helper (reads the request on stdin):
+  get | store | erase
+
+commands:
+  token URL     print the access token for URL
+  login URL     run the grant now, even if a token is cached
+  logout URL    forget the cached token for URL
+  status        list configured providers and cached tokens (no secrets)
+
+options:
+  -v, --verbose   diagnostics on stderr (also CREDENTIAL_OAUTH_LOG=debug)
+  -h, --help      this text
+  -V, --version   the version
+
+config: $CREDENTIAL_OAUTH_CONFIG, else $XDG_CONFIG_HOME/credential-oauth/config.toml,
+        else ~/.config/credential-oauth/config.toml
+";
+
+/// The wire protocol spoken on stdin/stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// Called as `credential-oauth`: git's format plus the extra commands.
+    Main,
+    /// Called as `git-credential-oauth`: git's format only.
+    Git,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Version,
+    GitGet,
+    GitStore,
+    GitErase,
+    /// An operation git may add later: ignored, as git-credential(1) asks.
+    GitIgnore,
+    Token(String),
+    Login(String),
+    Logout(String),
+    Status,
+}
+
+/// The protocol chosen by the program name (argv[0], so a symlink works), or
+/// by `CREDENTIAL_OAUTH_PROTOCOL` as the shims in helpers/ set it.
+pub fn protocol_for(argv0: &str) -> Protocol {
+    let from_env = std::env::var("CREDENTIAL_OAUTH_PROTOCOL").ok();
+    let name = argv0.rsplit(['/', '\\']).next().unwrap_or(argv0);
+    let name = name.strip_suffix(".exe").unwrap_or(name);
+    match (from_env.as_deref(), name) {
+        (Some("git"), _) | (_, "git-credential-oauth") => Protocol::Git,
+        _ => Protocol::Main,
+    }
+}
+
+/// Parse the arguments after argv[0]. Returns the command and whether `-v` was given.
+pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)> {
+    let mut verbose = false;
+    let mut words = Vec::new();
+    for a in args {
+        match a.as_str() {
+            "-v" | "--verbose" => verbose = true,
+            "-h" | "--help" => return Ok((Command::Help, verbose)),
+            "-V" | "--version" => return Ok((Command::Version, verbose)),
+            s if s.starts_with('-') && s.len() > 1 && words.is_empty() => {
+                return Err(Error::Usage(format!("unknown option {s:?} (see --help)")));
+            }
+            s => words.push(s),
+        }
+    }
+    let want = |n: usize, cmd: &str| -> Result<()> {
+        if words.len() == n {
+            Ok(())
+        } else {
+            Err(Error::Usage(format!("usage: credential-oauth {cmd}")))
+        }
+    };
+    let cmd = match (protocol, words.first().copied()) {
+        (_, None) => return Err(Error::Usage("no command given (see --help)".into())),
+        // git passes no arguments after the operation, but tolerate them.
+        (_, Some("get")) => Command::GitGet,
+        (_, Some("store")) => Command::GitStore,
+        (_, Some("erase")) => Command::GitErase,
+        (Protocol::Git, Some(_)) => Command::GitIgnore,
+        (Protocol::Main, Some("token")) => {
+            want(2, "token URL")?;
+            Command::Token(words[1].to_string())
+        }
+        (Protocol::Main, Some("login")) => {
+            want(2, "login URL")?;
+            Command::Login(words[1].to_string())
+        }
+        (Protocol::Main, Some("logout")) => {
+            want(2, "logout URL")?;
+            Command::Logout(words[1].to_string())
+        }
+        (Protocol::Main, Some("status")) => {
+            want(1, "status")?;
+            Command::Status
+        }
+        (Protocol::Main, Some(other)) => {
+            return Err(Error::Usage(format!("unknown command {other:?} (see --help)")));
+        }
+    };
+    Ok((cmd, verbose))
+}
+
+/// Run the program: `args[0]` is the program name. Returns the exit code.
+pub fn run(args: &[String], stdin: &mut dyn Read, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    let argv0 = args.first().map(String::as_str).unwrap_or("credential-oauth");
+    let protocol = protocol_for(argv0);
+    let (cmd, verbose) = match parse_args(protocol, args.get(1..).unwrap_or(&[])) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let _ = writeln!(stderr, "credential-oauth: {e}");
+            return 2;
+        }
+    };
+    crate::log::set_verbose(verbose || crate::log::env_asks_for_debug());
+    match execute(&cmd, stdin, stdout) {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(stderr, "credential-oauth: {e}");
+            match e {
+                Error::Usage(_) => 2,
+                _ => 1,
+            }
+        }
+    }
+}
+
+fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
+    match cmd {
+        Command::Help => write_out(stdout, USAGE),
+        Command::Version => write_out(
+            stdout,
+            &format!("credential-oauth {}\n", env!("CARGO_PKG_VERSION")),
+        ),
+        Command::GitIgnore => Ok(()),
+        Command::GitGet => git_get(stdin, stdout),
+        Command::GitStore => {
+            // Tokens are ours to keep; a token we issued needs no storing and
+            // other credentials are for other helpers. Still read the request
+            // so that bad input is reported.
+            git::Request::parse(&protocol::read_bounded(stdin)?)?;
+            Ok(())
+        }
+        Command::GitErase => git_erase(stdin),
+        Command::Token(url) => {
+            let config = Config::load()?;
+            let url = parse_cli_url(url)?;
+            let provider = config
+                .provider_for(&url)
+                .ok_or_else(|| Error::NoProvider(url.to_string()))?;
+            let token = Manager::new(&config)?.token(provider, "")?;
+            write_out(stdout, &format!("{}\n", token.access_token.expose()))
+        }
+        Command::Login(url) => {
+            let config = Config::load()?;
+            let url = parse_cli_url(url)?;
+            let provider = config
+                .provider_for(&url)
+                .ok_or_else(|| Error::NoProvider(url.to_string()))?;
+            let token = Manager::new(&config)?.login(provider, "")?;
+            eprintln!(
+                "credential-oauth: logged in to {} (token valid until {})",
+                provider.name,
+                format_utc(token.deadline())
+            );
+            Ok(())
+        }
+        Command::Logout(url) => {
+            let config = Config::load()?;
+            let url = parse_cli_url(url)?;
+            let provider = config
+                .provider_for(&url)
+                .ok_or_else(|| Error::NoProvider(url.to_string()))?;
+            let removed = Manager::new(&config)?.erase(provider, "", None)?;
+            eprintln!(
+                "credential-oauth: {} {}",
+                provider.name,
+                if removed { "logged out" } else { "had no cached token" }
+            );
+            Ok(())
+        }
+        Command::Status => status(stdout),
+    }
+}
+
+fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
+    let req = git::Request::parse(&protocol::read_bounded(stdin)?)?;
+    let Some(url) = req.url() else {
+        return Ok(());
+    };
+    let config = Config::load()?;
+    let Some(provider) = config.provider_for(&url) else {
+        crate::debug!("no provider for {url}; leaving it to other helpers");
+        return Ok(());
+    };
+    crate::debug!("provider {:?} matches {url}", provider.name);
+    let account = account(provider, req.username.as_deref());
+    let token = Manager::new(&config)?.token(provider, account)?;
+    let answer = git::Response {
+        username: req.username.clone().unwrap_or_else(|| provider.username.clone()),
+        expiry_utc: token.deadline(),
+        token: token.access_token,
+        authtype: req.has_capability("authtype"),
+    };
+    answer.to_message().write_to(stdout)
+}
+
+fn git_erase(stdin: &mut dyn Read) -> Result<()> {
+    let req = git::Request::parse(&protocol::read_bounded(stdin)?)?;
+    let Some(url) = req.url() else {
+        return Ok(());
+    };
+    let config = Config::load()?;
+    let Some(provider) = config.provider_for(&url) else {
+        return Ok(());
+    };
+    // git erases after the server refused the credential. Only the token it
+    // names is dropped; without one there is nothing to compare, so nothing.
+    let Some(password) = &req.password else {
+        return Ok(());
+    };
+    let account = account(provider, req.username.as_deref());
+    if Manager::new(&config)?.erase(provider, account, Some(password))? {
+        crate::debug!("{}: dropped the rejected token", provider.name);
+    }
+    Ok(())
+}
+
+/// The account a request names: its username, unless that is the provider's
+/// fixed username (which every request of the default account carries).
+fn account<'a>(provider: &crate::config::Provider, username: Option<&'a str>) -> &'a str {
+    match username {
+        Some(u) if u != provider.username => u,
+        _ => "",
+    }
+}
+
+fn parse_cli_url(s: &str) -> Result<Url> {
+    let url = Url::parse(s)
+        .or_else(|_| Url::parse(&format!("https://{s}")))
+        .map_err(|_| Error::Usage(format!("{s:?} is not a URL")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(Error::Usage(format!("{s:?} is not an http(s) URL")));
+    }
+    Ok(url)
+}
+
+fn status(stdout: &mut dyn Write) -> Result<()> {
+    let config = Config::load()?;
+    let mut out = String::new();
+    match &config.path {
+        Some(p) => out.push_str(&format!("config: {}\n", p.display())),
+        None => out.push_str("config: none (no providers)\n"),
+    }
+    if config.providers.is_empty() {
+        return write_out(stdout, &out);
+    }
+    let manager = Manager::new(&config)?;
+    out.push_str(&format!("storage: {}\n", manager.store_name()));
+    let now = token::now();
+    for p in &config.providers {
+        let key = Manager::key(p, "");
+        let state = match manager.cached(&key)? {
+            None => "no token".to_string(),
+            Some(t) if t.is_expired(now) => format!(
+                "token expired {}{}",
+                format_utc(t.deadline()),
+                if t.refresh_token.is_some() { " (refreshable)" } else { "" }
+            ),
+            Some(t) => format!(
+                "token valid until {} ({} min left){}",
+                format_utc(t.deadline()),
+                (t.deadline() - now) / 60,
+                if t.expires_at.is_none() { ", lifetime assumed" } else { "" }
+            ),
+        };
+        out.push_str(&format!(
+            "\n{}\n  url:    {}\n  issuer: {}\n  grant:  {:?}\n  key:    {}\n  {}\n",
+            p.name, p.url, p.issuer, p.grant, key.as_str(), state
+        ));
+    }
+    write_out(stdout, &out)
+}
+
+fn write_out(stdout: &mut dyn Write, text: &str) -> Result<()> {
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
+}
+
+/// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn format_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn program_name_picks_the_protocol() {
+        assert_eq!(protocol_for("/usr/bin/git-credential-oauth"), Protocol::Git);
+        assert_eq!(protocol_for("credential-oauth"), Protocol::Main);
+        assert_eq!(protocol_for("C:\\bin\\git-credential-oauth.exe"), Protocol::Git);
+    }
+
+    #[test]
+    fn verbs_and_flags_parse() {
+        let p = |v: &[&str]| parse_args(Protocol::Main, &args(v));
+        assert_eq!(p(&["get"]).unwrap(), (Command::GitGet, false));
+        assert_eq!(p(&["-v", "token", "https://a/"]).unwrap(), (Command::Token("https://a/".into()), true));
+        assert_eq!(p(&["status", "-v"]).unwrap(), (Command::Status, true));
+        assert!(p(&["token"]).is_err());
+        assert!(p(&["frob"]).is_err());
+        assert!(p(&["--frob"]).is_err());
+        assert!(p(&[]).is_err());
+        assert_eq!(parse_args(Protocol::Git, &args(&["capability"])).unwrap().0, Command::GitIgnore);
+    }
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(format_utc(1_796_000_000), "2026-11-30T00:53:20Z");
+    }
+}

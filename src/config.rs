@@ -1,0 +1,410 @@
+//! The config file (DESIGN.md "Config") and matching a request URL to a provider.
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+/// Largest config file read; anything bigger is a mistake.
+const MAX_CONFIG: u64 = 1024 * 1024;
+
+pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:5210/";
+pub const DEFAULT_USERNAME: &str = "oauth2";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Storage {
+    /// The keychain when one answers, else the file.
+    Auto,
+    Keyring,
+    File,
+}
+
+impl Storage {
+    fn parse(s: &str) -> Option<Storage> {
+        match s {
+            "auto" => Some(Storage::Auto),
+            "keyring" => Some(Storage::Keyring),
+            "file" => Some(Storage::File),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantKind {
+    AuthorizationCode,
+    DeviceCode,
+    ClientCredentials,
+}
+
+/// How a client proves itself at the token endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    None,
+}
+
+/// Endpoints written in the config; each wins over discovery.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExplicitEndpoints {
+    pub authorization: Option<Url>,
+    pub token: Option<Url>,
+    pub device_authorization: Option<Url>,
+    pub registration: Option<Url>,
+    pub revocation: Option<Url>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub name: String,
+    pub url: Url,
+    /// The issuer exactly as written (it is part of the cache key).
+    pub issuer: String,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub grant: GrantKind,
+    pub scopes: Vec<String>,
+    pub redirect_uri: Url,
+    pub username: String,
+    pub auth_method: Option<AuthMethod>,
+    pub endpoints: ExplicitEndpoints,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: Option<PathBuf>,
+    pub storage: Storage,
+    pub providers: Vec<Provider>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    storage: Option<String>,
+    #[serde(default)]
+    provider: Vec<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvider {
+    name: Option<String>,
+    url: String,
+    issuer: String,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    grant: Option<GrantKind>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    redirect_uri: Option<String>,
+    username: Option<String>,
+    token_endpoint_auth_method: Option<AuthMethod>,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    device_authorization_endpoint: Option<String>,
+    registration_endpoint: Option<String>,
+    revocation_endpoint: Option<String>,
+}
+
+/// Where the config file is: `$CREDENTIAL_OAUTH_CONFIG`, else
+/// `$XDG_CONFIG_HOME/credential-oauth/config.toml`, else
+/// `~/.config/credential-oauth/config.toml`. The flag says whether the path
+/// was named explicitly (then it must exist).
+pub fn config_path() -> Option<(PathBuf, bool)> {
+    if let Some(p) = non_empty_env("CREDENTIAL_OAUTH_CONFIG") {
+        return Some((PathBuf::from(p), true));
+    }
+    let base = non_empty_env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| home_dir().map(|h| h.join(".config")))?;
+    Some((base.join("credential-oauth").join("config.toml"), false))
+}
+
+pub fn home_dir() -> Option<PathBuf> {
+    non_empty_env("HOME").map(PathBuf::from)
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Config {
+    /// Load the config from its usual place and apply the environment.
+    pub fn load() -> Result<Config> {
+        let mut config = match config_path() {
+            Some((path, explicit)) => match read_bounded(&path) {
+                Ok(text) => Config::parse(&text, &path)?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                    Config::empty()
+                }
+                Err(e) => {
+                    return Err(Error::Config {
+                        path,
+                        message: format!("cannot read: {e}"),
+                    });
+                }
+            },
+            None => Config::empty(),
+        };
+        if let Some(s) = non_empty_env("CREDENTIAL_OAUTH_STORAGE") {
+            config.storage = Storage::parse(&s).ok_or_else(|| {
+                Error::Usage(format!(
+                    "CREDENTIAL_OAUTH_STORAGE={s:?} is not one of auto, keyring, file"
+                ))
+            })?;
+        }
+        Ok(config)
+    }
+
+    pub fn empty() -> Config {
+        Config {
+            path: None,
+            storage: Storage::Auto,
+            providers: Vec::new(),
+        }
+    }
+
+    /// Parse config text; errors name the file, the entry and the field.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let err = |message: String| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| err(one_line(&e.to_string())))?;
+        let storage = match raw.storage.as_deref() {
+            None => Storage::Auto,
+            Some(s) => Storage::parse(s).ok_or_else(|| {
+                err(format!("storage: {s:?} is not one of auto, keyring, file"))
+            })?,
+        };
+        let mut providers = Vec::with_capacity(raw.provider.len());
+        for (i, value) in raw.provider.into_iter().enumerate() {
+            let label = match value.get("name").and_then(|n| n.as_str()) {
+                Some(name) => format!("provider #{} ({name:?})", i + 1),
+                None => format!("provider #{}", i + 1),
+            };
+            let raw: RawProvider = value
+                .try_into()
+                .map_err(|e: toml::de::Error| err(format!("{label}: {}", one_line(e.message()))))?;
+            providers.push(Provider::from_raw(raw).map_err(|m| err(format!("{label}: {m}")))?);
+        }
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            storage,
+            providers,
+        })
+    }
+
+    /// The provider for `url`: scheme, host and port equal, the provider's
+    /// path a prefix of the request's (whole segments), longest match wins.
+    pub fn provider_for(&self, url: &Url) -> Option<&Provider> {
+        self.providers
+            .iter()
+            .filter(|p| url_matches(&p.url, url))
+            .max_by_key(|p| p.url.path().trim_end_matches('/').len())
+    }
+}
+
+fn url_matches(provider: &Url, request: &Url) -> bool {
+    if provider.scheme() != request.scheme()
+        || provider.host() != request.host()
+        || provider.port_or_known_default() != request.port_or_known_default()
+    {
+        return false;
+    }
+    let prefix = provider.path().trim_end_matches('/');
+    let path = request.path();
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+impl Provider {
+    fn from_raw(raw: RawProvider) -> std::result::Result<Provider, String> {
+        let url = parse_url("url", &raw.url)?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(format!("url: {:?} is not an http(s) URL", raw.url));
+        }
+        parse_url("issuer", &raw.issuer)?;
+        let endpoint = |field: &str, v: &Option<String>| -> std::result::Result<Option<Url>, String> {
+            v.as_deref().map(|s| parse_url(field, s)).transpose()
+        };
+        let redirect_uri = match raw.redirect_uri.as_deref() {
+            Some(s) => parse_url("redirect_uri", s)?,
+            None => parse_url("redirect_uri", DEFAULT_REDIRECT_URI)?,
+        };
+        if redirect_uri.scheme() != "http" || !crate::http::is_loopback(&redirect_uri) {
+            return Err(format!(
+                "redirect_uri: {:?} must be an http:// loopback address (RFC 8252 §7.3)",
+                redirect_uri.as_str()
+            ));
+        }
+        if let Some(s) = &raw.client_id
+            && s.is_empty()
+        {
+            return Err("client_id: must not be empty (omit it to register dynamically)".into());
+        }
+        let grant = raw.grant.unwrap_or(GrantKind::AuthorizationCode);
+        if grant == GrantKind::ClientCredentials
+            && (raw.client_id.is_none() || raw.client_secret.is_none())
+        {
+            return Err("grant = \"client_credentials\" needs client_id and client_secret".into());
+        }
+        if raw.scopes.iter().any(|s| s.is_empty() || s.contains(' ')) {
+            return Err("scopes: each scope must be one non-empty word".into());
+        }
+        Ok(Provider {
+            name: raw
+                .name
+                .unwrap_or_else(|| url.host_str().unwrap_or_default().to_string()),
+            issuer: raw.issuer,
+            client_id: raw.client_id,
+            client_secret: raw.client_secret.map(Secret::new),
+            grant,
+            scopes: raw.scopes,
+            redirect_uri,
+            username: raw.username.unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
+            auth_method: raw.token_endpoint_auth_method,
+            endpoints: ExplicitEndpoints {
+                authorization: endpoint("authorization_endpoint", &raw.authorization_endpoint)?,
+                token: endpoint("token_endpoint", &raw.token_endpoint)?,
+                device_authorization: endpoint(
+                    "device_authorization_endpoint",
+                    &raw.device_authorization_endpoint,
+                )?,
+                registration: endpoint("registration_endpoint", &raw.registration_endpoint)?,
+                revocation: endpoint("revocation_endpoint", &raw.revocation_endpoint)?,
+            },
+            url,
+        })
+    }
+}
+
+fn parse_url(field: &str, s: &str) -> std::result::Result<Url, String> {
+    let url = Url::parse(s).map_err(|e| format!("{field}: {s:?} is not a URL ({e})"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("{field}: must not hold a user name or password"));
+    }
+    Ok(url)
+}
+
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_CONFIG + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_CONFIG {
+        return Err(std::io::Error::other("file is larger than 1 MiB"));
+    }
+    Ok(text)
+}
+
+/// toml's messages span several lines (with a source excerpt); keep the first
+/// line and the position so the error stays one line.
+fn one_line(msg: &str) -> String {
+    let mut lines = msg.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid TOML").to_string();
+    match lines.find(|l| !l.starts_with('|') && !l.starts_with("-->") && !l.chars().all(|c| c.is_ascii_digit() || c == '|' || c == ' ')) {
+        Some(detail) if first.starts_with("TOML parse error") => format!("{first}: {detail}"),
+        _ => first,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("/etc/co.toml"))
+    }
+
+    const TWO: &str = r#"
+        [[provider]]
+        name = "root"
+        url = "https://git.example.com/"
+        issuer = "https://auth.example.com"
+        client_id = "abc"
+
+        [[provider]]
+        name = "team"
+        url = "https://git.example.com/team"
+        issuer = "https://auth.example.com/team"
+        client_id = "def"
+        client_secret = "s3cret"
+        grant = "client_credentials"
+        scopes = ["read", "write"]
+    "#;
+
+    #[test]
+    fn longest_path_prefix_wins_and_whole_segments_only() {
+        let c = parse(TWO).unwrap();
+        let name = |u: &str| c.provider_for(&Url::parse(u).unwrap()).map(|p| p.name.as_str());
+        assert_eq!(name("https://git.example.com/team/repo.git"), Some("team"));
+        assert_eq!(name("https://git.example.com/team"), Some("team"));
+        assert_eq!(name("https://git.example.com/teammate/x"), Some("root"));
+        assert_eq!(name("https://git.example.com/"), Some("root"));
+        assert_eq!(name("https://git.example.com:443/x"), Some("root"));
+        assert_eq!(name("https://GIT.example.com/x"), Some("root"));
+        assert_eq!(name("http://git.example.com/x"), None);
+        assert_eq!(name("https://git.example.com:8443/x"), None);
+        assert_eq!(name("https://other.example.com/"), None);
+    }
+
+    #[test]
+    fn defaults_are_filled_in() {
+        let c = parse(TWO).unwrap();
+        let p = &c.providers[0];
+        assert_eq!(c.storage, Storage::Auto);
+        assert_eq!(p.grant, GrantKind::AuthorizationCode);
+        assert_eq!(p.username, "oauth2");
+        assert_eq!(p.redirect_uri.as_str(), DEFAULT_REDIRECT_URI);
+        assert_eq!(c.providers[1].scopes, ["read", "write"]);
+    }
+
+    #[test]
+    fn unknown_key_names_file_entry_and_field() {
+        let e = parse(
+            "[[provider]]\nname = \"x\"\nurl = \"https://a/\"\nissuer = \"https://a\"\nclient_idd = \"c\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("/etc/co.toml: provider #1 (\"x\"): "), "{e}");
+        assert!(e.contains("client_idd"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let cases = [
+            ("storage = \"cloud\"\n", "storage"),
+            ("colour = 1\n", "colour"),
+            ("[[provider]]\nurl = \"https://a/\"\n", "issuer"),
+            ("[[provider]]\nurl = \"nope\"\nissuer = \"https://a\"\n", "url"),
+            ("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ngrant = \"password\"\n", "password"),
+            ("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nredirect_uri = \"https://evil.example/\"\n", "redirect_uri"),
+            ("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ngrant = \"client_credentials\"\n", "client_credentials"),
+            ("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ntoken_endpoint = \"::\"\n", "token_endpoint"),
+            ("[[provider]\n", "TOML"),
+        ];
+        for (text, needle) in cases {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.starts_with("/etc/co.toml: "), "{e}");
+            assert!(e.contains(needle), "{needle}: {e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn secrets_do_not_appear_in_errors() {
+        let e = parse("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nclient_secret = \"hunter2\"\nbogus = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+}

@@ -1,0 +1,65 @@
+//! One error type for the whole crate. Every message is a single line that
+//! holds no secret: values are redacted before an error is built.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No provider is configured for the URL: "not mine", not a failure for
+    /// the git protocol (which then prints nothing).
+    #[error("no provider is configured for {0}")]
+    NoProvider(String),
+
+    /// The command line was wrong.
+    #[error("{0}")]
+    Usage(String),
+
+    /// The config file is unreadable or invalid.
+    #[error("{}: {message}", path.display())]
+    Config { path: PathBuf, message: String },
+
+    /// The caller sent something the wire format does not allow.
+    #[error("{0}")]
+    Input(String),
+
+    /// The server answered with an OAuth error body (RFC 6749 §5.2).
+    #[error("{server}: {error}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    OAuth {
+        server: String,
+        status: u16,
+        error: String,
+        description: Option<String>,
+    },
+
+    /// The server answered with an unexpected HTTP status and no OAuth error.
+    #[error("{server}: HTTP {status}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Status {
+        server: String,
+        status: u16,
+        detail: Option<String>,
+    },
+
+    /// Transport failed or the server's answer made no sense.
+    #[error("{0}")]
+    Http(String),
+
+    /// Reading or writing the token store failed.
+    #[error("{0}")]
+    Store(String),
+
+    /// An interactive login could not finish.
+    #[error("{0}")]
+    Login(String),
+}
+
+impl Error {
+    /// The OAuth error code, if the server sent one.
+    pub fn oauth_code(&self) -> Option<&str> {
+        match self {
+            Error::OAuth { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The grants that obtain tokens, one file each, and the token endpoint
+//! request they share (RFC 6749 §3.2, §5).
+
+pub mod client_credentials;
+
+use crate::config::AuthMethod;
+use crate::error::Result;
+use crate::http::{ClientAuth, Http};
+use crate::metadata::Metadata;
+use crate::secret::Secret;
+use crate::token::Token;
+
+/// The client as the token endpoint sees it.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub secret: Option<Secret>,
+    pub method: AuthMethod,
+}
+
+impl Client {
+    /// Add the client's credentials to a token endpoint request: Basic in the
+    /// header, or in the body for `client_secret_post` and public clients.
+    fn authenticate<'a>(&'a self, form: &mut Vec<(&'a str, &'a str)>) -> ClientAuth<'a> {
+        match (&self.secret, self.method) {
+            (Some(secret), AuthMethod::ClientSecretBasic) => ClientAuth::Basic {
+                id: &self.id,
+                secret,
+            },
+            (Some(secret), AuthMethod::ClientSecretPost) => {
+                form.push(("client_id", &self.id));
+                form.push(("client_secret", secret.expose()));
+                ClientAuth::None
+            }
+            _ => {
+                form.push(("client_id", &self.id));
+                ClientAuth::None
+            }
+        }
+    }
+}
+
+/// POST `form` to the token endpoint as `client` and parse the token.
+pub fn token_request(
+    http: &Http,
+    meta: &Metadata,
+    client: &Client,
+    form: &[(&str, &str)],
+) -> Result<Token> {
+    let url = meta.token_endpoint()?;
+    let mut form = form.to_vec();
+    let auth = client.authenticate(&mut form);
+    crate::debug!(
+        "POST {} grant_type={}",
+        crate::http::origin(url),
+        form.iter().find(|(k, _)| *k == "grant_type").map_or("", |(_, v)| v)
+    );
+    let body = http.post_form(url, &form, auth)?;
+    Token::from_response(&body, crate::token::now())
+}
+
+/// `scope` as one space-separated value (RFC 6749 §3.3), or none.
+pub fn scope_param(scopes: &[String]) -> Option<String> {
+    (!scopes.is_empty()).then(|| scopes.join(" "))
+}

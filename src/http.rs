@@ -1,0 +1,283 @@
+//! The one HTTP client. It sends `Accept: application/json`, follows no
+//! redirect, bounds time and body size, speaks only HTTPS to non-loopback
+//! hosts, and turns OAuth error bodies (RFC 6749 §5.2) into [`Error::OAuth`].
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use base64::Engine;
+use std::io::Read;
+use std::net::IpAddr;
+use std::time::Duration;
+use url::Url;
+
+/// Largest response body read.
+pub const MAX_BODY: u64 = 1024 * 1024;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether the URL's host is a loopback address (127.0.0.0/8, ::1, localhost).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// HTTPS everywhere except loopback (tests, demos, and the redirect listener).
+pub fn check_transport(url: &Url) -> Result<()> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        _ => Err(Error::Http(format!(
+            "refusing {}: endpoints must use https (plain http only on loopback)",
+            origin(url)
+        ))),
+    }
+}
+
+/// `scheme://host[:port]/path` with no query: how a server is named in messages.
+pub fn origin(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    u.to_string()
+}
+
+/// Client authentication sent with a form (RFC 6749 §2.3.1).
+pub enum ClientAuth<'a> {
+    /// `Authorization: Basic` with the form-urlencoded id and secret.
+    Basic { id: &'a str, secret: &'a Secret },
+    /// Nothing in the header; the caller puts what is needed in the form.
+    None,
+}
+
+pub struct Http {
+    client: reqwest::blocking::Client,
+}
+
+impl Http {
+    /// Build the client. This is the expensive part (TLS roots, a runtime
+    /// thread), so it is done only when a request is about to be sent.
+    pub fn new() -> Result<Http> {
+        // Several crates may pull in a provider; ours is ring. An error here
+        // means one is already installed, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let timeout = std::env::var("CREDENTIAL_OAUTH_HTTP_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(Duration::from_secs_f64)
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let client = reqwest::blocking::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("credential-oauth/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Http(format!("cannot set up HTTP client: {}", one_line(&e))))?;
+        Ok(Http { client })
+    }
+
+    /// GET a JSON document.
+    pub fn get_json(&self, url: &Url) -> Result<serde_json::Value> {
+        check_transport(url)?;
+        let req = self.client.get(url.clone());
+        self.send(url, req)
+    }
+
+    /// POST a form and read a JSON answer.
+    pub fn post_form(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        auth: ClientAuth<'_>,
+    ) -> Result<serde_json::Value> {
+        check_transport(url)?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut req = self
+            .client
+            .post(url.clone())
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let ClientAuth::Basic { id, secret } = auth {
+            req = req.header("Authorization", basic_auth(id, secret));
+        }
+        self.send(url, req)
+    }
+
+    /// POST a JSON document (RFC 7591 registration) and read a JSON answer.
+    pub fn post_json(&self, url: &Url, doc: &serde_json::Value) -> Result<serde_json::Value> {
+        check_transport(url)?;
+        let req = self
+            .client
+            .post(url.clone())
+            .header("Content-Type", "application/json")
+            .body(doc.to_string());
+        self.send(url, req)
+    }
+
+    fn send(&self, url: &Url, req: reqwest::blocking::RequestBuilder) -> Result<serde_json::Value> {
+        let server = origin(url);
+        let resp = req
+            .header("Accept", "application/json")
+            .send()
+            .map_err(|e| Error::Http(format!("{server}: {}", one_line(&e))))?;
+        let status = resp.status().as_u16();
+        crate::debug!("{server}: HTTP {status}");
+        let mut body = Vec::new();
+        resp.take(MAX_BODY + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| Error::Http(format!("{server}: reading the answer failed: {e}")))?;
+        if body.len() as u64 > MAX_BODY {
+            return Err(Error::Http(format!(
+                "{server}: answer is larger than {} KiB",
+                MAX_BODY / 1024
+            )));
+        }
+        interpret(server, status, &body)
+    }
+}
+
+/// Turn a status and body into a JSON value or a clear error.
+pub fn interpret(server: String, status: u16, body: &[u8]) -> Result<serde_json::Value> {
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    if (200..300).contains(&status) {
+        return match json {
+            Some(v) if v.is_object() => Ok(v),
+            _ => Err(Error::Http(format!(
+                "{server}: HTTP {status} but the answer is not a JSON object{}",
+                describe_body(body)
+            ))),
+        };
+    }
+    // RFC 6749 §5.2 error body, sent by most servers with 400 or 401.
+    if let Some(obj) = json.as_ref().and_then(|v| v.as_object())
+        && let Some(error) = obj.get("error").and_then(|e| e.as_str())
+    {
+        return Err(Error::OAuth {
+            server,
+            status,
+            error: printable(error, 100),
+            description: obj
+                .get("error_description")
+                .and_then(|d| d.as_str())
+                .map(|d| printable(d, 300)),
+        });
+    }
+    let detail = match status {
+        300..=399 => Some("redirects are not followed".to_string()),
+        _ => Some(describe_body(body).trim_start_matches(", ").to_string()).filter(|s| !s.is_empty()),
+    };
+    Err(Error::Status {
+        server,
+        status,
+        detail,
+    })
+}
+
+fn describe_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(512)]);
+    let lower = text.trim_start().to_ascii_lowercase();
+    if body.is_empty() {
+        ", empty body".into()
+    } else if lower.starts_with("<!doctype html") || lower.starts_with("<html") {
+        ", an HTML page".into()
+    } else {
+        ", not JSON".into()
+    }
+}
+
+/// A server-chosen string made safe for one terminal line.
+pub fn printable(s: &str, max: usize) -> String {
+    s.chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// RFC 6749 §2.3.1: id and secret are form-urlencoded before being joined.
+pub fn basic_auth(id: &str, secret: &Secret) -> String {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let pair = format!("{}:{}", enc(id), enc(secret.expose()));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// reqwest errors chain their causes; one line, no URL query (which could
+/// carry a code).
+fn one_line(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut msg = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    }
+    .to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !text.is_empty() && !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    printable(&msg, 400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_urlencodes_id_and_secret() {
+        // "a b:c" and "p@ss/w%rd" encoded, then base64 of "a+b%3Ac:p%40ss%2Fw%25rd".
+        let h = basic_auth("a b:c", &Secret::new("p@ss/w%rd"));
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(h.trim_start_matches("Basic "))
+            .unwrap();
+        assert_eq!(decoded, b"a+b%3Ac:p%40ss%2Fw%25rd");
+    }
+
+    #[test]
+    fn transport_is_https_except_loopback() {
+        let ok = ["https://a.example/", "http://127.0.0.1:8/", "http://127.3.4.5/", "http://[::1]:9/", "http://localhost/"];
+        for u in ok {
+            assert!(check_transport(&Url::parse(u).unwrap()).is_ok(), "{u}");
+        }
+        for u in ["http://a.example/", "http://10.0.0.1/", "ftp://a/"] {
+            assert!(check_transport(&Url::parse(u).unwrap()).is_err(), "{u}");
+        }
+    }
+
+    #[test]
+    fn oauth_error_body_becomes_one_line() {
+        let e = interpret(
+            "https://a/token".into(),
+            400,
+            br#"{"error":"invalid_client","error_description":"bad\nsecret"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "https://a/token: invalid_client: bad secret");
+        assert_eq!(e.oauth_code(), Some("invalid_client"));
+    }
+
+    #[test]
+    fn html_and_garbage_name_the_status() {
+        let e = interpret("s".into(), 502, b"<!DOCTYPE html><p>oops</p>").unwrap_err();
+        assert_eq!(e.to_string(), "s: HTTP 502: an HTML page");
+        let e = interpret("s".into(), 200, b"{not json").unwrap_err();
+        assert_eq!(e.to_string(), "s: HTTP 200 but the answer is not a JSON object, not JSON");
+        let e = interpret("s".into(), 302, b"").unwrap_err();
+        assert_eq!(e.to_string(), "s: HTTP 302: redirects are not followed");
+        assert!(interpret("s".into(), 200, br#"{"a":1}"#).is_ok());
+    }
+}

@@ -1,0 +1,25 @@
+//! credential-oauth: OAuth 2.0 access tokens for git, docker and scripts.
+//!
+//! A request comes in through a frontend ([`protocol::git`], or the
+//! commands of [`cli`]), which turns it into a URL. [`config::Config`] picks
+//! the provider for that URL; [`manager::Manager`] answers with a token from
+//! the [`store`], refreshed or obtained anew through a [`grant`] when it is
+//! about to expire. Endpoints come from [`metadata`] discovery. Only
+//! [`http`] speaks HTTP, only the frontends know a wire format, and every
+//! secret travels as a [`secret::Secret`], which cannot be printed.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod grant;
+pub mod http;
+pub mod log;
+pub mod manager;
+pub mod metadata;
+pub mod protocol;
+pub mod random;
+pub mod secret;
+pub mod store;
+pub mod testserver;
+pub mod token;

@@ -1,0 +1,15 @@
+//! `credential-oauth`: see `credential_oauth::cli`. This file only wires the
+//! process to `run` and turns its answer into an exit code.
+
+fn main() {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let code = credential_oauth::cli::run(
+        &args,
+        &mut std::io::stdin().lock(),
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr(),
+    );
+    std::process::exit(code);
+}

@@ -1,0 +1,227 @@
+//! Endpoint discovery: RFC 8414 authorization server metadata, then OpenID
+//! Connect discovery, then the conventional paths as a last guess.
+
+use crate::config::{AuthMethod, ExplicitEndpoints, GrantKind, Provider};
+use crate::error::{Error, Result};
+use crate::http::Http;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// The endpoints a grant talks to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub issuer: String,
+    pub authorization_endpoint: Option<Url>,
+    pub token_endpoint: Option<Url>,
+    pub device_authorization_endpoint: Option<Url>,
+    pub registration_endpoint: Option<Url>,
+    pub revocation_endpoint: Option<Url>,
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+}
+
+/// RFC 8414 §3.1: the well-known segment goes between host and path.
+pub fn rfc8414_url(issuer: &str) -> Result<Url> {
+    let url = parse_issuer(issuer)?;
+    let path = url.path().trim_end_matches('/');
+    let mut u = url.clone();
+    u.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
+    Ok(u)
+}
+
+/// OpenID Connect Discovery 1.0 §4: the well-known path is appended.
+pub fn openid_url(issuer: &str) -> Result<Url> {
+    let url = parse_issuer(issuer)?;
+    let path = url.path().trim_end_matches('/');
+    let mut u = url.clone();
+    u.set_path(&format!("{path}/.well-known/openid-configuration"));
+    Ok(u)
+}
+
+/// The endpoints assumed when the server publishes no metadata.
+pub fn guessed(issuer: &str) -> Result<Metadata> {
+    let url = parse_issuer(issuer)?;
+    let base = url.path().trim_end_matches('/').to_string();
+    let at = |p: &str| {
+        let mut u = url.clone();
+        u.set_path(&format!("{base}/{p}"));
+        u
+    };
+    Ok(Metadata {
+        issuer: issuer.to_string(),
+        authorization_endpoint: Some(at("authorize")),
+        token_endpoint: Some(at("token")),
+        registration_endpoint: Some(at("register")),
+        ..Metadata::default()
+    })
+}
+
+fn parse_issuer(issuer: &str) -> Result<Url> {
+    let url = Url::parse(issuer)
+        .map_err(|e| Error::Http(format!("issuer {issuer:?} is not a URL: {e}")))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        // RFC 8414 §2: the issuer has no query or fragment.
+        return Err(Error::Http(format!(
+            "issuer {issuer:?} must not have a query or fragment"
+        )));
+    }
+    Ok(url)
+}
+
+/// Issuers compare equal up to one trailing slash: the mix-up defence of
+/// RFC 8414 §3.3 is about which server, not about how its URL ends.
+fn same_issuer(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// Fetch the metadata for `issuer`: RFC 8414, then OpenID, then the guess.
+/// A document that exists but names another issuer is an error, as is a
+/// server failure (guessing past an outage would only hide it).
+pub fn discover(http: &Http, issuer: &str) -> Result<Metadata> {
+    for url in [rfc8414_url(issuer)?, openid_url(issuer)?] {
+        crate::debug!("discovery: GET {url}");
+        match http.get_json(&url) {
+            Ok(doc) => return from_document(issuer, &url, doc),
+            Err(Error::Status { status, .. } | Error::OAuth { status, .. })
+                if (400..500).contains(&status) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    crate::debug!("discovery: no metadata published, guessing /authorize /token /register");
+    guessed(issuer)
+}
+
+fn from_document(issuer: &str, url: &Url, doc: serde_json::Value) -> Result<Metadata> {
+    let server = crate::http::origin(url);
+    let meta: Metadata = serde_json::from_value(doc)
+        .map_err(|e| Error::Http(format!("{server}: metadata is malformed: {e}")))?;
+    if !same_issuer(&meta.issuer, issuer) {
+        return Err(Error::Http(format!(
+            "{server}: metadata names issuer {:?}, not the configured {issuer:?}",
+            crate::http::printable(&meta.issuer, 200)
+        )));
+    }
+    Ok(meta)
+}
+
+/// Whether the explicit endpoints already cover what `provider`'s grant needs,
+/// so that discovery can be skipped.
+pub fn explicit_is_enough(provider: &Provider) -> bool {
+    let e: &ExplicitEndpoints = &provider.endpoints;
+    let needs_registration = provider.client_id.is_none();
+    e.token.is_some()
+        && match provider.grant {
+            GrantKind::ClientCredentials => true,
+            GrantKind::DeviceCode => e.device_authorization.is_some(),
+            GrantKind::AuthorizationCode => {
+                e.authorization.is_some() && (!needs_registration || e.registration.is_some())
+            }
+        }
+}
+
+impl Metadata {
+    /// Explicit endpoints from the config win over discovered ones.
+    pub fn with_explicit(mut self, e: &ExplicitEndpoints) -> Metadata {
+        let pick = |explicit: &Option<Url>, found: &mut Option<Url>| {
+            if explicit.is_some() {
+                found.clone_from(explicit);
+            }
+        };
+        pick(&e.authorization, &mut self.authorization_endpoint);
+        pick(&e.token, &mut self.token_endpoint);
+        pick(&e.device_authorization, &mut self.device_authorization_endpoint);
+        pick(&e.registration, &mut self.registration_endpoint);
+        pick(&e.revocation, &mut self.revocation_endpoint);
+        self
+    }
+
+    pub fn token_endpoint(&self) -> Result<&Url> {
+        self.token_endpoint.as_ref().ok_or_else(|| {
+            Error::Http(format!("issuer {:?} has no token_endpoint", self.issuer))
+        })
+    }
+
+    /// The client authentication method: the config's, else basic, unless
+    /// the server lists methods and basic is not among them but post is.
+    pub fn auth_method(&self, configured: Option<AuthMethod>) -> AuthMethod {
+        if let Some(m) = configured {
+            return m;
+        }
+        let offered = &self.token_endpoint_auth_methods_supported;
+        let has = |m: &str| offered.iter().any(|o| o == m);
+        if !offered.is_empty() && !has("client_secret_basic") && has("client_secret_post") {
+            AuthMethod::ClientSecretPost
+        } else {
+            AuthMethod::ClientSecretBasic
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc8414_inserts_well_known_before_the_path() {
+        assert_eq!(
+            rfc8414_url("https://a.example").unwrap().as_str(),
+            "https://a.example/.well-known/oauth-authorization-server"
+        );
+        assert_eq!(
+            rfc8414_url("https://a.example/").unwrap().as_str(),
+            "https://a.example/.well-known/oauth-authorization-server"
+        );
+        assert_eq!(
+            rfc8414_url("https://a.example/tenant/1").unwrap().as_str(),
+            "https://a.example/.well-known/oauth-authorization-server/tenant/1"
+        );
+    }
+
+    #[test]
+    fn openid_appends_well_known() {
+        assert_eq!(
+            openid_url("https://a.example/tenant/").unwrap().as_str(),
+            "https://a.example/tenant/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            openid_url("http://127.0.0.1:8080").unwrap().as_str(),
+            "http://127.0.0.1:8080/.well-known/openid-configuration"
+        );
+    }
+
+    #[test]
+    fn guesses_sit_under_the_issuer() {
+        let m = guessed("https://a.example/realm/").unwrap();
+        assert_eq!(m.authorization_endpoint.unwrap().as_str(), "https://a.example/realm/authorize");
+        assert_eq!(m.token_endpoint.unwrap().as_str(), "https://a.example/realm/token");
+        assert_eq!(m.registration_endpoint.unwrap().as_str(), "https://a.example/realm/register");
+    }
+
+    #[test]
+    fn issuer_with_query_is_refused() {
+        assert!(rfc8414_url("https://a.example/?x=1").is_err());
+    }
+
+    #[test]
+    fn mismatched_issuer_is_refused() {
+        let url = Url::parse("https://a.example/.well-known/oauth-authorization-server").unwrap();
+        let doc = serde_json::json!({"issuer": "https://evil.example", "token_endpoint": "https://a.example/t"});
+        assert!(from_document("https://a.example", &url, doc.clone()).is_err());
+        let ok = serde_json::json!({"issuer": "https://a.example/", "token_endpoint": "https://a.example/t"});
+        assert!(from_document("https://a.example", &url, ok).is_ok());
+    }
+
+    #[test]
+    fn auth_method_prefers_config_then_basic_then_post() {
+        let mut m = Metadata::default();
+        assert_eq!(m.auth_method(None), AuthMethod::ClientSecretBasic);
+        m.token_endpoint_auth_methods_supported = vec!["client_secret_post".into()];
+        assert_eq!(m.auth_method(None), AuthMethod::ClientSecretPost);
+        m.token_endpoint_auth_methods_supported.push("client_secret_basic".into());
+        assert_eq!(m.auth_method(None), AuthMethod::ClientSecretBasic);
+        assert_eq!(
+            m.auth_method(Some(AuthMethod::ClientSecretPost)),
+            AuthMethod::ClientSecretPost
+        );
+    }
+}

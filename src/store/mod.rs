@@ -1,0 +1,87 @@
+//! Where tokens live: a [`Store`] of small strings addressed by [`CacheKey`],
+//! and a per-key lock that serialises refresh and login across processes.
+
+pub mod file;
+pub mod lock;
+
+use crate::error::Result;
+use md5::{Digest, Md5};
+use std::path::PathBuf;
+
+/// The name of one cache entry: lowercase hex MD5 of
+/// `issuer "\n" client_id "\n" scopes (sorted, space-joined) "\n" account`
+/// (DESIGN.md "Where tokens live").
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey(String);
+
+impl CacheKey {
+    pub fn new(issuer: &str, client_id: &str, scopes: &[String], account: &str) -> CacheKey {
+        let mut sorted: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        let input = format!("{issuer}\n{client_id}\n{}\n{account}", sorted.join(" "));
+        CacheKey::hashed(&input)
+    }
+
+    /// A key for something other than a token, in its own namespace.
+    pub fn hashed(input: &str) -> CacheKey {
+        let digest = Md5::digest(input.as_bytes());
+        CacheKey(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A place for cache entries. Values are the JSON the manager writes; the
+/// store neither parses nor logs them.
+pub trait Store {
+    /// The entry for `key`, or `None` when there is none.
+    fn load(&self, key: &CacheKey) -> Result<Option<String>>;
+    /// Replace the entry for `key` atomically: readers see the old or the new value.
+    fn save(&self, key: &CacheKey, value: &str) -> Result<()>;
+    /// Remove the entry; `true` when there was one.
+    fn delete(&self, key: &CacheKey) -> Result<bool>;
+    /// A short name for diagnostics and `status`.
+    fn name(&self) -> &'static str;
+}
+
+/// `$XDG_CACHE_HOME/credential-oauth`, else `~/.cache/credential-oauth`.
+pub fn cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| crate::config::home_dir().map(|h| h.join(".cache")))
+        .map(|base| base.join("credential-oauth"))
+}
+
+/// The directory holding token files and lock files.
+pub fn tokens_dir() -> Option<PathBuf> {
+    cache_dir().map(|d| d.join("tokens"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_key_is_md5_of_the_documented_string() {
+        let scopes = vec!["write".to_string(), "read".to_string()];
+        let key = CacheKey::new("https://auth.example.com", "abc", &scopes, "");
+        // md5("https://auth.example.com\nabc\nread write\n")
+        let expected = CacheKey::hashed("https://auth.example.com\nabc\nread write\n");
+        assert_eq!(key, expected);
+        assert_eq!(key.as_str().len(), 32);
+        assert!(key.as_str().chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_eq!(CacheKey::hashed("").as_str(), "d41d8cd98f00b204e9800998ecf8427e");
+    }
+
+    #[test]
+    fn account_and_scope_order_matter_as_documented() {
+        let a = CacheKey::new("i", "c", &["x".into(), "y".into()], "");
+        let b = CacheKey::new("i", "c", &["y".into(), "x".into()], "");
+        let c = CacheKey::new("i", "c", &["x".into(), "y".into()], "alice");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}

@@ -1,0 +1,757 @@
+//! One function per endpoint: a recorded request and the state in, an answer out.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use url::{Host, Url};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::MetadataMode;
+use super::state::{
+    AuthorizationCode, CODE_LIFETIME, Client, Decision, DeviceAuthorization, RefreshStatus, State,
+    TEST_USER, normalize_user_code, random_token, random_user_code, unix_now,
+};
+use super::wire::{OAuthError, Params, RecordedRequest, Reply, basic_credentials, credentials};
+
+/// RFC 8628 §3.4.
+const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// Every path served, with the counter its requests bump.
+const ENDPOINTS: &[(&str, &str)] = &[
+    ("/.well-known/oauth-authorization-server", "metadata"),
+    ("/.well-known/openid-configuration", "oidc"),
+    ("/authorize", "authorize"),
+    ("/token", "token"),
+    ("/device_authorization", "device_authorization"),
+    ("/device", "device_verify"),
+    ("/register", "register"),
+    ("/revoke", "revoke"),
+    ("/introspect", "introspect"),
+    ("/userinfo", "userinfo"),
+];
+
+/// Both arms are complete answers; `Err` lets `?` end a handler early.
+type Answer = Result<Reply, Reply>;
+
+/// Counts and records a request as it arrives, before any fault or delay,
+/// so tests see every request a client made.
+pub(crate) fn note(st: &mut State, rq: &RecordedRequest, arrived: Instant) {
+    if let Some((_, key)) = ENDPOINTS.iter().find(|(path, _)| *path == rq.path) {
+        st.bump(key);
+    }
+    if rq.path == "/token" {
+        let grant_type = rq.form.iter().find(|(n, _)| n == "grant_type");
+        match grant_type.map(|(_, v)| v.as_str()) {
+            Some(g @ ("client_credentials" | "authorization_code" | "refresh_token")) => st.bump(g),
+            Some(DEVICE_CODE_GRANT) => {
+                st.bump("device_code");
+                st.poll_times.push(arrived);
+            }
+            _ => {}
+        }
+    }
+    st.last.insert(rq.path.clone(), rq.clone());
+}
+
+pub(crate) fn answer(st: &mut State, rq: &RecordedRequest) -> Reply {
+    let answer = match rq.path.as_str() {
+        "/.well-known/oauth-authorization-server" => metadata(st, rq, MetadataMode::Rfc8414),
+        "/.well-known/openid-configuration" => metadata(st, rq, MetadataMode::OidcOnly),
+        "/authorize" => authorize(st, rq),
+        "/token" => token(st, rq).map(Reply::no_store).map_err(Reply::no_store),
+        "/device_authorization" => device_authorization(st, rq),
+        "/device" => device_page(st, rq),
+        "/register" => register(st, rq),
+        "/revoke" => revoke(st, rq),
+        "/introspect" => introspect(st, rq),
+        "/userinfo" => userinfo(st, rq),
+        _ => Err(not_found(rq)),
+    };
+    answer.unwrap_or_else(|reply| reply)
+}
+
+fn not_found(rq: &RecordedRequest) -> Reply {
+    let description = format!("nothing is served at {}", rq.path);
+    Reply::json(
+        404,
+        &json!({ "error": "not_found", "error_description": description }),
+    )
+}
+
+fn allow(rq: &RecordedRequest, methods: &[&str]) -> Result<(), Reply> {
+    if methods.contains(&rq.method.as_str()) {
+        return Ok(());
+    }
+    let allowed = methods.join(", ");
+    let description = format!("{} answers {allowed}", rq.path);
+    let error = OAuthError::new(405, "invalid_request", description);
+    Err(Reply::from(error).with_header("Allow", &allowed))
+}
+
+/// The parameters of a form POST (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1, RFC 8628 §3.1).
+fn form_post(rq: &RecordedRequest) -> Result<Params<'_>, Reply> {
+    allow(rq, &["POST"])?;
+    if !rq.has_content_type("application/x-www-form-urlencoded") {
+        let description = "the body must be application/x-www-form-urlencoded";
+        return Err(OAuthError::invalid_request(description).into());
+    }
+    Ok(Params::new(&rq.form)?)
+}
+
+/// RFC 8414 §2 (and OpenID Connect Discovery 1.0 §3, which shares the fields).
+fn metadata(st: &State, rq: &RecordedRequest, document: MetadataMode) -> Answer {
+    allow(rq, &["GET"])?;
+    let served = st.settings.metadata_mode;
+    if served != document && served != MetadataMode::Both {
+        return Err(not_found(rq));
+    }
+    let base = &st.issuer;
+    let mut grant_types = vec!["authorization_code", "refresh_token", "client_credentials"];
+    if st.settings.device_grant {
+        grant_types.push(DEVICE_CODE_GRANT);
+    }
+    let issuer = st.settings.metadata_issuer.as_ref().unwrap_or(base);
+    let mut doc = json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "revocation_endpoint": format!("{base}/revoke"),
+        "introspection_endpoint": format!("{base}/introspect"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
+        "token_endpoint_auth_methods_supported": st.settings.auth_methods,
+        "code_challenge_methods_supported": ["S256"],
+        "grant_types_supported": grant_types,
+        "response_types_supported": ["code"],
+        "scopes_supported": ["openid", "profile", "email", "read", "write"],
+    });
+    if st.settings.device_grant {
+        doc["device_authorization_endpoint"] = format!("{base}/device_authorization").into();
+    }
+    if st.settings.registration {
+        doc["registration_endpoint"] = format!("{base}/register").into();
+    }
+    Ok(Reply::json(200, &doc))
+}
+
+/// The client a request authenticated as.
+struct Authenticated {
+    id: String,
+    confidential: bool,
+}
+
+/// RFC 6749 §2.3.1: `client_secret_basic`, `client_secret_post`, or a public
+/// client naming itself with `client_id` (method `none`, RFC 7591 §2).
+fn authenticate(st: &State, rq: &RecordedRequest, form: &Params) -> Result<Authenticated, Reply> {
+    let (id, secret, method) = match credentials(rq, "Basic") {
+        Some(encoded) => {
+            let (id, secret) = basic_credentials(encoded)
+                .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+            // RFC 6749 §2.3: one authentication method per request.
+            if form.get("client_secret").is_some() {
+                let description = "client_secret sent both in Basic and in the body";
+                return Err(OAuthError::invalid_request(description).into());
+            }
+            if form.get("client_id").is_some_and(|body_id| body_id != id) {
+                let description = "client_id in the body differs from the Basic credentials";
+                return Err(OAuthError::invalid_request(description).into());
+            }
+            (id, Some(secret), "client_secret_basic")
+        }
+        None => match (form.get("client_id"), form.get("client_secret")) {
+            (Some(id), secret) => {
+                let method = if secret.is_some() {
+                    "client_secret_post"
+                } else {
+                    "none"
+                };
+                (id.to_owned(), secret.map(str::to_owned), method)
+            }
+            (None, _) => return Err(OAuthError::invalid_client("no client authentication").into()),
+        },
+    };
+    let Some(client) = st.clients.get(&id) else {
+        return Err(OAuthError::invalid_client(format!("unknown client {id}")).into());
+    };
+    let confidential = match (&client.secret, secret) {
+        (None, None) => false,
+        (None, Some(_)) => {
+            let description = format!("{id} is a public client and has no secret");
+            return Err(OAuthError::invalid_client(description).into());
+        }
+        (Some(_), None) => {
+            let description = format!("{id} is a confidential client and must authenticate");
+            return Err(OAuthError::invalid_client(description).into());
+        }
+        (Some(expected), Some(given)) => {
+            if !st.settings.auth_methods.iter().any(|m| m == method) {
+                let description = format!("{method} is not an accepted authentication method");
+                return Err(OAuthError::invalid_client(description).into());
+            }
+            if *expected != given {
+                return Err(OAuthError::invalid_client("wrong client secret").into());
+            }
+            true
+        }
+    };
+    Ok(Authenticated { id, confidential })
+}
+
+/// RFC 6749 §3.3: space-delimited scope tokens of NQCHAR; `None` when absent.
+fn requested_scope(params: &Params) -> Result<Option<String>, OAuthError> {
+    let Some(raw) = params.get("scope") else {
+        return Ok(None);
+    };
+    let tokens: Vec<&str> = raw.split(' ').filter(|t| !t.is_empty()).collect();
+    let nqchar = |b: u8| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E);
+    if tokens.iter().any(|t| !t.bytes().all(nqchar)) {
+        return Err(OAuthError::new(400, "invalid_scope", "malformed scope"));
+    }
+    Ok((!tokens.is_empty()).then(|| tokens.join(" ")))
+}
+
+fn is_subset(requested: &str, granted: Option<&str>) -> bool {
+    let granted = granted.unwrap_or_default();
+    requested
+        .split(' ')
+        .all(|t| granted.split(' ').any(|g| g == t))
+}
+
+/// RFC 6749 §3.2.
+fn token(st: &mut State, rq: &RecordedRequest) -> Answer {
+    let form = form_post(rq)?;
+    let client = authenticate(st, rq, &form)?;
+    let answer = match form.get("grant_type") {
+        None => return Err(OAuthError::invalid_request("grant_type is required").into()),
+        Some("client_credentials") => client_credentials(st, &client, &form)?,
+        Some("authorization_code") => authorization_code(st, &client, &form)?,
+        Some("refresh_token") => refresh(st, &client, &form)?,
+        Some(DEVICE_CODE_GRANT) => device_code(st, &client, &form)?,
+        Some(other) => {
+            let description = format!("grant_type {other} is not supported");
+            return Err(OAuthError::new(400, "unsupported_grant_type", description).into());
+        }
+    };
+    Ok(Reply::json(200, &answer))
+}
+
+/// RFC 6749 §4.4.
+fn client_credentials(
+    st: &mut State,
+    client: &Authenticated,
+    form: &Params,
+) -> Result<Value, OAuthError> {
+    if !client.confidential {
+        let description = "client_credentials needs a confidential client";
+        return Err(OAuthError::new(400, "unauthorized_client", description));
+    }
+    let scope = requested_scope(form)?;
+    let grant = st.grant(&client.id, &client.id, scope.as_deref());
+    // RFC 6749 §4.4.3: a refresh token SHOULD NOT be included; the knob models servers that do.
+    let refresh = st.settings.client_credentials_refresh;
+    Ok(st.issue(&grant, scope.as_deref(), refresh))
+}
+
+/// RFC 6749 §4.1.3 with RFC 7636 §4.6.
+fn authorization_code(
+    st: &mut State,
+    client: &Authenticated,
+    form: &Params,
+) -> Result<Value, OAuthError> {
+    let code = form
+        .get("code")
+        .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    // RFC 6749 §4.1.2: single use; a second use revokes what the first one issued.
+    let Some(issued) = st.codes.remove(code) else {
+        if let Some(family) = st.redeemed_codes.get(code).copied() {
+            st.revoke_family(family);
+            return Err(OAuthError::invalid_grant("authorization code already used"));
+        }
+        return Err(OAuthError::invalid_grant("unknown authorization code"));
+    };
+    if issued.client_id != client.id {
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
+    }
+    if Instant::now() >= issued.expires_at {
+        return Err(OAuthError::invalid_grant("the authorization code expired"));
+    }
+    match form.get("redirect_uri") {
+        Some(uri) if uri != issued.redirect_uri => {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri differs from the authorization request",
+            ));
+        }
+        None if issued.redirect_uri_given => {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri is required: the authorization request had one",
+            ));
+        }
+        _ => {}
+    }
+    let verifier = form
+        .get("code_verifier")
+        .ok_or_else(|| OAuthError::invalid_grant("code_verifier is required"))?;
+    // RFC 7636 §4.1: 43 to 128 unreserved characters.
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-._~".contains(&b);
+    if !(43..=128).contains(&verifier.len()) || !verifier.bytes().all(unreserved) {
+        return Err(OAuthError::invalid_grant(
+            "code_verifier must be 43 to 128 unreserved characters",
+        ));
+    }
+    if s256(verifier) != issued.challenge {
+        return Err(OAuthError::invalid_grant(
+            "code_verifier does not match the code_challenge",
+        ));
+    }
+    let grant = st.grant(&client.id, &issued.subject, issued.scope.as_deref());
+    st.redeemed_codes.insert(code.to_owned(), grant.family);
+    Ok(st.issue(&grant, issued.scope.as_deref(), true))
+}
+
+/// RFC 7636 §4.2: BASE64URL-ENCODE(SHA256(ASCII(code_verifier))).
+fn s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// RFC 6749 §6, with rotation and reuse detection (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
+fn refresh(st: &mut State, client: &Authenticated, form: &Params) -> Result<Value, OAuthError> {
+    let presented = form
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let Some(token) = st.refresh_tokens.get(presented) else {
+        return Err(OAuthError::invalid_grant("unknown refresh token"));
+    };
+    let (grant, status) = (token.grant.clone(), token.status);
+    if grant.client_id != client.id {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    match status {
+        RefreshStatus::Active => {}
+        RefreshStatus::Rotated => {
+            st.revoke_family(grant.family);
+            return Err(OAuthError::invalid_grant(
+                "refresh token reused; all its tokens are revoked",
+            ));
+        }
+        RefreshStatus::Revoked => return Err(OAuthError::invalid_grant("refresh token revoked")),
+    }
+    let scope = match requested_scope(form)? {
+        Some(asked) if !is_subset(&asked, grant.scope.as_deref()) => {
+            let description = "scope exceeds the scope originally granted";
+            return Err(OAuthError::new(400, "invalid_scope", description));
+        }
+        Some(asked) => Some(asked),
+        None => grant.scope.clone(),
+    };
+    let rotate = st.settings.rotate_refresh_tokens;
+    if rotate && let Some(token) = st.refresh_tokens.get_mut(presented) {
+        token.status = RefreshStatus::Rotated;
+    }
+    Ok(st.issue(&grant, scope.as_deref(), rotate))
+}
+
+/// RFC 8628 §3.4, §3.5.
+fn device_code(st: &mut State, client: &Authenticated, form: &Params) -> Result<Value, OAuthError> {
+    let code = form
+        .get("device_code")
+        .ok_or_else(|| OAuthError::invalid_request("device_code is required"))?;
+    let Some(device) = st.devices.get(code) else {
+        return Err(OAuthError::invalid_grant("unknown device_code"));
+    };
+    if device.client_id != client.id {
+        return Err(OAuthError::invalid_grant(
+            "the device_code was issued to another client",
+        ));
+    }
+    if st.settings.device_slow_down > 0 {
+        st.settings.device_slow_down -= 1;
+        return Err(OAuthError::new(400, "slow_down", "poll less often"));
+    }
+    if Instant::now() >= device.expires_at {
+        return Err(OAuthError::new(
+            400,
+            "expired_token",
+            "the device_code expired",
+        ));
+    }
+    match device.decision {
+        Decision::Pending => {
+            let description = "the user has not answered yet";
+            Err(OAuthError::new(400, "authorization_pending", description))
+        }
+        Decision::Denied => Err(OAuthError::new(
+            400,
+            "access_denied",
+            "the user denied the request",
+        )),
+        Decision::Approved => {
+            let scope = device.scope.clone();
+            st.devices.remove(code);
+            let grant = st.grant(&client.id, TEST_USER, scope.as_deref());
+            Ok(st.issue(&grant, scope.as_deref(), true))
+        }
+    }
+}
+
+/// RFC 6749 §4.1.1 with RFC 7636 §4.3; approves at once as the test user.
+fn authorize(st: &mut State, rq: &RecordedRequest) -> Answer {
+    allow(rq, &["GET"])?;
+    // RFC 6749 §4.1.2.1: until client and redirect URI are known good, errors
+    // go to the person, never to a redirect.
+    let bad = |message: &str| Reply::page(400, "Bad authorization request", message);
+    let query = Params::new(&rq.query).map_err(|_| bad("a parameter is repeated"))?;
+    let client_id = query
+        .get("client_id")
+        .ok_or_else(|| bad("client_id is required"))?;
+    let client = st
+        .clients
+        .get(client_id)
+        .ok_or_else(|| bad(&format!("unknown client {client_id}")))?;
+    let (redirect_uri, written) = redirect_uri(client, query.get("redirect_uri")).map_err(bad)?;
+    let state = query.get("state");
+    let back = |pairs: &[(&str, &str)]| {
+        let mut location = redirect_uri.clone();
+        {
+            let mut query = location.query_pairs_mut();
+            query.extend_pairs(pairs);
+            if let Some(state) = state {
+                query.append_pair("state", state);
+            }
+        }
+        Reply::found(location.as_str())
+    };
+    let refuse = |error: &str, description: &str| {
+        back(&[("error", error), ("error_description", description)])
+    };
+    match query.get("response_type") {
+        Some("code") => {}
+        None => return Err(refuse("invalid_request", "response_type is required")),
+        Some(_) => {
+            return Err(refuse(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            ));
+        }
+    }
+    let Some(challenge) = query.get("code_challenge") else {
+        return Err(refuse(
+            "invalid_request",
+            "code_challenge is required (PKCE, RFC 7636)",
+        ));
+    };
+    if query.get("code_challenge_method") != Some("S256") {
+        return Err(refuse(
+            "invalid_request",
+            "code_challenge_method must be S256",
+        ));
+    }
+    // RFC 7636 §4.2: a SHA-256 digest in base64url is 43 characters.
+    let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    if challenge.len() != 43 || !challenge.bytes().all(base64url) {
+        return Err(refuse(
+            "invalid_request",
+            "code_challenge is not a base64url SHA-256 digest",
+        ));
+    }
+    let scope = requested_scope(&query).map_err(|_| refuse("invalid_scope", "malformed scope"))?;
+    if st.settings.authorize_deny {
+        return Err(refuse("access_denied", "the test user denied the request"));
+    }
+    let code = random_token("ac_");
+    let issued = AuthorizationCode {
+        client_id: client_id.to_owned(),
+        redirect_uri: written,
+        redirect_uri_given: query.get("redirect_uri").is_some(),
+        challenge: challenge.to_owned(),
+        scope,
+        subject: query.get("login_hint").unwrap_or(TEST_USER).to_owned(),
+        expires_at: Instant::now() + CODE_LIFETIME,
+    };
+    let reply = back(&[("code", &code)]);
+    st.codes.insert(code, issued);
+    Ok(reply)
+}
+
+/// RFC 6749 §3.1.2.3: an exact match with a registered URI, except that a
+/// loopback URI matches whatever its port (RFC 8252 §7.3); a client that
+/// registered none accepts any loopback URI. Returns the URI parsed and as
+/// written, for the exact comparison at the token endpoint.
+fn redirect_uri(client: &Client, given: Option<&str>) -> Result<(Url, String), &'static str> {
+    let raw = match (given, client.redirect_uris.as_slice()) {
+        (Some(given), _) => given,
+        (None, [only]) => only,
+        (None, _) => return Err("redirect_uri is required"),
+    };
+    let url = Url::parse(raw).map_err(|_| "redirect_uri is not an absolute URI")?;
+    if url.fragment().is_some() {
+        return Err("redirect_uri must not contain a fragment");
+    }
+    let registered = || {
+        client
+            .redirect_uris
+            .iter()
+            .filter_map(|r| Url::parse(r).ok())
+    };
+    let allowed = if is_loopback(&url) {
+        client.redirect_uris.is_empty() || registered().any(|r| same_but_port(&r, &url))
+    } else {
+        client.redirect_uris.iter().any(|r| r == raw)
+    };
+    if !allowed {
+        return Err("redirect_uri is not registered for this client");
+    }
+    Ok((url, raw.to_owned()))
+}
+
+/// RFC 8252 §7.3 (and §8.3, which tolerates `localhost`).
+fn is_loopback(url: &Url) -> bool {
+    url.scheme() == "http"
+        && match url.host() {
+            Some(Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            None => false,
+        }
+}
+
+fn same_but_port(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.path() == b.path()
+        && a.query() == b.query()
+}
+
+/// RFC 8628 §3.1, §3.2.
+fn device_authorization(st: &mut State, rq: &RecordedRequest) -> Answer {
+    if !st.settings.device_grant {
+        return Err(not_found(rq));
+    }
+    let form = form_post(rq)?;
+    let client = authenticate(st, rq, &form)?;
+    let scope = requested_scope(&form)?;
+    let device_code = random_token("dc_");
+    let user_code = loop {
+        let candidate = random_user_code();
+        if st.devices.values().all(|d| d.user_code != candidate) {
+            break candidate;
+        }
+    };
+    let lifetime = st.settings.device_code_lifetime;
+    let base = &st.issuer;
+    let body = json!({
+        "device_code": device_code,
+        "user_code": user_code,
+        "verification_uri": format!("{base}/device"),
+        "verification_uri_complete": format!("{base}/device?user_code={user_code}"),
+        "expires_in": lifetime,
+        "interval": st.settings.device_interval,
+    });
+    let device = DeviceAuthorization {
+        client_id: client.id,
+        user_code,
+        scope,
+        expires_at: Instant::now() + Duration::from_secs(lifetime),
+        decision: Decision::Pending,
+    };
+    st.devices.insert(device_code, device);
+    Ok(Reply::json(200, &body).no_store())
+}
+
+/// Where a person types the code shown on the device.
+const CODE_FORM: &str = concat!(
+    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Device login</title></head>\n",
+    "<body><form method=\"get\" action=\"/device\"><label>Code ",
+    "<input name=\"user_code\" autofocus></label> <button>Continue</button></form></body></html>\n",
+);
+
+/// RFC 8628 §3.3: the page a person opens; visiting it with a code answers
+/// for them (approve, or deny under `set_device_deny`).
+fn device_page(st: &mut State, rq: &RecordedRequest) -> Answer {
+    allow(rq, &["GET"])?;
+    let query = Params::new(&rq.query)?;
+    let Some(user_code) = query.get("user_code") else {
+        return Ok(Reply::new(200, "text/html; charset=utf-8", CODE_FORM));
+    };
+    let wanted = normalize_user_code(user_code);
+    let deny = st.settings.device_deny;
+    let found = st
+        .devices
+        .values_mut()
+        .find(|d| normalize_user_code(&d.user_code) == wanted);
+    let Some(device) = found else {
+        return Err(Reply::page(
+            404,
+            "Unknown code",
+            "No device is waiting for this code.",
+        ));
+    };
+    if Instant::now() >= device.expires_at {
+        return Err(Reply::page(
+            400,
+            "Code expired",
+            "This code has expired; start again on the device.",
+        ));
+    }
+    if device.decision == Decision::Pending {
+        device.decision = if deny {
+            Decision::Denied
+        } else {
+            Decision::Approved
+        };
+    }
+    Ok(match device.decision {
+        Decision::Denied => Reply::page(200, "Access denied", "The device was denied access."),
+        _ => Reply::page(200, "Device approved", "You can return to your device."),
+    })
+}
+
+/// RFC 7591 §3.1, §3.2.
+fn register(st: &mut State, rq: &RecordedRequest) -> Answer {
+    if !st.settings.registration {
+        return Err(not_found(rq));
+    }
+    allow(rq, &["POST"])?;
+    let invalid = |description: &str| {
+        Reply::from(OAuthError::new(400, "invalid_client_metadata", description))
+    };
+    if !rq.has_content_type("application/json") {
+        return Err(invalid("the body must be application/json"));
+    }
+    let Ok(Value::Object(meta)) = serde_json::from_str::<Value>(&rq.body) else {
+        return Err(invalid("the body must be a JSON object"));
+    };
+    let strings = |name: &str| -> Result<Option<Vec<String>>, Reply> {
+        match meta.get(name) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .map(Some)
+                .ok_or_else(|| invalid(&format!("{name} must be an array of strings"))),
+            Some(_) => Err(invalid(&format!("{name} must be an array of strings"))),
+        }
+    };
+    let redirect_uris = strings("redirect_uris")?.unwrap_or_default();
+    let absolute = |uri: &String| Url::parse(uri).is_ok_and(|u| u.fragment().is_none());
+    if !redirect_uris.iter().all(absolute) {
+        let description = "redirect_uris must be absolute URIs without a fragment";
+        return Err(OAuthError::new(400, "invalid_redirect_uri", description).into());
+    }
+    // RFC 7591 §2: the defaults when a field is omitted.
+    let grant_types =
+        strings("grant_types")?.unwrap_or_else(|| vec!["authorization_code".to_owned()]);
+    let method = match meta.get("token_endpoint_auth_method") {
+        None => "client_secret_basic",
+        Some(Value::String(m))
+            if ["none", "client_secret_basic", "client_secret_post"].contains(&m.as_str()) =>
+        {
+            m
+        }
+        Some(_) => {
+            let known = "none, client_secret_basic or client_secret_post";
+            return Err(invalid(&format!(
+                "token_endpoint_auth_method must be {known}"
+            )));
+        }
+    };
+    let client_name = match meta.get("client_name") {
+        None => None,
+        Some(Value::String(name)) => Some(name.clone()),
+        Some(_) => return Err(invalid("client_name must be a string")),
+    };
+    let client_id = random_token("client_");
+    let secret = (method != "none").then(|| random_token("secret_"));
+    let mut body = Map::new();
+    body.insert("client_id".into(), client_id.clone().into());
+    if let Some(secret) = &secret {
+        body.insert("client_secret".into(), secret.clone().into());
+        body.insert("client_secret_expires_at".into(), 0.into());
+    }
+    body.insert("client_id_issued_at".into(), unix_now().into());
+    body.insert("redirect_uris".into(), redirect_uris.clone().into());
+    body.insert("grant_types".into(), grant_types.into());
+    body.insert("token_endpoint_auth_method".into(), method.into());
+    if let Some(name) = client_name {
+        body.insert("client_name".into(), name.into());
+    }
+    st.clients.insert(
+        client_id.clone(),
+        Client {
+            secret,
+            redirect_uris,
+        },
+    );
+    st.registered.push(client_id);
+    Ok(Reply::json(201, &Value::Object(body)).no_store())
+}
+
+/// RFC 7009 §2.1, §2.2: 200 whether or not the token was known.
+fn revoke(st: &mut State, rq: &RecordedRequest) -> Answer {
+    let form = form_post(rq)?;
+    let client = authenticate(st, rq, &form)?;
+    // RFC 7009 §2.1: `token_type_hint` only speeds a search; both kinds are searched.
+    let token = form
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    match st.refresh_tokens.get(token) {
+        Some(refresh) if refresh.grant.client_id == client.id => {
+            let family = refresh.grant.family;
+            st.revoke_family(family);
+        }
+        Some(_) => {}
+        None => st.revoke_access_token(token, &client.id),
+    }
+    Ok(Reply::new(200, "", ""))
+}
+
+/// RFC 7662 §2.1, §2.2; any registered client may ask.
+fn introspect(st: &mut State, rq: &RecordedRequest) -> Answer {
+    let form = form_post(rq)?;
+    authenticate(st, rq, &form)?;
+    let token = form
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let Some(active) = st.active_token(token) else {
+        return Ok(Reply::json(200, &json!({ "active": false })));
+    };
+    let mut body = Map::new();
+    body.insert("active".into(), true.into());
+    body.insert("client_id".into(), active.client_id.into());
+    body.insert("sub".into(), active.subject.into());
+    if let Some(scope) = active.scope {
+        body.insert("scope".into(), scope.into());
+    }
+    if active.is_access_token {
+        body.insert("token_type".into(), "Bearer".into());
+    }
+    if let Some(exp) = active.exp {
+        body.insert("exp".into(), exp.into());
+    }
+    Ok(Reply::json(200, &Value::Object(body)))
+}
+
+/// A protected resource (RFC 6750 §2.1, §3.1).
+fn userinfo(st: &mut State, rq: &RecordedRequest) -> Answer {
+    allow(rq, &["GET", "POST"])?;
+    let Some(token) = credentials(rq, "Bearer") else {
+        // RFC 6750 §3.1: a request without credentials gets no error code.
+        let challenge = "Bearer realm=\"oauth-test-server\"";
+        return Err(Reply::new(401, "", "").with_header("WWW-Authenticate", challenge));
+    };
+    let active = st.active_token(token).filter(|t| t.is_access_token);
+    let Some(active) = active else {
+        let description = "the access token is unknown, expired or revoked";
+        return Err(OAuthError::new(401, "invalid_token", description).into());
+    };
+    Ok(Reply::json(
+        200,
+        &json!({ "sub": active.subject, "client_id": active.client_id }),
+    ))
+}

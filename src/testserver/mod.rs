@@ -1,0 +1,397 @@
+//! In-memory OAuth 2.0 authorization server for tests and demos.
+//!
+//! [`TestServer`] listens on a loopback port and serves, from memory, what
+//! credential-oauth speaks: discovery (RFC 8414, OpenID Connect Discovery),
+//! the authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636, S256
+//! only), client credentials (§4.4), refresh with rotation (§6), the device
+//! grant (RFC 8628), dynamic registration (RFC 7591), revocation (RFC 7009),
+//! introspection (RFC 7662), and `/userinfo` as a protected resource.
+//!
+//! Knobs bend it into the shapes real servers take (quirks, faults, delays);
+//! counters and recorded requests let tests assert what a client did.
+//!
+//! Every request is answered on its own short-lived thread, so one delayed
+//! answer never holds up the others; the state sits behind one mutex that is
+//! never held across I/O or a sleep.
+
+mod endpoints;
+mod state;
+mod wire;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+pub use wire::RecordedRequest;
+
+use state::{Client, FaultRule, State};
+
+/// Which discovery documents the server publishes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MetadataMode {
+    /// Only `/.well-known/oauth-authorization-server` (RFC 8414 §3).
+    Rfc8414,
+    /// Only `/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4).
+    OidcOnly,
+    /// Both documents.
+    #[default]
+    Both,
+    /// Neither: clients must fall back to guessed endpoints.
+    None,
+}
+
+/// A canned answer that replaces the normal one (see [`TestServer::fail_next`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    pub status: u16,
+    /// Empty: no `Content-Type` header.
+    pub content_type: String,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Fault {
+    pub fn json(status: u16, body: &str) -> Fault {
+        Fault::with_type(status, "application/json", body)
+    }
+
+    pub fn html(status: u16, body: &str) -> Fault {
+        Fault::with_type(status, "text/html; charset=utf-8", body)
+    }
+
+    pub fn redirect(status: u16, location: &str) -> Fault {
+        let mut fault = Fault::with_type(status, "", "");
+        fault
+            .headers
+            .push(("Location".to_owned(), location.to_owned()));
+        fault
+    }
+
+    fn with_type(status: u16, content_type: &str, body: &str) -> Fault {
+        Fault {
+            status,
+            content_type: content_type.to_owned(),
+            body: body.to_owned(),
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// An OAuth 2.0 authorization server on a loopback port, for as long as the
+/// value lives; dropping it stops the server and joins its threads.
+pub struct TestServer {
+    shared: Arc<Shared>,
+    http: Arc<tiny_http::Server>,
+    dispatcher: Option<JoinHandle<()>>,
+    issuer: String,
+    port: u16,
+}
+
+/// What the request threads share with the handle.
+struct Shared {
+    state: Mutex<State>,
+    /// Set on drop; delayed answers wait on `wake` so a drop cuts them short.
+    stopping: Mutex<bool>,
+    wake: Condvar,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Locks `mutex`, even when poisoned: a panic on one request must not turn
+/// every later request, and the drop, into panics too.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    fn stopping(&self) -> bool {
+        *lock(&self.stopping)
+    }
+
+    /// Sleeps for `delay`, or less when the server is being dropped.
+    fn pause(&self, delay: Duration) {
+        if delay.is_zero() {
+            return;
+        }
+        let stopping = lock(&self.stopping);
+        let waited = self.wake.wait_timeout_while(stopping, delay, |stop| !*stop);
+        drop(waited);
+    }
+
+    fn serve(&self, mut rq: tiny_http::Request) {
+        let arrived = Instant::now();
+        let reply = match RecordedRequest::read(&mut rq) {
+            Ok(recorded) => self.answer(&recorded, arrived),
+            Err(reply) => reply,
+        };
+        // The client may have gone; nobody is left to tell.
+        let _ = rq.respond(reply.into_response());
+    }
+
+    fn answer(&self, rq: &RecordedRequest, arrived: Instant) -> wire::Reply {
+        let (delay, fault) = {
+            let mut st = self.state();
+            endpoints::note(&mut st, rq, arrived);
+            (st.settings.delay, st.take_fault(&rq.path))
+        };
+        self.pause(delay);
+        match fault {
+            Some(fault) => fault.into(),
+            None => endpoints::answer(&mut self.state(), rq),
+        }
+    }
+}
+
+impl TestServer {
+    /// Starts on `127.0.0.1` at a free port.
+    pub fn start() -> std::io::Result<TestServer> {
+        TestServer::start_on("127.0.0.1:0")
+    }
+
+    /// Starts on `addr` (`host:port`); ready for requests when this returns.
+    pub fn start_on(addr: &str) -> std::io::Result<TestServer> {
+        let listener = TcpListener::bind(addr)?;
+        let local = listener.local_addr()?;
+        let http = tiny_http::Server::from_listener(listener, None)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let http = Arc::new(http);
+        // A wildcard bind is still reached through loopback.
+        let host = match local.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        let issuer = format!("http://{}", SocketAddr::new(host, local.port()));
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new(issuer.clone())),
+            stopping: Mutex::new(false),
+            wake: Condvar::new(),
+            workers: Mutex::new(Vec::new()),
+        });
+        let dispatcher = {
+            let (http, shared) = (Arc::clone(&http), Arc::clone(&shared));
+            thread::Builder::new()
+                .name("oauth-test-server".to_owned())
+                .spawn(move || dispatch(&http, &shared))?
+        };
+        Ok(TestServer {
+            shared,
+            http,
+            dispatcher: Some(dispatcher),
+            issuer,
+            port: local.port(),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn issuer(&self) -> String {
+        self.issuer.clone()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.shared.state()
+    }
+
+    /// Adds (or replaces) a client; `None` makes it public (auth method `none`).
+    /// It has no registered redirect URIs, so any loopback one is accepted.
+    pub fn add_client(&self, id: &str, secret: Option<&str>) {
+        let client = Client {
+            secret: secret.map(str::to_owned),
+            redirect_uris: Vec::new(),
+        };
+        self.state().clients.insert(id.to_owned(), client);
+    }
+
+    /// The `expires_in` of new access tokens; `None` omits it, and the tokens never expire.
+    pub fn set_token_lifetime(&self, secs: Option<i64>) {
+        self.state().settings.token_lifetime = secs;
+    }
+
+    /// A quirk of some servers: `"expires_in":"3600"`.
+    pub fn set_expires_in_as_string(&self, on: bool) {
+        self.state().settings.expires_in_as_string = on;
+    }
+
+    /// Whether client_credentials answers carry a refresh token
+    /// (RFC 6749 §4.4.3: they should not).
+    pub fn set_client_credentials_refresh(&self, on: bool) {
+        self.state().settings.client_credentials_refresh = on;
+    }
+
+    /// With rotation (default) a refresh answer carries a new refresh token and
+    /// the old one dies; without, the answer has none and the old one lives on.
+    pub fn set_rotate_refresh_tokens(&self, on: bool) {
+        self.state().settings.rotate_refresh_tokens = on;
+    }
+
+    /// `token_endpoint_auth_methods_supported`; a confidential client using
+    /// another method gets `invalid_client`.
+    pub fn set_auth_methods_supported(&self, methods: &[&str]) {
+        self.state().settings.auth_methods = methods.iter().map(|m| (*m).to_owned()).collect();
+    }
+
+    pub fn set_metadata_mode(&self, mode: MetadataMode) {
+        self.state().settings.metadata_mode = mode;
+    }
+
+    /// Publishes this `issuer` in the metadata instead of the real one.
+    pub fn set_metadata_issuer(&self, issuer: Option<&str>) {
+        self.state().settings.metadata_issuer = issuer.map(str::to_owned);
+    }
+
+    pub fn set_device_grant(&self, on: bool) {
+        self.state().settings.device_grant = on;
+    }
+
+    pub fn set_registration(&self, on: bool) {
+        self.state().settings.registration = on;
+    }
+
+    /// `/authorize` redirects back with `error=access_denied`.
+    pub fn set_authorize_deny(&self, on: bool) {
+        self.state().settings.authorize_deny = on;
+    }
+
+    /// Visiting the verification page denies instead of approving.
+    pub fn set_device_deny(&self, on: bool) {
+        self.state().settings.device_deny = on;
+    }
+
+    /// The `interval` of new device authorizations (RFC 8628 §3.2).
+    pub fn set_device_interval(&self, secs: u64) {
+        self.state().settings.device_interval = secs;
+    }
+
+    /// The next `n` device polls answer `slow_down` (RFC 8628 §3.5).
+    pub fn set_device_slow_down(&self, n: usize) {
+        self.state().settings.device_slow_down = n;
+    }
+
+    /// The lifetime of new device codes; 0 makes them expire at once.
+    pub fn set_device_code_lifetime(&self, secs: u64) {
+        self.state().settings.device_code_lifetime = secs;
+    }
+
+    /// The next `n` requests, to any path, get `fault` instead of their answer.
+    /// Faults queue: each call's requests come after the earlier calls'.
+    pub fn fail_next(&self, n: usize, fault: Fault) {
+        self.queue_fault(None, n, fault);
+    }
+
+    /// Like [`fail_next`](Self::fail_next), for requests to `path` only.
+    pub fn fail_next_on(&self, path: &str, n: usize, fault: Fault) {
+        self.queue_fault(Some(path.to_owned()), n, fault);
+    }
+
+    fn queue_fault(&self, path: Option<String>, remaining: usize, fault: Fault) {
+        if remaining > 0 {
+            let rule = FaultRule {
+                path,
+                remaining,
+                fault,
+            };
+            self.state().faults.push_back(rule);
+        }
+    }
+
+    /// Every answer waits this long first.
+    pub fn set_delay(&self, d: Duration) {
+        self.state().settings.delay = d;
+    }
+
+    /// Requests counted under `key`: an endpoint (`token`, `metadata`, `oidc`,
+    /// `authorize`, `device_authorization`, `device_verify`, `register`,
+    /// `revoke`, `introspect`, `userinfo`) or a grant at `/token`
+    /// (`client_credentials`, `authorization_code`, `refresh_token`,
+    /// `device_code`). Failed and faulted requests count too.
+    pub fn count(&self, key: &str) -> usize {
+        self.state().counts.get(key).copied().unwrap_or(0)
+    }
+
+    pub fn reset_counts(&self) {
+        self.state().counts.clear();
+    }
+
+    /// Whether `token` is an access token or refresh token that is valid now.
+    pub fn is_active(&self, token: &str) -> bool {
+        self.state().active_token(token).is_some()
+    }
+
+    pub fn expire_access_tokens(&self) {
+        self.state().expire_access_tokens();
+    }
+
+    pub fn revoke_all_refresh_tokens(&self) {
+        self.state().revoke_all_refresh_tokens();
+    }
+
+    /// The client ids handed out by `/register`, oldest first.
+    pub fn registered_clients(&self) -> Vec<String> {
+        self.state().registered.clone()
+    }
+
+    /// The latest request to `path` (no query), as the server received it.
+    pub fn last_request(&self, path: &str) -> Option<RecordedRequest> {
+        self.state().last.get(path).cloned()
+    }
+
+    /// When each device-code token poll arrived, oldest first.
+    pub fn device_poll_times(&self) -> Vec<Instant> {
+        self.state().poll_times.clone()
+    }
+}
+
+/// Hands each request to a thread of its own until the server is dropped.
+fn dispatch(http: &tiny_http::Server, shared: &Arc<Shared>) {
+    loop {
+        match http.recv() {
+            Ok(rq) => {
+                let worker = Arc::clone(shared);
+                let spawned = thread::Builder::new()
+                    .name("oauth-test-server-request".to_owned())
+                    .spawn(move || worker.serve(rq));
+                let mut workers = lock(&shared.workers);
+                workers.retain(|w| !w.is_finished());
+                // Without a thread the request is dropped, which tiny_http answers with a 500.
+                if let Ok(handle) = spawned {
+                    workers.push(handle);
+                }
+            }
+            Err(_) if shared.stopping() => break,
+            // A failed accept ends tiny_http's listener; keep waiting for the unblock from drop.
+            Err(_) => {}
+        }
+    }
+}
+
+/// How long a drop waits for requests still being answered.
+const DRAIN: Duration = Duration::from_secs(5);
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        *lock(&self.shared.stopping) = true;
+        self.shared.wake.notify_all();
+        self.http.unblock();
+        if let Some(dispatcher) = self.dispatcher.take() {
+            let _ = dispatcher.join();
+        }
+        let mut workers = lock(&self.shared.workers);
+        // A worker blocked reading the body of a client that stalled cannot be
+        // woken; after a grace period it is left behind rather than hanging the test.
+        let deadline = Instant::now() + DRAIN;
+        while workers.iter().any(|w| !w.is_finished()) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        for worker in workers.drain(..).filter(|w| w.is_finished()) {
+            let _ = worker.join();
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! Everything the server knows: knobs, clients, grants in flight, tokens.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::rngs::SysRng;
+use rand::{Rng, TryRng};
+use serde_json::{Map, Value};
+
+use super::{Fault, MetadataMode, RecordedRequest};
+
+/// The subject a browser login approves when the client names no `login_hint`.
+pub(crate) const TEST_USER: &str = "test-user";
+
+/// RFC 6749 §4.1.2 recommends at most ten minutes.
+pub(crate) const CODE_LIFETIME: Duration = Duration::from_secs(600);
+
+pub(crate) struct Settings {
+    pub token_lifetime: Option<i64>,
+    pub expires_in_as_string: bool,
+    pub client_credentials_refresh: bool,
+    pub rotate_refresh_tokens: bool,
+    pub auth_methods: Vec<String>,
+    pub metadata_mode: MetadataMode,
+    pub metadata_issuer: Option<String>,
+    pub device_grant: bool,
+    pub registration: bool,
+    pub authorize_deny: bool,
+    pub device_deny: bool,
+    pub device_interval: u64,
+    pub device_slow_down: usize,
+    pub device_code_lifetime: u64,
+    pub delay: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            token_lifetime: Some(3600),
+            expires_in_as_string: false,
+            client_credentials_refresh: false,
+            rotate_refresh_tokens: true,
+            auth_methods: ["client_secret_basic", "client_secret_post", "none"]
+                .map(String::from)
+                .to_vec(),
+            metadata_mode: MetadataMode::Both,
+            metadata_issuer: None,
+            device_grant: true,
+            registration: true,
+            authorize_deny: false,
+            device_deny: false,
+            device_interval: 5,
+            device_slow_down: 0,
+            device_code_lifetime: 600,
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+pub(crate) struct Client {
+    /// `None` for a public client (RFC 6749 §2.1).
+    pub secret: Option<String>,
+    pub redirect_uris: Vec<String>,
+}
+
+/// RFC 6749 §4.1.2 with the RFC 7636 §4.4 challenge bound to it.
+pub(crate) struct AuthorizationCode {
+    pub client_id: String,
+    /// As the client wrote it, for the exact comparison of RFC 6749 §4.1.3.
+    pub redirect_uri: String,
+    pub redirect_uri_given: bool,
+    pub challenge: String,
+    pub scope: Option<String>,
+    pub subject: String,
+    pub expires_at: Instant,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    Pending,
+    Approved,
+    Denied,
+}
+
+/// RFC 8628 §3.2: one device authorization, keyed by its device_code.
+pub(crate) struct DeviceAuthorization {
+    pub client_id: String,
+    pub user_code: String,
+    pub scope: Option<String>,
+    pub expires_at: Instant,
+    pub decision: Decision,
+}
+
+struct AccessToken {
+    grant: Grant,
+    /// Narrower than the grant's after a refresh that asked for less.
+    scope: Option<String>,
+    /// Unix seconds; `None` when the server states no lifetime.
+    exp: Option<i64>,
+    revoked: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RefreshStatus {
+    Active,
+    /// Replaced by a newer token; presenting it again means it leaked.
+    Rotated,
+    Revoked,
+}
+
+/// What one authorization established; every token issued from it (its
+/// family) shares this, so revocation and reuse detection act on all of them.
+#[derive(Clone, Debug)]
+pub(crate) struct Grant {
+    pub client_id: String,
+    pub subject: String,
+    /// The scope granted; RFC 6749 §6: a refresh may narrow it, never widen it.
+    pub scope: Option<String>,
+    pub family: u64,
+}
+
+pub(crate) struct RefreshToken {
+    pub grant: Grant,
+    pub status: RefreshStatus,
+}
+
+/// What introspection (RFC 7662 §2.2) may tell about an active token.
+pub(crate) struct ActiveToken {
+    pub client_id: String,
+    pub subject: String,
+    pub scope: Option<String>,
+    pub exp: Option<i64>,
+    pub is_access_token: bool,
+}
+
+/// Answers queued by `fail_next` / `fail_next_on`, used in order.
+pub(crate) struct FaultRule {
+    pub path: Option<String>,
+    pub remaining: usize,
+    pub fault: Fault,
+}
+
+pub(crate) struct State {
+    pub issuer: String,
+    pub settings: Settings,
+    pub clients: HashMap<String, Client>,
+    pub registered: Vec<String>,
+    pub faults: VecDeque<FaultRule>,
+    pub counts: HashMap<String, usize>,
+    pub last: HashMap<String, RecordedRequest>,
+    pub poll_times: Vec<Instant>,
+    pub codes: HashMap<String, AuthorizationCode>,
+    /// Codes already exchanged, with the token family they started (RFC 6749 §4.1.2).
+    pub redeemed_codes: HashMap<String, u64>,
+    pub devices: HashMap<String, DeviceAuthorization>,
+    pub refresh_tokens: HashMap<String, RefreshToken>,
+    access_tokens: HashMap<String, AccessToken>,
+    next_family: u64,
+}
+
+impl State {
+    pub(crate) fn new(issuer: String) -> State {
+        State {
+            issuer,
+            settings: Settings::default(),
+            clients: HashMap::new(),
+            registered: Vec::new(),
+            faults: VecDeque::new(),
+            counts: HashMap::new(),
+            last: HashMap::new(),
+            poll_times: Vec::new(),
+            codes: HashMap::new(),
+            redeemed_codes: HashMap::new(),
+            devices: HashMap::new(),
+            refresh_tokens: HashMap::new(),
+            access_tokens: HashMap::new(),
+            next_family: 0,
+        }
+    }
+
+    /// The next queued fault that applies to `path`, used up by one.
+    pub(crate) fn take_fault(&mut self, path: &str) -> Option<Fault> {
+        let i = self
+            .faults
+            .iter()
+            .position(|rule| rule.path.as_deref().is_none_or(|p| p == path))?;
+        let rule = &mut self.faults[i];
+        rule.remaining -= 1;
+        let fault = rule.fault.clone();
+        if rule.remaining == 0 {
+            self.faults.remove(i);
+        }
+        Some(fault)
+    }
+
+    pub(crate) fn bump(&mut self, key: &str) {
+        *self.counts.entry(key.to_owned()).or_default() += 1;
+    }
+
+    /// Starts a new grant: a new token family.
+    pub(crate) fn grant(&mut self, client_id: &str, subject: &str, scope: Option<&str>) -> Grant {
+        self.next_family += 1;
+        Grant {
+            client_id: client_id.to_owned(),
+            subject: subject.to_owned(),
+            scope: scope.map(str::to_owned),
+            family: self.next_family,
+        }
+    }
+
+    /// RFC 6749 §5.1: issues an access token for `scope` (the grant's, or a
+    /// narrower one), and a refresh token when asked, and writes the answer.
+    pub(crate) fn issue(&mut self, grant: &Grant, scope: Option<&str>, refresh: bool) -> Value {
+        let access_token = random_token("at_");
+        let lifetime = self.settings.token_lifetime;
+        self.access_tokens.insert(
+            access_token.clone(),
+            AccessToken {
+                grant: grant.clone(),
+                scope: scope.map(str::to_owned),
+                exp: lifetime.map(|secs| unix_now().saturating_add(secs)),
+                revoked: false,
+            },
+        );
+        let mut answer = Map::new();
+        answer.insert("access_token".into(), access_token.into());
+        answer.insert("token_type".into(), "Bearer".into());
+        if let Some(secs) = lifetime {
+            let expires_in = match self.settings.expires_in_as_string {
+                true => Value::from(secs.to_string()),
+                false => Value::from(secs),
+            };
+            answer.insert("expires_in".into(), expires_in);
+        }
+        if refresh {
+            let refresh_token = random_token("rt_");
+            let stored = RefreshToken {
+                grant: grant.clone(),
+                status: RefreshStatus::Active,
+            };
+            self.refresh_tokens.insert(refresh_token.clone(), stored);
+            answer.insert("refresh_token".into(), refresh_token.into());
+        }
+        if let Some(scope) = scope {
+            answer.insert("scope".into(), scope.into());
+        }
+        Value::Object(answer)
+    }
+
+    /// RFC 7009 §2.1: revoking a refresh token also revokes the access
+    /// tokens of the same grant; here, the whole family.
+    pub(crate) fn revoke_family(&mut self, family: u64) {
+        for token in self.refresh_tokens.values_mut() {
+            if token.grant.family == family {
+                token.status = RefreshStatus::Revoked;
+            }
+        }
+        for token in self.access_tokens.values_mut() {
+            if token.grant.family == family {
+                token.revoked = true;
+            }
+        }
+    }
+
+    /// Revokes one access token, when it was issued to `client_id`.
+    pub(crate) fn revoke_access_token(&mut self, token: &str, client_id: &str) {
+        if let Some(token) = self.access_tokens.get_mut(token)
+            && token.grant.client_id == client_id
+        {
+            token.revoked = true;
+        }
+    }
+
+    pub(crate) fn expire_access_tokens(&mut self) {
+        for token in self.access_tokens.values_mut() {
+            token.revoked = true;
+        }
+    }
+
+    pub(crate) fn revoke_all_refresh_tokens(&mut self) {
+        for token in self.refresh_tokens.values_mut() {
+            token.status = RefreshStatus::Revoked;
+        }
+    }
+
+    pub(crate) fn active_token(&self, token: &str) -> Option<ActiveToken> {
+        if let Some(t) = self.access_tokens.get(token) {
+            let live = !t.revoked && t.exp.is_none_or(|exp| exp > unix_now());
+            return live.then(|| ActiveToken {
+                client_id: t.grant.client_id.clone(),
+                subject: t.grant.subject.clone(),
+                scope: t.scope.clone(),
+                exp: t.exp,
+                is_access_token: true,
+            });
+        }
+        let t = self.refresh_tokens.get(token)?;
+        (t.status == RefreshStatus::Active).then(|| ActiveToken {
+            client_id: t.grant.client_id.clone(),
+            subject: t.grant.subject.clone(),
+            scope: t.grant.scope.clone(),
+            exp: None,
+            is_access_token: false,
+        })
+    }
+}
+
+pub(crate) fn unix_now() -> i64 {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH);
+    since_epoch.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0; N];
+    // The OS RNG answers on every platform the tests run on; should it ever
+    // fail, the thread RNG (a CSPRNG seeded from it) beats a panicking server.
+    if SysRng.try_fill_bytes(&mut bytes).is_err() {
+        rand::rng().fill_bytes(&mut bytes);
+    }
+    bytes
+}
+
+/// 256 bits from the OS RNG, base64url: 43 characters after the prefix.
+pub(crate) fn random_token(prefix: &str) -> String {
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(random_bytes::<32>()))
+}
+
+/// RFC 8628 §6.1: eight characters from 20 consonants (no vowels, so no
+/// words), shown as `XXXX-XXXX`; about 34 bits.
+pub(crate) fn random_user_code() -> String {
+    const ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
+    let mut code = String::with_capacity(9);
+    while code.len() < 9 {
+        for byte in random_bytes::<16>() {
+            // 240 is the largest multiple of 20 below 256: no bias.
+            if byte >= 240 || code.len() == 9 {
+                continue;
+            }
+            if code.len() == 4 {
+                code.push('-');
+            }
+            code.push(char::from(ALPHABET[usize::from(byte % 20)]));
+        }
+    }
+    code
+}
+
+/// RFC 8628 §6.1: user codes compare without case or dashes.
+pub(crate) fn normalize_user_code(code: &str) -> String {
+    code.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_codes_look_like_the_rfc_example() {
+        let code = random_user_code();
+        assert_eq!(code.len(), 9, "{code}");
+        assert_eq!(code.as_bytes()[4], b'-', "{code}");
+        assert_eq!(
+            normalize_user_code(&code.to_lowercase()),
+            code.replace('-', "")
+        );
+    }
+
+    #[test]
+    fn tokens_carry_256_bits() {
+        let token = random_token("at_");
+        assert_eq!(token.len(), 3 + 43);
+        assert_ne!(token, random_token("at_"));
+    }
+}

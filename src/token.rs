@@ -1,0 +1,202 @@
+//! Access tokens, their lifetime arithmetic, and the token endpoint's answer
+//! (RFC 6749 §5.1).
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A token is used only while more than this many seconds remain.
+pub const REFRESH_MARGIN: u64 = 60;
+
+/// Lifetime assumed when the server sends no `expires_in`. RFC 6749 §5.1 lets
+/// a server omit it; assuming "never expires" would hand out a dead token
+/// forever, so the token is treated as valid for one hour (the most common
+/// server default) and then refreshed or obtained again.
+pub const ASSUMED_LIFETIME: u64 = 3600;
+
+/// Longest `expires_in` taken at face value; anything longer is a server bug.
+const MAX_LIFETIME: u64 = 10 * 365 * 24 * 3600;
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Token {
+    pub access_token: Secret,
+    pub token_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// The scopes granted, space-separated, when the server said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// When the token was obtained (Unix seconds).
+    pub obtained_at: u64,
+    /// When the server said it expires (Unix seconds); `None` when it did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+}
+
+impl Token {
+    /// The moment after which the token is no longer used: the server's
+    /// expiry, or the assumed lifetime when it gave none.
+    pub fn deadline(&self) -> u64 {
+        self.expires_at
+            .unwrap_or(self.obtained_at.saturating_add(ASSUMED_LIFETIME))
+    }
+
+    /// Fresh while more than [`REFRESH_MARGIN`] seconds remain.
+    pub fn is_fresh(&self, now: u64) -> bool {
+        self.deadline() > now.saturating_add(REFRESH_MARGIN)
+    }
+
+    /// Expired once the deadline has passed (no margin).
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.deadline() <= now
+    }
+
+    /// Parse a successful token endpoint answer (RFC 6749 §5.1), obtained at `now`.
+    pub fn from_response(body: &serde_json::Value, now: u64) -> Result<Token> {
+        let bad = |what: &str| Error::Http(format!("token endpoint answer {what}"));
+        let obj = body.as_object().ok_or_else(|| bad("is not a JSON object"))?;
+        let access_token = match obj.get("access_token") {
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Secret::new(s.clone()),
+            _ => return Err(bad("has no access_token")),
+        };
+        // RFC 6749 §7.1: the type is case-insensitive. A few servers omit it;
+        // what they hand out is a bearer token all the same.
+        let token_type = match obj.get("token_type") {
+            None | Some(serde_json::Value::Null) => "Bearer".to_string(),
+            Some(serde_json::Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {
+                "Bearer".to_string()
+            }
+            Some(serde_json::Value::String(t)) => {
+                return Err(bad(&format!(
+                    "has token_type {:?}; only Bearer is supported",
+                    truncate(t, 40)
+                )));
+            }
+            Some(_) => return Err(bad("has a token_type that is not a string")),
+        };
+        let expires_at = match obj.get("expires_in") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => Some(now.saturating_add(parse_expires_in(v).ok_or_else(|| {
+                bad("has an expires_in that is not a positive number of seconds")
+            })?)),
+        };
+        let refresh_token = match obj.get("refresh_token") {
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(Secret::new(s.clone())),
+            _ => None,
+        };
+        let scope = match obj.get("scope") {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        Ok(Token {
+            access_token,
+            token_type,
+            refresh_token,
+            scope,
+            obtained_at: now,
+            expires_at,
+        })
+    }
+}
+
+/// `expires_in` as a number of seconds: a JSON number or, as some servers
+/// send it, a numeric string. Zero, negative, fractional-negative and absurd
+/// values are refused.
+pub fn parse_expires_in(v: &serde_json::Value) -> Option<u64> {
+    let secs = match v {
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        serde_json::Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    }?;
+    (1..=MAX_LIFETIME).contains(&secs).then_some(secs)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn token(obtained_at: u64, expires_at: Option<u64>) -> Token {
+        Token {
+            access_token: Secret::new("at"),
+            token_type: "Bearer".into(),
+            refresh_token: None,
+            scope: None,
+            obtained_at,
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn fresh_only_while_more_than_sixty_seconds_remain() {
+        let t = token(1000, Some(2000));
+        assert!(t.is_fresh(1939));
+        assert!(!t.is_fresh(1940));
+        assert!(!t.is_expired(1999));
+        assert!(t.is_expired(2000));
+    }
+
+    #[test]
+    fn missing_expiry_assumes_one_hour() {
+        let t = token(1000, None);
+        assert_eq!(t.deadline(), 1000 + ASSUMED_LIFETIME);
+        assert!(t.is_fresh(1000));
+        assert!(!t.is_fresh(1000 + ASSUMED_LIFETIME - 60));
+    }
+
+    #[test]
+    fn expires_in_as_number_or_numeric_string() {
+        assert_eq!(parse_expires_in(&json!(3600)), Some(3600));
+        assert_eq!(parse_expires_in(&json!("3600")), Some(3600));
+        assert_eq!(parse_expires_in(&json!(" 60 ")), Some(60));
+        assert_eq!(parse_expires_in(&json!(59.9)), Some(59));
+        assert_eq!(parse_expires_in(&json!(-5)), None);
+        assert_eq!(parse_expires_in(&json!(0)), None);
+        assert_eq!(parse_expires_in(&json!("soon")), None);
+        assert_eq!(parse_expires_in(&json!(u64::MAX)), None);
+        assert_eq!(parse_expires_in(&json!(true)), None);
+    }
+
+    #[test]
+    fn response_parses_with_case_insensitive_type() {
+        let body = json!({"access_token":"a","token_type":"bearer","expires_in":"120","refresh_token":"r","scope":"x y"});
+        let t = Token::from_response(&body, 100).unwrap();
+        assert_eq!(t.access_token.expose(), "a");
+        assert_eq!(t.token_type, "Bearer");
+        assert_eq!(t.expires_at, Some(220));
+        assert_eq!(t.refresh_token.unwrap().expose(), "r");
+        assert_eq!(t.scope.as_deref(), Some("x y"));
+    }
+
+    #[test]
+    fn response_without_token_or_with_other_type_is_refused() {
+        assert!(Token::from_response(&json!({"token_type":"Bearer"}), 0).is_err());
+        assert!(Token::from_response(&json!({"access_token":""}), 0).is_err());
+        let mac = json!({"access_token":"a","token_type":"mac"});
+        let err = Token::from_response(&mac, 0).unwrap_err().to_string();
+        assert!(err.contains("mac") && !err.contains("\"a\""), "{err}");
+        assert!(Token::from_response(&json!({"access_token":"a","expires_in":-1}), 0).is_err());
+    }
+
+    #[test]
+    fn stored_json_round_trips() {
+        let t = token(5, Some(10));
+        let s = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Token>(&s).unwrap(), t);
+    }
+}

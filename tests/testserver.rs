@@ -1,0 +1,357 @@
+//! The test authorization server itself, spoken to over plain HTTP/1.1.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use credential_oauth::testserver::{Fault, MetadataMode, TestServer};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use url::{Url, form_urlencoded};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const CLIENT_CREDENTIALS: (&str, &str) = ("grant_type", "client_credentials");
+const DEVICE_CODE: (&str, &str) = ("grant_type", "urn:ietf:params:oauth:grant-type:device_code");
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+const REDIRECT: &str = "http://127.0.0.1:1234/cb?keep=1";
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        let mut headers = self.headers.iter();
+        let found = headers.find(|(n, _)| n.eq_ignore_ascii_case(name));
+        found.map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Result<Value> {
+        Ok(serde_json::from_str(&self.body)?)
+    }
+
+    fn field(&self, name: &str) -> Result<String> {
+        let json = self.json()?;
+        let value = json[name].as_str().ok_or(format!("no {name} in {json}"))?;
+        Ok(value.to_owned())
+    }
+
+    fn error(&self) -> Result<String> {
+        self.field("error")
+    }
+}
+
+/// A server that knows the confidential client "app" and the public client "cli".
+struct Fixture(TestServer);
+
+impl std::ops::Deref for Fixture {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.0
+    }
+}
+
+fn start() -> Result<Fixture> {
+    let server = TestServer::start()?;
+    server.add_client("app", Some("s3cret"));
+    server.add_client("cli", None);
+    Ok(Fixture(server))
+}
+
+impl Fixture {
+    /// One request (`"GET /path"`) on a fresh connection, read to the end.
+    fn send(&self, request: &str, headers: &[(&str, &str)], body: &str) -> Result<Response> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port()))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let mut head = format!("{request} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            head += &format!("{name}: {value}\r\n");
+        }
+        head += &format!("Content-Length: {}\r\n\r\n{body}", body.len());
+        stream.write_all(head.as_bytes())?;
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw)?;
+        let (head, body) = raw.split_once("\r\n\r\n").ok_or("no end of headers")?;
+        let mut lines = head.split("\r\n");
+        let status = lines.next().and_then(|l| l.split(' ').nth(1));
+        let status = status.ok_or("no status")?.parse()?;
+        let headers = lines.filter_map(|l| l.split_once(':'));
+        let headers = headers.map(|(n, v)| (n.to_owned(), v.trim().to_owned()));
+        let body = body.to_owned();
+        Ok(Response {
+            status,
+            headers: headers.collect(),
+            body,
+        })
+    }
+
+    fn get(&self, target: &str) -> Result<Response> {
+        self.send(&format!("GET {target}"), &[], "")
+    }
+
+    fn post(&self, path: &str, basic: &str, form: &[(&str, &str)]) -> Result<Response> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let authorization = format!("Basic {}", STANDARD.encode(basic));
+        let mut headers = vec![FORM];
+        headers.extend((!basic.is_empty()).then_some(("Authorization", authorization.as_str())));
+        self.send(&format!("POST {path}"), &headers, &body)
+    }
+
+    /// A form POST as "app", authenticated with client_secret_basic.
+    fn app(&self, path: &str, form: &[(&str, &str)]) -> Result<Response> {
+        self.post(path, "app:s3cret", form)
+    }
+
+    /// A form POST as the public client "cli".
+    fn cli(&self, path: &str, form: &[(&str, &str)]) -> Result<Response> {
+        self.post(path, "", &[&[("client_id", "cli")], form].concat())
+    }
+
+    fn userinfo(&self, access_token: &str) -> Result<Response> {
+        let bearer = format!("Bearer {access_token}");
+        self.send("GET /userinfo", &[("Authorization", &bearer)], "")
+    }
+
+    /// Access and refresh token from a client_credentials grant that issues both.
+    fn tokens(&self) -> Result<(String, String)> {
+        self.set_client_credentials_refresh(true);
+        let answer = self.app("/token", &[CLIENT_CREDENTIALS])?;
+        let access_token = answer.field("access_token")?;
+        Ok((access_token, answer.field("refresh_token")?))
+    }
+
+    /// Runs /authorize as "cli"; returns the query parameters of the redirect.
+    fn authorize(&self, challenge: &str) -> Result<HashMap<String, String>> {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([("response_type", "code"), ("client_id", "cli")])
+            .extend_pairs([("redirect_uri", REDIRECT), ("state", "xyz")])
+            .extend_pairs([("code_challenge", challenge), ("login_hint", "alice")])
+            .extend_pairs([("code_challenge_method", "S256")])
+            .finish();
+        let answer = self.get(&format!("/authorize?{query}"))?;
+        assert_eq!(answer.status, 302);
+        let location = Url::parse(answer.header("location").ok_or("no Location")?)?;
+        assert_eq!(location.path(), "/cb");
+        Ok(location.query_pairs().into_owned().collect())
+    }
+}
+
+#[test]
+fn metadata_names_the_issuer_and_follows_the_mode() -> Result {
+    let server = start()?;
+    let rfc8414 = "/.well-known/oauth-authorization-server";
+    let doc = server.get(rfc8414)?.json()?;
+    assert_eq!(doc["issuer"], server.issuer().as_str());
+    let token_endpoint = format!("{}/token", server.issuer());
+    assert_eq!(doc["token_endpoint"], token_endpoint.as_str());
+    assert_eq!(doc["code_challenge_methods_supported"][0], "S256");
+    server.set_metadata_mode(MetadataMode::Rfc8414);
+    server.set_metadata_issuer(Some("https://elsewhere.example"));
+    server.set_device_grant(false);
+    let oidc = server.get("/.well-known/openid-configuration")?;
+    assert_eq!(oidc.status, 404);
+    let doc = server.get(rfc8414)?.json()?;
+    assert_eq!(doc["issuer"], "https://elsewhere.example");
+    assert!(doc.get("device_authorization_endpoint").is_none());
+    assert_eq!((server.count("metadata"), server.count("oidc")), (2, 1));
+    Ok(())
+}
+
+#[test]
+fn client_credentials_accepts_basic_and_post_and_refuses_bad_clients() -> Result {
+    let server = start()?;
+    let basic = server.app("/token", &[CLIENT_CREDENTIALS, ("scope", "read write")])?;
+    assert_eq!(basic.header("cache-control"), Some("no-store"));
+    assert!(basic.field("access_token")?.starts_with("at_"));
+    assert_eq!(basic.field("scope")?, "read write");
+    let answer = basic.json()?;
+    assert_eq!(answer["expires_in"], 3600);
+    assert!(answer.get("refresh_token").is_none());
+    let in_body = [("client_id", "app"), ("client_secret", "s3cret")];
+    let post = server.post("/token", "", &[CLIENT_CREDENTIALS, in_body[0], in_body[1]])?;
+    assert_eq!(post.status, 200);
+    let wrong = server.post("/token", "app:nope", &[CLIENT_CREDENTIALS])?;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.error()?, "invalid_client");
+    assert_eq!(wrong.header("www-authenticate"), Some("Basic"));
+    server.set_auth_methods_supported(&["client_secret_post"]);
+    assert_eq!(server.app("/token", &[CLIENT_CREDENTIALS])?.status, 401);
+    let public = server.cli("/token", &[CLIENT_CREDENTIALS])?;
+    assert_eq!(public.error()?, "unauthorized_client");
+    assert_eq!(server.count("token"), 5);
+    assert_eq!(server.count("client_credentials"), 5);
+    Ok(())
+}
+
+#[test]
+fn pkce_code_needs_the_matching_verifier_and_is_single_use() -> Result {
+    let server = start()?;
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r~wW1gFWFOEjXk";
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier));
+    let exchange = |code: &str, verifier: &str| {
+        let grant = [("grant_type", "authorization_code"), ("code", code)];
+        let proof = [("redirect_uri", REDIRECT), ("code_verifier", verifier)];
+        server.cli("/token", &[grant, proof].concat())
+    };
+    let params = server.authorize(&challenge)?;
+    assert_eq!((&*params["keep"], &*params["state"]), ("1", "xyz"));
+    let wrong = exchange(&params["code"], &"x".repeat(43))?;
+    assert_eq!(wrong.status, 400);
+    assert_eq!(wrong.error()?, "invalid_grant");
+
+    let params = server.authorize(&challenge)?;
+    let code = &params["code"];
+    let access = exchange(code, verifier)?.field("access_token")?;
+    let user = server.userinfo(&access)?.field("sub")?;
+    assert_eq!(user, "alice", "the login_hint names the user");
+    assert_eq!(exchange(code, verifier)?.error()?, "invalid_grant");
+    assert!(!server.is_active(&access), "code reuse revokes");
+    let recorded = server.last_request("/authorize").ok_or("not recorded")?;
+    assert_eq!(recorded.param("code_challenge"), Some(challenge.as_str()));
+    Ok(())
+}
+
+#[test]
+fn authorize_refuses_without_pkce_and_reports_denial() -> Result {
+    let server = start()?;
+    let query = "response_type=code&redirect_uri=http://[::1]:9/&state=s";
+    let unknown = server.get(&format!("/authorize?client_id=who&{query}"))?;
+    assert_eq!((unknown.status, unknown.header("location")), (400, None));
+    let no_pkce = server.get(&format!("/authorize?client_id=cli&{query}"))?;
+    let location = no_pkce.header("location").ok_or("no redirect")?;
+    assert!(location.contains("error=invalid_request"), "{location}");
+    assert!(location.ends_with("&state=s"), "{location}");
+    server.set_authorize_deny(true);
+    let params = server.authorize(&"a".repeat(43))?;
+    assert_eq!(params["error"], "access_denied");
+    assert_eq!(server.count("authorize"), 3);
+    Ok(())
+}
+
+#[test]
+fn refresh_rotates_and_reuse_revokes_the_family() -> Result {
+    let server = start()?;
+    let (access, first) = server.tokens()?;
+    let refresh = |token: &str| {
+        let form = [("grant_type", "refresh_token"), ("refresh_token", token)];
+        server.app("/token", &form)
+    };
+    let second = refresh(&first)?.field("refresh_token")?;
+    assert_ne!(first, second);
+    let reused = refresh(&first)?;
+    assert_eq!(reused.status, 400);
+    assert_eq!(reused.error()?, "invalid_grant");
+    assert!(!server.is_active(&second) && !server.is_active(&access));
+    server.set_rotate_refresh_tokens(false);
+    let (_, kept) = server.tokens()?;
+    assert!(refresh(&kept)?.json()?.get("refresh_token").is_none());
+    assert!(server.is_active(&kept));
+    assert_eq!(server.count("refresh_token"), 3);
+    Ok(())
+}
+
+#[test]
+fn device_grant_is_pending_until_the_page_is_visited() -> Result {
+    let server = start()?;
+    server.set_device_interval(0);
+    let started = server.cli("/device_authorization", &[("scope", "read")])?;
+    assert_eq!(started.json()?["interval"], 0);
+    assert!(started.field("verification_uri")?.ends_with("/device"));
+    let code = started.field("device_code")?;
+    let poll = || server.cli("/token", &[DEVICE_CODE, ("device_code", &code)]);
+    assert_eq!(poll()?.error()?, "authorization_pending");
+    server.set_device_slow_down(1);
+    assert_eq!(poll()?.error()?, "slow_down");
+    let page = Url::parse(&started.field("verification_uri_complete")?)?;
+    let query = page.query().unwrap_or_default();
+    assert_eq!(server.get(&format!("/device?{query}"))?.status, 200);
+    let answer = poll()?;
+    assert_eq!(answer.field("scope")?, "read");
+    assert_eq!(answer.field("token_type")?, "Bearer");
+    assert_eq!(poll()?.error()?, "invalid_grant", "used up");
+    assert_eq!(server.device_poll_times().len(), 4);
+    assert_eq!(server.get("/device?user_code=NOPE-NOPE")?.status, 404);
+    Ok(())
+}
+
+#[test]
+fn revoking_a_refresh_token_ends_its_access_tokens() -> Result {
+    let server = start()?;
+    let (access, refresh) = server.tokens()?;
+    let introspect = |token: &str| server.app("/introspect", &[("token", token)]);
+    let active = introspect(&access)?.json()?;
+    assert_eq!(active["active"], true);
+    assert_eq!(active["client_id"], "app");
+    assert_eq!(server.userinfo(&access)?.status, 200);
+    let hint = ("token_type_hint", "refresh_token");
+    let revoked = server.app("/revoke", &[("token", &refresh), hint])?;
+    assert_eq!(revoked.status, 200);
+    assert_eq!(introspect(&access)?.json()?["active"], false);
+    let refused = server.userinfo(&access)?;
+    assert_eq!(refused.status, 401);
+    let challenge = refused.header("www-authenticate");
+    assert_eq!(challenge, Some("Bearer error=\"invalid_token\""));
+    Ok(())
+}
+
+#[test]
+fn faults_bad_input_and_unknown_paths_get_clean_answers() -> Result {
+    let server = start()?;
+    server.fail_next_on("/token", 1, Fault::html(502, "<h1>Bad gateway</h1>"));
+    server.fail_next(1, Fault::json(503, "{}"));
+    let faulted = server.get("/token")?;
+    assert_eq!(faulted.status, 502);
+    let html = Some("text/html; charset=utf-8");
+    assert_eq!(faulted.header("content-type"), html);
+    assert_eq!(server.get("/userinfo")?.status, 503);
+    let json = [("Content-Type", "application/json")];
+    let not_a_form = server.send("POST /token", &json, "{}")?;
+    assert_eq!(not_a_form.error()?, "invalid_request");
+    let bad_json = server.send("POST /register", &json, "{not json")?;
+    assert_eq!(bad_json.error()?, "invalid_client_metadata");
+    let garbage = [FORM, ("Authorization", "Basic %%%")];
+    let garbled = server.send("POST /token", &garbage, "a=%zz&&=")?;
+    assert_eq!(garbled.error()?, "invalid_client");
+    let huge = server.send("POST /token", &[FORM], &"a".repeat(70 * 1024))?;
+    assert_eq!(huge.status, 413);
+    assert_eq!(server.get("/nowhere")?.error()?, "not_found");
+    assert_eq!(server.count("token"), 3, "failures count too");
+    Ok(())
+}
+
+#[test]
+fn delayed_answers_run_in_parallel_and_drop_cuts_them_short() -> Result {
+    let server = start()?;
+    server.set_delay(Duration::from_millis(300));
+    let started = Instant::now();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let get = || server.get("/userinfo").map_or(0, |r| r.status);
+        let clients: Vec<_> = (0..20).map(|_| s.spawn(get)).collect();
+        clients.into_iter().map(|c| c.join().unwrap_or(0)).collect()
+    });
+    assert_eq!(statuses, [401; 20]);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "not in parallel"
+    );
+
+    server.set_delay(Duration::from_secs(60));
+    let mut stalled = TcpStream::connect(("127.0.0.1", server.port()))?;
+    stalled.write_all(b"GET /userinfo HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.count("userinfo") == 20 && Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    let dropping = Instant::now();
+    drop(server);
+    assert!(dropping.elapsed() < Duration::from_secs(2), "drop waited");
+    Ok(())
+}
