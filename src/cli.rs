@@ -114,15 +114,25 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             Command::Status
         }
         (Protocol::Main, Some(other)) => {
-            return Err(Error::Usage(format!("unknown command {other:?} (see --help)")));
+            return Err(Error::Usage(format!(
+                "unknown command {other:?} (see --help)"
+            )));
         }
     };
     Ok((cmd, verbose))
 }
 
 /// Run the program: `args[0]` is the program name. Returns the exit code.
-pub fn run(args: &[String], stdin: &mut dyn Read, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let argv0 = args.first().map(String::as_str).unwrap_or("credential-oauth");
+pub fn run(
+    args: &[String],
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    let argv0 = args
+        .first()
+        .map(String::as_str)
+        .unwrap_or("credential-oauth");
     let protocol = protocol_for(argv0);
     let (cmd, verbose) = match parse_args(protocol, args.get(1..).unwrap_or(&[])) {
         Ok(parsed) => parsed,
@@ -194,7 +204,11 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
             eprintln!(
                 "credential-oauth: {} {}",
                 provider.name,
-                if removed { "logged out" } else { "had no cached token" }
+                if removed {
+                    "logged out"
+                } else {
+                    "had no cached token"
+                }
             );
             Ok(())
         }
@@ -216,7 +230,10 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
     let account = account(provider, req.username.as_deref());
     let token = Manager::new(&config)?.token(provider, account)?;
     let answer = git::Response {
-        username: req.username.clone().unwrap_or_else(|| provider.username.clone()),
+        username: req
+            .username
+            .clone()
+            .unwrap_or_else(|| provider.username.clone()),
         expiry_utc: token.deadline(),
         token: token.access_token,
         authtype: req.has_capability("authtype"),
@@ -284,18 +301,31 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
             Some(t) if t.is_expired(now) => format!(
                 "token expired {}{}",
                 format_utc(t.deadline()),
-                if t.refresh_token.is_some() { " (refreshable)" } else { "" }
+                if t.refresh_token.is_some() {
+                    " (refreshable)"
+                } else {
+                    ""
+                }
             ),
             Some(t) => format!(
                 "token valid until {} ({} min left){}",
                 format_utc(t.deadline()),
                 (t.deadline() - now) / 60,
-                if t.expires_at.is_none() { ", lifetime assumed" } else { "" }
+                if t.expires_at.is_none() {
+                    ", lifetime assumed"
+                } else {
+                    ""
+                }
             ),
         };
         out.push_str(&format!(
             "\n{}\n  url:    {}\n  issuer: {}\n  grant:  {:?}\n  key:    {}\n  {}\n",
-            p.name, p.url, p.issuer, p.grant, key.as_str(), state
+            p.name,
+            p.url,
+            p.issuer,
+            p.grant,
+            key.as_str(),
+            state
         ));
     }
     write_out(stdout, &out)
@@ -342,20 +372,29 @@ mod tests {
     fn program_name_picks_the_protocol() {
         assert_eq!(protocol_for("/usr/bin/git-credential-oauth"), Protocol::Git);
         assert_eq!(protocol_for("credential-oauth"), Protocol::Main);
-        assert_eq!(protocol_for("C:\\bin\\git-credential-oauth.exe"), Protocol::Git);
+        assert_eq!(
+            protocol_for("C:\\bin\\git-credential-oauth.exe"),
+            Protocol::Git
+        );
     }
 
     #[test]
     fn verbs_and_flags_parse() {
         let p = |v: &[&str]| parse_args(Protocol::Main, &args(v));
         assert_eq!(p(&["get"]).unwrap(), (Command::GitGet, false));
-        assert_eq!(p(&["-v", "token", "https://a/"]).unwrap(), (Command::Token("https://a/".into()), true));
+        assert_eq!(
+            p(&["-v", "token", "https://a/"]).unwrap(),
+            (Command::Token("https://a/".into()), true)
+        );
         assert_eq!(p(&["status", "-v"]).unwrap(), (Command::Status, true));
         assert!(p(&["token"]).is_err());
         assert!(p(&["frob"]).is_err());
         assert!(p(&["--frob"]).is_err());
         assert!(p(&[]).is_err());
-        assert_eq!(parse_args(Protocol::Git, &args(&["capability"])).unwrap().0, Command::GitIgnore);
+        assert_eq!(
+            parse_args(Protocol::Git, &args(&["capability"])).unwrap().0,
+            Command::GitIgnore
+        );
     }
 
     #[test]

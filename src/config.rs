@@ -140,9 +140,7 @@ impl Config {
         let mut config = match config_path() {
             Some((path, explicit)) => match read_bounded(&path) {
                 Ok(text) => Config::parse(&text, &path)?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-                    Config::empty()
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Config::empty(),
                 Err(e) => {
                     return Err(Error::Config {
                         path,
@@ -179,9 +177,8 @@ impl Config {
         let raw: RawConfig = toml::from_str(text).map_err(|e| err(one_line(&e.to_string())))?;
         let storage = match raw.storage.as_deref() {
             None => Storage::Auto,
-            Some(s) => Storage::parse(s).ok_or_else(|| {
-                err(format!("storage: {s:?} is not one of auto, keyring, file"))
-            })?,
+            Some(s) => Storage::parse(s)
+                .ok_or_else(|| err(format!("storage: {s:?} is not one of auto, keyring, file")))?,
         };
         let mut providers = Vec::with_capacity(raw.provider.len());
         for (i, value) in raw.provider.into_iter().enumerate() {
@@ -231,9 +228,10 @@ impl Provider {
             return Err(format!("url: {:?} is not an http(s) URL", raw.url));
         }
         parse_url("issuer", &raw.issuer)?;
-        let endpoint = |field: &str, v: &Option<String>| -> std::result::Result<Option<Url>, String> {
-            v.as_deref().map(|s| parse_url(field, s)).transpose()
-        };
+        let endpoint =
+            |field: &str, v: &Option<String>| -> std::result::Result<Option<Url>, String> {
+                v.as_deref().map(|s| parse_url(field, s)).transpose()
+            };
         let redirect_uri = match raw.redirect_uri.as_deref() {
             Some(s) => parse_url("redirect_uri", s)?,
             None => parse_url("redirect_uri", DEFAULT_REDIRECT_URI)?,
@@ -310,7 +308,13 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
 fn one_line(msg: &str) -> String {
     let mut lines = msg.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("invalid TOML").to_string();
-    match lines.find(|l| !l.starts_with('|') && !l.starts_with("-->") && !l.chars().all(|c| c.is_ascii_digit() || c == '|' || c == ' ')) {
+    match lines.find(|l| {
+        !l.starts_with('|')
+            && !l.starts_with("-->")
+            && !l
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '|' || c == ' ')
+    }) {
         Some(detail) if first.starts_with("TOML parse error") => format!("{first}: {detail}"),
         _ => first,
     }
@@ -344,7 +348,10 @@ mod tests {
     #[test]
     fn longest_path_prefix_wins_and_whole_segments_only() {
         let c = parse(TWO).unwrap();
-        let name = |u: &str| c.provider_for(&Url::parse(u).unwrap()).map(|p| p.name.as_str());
+        let name = |u: &str| {
+            c.provider_for(&Url::parse(u).unwrap())
+                .map(|p| p.name.as_str())
+        };
         assert_eq!(name("https://git.example.com/team/repo.git"), Some("team"));
         assert_eq!(name("https://git.example.com/team"), Some("team"));
         assert_eq!(name("https://git.example.com/teammate/x"), Some("root"));
@@ -385,11 +392,26 @@ mod tests {
             ("storage = \"cloud\"\n", "storage"),
             ("colour = 1\n", "colour"),
             ("[[provider]]\nurl = \"https://a/\"\n", "issuer"),
-            ("[[provider]]\nurl = \"nope\"\nissuer = \"https://a\"\n", "url"),
-            ("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ngrant = \"password\"\n", "password"),
-            ("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nredirect_uri = \"https://evil.example/\"\n", "redirect_uri"),
-            ("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ngrant = \"client_credentials\"\n", "client_credentials"),
-            ("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ntoken_endpoint = \"::\"\n", "token_endpoint"),
+            (
+                "[[provider]]\nurl = \"nope\"\nissuer = \"https://a\"\n",
+                "url",
+            ),
+            (
+                "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ngrant = \"password\"\n",
+                "password",
+            ),
+            (
+                "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nredirect_uri = \"https://evil.example/\"\n",
+                "redirect_uri",
+            ),
+            (
+                "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ngrant = \"client_credentials\"\n",
+                "client_credentials",
+            ),
+            (
+                "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ntoken_endpoint = \"::\"\n",
+                "token_endpoint",
+            ),
             ("[[provider]\n", "TOML"),
         ];
         for (text, needle) in cases {

@@ -170,7 +170,9 @@ pub fn interpret(server: String, status: u16, body: &[u8]) -> Result<serde_json:
     }
     let detail = match status {
         300..=399 => Some("redirects are not followed".to_string()),
-        _ => Some(describe_body(body).trim_start_matches(", ").to_string()).filter(|s| !s.is_empty()),
+        _ => {
+            Some(describe_body(body).trim_start_matches(", ").to_string()).filter(|s| !s.is_empty())
+        }
     };
     Err(Error::Status {
         server,
@@ -249,7 +251,13 @@ mod tests {
 
     #[test]
     fn transport_is_https_except_loopback() {
-        let ok = ["https://a.example/", "http://127.0.0.1:8/", "http://127.3.4.5/", "http://[::1]:9/", "http://localhost/"];
+        let ok = [
+            "https://a.example/",
+            "http://127.0.0.1:8/",
+            "http://127.3.4.5/",
+            "http://[::1]:9/",
+            "http://localhost/",
+        ];
         for u in ok {
             assert!(check_transport(&Url::parse(u).unwrap()).is_ok(), "{u}");
         }
@@ -275,7 +283,10 @@ mod tests {
         let e = interpret("s".into(), 502, b"<!DOCTYPE html><p>oops</p>").unwrap_err();
         assert_eq!(e.to_string(), "s: HTTP 502: an HTML page");
         let e = interpret("s".into(), 200, b"{not json").unwrap_err();
-        assert_eq!(e.to_string(), "s: HTTP 200 but the answer is not a JSON object, not JSON");
+        assert_eq!(
+            e.to_string(),
+            "s: HTTP 200 but the answer is not a JSON object, not JSON"
+        );
         let e = interpret("s".into(), 302, b"").unwrap_err();
         assert_eq!(e.to_string(), "s: HTTP 302: redirects are not followed");
         assert!(interpret("s".into(), 200, br#"{"a":1}"#).is_ok());

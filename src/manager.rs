@@ -70,7 +70,9 @@ impl Manager {
     pub fn cached(&self, key: &CacheKey) -> Result<Option<Token>> {
         Ok(self.store.load(key)?.and_then(|text| {
             serde_json::from_str::<Token>(&text)
-                .inspect_err(|_| crate::debug!("cache entry {} is corrupt; ignoring it", key.as_str()))
+                .inspect_err(|_| {
+                    crate::debug!("cache entry {} is corrupt; ignoring it", key.as_str())
+                })
                 .ok()
         }))
     }
@@ -82,16 +84,25 @@ impl Manager {
         let seen = self.cached(&key)?;
         let now = token::now();
         if let Some(t) = seen.as_ref().filter(|t| t.is_fresh(now)) {
-            crate::debug!("{}: cache hit ({} s left)", provider.name, t.deadline() - now);
+            crate::debug!(
+                "{}: cache hit ({} s left)",
+                provider.name,
+                t.deadline() - now
+            );
             return Ok(t.clone());
         }
-        crate::debug!("{}: cache {}", provider.name, if seen.is_some() { "stale" } else { "miss" });
+        crate::debug!(
+            "{}: cache {}",
+            provider.name,
+            if seen.is_some() { "stale" } else { "miss" }
+        );
         let _lock = KeyLock::acquire(&self.lock_dir, &key, LOCK_WAIT)?;
         // Someone may have done the work while we waited. Their token is good
         // until it actually expires, or short-lived tokens would make every
         // waiter refresh again.
         let current = self.cached(&key)?;
-        if let Some(t) = current.filter(|t| Some(t) != seen.as_ref() && !t.is_expired(token::now())) {
+        if let Some(t) = current.filter(|t| Some(t) != seen.as_ref() && !t.is_expired(token::now()))
+        {
             crate::debug!("{}: another process renewed the token", provider.name);
             return Ok(t);
         }
@@ -111,7 +122,12 @@ impl Manager {
 
     /// Drop the cached token. With `presented`, only when it is that token:
     /// a newer token written by another process is left alone.
-    pub fn erase(&self, provider: &Provider, account: &str, presented: Option<&Secret>) -> Result<bool> {
+    pub fn erase(
+        &self,
+        provider: &Provider,
+        account: &str,
+        presented: Option<&Secret>,
+    ) -> Result<bool> {
         let key = Manager::key(provider, account);
         if let Some(p) = presented {
             match self.cached(&key)? {

@@ -129,16 +129,19 @@ impl Metadata {
         };
         pick(&e.authorization, &mut self.authorization_endpoint);
         pick(&e.token, &mut self.token_endpoint);
-        pick(&e.device_authorization, &mut self.device_authorization_endpoint);
+        pick(
+            &e.device_authorization,
+            &mut self.device_authorization_endpoint,
+        );
         pick(&e.registration, &mut self.registration_endpoint);
         pick(&e.revocation, &mut self.revocation_endpoint);
         self
     }
 
     pub fn token_endpoint(&self) -> Result<&Url> {
-        self.token_endpoint.as_ref().ok_or_else(|| {
-            Error::Http(format!("issuer {:?} has no token_endpoint", self.issuer))
-        })
+        self.token_endpoint
+            .as_ref()
+            .ok_or_else(|| Error::Http(format!("issuer {:?} has no token_endpoint", self.issuer)))
     }
 
     /// The client authentication method: the config's, else basic, unless
@@ -192,9 +195,18 @@ mod tests {
     #[test]
     fn guesses_sit_under_the_issuer() {
         let m = guessed("https://a.example/realm/").unwrap();
-        assert_eq!(m.authorization_endpoint.unwrap().as_str(), "https://a.example/realm/authorize");
-        assert_eq!(m.token_endpoint.unwrap().as_str(), "https://a.example/realm/token");
-        assert_eq!(m.registration_endpoint.unwrap().as_str(), "https://a.example/realm/register");
+        assert_eq!(
+            m.authorization_endpoint.unwrap().as_str(),
+            "https://a.example/realm/authorize"
+        );
+        assert_eq!(
+            m.token_endpoint.unwrap().as_str(),
+            "https://a.example/realm/token"
+        );
+        assert_eq!(
+            m.registration_endpoint.unwrap().as_str(),
+            "https://a.example/realm/register"
+        );
     }
 
     #[test]
@@ -217,7 +229,8 @@ mod tests {
         assert_eq!(m.auth_method(None), AuthMethod::ClientSecretBasic);
         m.token_endpoint_auth_methods_supported = vec!["client_secret_post".into()];
         assert_eq!(m.auth_method(None), AuthMethod::ClientSecretPost);
-        m.token_endpoint_auth_methods_supported.push("client_secret_basic".into());
+        m.token_endpoint_auth_methods_supported
+            .push("client_secret_basic".into());
         assert_eq!(m.auth_method(None), AuthMethod::ClientSecretBasic);
         assert_eq!(
             m.auth_method(Some(AuthMethod::ClientSecretPost)),

@@ -63,7 +63,9 @@ impl Token {
     /// Parse a successful token endpoint answer (RFC 6749 §5.1), obtained at `now`.
     pub fn from_response(body: &serde_json::Value, now: u64) -> Result<Token> {
         let bad = |what: &str| Error::Http(format!("token endpoint answer {what}"));
-        let obj = body.as_object().ok_or_else(|| bad("is not a JSON object"))?;
+        let obj = body
+            .as_object()
+            .ok_or_else(|| bad("is not a JSON object"))?;
         let access_token = match obj.get("access_token") {
             Some(serde_json::Value::String(s)) if !s.is_empty() => Secret::new(s.clone()),
             _ => return Err(bad("has no access_token")),

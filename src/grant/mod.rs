@@ -53,7 +53,9 @@ pub fn token_request(
     crate::debug!(
         "POST {} grant_type={}",
         crate::http::origin(url),
-        form.iter().find(|(k, _)| *k == "grant_type").map_or("", |(_, v)| v)
+        form.iter()
+            .find(|(k, _)| *k == "grant_type")
+            .map_or("", |(_, v)| v)
     );
     let body = http.post_form(url, &form, auth)?;
     Token::from_response(&body, crate::token::now())

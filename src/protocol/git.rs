@@ -17,7 +17,9 @@ impl Message {
     /// byte or invalid UTF-8 is refused. Reading stops at the first blank line.
     pub fn parse(input: &[u8]) -> Result<Message> {
         if input.contains(&0) {
-            return Err(Error::Input("credential request contains a NUL byte".into()));
+            return Err(Error::Input(
+                "credential request contains a NUL byte".into(),
+            ));
         }
         let text = std::str::from_utf8(input)
             .map_err(|_| Error::Input("credential request is not valid UTF-8".into()))?;
@@ -48,8 +50,7 @@ impl Message {
     pub fn write_to(&self, out: &mut dyn Write) -> Result<()> {
         let mut buf = Vec::new();
         for (key, value) in &self.entries {
-            if key.is_empty() || key.contains(['\n', '\0', '=']) || value.contains(['\n', '\0'])
-            {
+            if key.is_empty() || key.contains(['\n', '\0', '=']) || value.contains(['\n', '\0']) {
                 return Err(Error::Input(format!(
                     "refusing to write credential field {:?}: it holds a newline or NUL",
                     key.replace(['\n', '\0'], "?")
@@ -121,7 +122,11 @@ impl Request {
                 .into_iter()
                 .map(String::from)
                 .collect(),
-            wwwauth: msg.get_all("wwwauth[]").into_iter().map(String::from).collect(),
+            wwwauth: msg
+                .get_all("wwwauth[]")
+                .into_iter()
+                .map(String::from)
+                .collect(),
             oauth_refresh_token: msg.get("oauth_refresh_token").map(Secret::new),
         };
         // `url=` stands for its parts (git-credential(1)); parts named after it win.
@@ -231,7 +236,10 @@ mod tests {
     fn write_refuses_newline_or_nul_and_writes_nothing() {
         for bad in ["a\nb", "a\0b"] {
             let msg = Message {
-                entries: vec![("username".into(), "u".into()), ("password".into(), bad.into())],
+                entries: vec![
+                    ("username".into(), "u".into()),
+                    ("password".into(), bad.into()),
+                ],
             };
             let mut out = Vec::new();
             assert!(msg.write_to(&mut out).is_err());
@@ -249,15 +257,22 @@ mod tests {
 
     #[test]
     fn multi_valued_keys_collect_and_reset_on_empty() {
-        let req = Request::parse(b"wwwauth[]=Basic\nwwwauth[]=\nwwwauth[]=Bearer x\ncapability[]=authtype\n").unwrap();
+        let req = Request::parse(
+            b"wwwauth[]=Basic\nwwwauth[]=\nwwwauth[]=Bearer x\ncapability[]=authtype\n",
+        )
+        .unwrap();
         assert_eq!(req.wwwauth, vec!["Bearer x"]);
         assert!(req.has_capability("authtype"));
     }
 
     #[test]
     fn url_is_built_from_parts() {
-        let req = Request::parse(b"protocol=https\nhost=git.example.com:8443\npath=org/repo.git\n").unwrap();
-        assert_eq!(req.url().unwrap().as_str(), "https://git.example.com:8443/org/repo.git");
+        let req = Request::parse(b"protocol=https\nhost=git.example.com:8443\npath=org/repo.git\n")
+            .unwrap();
+        assert_eq!(
+            req.url().unwrap().as_str(),
+            "https://git.example.com:8443/org/repo.git"
+        );
         let v6 = Request::parse(b"protocol=http\nhost=[::1]:9000\n").unwrap();
         assert_eq!(v6.url().unwrap().as_str(), "http://[::1]:9000/");
         let ssh = Request::parse(b"protocol=ssh\nhost=a\n").unwrap();
@@ -287,7 +302,10 @@ mod tests {
         };
         let mut out = Vec::new();
         r.to_message().write_to(&mut out).unwrap();
-        assert_eq!(out, b"username=oauth2\npassword=tok\npassword_expiry_utc=42\n");
+        assert_eq!(
+            out,
+            b"username=oauth2\npassword=tok\npassword_expiry_utc=42\n"
+        );
         r.authtype = true;
         let mut out = Vec::new();
         r.to_message().write_to(&mut out).unwrap();

@@ -21,9 +21,9 @@ impl FileStore {
 
     /// The store under the XDG cache directory.
     pub fn default_location() -> Result<FileStore> {
-        super::tokens_dir()
-            .map(FileStore::new)
-            .ok_or_else(|| Error::Store("cannot find a cache directory: set HOME or XDG_CACHE_HOME".into()))
+        super::tokens_dir().map(FileStore::new).ok_or_else(|| {
+            Error::Store("cannot find a cache directory: set HOME or XDG_CACHE_HOME".into())
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -110,7 +110,10 @@ impl Store for FileStore {
         match fs::remove_file(&path) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(Error::Store(format!("cannot remove {}: {e}", path.display()))),
+            Err(e) => Err(Error::Store(format!(
+                "cannot remove {}: {e}",
+                path.display()
+            ))),
         }
     }
 

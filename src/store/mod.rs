@@ -72,8 +72,15 @@ mod tests {
         let expected = CacheKey::hashed("https://auth.example.com\nabc\nread write\n");
         assert_eq!(key, expected);
         assert_eq!(key.as_str().len(), 32);
-        assert!(key.as_str().chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
-        assert_eq!(CacheKey::hashed("").as_str(), "d41d8cd98f00b204e9800998ecf8427e");
+        assert!(
+            key.as_str()
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_eq!(
+            CacheKey::hashed("").as_str(),
+            "d41d8cd98f00b204e9800998ecf8427e"
+        );
     }
 
     #[test]
