@@ -177,6 +177,7 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
             let provider = config
                 .provider_for(&url)
                 .ok_or_else(|| Error::NoProvider(url.to_string()))?;
+            crate::debug!("provider {:?} matches {url}", provider.name);
             let token = Manager::new(&config)?.token(provider, "")?;
             write_out(stdout, &format!("{}\n", token.access_token.expose()))
         }

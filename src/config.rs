@@ -40,6 +40,17 @@ pub enum GrantKind {
     ClientCredentials,
 }
 
+impl GrantKind {
+    /// The name used in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantKind::AuthorizationCode => "authorization_code",
+            GrantKind::DeviceCode => "device_code",
+            GrantKind::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
 /// How a client proves itself at the token endpoint (RFC 6749 §2.3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -303,20 +314,27 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
     Ok(text)
 }
 
-/// toml's messages span several lines (with a source excerpt); keep the first
-/// line and the position so the error stays one line.
+/// toml's messages span several lines (position, source excerpt, caret,
+/// message); keep the position and the message so the error stays one line.
 fn one_line(msg: &str) -> String {
-    let mut lines = msg.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next().unwrap_or("invalid TOML").to_string();
-    match lines.find(|l| {
-        !l.starts_with('|')
-            && !l.starts_with("-->")
-            && !l
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '|' || c == ' ')
-    }) {
-        Some(detail) if first.starts_with("TOML parse error") => format!("{first}: {detail}"),
-        _ => first,
+    let lines: Vec<&str> = msg
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let is_excerpt = |l: &&str| {
+        l.contains('|')
+            && l.split('|')
+                .next()
+                .is_some_and(|n| n.trim().chars().all(|c| c.is_ascii_digit()))
+    };
+    match lines.split_first() {
+        Some((first, rest)) if first.starts_with("TOML parse error") => {
+            let detail: Vec<&str> = rest.iter().filter(|l| !is_excerpt(l)).copied().collect();
+            format!("{first}: {}", detail.join("; "))
+        }
+        Some((first, _)) => first.to_string(),
+        None => "invalid TOML".to_string(),
     }
 }
 
@@ -412,7 +430,7 @@ mod tests {
                 "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ntoken_endpoint = \"::\"\n",
                 "token_endpoint",
             ),
-            ("[[provider]\n", "TOML"),
+            ("[[provider]\n", "line 1, column 12: unclosed array table"),
         ];
         for (text, needle) in cases {
             let e = parse(text).unwrap_err().to_string();

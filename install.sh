@@ -1,0 +1,70 @@
+#!/bin/sh
+# Build credential-oauth in release mode and install it, with the git and
+# docker helper shims, into ${PREFIX:-$HOME/.local}/bin. Running it again
+# replaces what it installed. It changes no git or docker config unless
+# asked with --configure-git.
+set -eu
+
+usage() {
+    cat <<'TXT'
+usage: ./install.sh [--configure-git] [--help]
+
+  PREFIX=/usr/local ./install.sh    install into /usr/local/bin instead of ~/.local/bin
+  --configure-git                   also add `credential.helper = oauth` to ~/.gitconfig
+TXT
+}
+
+configure_git=no
+for arg in "$@"; do
+    case $arg in
+    --configure-git) configure_git=yes ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "install.sh: unknown option $arg" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "install.sh: cargo is not on PATH; install Rust (https://rustup.rs or your distribution's rustc and cargo packages) and run ./install.sh again" >&2
+    exit 1
+fi
+
+cd "$(dirname "$0")"
+prefix=${PREFIX:-$HOME/.local}
+bin=$prefix/bin
+
+cargo build --release --locked --bins
+mkdir -p "$bin"
+for f in target/release/credential-oauth target/release/oauth-test-server helpers/*-credential-oauth; do
+    # Copy then rename, so a running helper is never overwritten in place.
+    name=$(basename "$f")
+    cp "$f" "$bin/.$name.new"
+    chmod 755 "$bin/.$name.new"
+    mv -f "$bin/.$name.new" "$bin/$name"
+    echo "installed $bin/$name"
+done
+
+"$bin/credential-oauth" --version
+
+if [ "$configure_git" = yes ]; then
+    if git config --global --get-all credential.helper 2>/dev/null | grep -qx oauth; then
+        echo "git already uses credential.helper = oauth"
+    else
+        git config --global --add credential.helper oauth
+        echo "added credential.helper = oauth to your global git config"
+    fi
+fi
+
+case ":$PATH:" in
+*":$bin:"*) ;;
+*) echo "note: $bin is not on your PATH; add it, e.g. export PATH=\"$bin:\$PATH\"" ;;
+esac
+
+cat <<TXT
+
+Next steps:
+  1. Describe your providers in ~/.config/credential-oauth/config.toml (see README.md).
+  2. git:     git config --global --add credential.helper oauth
+  3. docker:  in ~/.docker/config.json, "credHelpers": { "registry.example.com": "oauth" }
+              (or "credsStore": "oauth" for every registry)
+  4. scripts: curl -H "Authorization: Bearer \$(credential-oauth token https://api.example.com/)" ...
+TXT
