@@ -46,7 +46,9 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     match builder.create(dir) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            check_private(dir, 0o700).map(drop)
+        }
         Err(e) => Err(err(e)),
     }
 }
@@ -60,9 +62,68 @@ fn create_private_file(path: &Path) -> std::io::Result<fs::File> {
     opts.open(path)
 }
 
+/// The effective user id of this process.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn effective_uid() -> u32 {
+    // SAFETY: geteuid takes no arguments, touches no memory of ours and
+    // cannot fail (POSIX.1-2008).
+    unsafe { libc::geteuid() }
+}
+
+/// Refuse a path that is a symbolic link or belongs to someone else; take
+/// group and world access away (with a warning) rather than fail, since a
+/// permissive umask or a copied home directory is the usual cause.
+/// `Ok(false)` when the path does not exist.
+pub fn check_private(path: &Path, mode: u32) -> Result<bool> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => {
+            return Err(Error::Store(format!(
+                "cannot inspect {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    if meta.file_type().is_symlink() {
+        return Err(Error::Store(format!(
+            "refusing to use {}: it is a symbolic link",
+            path.display()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let uid = effective_uid();
+        if meta.uid() != uid {
+            return Err(Error::Store(format!(
+                "refusing to use {}: it belongs to uid {}, not to uid {uid}",
+                path.display(),
+                meta.uid()
+            )));
+        }
+        if meta.mode() & 0o077 != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| {
+                Error::Store(format!("cannot restrict access to {}: {e}", path.display()))
+            })?;
+            eprintln!(
+                "credential-oauth: warning: {} was accessible to other users; its mode is now {mode:o}",
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    Ok(true)
+}
+
 impl Store for FileStore {
     fn load(&self, key: &CacheKey) -> Result<Option<String>> {
         let path = self.path(key);
+        if !check_private(&self.dir, 0o700)? || !check_private(&path, 0o600)? {
+            return Ok(None);
+        }
         let file = match fs::File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -82,6 +143,7 @@ impl Store for FileStore {
 
     fn save(&self, key: &CacheKey, value: &str) -> Result<()> {
         create_private_dir(&self.dir)?;
+        check_private(&self.dir, 0o700)?;
         let path = self.path(key);
         let tmp = self.dir.join(format!(
             ".{}.{}.{:x}.tmp",
