@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use credential_oauth::testserver::TestServer;
 
 const USAGE: &str = "\
-usage: oauth-test-server [--port N] [--client ID[:SECRET]]... [--lifetime SECS] [--device-interval SECS]
+usage: oauth-test-server [--port N] [--client ID[:SECRET]]... [--lifetime SECS] [--device-interval SECS] [--refresh]
 
 Runs an in-memory OAuth 2.0 authorization server on 127.0.0.1 until killed.
 The first line of output is `issuer: http://127.0.0.1:PORT`.
@@ -17,6 +17,7 @@ The first line of output is `issuer: http://127.0.0.1:PORT`.
                            default: demo:demo-secret and public demo-public)
   --lifetime SECS          access token lifetime (default 3600)
   --device-interval SECS   device grant polling interval (default 5)
+  --refresh                give client_credentials tokens a refresh token too
   -h, --help               this text";
 
 struct Options {
@@ -24,6 +25,7 @@ struct Options {
     clients: Vec<(String, Option<String>)>,
     lifetime: Option<i64>,
     device_interval: Option<u64>,
+    refresh: bool,
 }
 
 fn main() -> ExitCode {
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
     if let Some(secs) = options.device_interval {
         server.set_device_interval(secs);
     }
+    server.set_client_credentials_refresh(options.refresh);
     for (id, secret) in &options.clients {
         server.add_client(id, secret.as_deref());
     }
@@ -75,6 +78,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         clients: Vec::new(),
         lifetime: None,
         device_interval: None,
+        refresh: false,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -92,6 +96,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--lifetime" => options.lifetime = Some(number(flag, value()?)?),
             "--device-interval" => options.device_interval = Some(number(flag, value()?)?),
             "--client" => options.clients.push(client(value()?)?),
+            "--refresh" if inline.is_none() => options.refresh = true,
             _ => return Err(format!("unknown argument {arg}")),
         }
     }
@@ -163,6 +168,7 @@ fn announce(server: &TestServer, options: &Options) -> std::io::Result<()> {
         writeln!(out, "  {issuer}{path:<41} {what}")?;
     }
     writeln!(out, "clients:")?;
+    server.set_client_credentials_refresh(options.refresh);
     for (id, secret) in &options.clients {
         match secret {
             Some(secret) => writeln!(out, "  {id} (secret {secret})")?,
