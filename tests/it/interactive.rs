@@ -245,6 +245,26 @@ fn without_a_browser_the_device_grant_is_used() {
 }
 
 #[test]
+fn without_a_browser_or_device_grant_the_printed_url_still_works() {
+    let server = TestServer::start().unwrap();
+    server.set_device_grant(false);
+    let env = device_env(&server, "authorization_code");
+    let mut run = env.spawn(&["token", URL], "");
+    let url = run.wait_for_line("  http://", 20).trim().to_string();
+    assert!(url.contains("/authorize?"), "{url}");
+    // The person opens the printed URL in a browser on another screen.
+    let visit = std::process::Command::new("curl")
+        .args(["-sS", "-L", "-o", "/dev/null", "-w", "%{http_code}", &url])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&visit.stdout), "200");
+    let out = run.finish();
+    out.ok();
+    assert!(server.is_active(out.stdout.trim()), "{out}");
+    assert!(out.stderr.contains("no browser could be opened"), "{out}");
+}
+
+#[test]
 fn stale_token_is_refreshed_once_and_the_refresh_token_rotated() {
     let server = TestServer::start().unwrap();
     // 30 s is inside the 60 s margin: the first token is stale at once.
