@@ -112,8 +112,10 @@ impl Manager {
             crate::debug!("{}: another process renewed the token", provider.name);
             return Ok(t.clone());
         }
+        // Discovered once for both the refresh and a login after it.
+        let meta = self.metadata(provider)?;
         if let Some(old) = current.filter(|t| t.refresh_token.is_some()) {
-            match self.refresh(provider, &old) {
+            match self.refresh(provider, &meta, &old) {
                 Ok(token) => {
                     self.save(&key, &token)?;
                     return Ok(token);
@@ -135,7 +137,7 @@ impl Manager {
                 Err(e) => return Err(e),
             }
         }
-        let token = self.obtain(provider, account)?;
+        let token = self.obtain(provider, &meta, account)?;
         self.save(&key, &token)?;
         Ok(token)
     }
@@ -144,7 +146,8 @@ impl Manager {
     pub fn login(&self, provider: &Provider, account: &str) -> Result<Token> {
         let key = Manager::key(provider, account);
         let _lock = KeyLock::acquire(&self.lock_dir, &key, lock_wait(provider))?;
-        let token = self.obtain(provider, account)?;
+        let meta = self.metadata(provider)?;
+        let token = self.obtain(provider, &meta, account)?;
         self.save(&key, &token)?;
         Ok(token)
     }
@@ -187,26 +190,24 @@ impl Manager {
     }
 
     /// RFC 6749 §6, as the client that obtained the token.
-    fn refresh(&self, provider: &Provider, old: &Token) -> Result<Token> {
-        let meta = self.metadata(provider)?;
-        let client = self.client(provider, &meta)?;
+    fn refresh(&self, provider: &Provider, meta: &Metadata, old: &Token) -> Result<Token> {
+        let client = self.client(provider, meta)?;
         crate::debug!("{}: refreshing the token", provider.name);
-        grant::refresh::obtain(self.http()?, &meta, &client, old, &provider.scopes)
+        grant::refresh::obtain(self.http()?, meta, &client, old, &provider.scopes)
     }
 
     /// A new token from the provider's grant.
-    fn obtain(&self, provider: &Provider, account: &str) -> Result<Token> {
-        let meta = self.metadata(provider)?;
-        let client = self.client(provider, &meta)?;
+    fn obtain(&self, provider: &Provider, meta: &Metadata, account: &str) -> Result<Token> {
+        let client = self.client(provider, meta)?;
         let http = self.http()?;
         let token = match provider.grant {
             GrantKind::ClientCredentials => {
-                grant::client_credentials::obtain(http, &meta, &client, &provider.scopes)
+                grant::client_credentials::obtain(http, meta, &client, &provider.scopes)
             }
             GrantKind::DeviceCode => {
-                grant::device_code::obtain(http, &meta, &client, &provider.scopes, &provider.name)
+                grant::device_code::obtain(http, meta, &client, &provider.scopes, &provider.name)
             }
-            GrantKind::AuthorizationCode => self.browser_login(provider, &meta, &client, account),
+            GrantKind::AuthorizationCode => self.browser_login(provider, meta, &client, account),
         };
         let mut token = match token {
             Err(e) if e.oauth_code() == Some("invalid_client") => {

@@ -28,7 +28,16 @@ pub fn obtain(
     if let Some(s) = &scope {
         form.push(("scope", s));
     }
-    let new = token_request(http, meta, client, &form)?;
+    let new = match token_request(http, meta, client, &form) {
+        // The server granted less than the config asks for: what it granted
+        // is still worth renewing (omitting scope asks for the same again).
+        Err(e) if scope.is_some() && e.oauth_code() == Some("invalid_scope") => {
+            crate::debug!("refresh: scope refused; asking for the scope granted before");
+            form.pop();
+            token_request(http, meta, client, &form)?
+        }
+        other => other?,
+    };
     Ok(carry_over(old, new))
 }
 
@@ -46,10 +55,9 @@ pub fn carry_over(old: &Token, mut new: Token) -> Token {
 }
 
 /// Whether a failed refresh means the grant is gone (so a new login is
-/// needed) rather than a passing fault: RFC 6749 §5.2 `invalid_grant`, or
-/// `invalid_scope` when the configured scopes grew beyond the grant.
+/// needed) rather than a passing fault: RFC 6749 §5.2 `invalid_grant`.
 pub fn grant_is_gone(e: &Error) -> bool {
-    matches!(e.oauth_code(), Some("invalid_grant" | "invalid_scope"))
+    e.oauth_code() == Some("invalid_grant")
 }
 
 #[cfg(test)]

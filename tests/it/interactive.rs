@@ -310,6 +310,29 @@ fn invalid_grant_on_refresh_runs_the_login_again() {
 }
 
 #[test]
+fn refused_scope_on_refresh_renews_the_scope_granted_before() {
+    let server = TestServer::start().unwrap();
+    server.set_token_lifetime(Some(30));
+    let env = browser_env(&server, "");
+    token(&env).ok();
+    server.set_token_lifetime(Some(3600));
+    server.fail_next_on(
+        "/token",
+        1,
+        Fault::json(
+            400,
+            r#"{"error":"invalid_scope","error_description":"narrower grant"}"#,
+        ),
+    );
+    let out = token(&env);
+    out.ok();
+    assert!(server.is_active(out.stdout.trim()), "{out}");
+    assert_eq!(server.count("refresh_token"), 2);
+    assert_eq!(server.count("authorization_code"), 1, "no new login");
+    assert_eq!(server.last_request("/token").unwrap().param("scope"), None);
+}
+
+#[test]
 fn client_credentials_tokens_with_a_refresh_token_are_refreshed() {
     let server = TestServer::start().unwrap();
     server.set_client_credentials_refresh(true);
