@@ -426,3 +426,67 @@ fn registration_happens_once_and_is_reused() {
     let exchange = server.last_request("/token").unwrap();
     assert_eq!(exchange.param("client_id"), Some(registered[0].as_str()));
 }
+
+#[test]
+fn a_redirect_url_pasted_on_the_terminal_completes_the_login() {
+    use std::io::{BufRead, Write};
+    use std::process::Stdio;
+    let server = TestServer::start().unwrap();
+    server.set_device_grant(false);
+    let mut env = device_env(&server, "authorization_code");
+    // Bounds the test should the paste be ignored.
+    env.var("CREDENTIAL_OAUTH_LOGIN_TIMEOUT", "20");
+    // script(1) gives the helper a terminal of its own, fed from our pipe;
+    // everything the helper writes comes back on script's stdout.
+    let mut child = env
+        .command("script")
+        .args(["-qec", &format!("{BIN} token {URL}"), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let line = line.trim_end_matches('\r').to_string();
+            let _ = tx.send(line.clone());
+            all.push(line);
+        }
+        all
+    });
+    let timeout = std::time::Duration::from_secs(20);
+    let url = loop {
+        let line = rx
+            .recv_timeout(timeout)
+            .expect("no authorization URL shown");
+        if line.starts_with("  http://") && line.contains("/authorize?") {
+            break line.trim().to_string();
+        }
+    };
+    loop {
+        let line = rx.recv_timeout(timeout).expect("no paste prompt shown");
+        if line.contains("paste here the address") {
+            break;
+        }
+    }
+    // The person logs in on another machine, where the redirect goes nowhere,
+    // and copies the address the browser ends on.
+    let visit = std::process::Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{redirect_url}", &url])
+        .output()
+        .unwrap();
+    let landed = String::from_utf8(visit.stdout).unwrap();
+    assert!(landed.contains("code="), "{landed}");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{landed}").unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    let lines = reader.join().unwrap();
+    assert!(status.success(), "{lines:#?}");
+    let token = lines.iter().find(|l| l.starts_with("at_")).unwrap();
+    assert!(server.is_active(token), "{lines:#?}");
+}
