@@ -158,8 +158,24 @@ pub fn browser_available() -> bool {
     if cfg!(any(target_os = "macos", windows)) || !cfg!(unix) {
         return true;
     }
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    set("BROWSER") || set("DISPLAY") || set("WAYLAND_DISPLAY")
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match var("BROWSER") {
+        Some(b) => !only_text_browsers(&b),
+        None => var("DISPLAY").is_some() || var("WAYLAND_DISPLAY").is_some(),
+    }
+}
+
+/// Whether every `$BROWSER` entry (`:`-separated commands) is one the
+/// `webbrowser` crate runs in the foreground on our own stdin and stdout,
+/// which git uses for the protocol: such a browser must not be started.
+fn only_text_browsers(browser: &str) -> bool {
+    const TEXT: [&str; 9] = [
+        "lynx", "links", "links2", "elinks", "w3m", "eww", "netrik", "retawq", "curl",
+    ];
+    browser
+        .split(':')
+        .filter_map(|entry| entry.split_whitespace().next())
+        .all(|cmd| TEXT.contains(&cmd.rsplit('/').next().unwrap_or(cmd)))
 }
 
 /// Open `url` in the browser (`$BROWSER`, else the platform's opener).
@@ -192,6 +208,17 @@ mod tests {
         );
         assert_ne!(a.verifier, b.verifier);
         assert_eq!(a.challenge.len(), 43);
+    }
+
+    #[test]
+    fn text_browsers_do_not_count_as_a_browser() {
+        assert!(only_text_browsers("w3m"));
+        assert!(only_text_browsers(
+            "/usr/bin/lynx -accept_all_cookies:links"
+        ));
+        assert!(!only_text_browsers("firefox"));
+        assert!(!only_text_browsers("w3m:/opt/firefox/firefox %s"));
+        assert!(!only_text_browsers("/tmp/it/browser.sh"));
     }
 
     #[test]
