@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use url::Url;
 
 /// Largest config file read; anything bigger is a mistake.
@@ -11,6 +12,8 @@ const MAX_CONFIG: u64 = 1024 * 1024;
 
 pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:5210/";
 pub const DEFAULT_USERNAME: &str = "oauth2";
+/// How long an interactive login waits for the browser's redirect.
+pub const DEFAULT_LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -84,6 +87,21 @@ pub struct Provider {
     pub username: String,
     pub auth_method: Option<AuthMethod>,
     pub endpoints: ExplicitEndpoints,
+    /// How long a browser login waits for the redirect (`login_timeout`,
+    /// seconds; `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` wins).
+    pub login_timeout: Duration,
+}
+
+impl Provider {
+    /// The login timeout, with `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` (seconds)
+    /// taking precedence over the config.
+    pub fn login_timeout(&self) -> Duration {
+        non_empty_env("CREDENTIAL_OAUTH_LOGIN_TIMEOUT")
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+            .map(Duration::from_secs_f64)
+            .unwrap_or(self.login_timeout)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +138,7 @@ struct RawProvider {
     device_authorization_endpoint: Option<String>,
     registration_endpoint: Option<String>,
     revocation_endpoint: Option<String>,
+    login_timeout: Option<u64>,
 }
 
 /// Where the config file is: `$CREDENTIAL_OAUTH_CONFIG`, else
@@ -267,6 +286,11 @@ impl Provider {
         if raw.scopes.iter().any(|s| s.is_empty() || s.contains(' ')) {
             return Err("scopes: each scope must be one non-empty word".into());
         }
+        let login_timeout = match raw.login_timeout {
+            None => DEFAULT_LOGIN_TIMEOUT,
+            Some(0) => return Err("login_timeout: must be at least 1 second".into()),
+            Some(secs) => Duration::from_secs(secs.min(24 * 3600)),
+        };
         Ok(Provider {
             name: raw
                 .name
@@ -289,6 +313,7 @@ impl Provider {
                 registration: endpoint("registration_endpoint", &raw.registration_endpoint)?,
                 revocation: endpoint("revocation_endpoint", &raw.revocation_endpoint)?,
             },
+            login_timeout,
             url,
         })
     }

@@ -3,6 +3,7 @@
 
 use crate::config::{Config, GrantKind, Provider, Storage};
 use crate::error::{Error, Result};
+use crate::grant::registration::Registration;
 use crate::grant::{self, Client};
 use crate::http::Http;
 use crate::metadata::{self, Metadata};
@@ -17,6 +18,8 @@ use std::time::Duration;
 
 /// How long a process waits for another one's refresh or login.
 const LOCK_WAIT: Duration = Duration::from_secs(330);
+/// The usual lifetime of a device code (RFC 8628 §3.2 `expires_in`).
+const DEVICE_LOGIN: Duration = Duration::from_secs(600);
 
 pub struct Manager {
     store: Box<dyn Store>,
@@ -78,7 +81,8 @@ impl Manager {
     }
 
     /// A token with more than a minute left: from the cache, else refreshed,
-    /// else from a new grant.
+    /// else from a new grant. Refresh and login run under the per-key lock,
+    /// so parallel callers do the work once.
     pub fn token(&self, provider: &Provider, account: &str) -> Result<Token> {
         let key = Manager::key(provider, account);
         let seen = self.cached(&key)?;
@@ -96,17 +100,44 @@ impl Manager {
             provider.name,
             if seen.is_some() { "stale" } else { "miss" }
         );
-        let _lock = KeyLock::acquire(&self.lock_dir, &key, LOCK_WAIT)?;
+        let _lock = KeyLock::acquire(&self.lock_dir, &key, lock_wait(provider))?;
         // Someone may have done the work while we waited. Their token is good
         // until it actually expires, or short-lived tokens would make every
         // waiter refresh again.
         let current = self.cached(&key)?;
-        if let Some(t) = current.filter(|t| Some(t) != seen.as_ref() && !t.is_expired(token::now()))
+        if let Some(t) = current
+            .as_ref()
+            .filter(|t| Some(*t) != seen.as_ref() && !t.is_expired(token::now()))
         {
             crate::debug!("{}: another process renewed the token", provider.name);
-            return Ok(t);
+            return Ok(t.clone());
         }
-        let token = self.obtain(provider)?;
+        // Discovered once for both the refresh and a login after it.
+        let meta = self.metadata(provider)?;
+        if let Some(old) = current.filter(|t| t.refresh_token.is_some()) {
+            match self.refresh(provider, &meta, &old) {
+                Ok(token) => {
+                    self.save(&key, &token)?;
+                    return Ok(token);
+                }
+                Err(e) if grant::refresh::grant_is_gone(&e) => {
+                    crate::debug!("{}: refresh refused ({e}); logging in again", provider.name);
+                    // A dead refresh token must not be tried again should the
+                    // login below fail.
+                    self.store.delete(&key)?;
+                }
+                // A passing fault: the old token still serves while it lasts.
+                Err(e) if !old.is_expired(token::now()) => {
+                    crate::debug!(
+                        "{}: refresh failed ({e}); using the old token",
+                        provider.name
+                    );
+                    return Ok(old);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let token = self.obtain(provider, &meta, account)?;
         self.save(&key, &token)?;
         Ok(token)
     }
@@ -114,8 +145,9 @@ impl Manager {
     /// Run the grant now, whatever the cache holds.
     pub fn login(&self, provider: &Provider, account: &str) -> Result<Token> {
         let key = Manager::key(provider, account);
-        let _lock = KeyLock::acquire(&self.lock_dir, &key, LOCK_WAIT)?;
-        let token = self.obtain(provider)?;
+        let _lock = KeyLock::acquire(&self.lock_dir, &key, lock_wait(provider))?;
+        let meta = self.metadata(provider)?;
+        let token = self.obtain(provider, &meta, account)?;
         self.save(&key, &token)?;
         Ok(token)
     }
@@ -157,22 +189,163 @@ impl Manager {
         Ok(meta.with_explicit(&provider.endpoints))
     }
 
-    fn obtain(&self, provider: &Provider) -> Result<Token> {
-        let meta = self.metadata(provider)?;
-        let http = self.http()?;
-        match provider.grant {
-            GrantKind::ClientCredentials => {
-                let client = Client {
-                    id: provider.client_id.clone().unwrap_or_default(),
-                    secret: provider.client_secret.clone(),
-                    method: meta.auth_method(provider.auth_method),
-                };
-                grant::client_credentials::obtain(http, &meta, &client, &provider.scopes)
-            }
-            GrantKind::AuthorizationCode | GrantKind::DeviceCode => Err(Error::Login(format!(
-                "{}: interactive grants are not available in this build",
-                provider.name
-            ))),
-        }
+    /// RFC 6749 §6, as the client that obtained the token.
+    fn refresh(&self, provider: &Provider, meta: &Metadata, old: &Token) -> Result<Token> {
+        let client = self.client(provider, meta)?;
+        crate::debug!("{}: refreshing the token", provider.name);
+        grant::refresh::obtain(self.http()?, meta, &client, old, &provider.scopes)
     }
+
+    /// A new token from the provider's grant.
+    fn obtain(&self, provider: &Provider, meta: &Metadata, account: &str) -> Result<Token> {
+        let client = self.client(provider, meta)?;
+        let http = self.http()?;
+        let token = match provider.grant {
+            GrantKind::ClientCredentials => {
+                grant::client_credentials::obtain(http, meta, &client, &provider.scopes)
+            }
+            GrantKind::DeviceCode => {
+                grant::device_code::obtain(http, meta, &client, &provider.scopes, &provider.name)
+            }
+            GrantKind::AuthorizationCode => self.browser_login(provider, meta, &client, account),
+        };
+        let mut token = match token {
+            Err(e) if e.oauth_code() == Some("invalid_client") => {
+                // A registration the server no longer knows is dropped, so
+                // the next run registers again.
+                if provider.client_id.is_none() {
+                    let key = grant::registration::key(&provider.issuer, &provider.redirect_uri);
+                    self.store.delete(&key)?;
+                }
+                return Err(e);
+            }
+            other => other?,
+        };
+        // RFC 6749 §5.1: no scope in the answer means the scope requested.
+        if token.scope.is_none() {
+            token.scope = grant::scope_param(&provider.scopes);
+        }
+        Ok(token)
+    }
+
+    /// RFC 8252: the browser and a loopback redirect; the device grant when
+    /// no browser can open and the server offers it; otherwise the URL is
+    /// printed and a pasted redirect URL is accepted on the terminal.
+    fn browser_login(
+        &self,
+        provider: &Provider,
+        meta: &Metadata,
+        client: &Client,
+        account: &str,
+    ) -> Result<Token> {
+        use grant::authorization_code::{Session, browser_available, open_browser};
+        let http = self.http()?;
+        let device = |why: &str| {
+            eprintln!("credential-oauth: {why}; using the device login instead");
+            grant::device_code::obtain(http, meta, client, &provider.scopes, &provider.name)
+        };
+        let has_device = meta.device_authorization_endpoint.is_some();
+        let browser = browser_available();
+        if !browser && has_device {
+            return device("no browser can open here (no $BROWSER, DISPLAY or WAYLAND_DISPLAY)");
+        }
+        let hint = (!account.is_empty()).then_some(account);
+        let session = Session::start(meta, client, &provider.scopes, &provider.redirect_uri, hint)?;
+        let opened = if browser {
+            eprintln!(
+                "credential-oauth: opening the browser to log in to {}; if it does not open, visit:\n  {}",
+                provider.name,
+                session.url()
+            );
+            open_browser(session.url())
+        } else {
+            Err(Error::Login("no browser can open here".into()))
+        };
+        let pasted = match opened {
+            Ok(()) => None,
+            Err(e) if has_device => {
+                drop(session);
+                return device(&e.to_string());
+            }
+            Err(e) => {
+                crate::debug!("{e}");
+                eprintln!(
+                    "credential-oauth: no browser could be opened. To log in to {}, visit:\n  {}",
+                    provider.name,
+                    session.url()
+                );
+                let pasted = grant::loopback::terminal_lines();
+                eprintln!(
+                    "credential-oauth: waiting for the redirect to {}{}",
+                    session.redirect_uri(),
+                    if pasted.is_some() {
+                        "; or paste here the address the browser ends on"
+                    } else {
+                        ""
+                    }
+                );
+                pasted
+            }
+        };
+        session.finish(
+            http,
+            meta,
+            client,
+            provider.login_timeout(),
+            pasted.as_ref(),
+        )
+    }
+
+    /// The client the provider's requests are made as: the configured one,
+    /// else the one registered earlier, else a new registration (RFC 7591).
+    fn client(&self, provider: &Provider, meta: &Metadata) -> Result<Client> {
+        if let Some(id) = &provider.client_id {
+            return Ok(Client {
+                id: id.clone(),
+                secret: provider.client_secret.clone(),
+                method: meta.auth_method(provider.auth_method),
+            });
+        }
+        let key = grant::registration::key(&provider.issuer, &provider.redirect_uri);
+        if let Some(text) = self.store.load(&key)? {
+            match serde_json::from_str::<Registration>(&text) {
+                Ok(r) => return Ok(r.client()),
+                Err(_) => crate::debug!(
+                    "registration entry {} is corrupt; ignoring it",
+                    key.as_str()
+                ),
+            }
+        }
+        let endpoint = meta.registration_endpoint.as_ref().ok_or_else(|| {
+            Error::Login(format!(
+                "{}: no client_id is configured and the server offers no registration endpoint; set client_id",
+                provider.name
+            ))
+        })?;
+        let mut grant_types = vec!["authorization_code", "refresh_token"];
+        if provider.grant == GrantKind::DeviceCode
+            || (provider.grant == GrantKind::AuthorizationCode
+                && meta.device_authorization_endpoint.is_some())
+        {
+            grant_types.push(grant::device_code::GRANT_TYPE);
+        }
+        let registration = grant::registration::register(
+            self.http()?,
+            endpoint,
+            &provider.redirect_uri,
+            &grant_types,
+        )?;
+        let text = serde_json::to_string(&registration)
+            .map_err(|e| Error::Store(format!("cannot encode registration: {e}")))?;
+        self.store.save(&key, &text)?;
+        crate::debug!("{}: registered as a new client", provider.name);
+        Ok(registration.client())
+    }
+}
+
+/// How long a process waits for another one's refresh or login: longer than
+/// a browser login may take, and than a device code usually lives.
+fn lock_wait(provider: &Provider) -> Duration {
+    let login = provider.login_timeout().max(DEVICE_LOGIN);
+    LOCK_WAIT.max(login + Duration::from_secs(30))
 }

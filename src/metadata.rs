@@ -112,7 +112,10 @@ pub fn explicit_is_enough(provider: &Provider) -> bool {
     e.token.is_some()
         && match provider.grant {
             GrantKind::ClientCredentials => true,
-            GrantKind::DeviceCode => e.device_authorization.is_some(),
+            GrantKind::DeviceCode => {
+                e.device_authorization.is_some()
+                    && (!needs_registration || e.registration.is_some())
+            }
             GrantKind::AuthorizationCode => {
                 e.authorization.is_some() && (!needs_registration || e.registration.is_some())
             }

@@ -1,7 +1,12 @@
 //! The grants that obtain tokens, one file each, and the token endpoint
 //! request they share (RFC 6749 §3.2, §5).
 
+pub mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
+pub mod loopback;
+pub mod refresh;
+pub mod registration;
 
 use crate::config::AuthMethod;
 use crate::error::Result;
@@ -48,8 +53,6 @@ pub fn token_request(
     form: &[(&str, &str)],
 ) -> Result<Token> {
     let url = meta.token_endpoint()?;
-    let mut form = form.to_vec();
-    let auth = client.authenticate(&mut form);
     crate::debug!(
         "POST {} grant_type={}",
         crate::http::origin(url),
@@ -57,8 +60,20 @@ pub fn token_request(
             .find(|(k, _)| *k == "grant_type")
             .map_or("", |(_, v)| v)
     );
-    let body = http.post_form(url, &form, auth)?;
+    let body = post_as_client(http, url, client, form)?;
     Token::from_response(&body, crate::token::now())
+}
+
+/// POST `form` to `url` with the client's authentication added.
+fn post_as_client(
+    http: &Http,
+    url: &url::Url,
+    client: &Client,
+    form: &[(&str, &str)],
+) -> Result<serde_json::Value> {
+    let mut form = form.to_vec();
+    let auth = client.authenticate(&mut form);
+    http.post_form(url, &form, auth)
 }
 
 /// `scope` as one space-separated value (RFC 6749 §3.3), or none.

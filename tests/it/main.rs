@@ -5,3 +5,4 @@ mod support;
 
 mod client_credentials;
 mod hardening;
+mod interactive;

@@ -202,3 +202,174 @@ pub fn git_request(url: &str) -> String {
 pub fn server_accepts(server: &TestServer, token: &str) -> bool {
     server.is_active(token)
 }
+
+/// The provider block for an interactive grant on `server`: redirect port 0
+/// so parallel tests never collide; `extra` adds or overrides keys.
+pub fn interactive_provider(server: &TestServer, url: &str, extra: &str) -> String {
+    format!(
+        "storage = \"file\"\n\n[[provider]]\nname = \"corp\"\nurl = \"{url}\"\nissuer = \"{}\"\n\
+         redirect_uri = \"http://127.0.0.1:0/\"\n{extra}",
+        server.issuer()
+    )
+}
+
+impl Env {
+    /// Install `body` as the `$BROWSER` program (a shell script that gets
+    /// the URL as `$1`; `$DIR` is this Env's root directory).
+    pub fn browser(&mut self, body: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.root.join("browser.sh");
+        let script = format!("#!/bin/sh\nDIR='{}'\n{body}\n", self.root.display());
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let shown = path.display().to_string();
+        self.var("BROWSER", &shown);
+    }
+
+    /// Lines of `$DIR/<name>`, or none when it does not exist.
+    pub fn lines_of(&self, name: &str) -> Vec<String> {
+        std::fs::read_to_string(self.root.join(name))
+            .map(|s| s.lines().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// The one token entry, parsed.
+    pub fn only_token_entry(&self) -> serde_json::Value {
+        let entries: Vec<PathBuf> = self
+            .token_entries()
+            .into_iter()
+            .filter(|p| {
+                std::fs::read_to_string(p)
+                    .map(|t| t.contains("access_token"))
+                    .unwrap_or(false)
+            })
+            .collect();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        serde_json::from_str(&std::fs::read_to_string(&entries[0]).unwrap()).unwrap()
+    }
+
+    /// Start the binary and return at once; stderr is read line by line.
+    pub fn spawn(&self, args: &[&str], stdin: &str) -> Running {
+        use std::io::BufRead;
+        let mut cmd = self.command(BIN);
+        cmd.args(args);
+        let shown = format!("{cmd:?}");
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+        let mut pipe = child.stdin.take().unwrap();
+        let input = stdin.as_bytes().to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                all.push_str(&line);
+                all.push('\n');
+                let _ = tx.send(line);
+            }
+            all
+        });
+        Running {
+            cmd: shown,
+            child,
+            lines: rx,
+            reader: Some(reader),
+        }
+    }
+}
+
+/// A running binary whose stderr can be waited on line by line.
+pub struct Running {
+    cmd: String,
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    reader: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Running {
+    /// The first stderr line starting with `prefix`, waiting at most `secs`.
+    pub fn wait_for_line(&mut self, prefix: &str, secs: u64) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.starts_with(prefix) => return line,
+                Ok(_) => {}
+                Err(_) => {
+                    let _ = self.child.kill();
+                    let out = self.finish();
+                    panic!("no stderr line starting with {prefix:?} within {secs} s\n{out}");
+                }
+            }
+        }
+    }
+
+    pub fn finish(&mut self) -> Output {
+        use std::io::Read;
+        let mut stdout = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            let _ = out.read_to_string(&mut stdout);
+        }
+        let status = self.child.wait().unwrap();
+        let stderr = self
+            .reader
+            .take()
+            .map(|r| r.join().unwrap())
+            .unwrap_or_default();
+        Output {
+            cmd: self.cmd.clone(),
+            code: status.code(),
+            stdout,
+            stderr,
+        }
+    }
+}
+
+/// A plain HTTP/1.0 GET to a loopback URL: status and body.
+pub fn http_get(url: &str) -> (u16, String) {
+    use std::io::Read;
+    let u = url::Url::parse(url).unwrap();
+    let mut target = u.path().to_string();
+    if let Some(q) = u.query() {
+        target = format!("{target}?{q}");
+    }
+    let addr = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        s,
+        "GET {target} HTTP/1.0\r\nHost: {}\r\n\r\n",
+        u.host_str().unwrap()
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, body.to_string())
+}
+
+/// Wait until `path` exists (something another process writes when done).
+pub fn wait_for_file(path: &Path, secs: u64) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if path.exists() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    path.exists()
+}

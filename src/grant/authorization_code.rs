@@ -1,0 +1,264 @@
+//! Authorization code grant (RFC 6749 §4.1) for a native app (RFC 8252):
+//! PKCE with S256 (RFC 7636), a random `state`, the browser sent to the
+//! authorization endpoint, and the code caught by a loopback listener.
+
+use super::loopback::Listener;
+use super::{Client, scope_param, token_request};
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::metadata::Metadata;
+use crate::secret::Secret;
+use crate::token::Token;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+use url::Url;
+
+/// RFC 7636 §4.1, §4.2: a 32-byte verifier from the OS RNG, base64url (43
+/// characters), and its S256 challenge.
+pub struct Pkce {
+    pub verifier: Secret,
+    pub challenge: String,
+}
+
+impl Pkce {
+    pub fn new() -> Pkce {
+        Pkce::from_verifier(Secret::new(crate::random::token32()))
+    }
+
+    /// RFC 7636 §4.2: `BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))`.
+    pub fn from_verifier(verifier: Secret) -> Pkce {
+        let digest = Sha256::digest(verifier.expose().as_bytes());
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+        Pkce {
+            verifier,
+            challenge,
+        }
+    }
+}
+
+impl Default for Pkce {
+    fn default() -> Self {
+        Pkce::new()
+    }
+}
+
+/// One login in progress: the listener is up, the URL is ready to open.
+pub struct Session {
+    listener: Listener,
+    pkce: Pkce,
+    state: Secret,
+    url: Url,
+}
+
+impl Session {
+    /// Listen on `redirect_uri` and build the authorization request
+    /// (RFC 6749 §4.1.1, RFC 7636 §4.3). `login_hint` (OpenID Connect Core
+    /// §3.1.2.1) names the account when one was asked for.
+    pub fn start(
+        meta: &Metadata,
+        client: &Client,
+        scopes: &[String],
+        redirect_uri: &Url,
+        login_hint: Option<&str>,
+    ) -> Result<Session> {
+        let endpoint = meta.authorization_endpoint.as_ref().ok_or_else(|| {
+            Error::Login(format!(
+                "issuer {:?} has no authorization_endpoint",
+                meta.issuer
+            ))
+        })?;
+        crate::http::check_transport(endpoint)?;
+        let listener = Listener::bind(redirect_uri)?;
+        let pkce = Pkce::new();
+        let state = Secret::new(crate::random::token32());
+        let url = authorization_url(
+            endpoint,
+            client,
+            scopes,
+            listener.redirect_uri(),
+            &state,
+            &pkce.challenge,
+            login_hint,
+        );
+        Ok(Session {
+            listener,
+            pkce,
+            state,
+            url,
+        })
+    }
+
+    /// The URL the person opens.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    pub fn redirect_uri(&self) -> &Url {
+        self.listener.redirect_uri()
+    }
+
+    /// Wait for the redirect (or a pasted URL), then exchange the code with
+    /// the verifier at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5).
+    pub fn finish(
+        self,
+        http: &Http,
+        meta: &Metadata,
+        client: &Client,
+        timeout: Duration,
+        pasted: Option<&Receiver<String>>,
+    ) -> Result<Token> {
+        let code = self.listener.wait(&self.state, timeout, pasted)?;
+        let redirect_uri = self.listener.redirect_uri().to_string();
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.expose()),
+            ("redirect_uri", &redirect_uri),
+            ("code_verifier", self.pkce.verifier.expose()),
+        ];
+        token_request(http, meta, client, &form)
+    }
+}
+
+/// RFC 6749 §4.1.1 with the RFC 7636 §4.3 challenge; parameters the
+/// endpoint URL already carries are kept.
+pub fn authorization_url(
+    endpoint: &Url,
+    client: &Client,
+    scopes: &[String],
+    redirect_uri: &Url,
+    state: &Secret,
+    challenge: &str,
+    login_hint: Option<&str>,
+) -> Url {
+    let mut url = endpoint.clone();
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", &client.id)
+            .append_pair("redirect_uri", redirect_uri.as_str());
+        if let Some(scope) = scope_param(scopes) {
+            q.append_pair("scope", &scope);
+        }
+        q.append_pair("state", state.expose())
+            .append_pair("code_challenge", challenge)
+            .append_pair("code_challenge_method", "S256");
+        if let Some(hint) = login_hint.filter(|h| !h.is_empty()) {
+            q.append_pair("login_hint", hint);
+        }
+    }
+    url
+}
+
+/// Whether a browser could open at all. On Linux and the BSDs a graphical
+/// browser needs a display; without one and without `$BROWSER` the
+/// platform opener would fail or start a text browser on git's terminal.
+pub fn browser_available() -> bool {
+    if cfg!(any(target_os = "macos", windows)) || !cfg!(unix) {
+        return true;
+    }
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match var("BROWSER") {
+        Some(b) => !only_text_browsers(&b),
+        None => var("DISPLAY").is_some() || var("WAYLAND_DISPLAY").is_some(),
+    }
+}
+
+/// Whether every `$BROWSER` entry (`:`-separated commands) is one the
+/// `webbrowser` crate runs in the foreground on our own stdin and stdout,
+/// which git uses for the protocol: such a browser must not be started.
+fn only_text_browsers(browser: &str) -> bool {
+    const TEXT: [&str; 9] = [
+        "lynx", "links", "links2", "elinks", "w3m", "eww", "netrik", "retawq", "curl",
+    ];
+    browser
+        .split(':')
+        .filter_map(|entry| entry.split_whitespace().next())
+        .all(|cmd| TEXT.contains(&cmd.rsplit('/').next().unwrap_or(cmd)))
+}
+
+/// Open `url` in the browser (`$BROWSER`, else the platform's opener).
+pub fn open_browser(url: &Url) -> Result<()> {
+    webbrowser::open(url.as_str()).map_err(|e| Error::Login(format!("cannot open a browser: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AuthMethod;
+
+    #[test]
+    /// RFC 7636 Appendix B (checked against `openssl dgst -sha256 | base64url`).
+    fn s256_matches_rfc7636_appendix_b() {
+        let p = Pkce::from_verifier(Secret::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
+        assert_eq!(p.challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    }
+
+    #[test]
+    fn verifiers_are_43_unreserved_characters_and_differ() {
+        let a = Pkce::new();
+        let b = Pkce::new();
+        assert_eq!(a.verifier.expose().len(), 43);
+        assert!(
+            a.verifier
+                .expose()
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+        assert_ne!(a.verifier, b.verifier);
+        assert_eq!(a.challenge.len(), 43);
+    }
+
+    #[test]
+    fn text_browsers_do_not_count_as_a_browser() {
+        assert!(only_text_browsers("w3m"));
+        assert!(only_text_browsers(
+            "/usr/bin/lynx -accept_all_cookies:links"
+        ));
+        assert!(!only_text_browsers("firefox"));
+        assert!(!only_text_browsers("w3m:/opt/firefox/firefox %s"));
+        assert!(!only_text_browsers("/tmp/it/browser.sh"));
+    }
+
+    #[test]
+    fn authorization_url_carries_pkce_state_and_hint() {
+        let client = Client {
+            id: "app".into(),
+            secret: None,
+            method: AuthMethod::ClientSecretBasic,
+        };
+        let endpoint = Url::parse("https://a.example/authorize?tenant=x").unwrap();
+        let redirect = Url::parse("http://127.0.0.1:5210/").unwrap();
+        let url = authorization_url(
+            &endpoint,
+            &client,
+            &["read".into(), "write".into()],
+            &redirect,
+            &Secret::new("st"),
+            "ch",
+            Some("alice"),
+        );
+        let q: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("tenant"), Some("x"));
+        assert_eq!(get("response_type"), Some("code"));
+        assert_eq!(get("client_id"), Some("app"));
+        assert_eq!(get("redirect_uri"), Some("http://127.0.0.1:5210/"));
+        assert_eq!(get("scope"), Some("read write"));
+        assert_eq!(get("state"), Some("st"));
+        assert_eq!(get("code_challenge"), Some("ch"));
+        assert_eq!(get("code_challenge_method"), Some("S256"));
+        assert_eq!(get("login_hint"), Some("alice"));
+        let none = authorization_url(
+            &endpoint,
+            &client,
+            &[],
+            &redirect,
+            &Secret::new("st"),
+            "ch",
+            Some(""),
+        );
+        assert!(!none.as_str().contains("login_hint") && !none.as_str().contains("scope"));
+    }
+}

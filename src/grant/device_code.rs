@@ -1,0 +1,242 @@
+//! Device authorization grant (RFC 8628): for sessions with no browser. The
+//! person opens the verification URI elsewhere and enters the user code while
+//! this process polls the token endpoint.
+
+use super::{Client, post_as_client, scope_param, token_request};
+use crate::error::{Error, Result};
+use crate::http::{Http, printable};
+use crate::metadata::Metadata;
+use crate::secret::Secret;
+use crate::token::{Token, parse_expires_in};
+use std::time::{Duration, Instant};
+
+/// RFC 8628 §3.4.
+pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// RFC 8628 §3.2: the interval when the server names none.
+const DEFAULT_INTERVAL: u64 = 5;
+/// RFC 8628 §3.5: what `slow_down` adds to the interval.
+const SLOW_DOWN_STEP: u64 = 5;
+/// A server that says `interval: 0` is still not polled in a tight loop.
+const MIN_PAUSE: Duration = Duration::from_millis(200);
+/// Lifetime assumed for a device code when the server states none.
+const DEFAULT_LIFETIME: u64 = 600;
+
+/// The device authorization response (RFC 8628 §3.2).
+#[derive(Debug)]
+pub struct Authorization {
+    pub device_code: Secret,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: Option<String>,
+    pub expires_in: u64,
+    pub interval: u64,
+}
+
+impl Authorization {
+    pub fn from_response(body: &serde_json::Value) -> Result<Authorization> {
+        let bad = |what: &str| Error::Http(format!("device authorization answer {what}"));
+        let text = |name: &str| {
+            body.get(name)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+        };
+        let device_code = text("device_code").ok_or_else(|| bad("has no device_code"))?;
+        let user_code = text("user_code").ok_or_else(|| bad("has no user_code"))?;
+        // Some servers (Google) spell it verification_url.
+        let verification_uri = text("verification_uri")
+            .or_else(|| text("verification_url"))
+            .ok_or_else(|| bad("has no verification_uri"))?;
+        let interval = match body.get("interval") {
+            None | Some(serde_json::Value::Null) => DEFAULT_INTERVAL,
+            Some(v) => v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                .ok_or_else(|| bad("has an interval that is not a number of seconds"))?,
+        };
+        Ok(Authorization {
+            device_code: Secret::new(device_code),
+            user_code: printable(user_code, 64),
+            verification_uri: printable(verification_uri, 500),
+            verification_uri_complete: text("verification_uri_complete").map(|s| printable(s, 600)),
+            expires_in: body
+                .get("expires_in")
+                .and_then(parse_expires_in)
+                .unwrap_or(DEFAULT_LIFETIME),
+            interval: interval.min(300),
+        })
+    }
+
+    /// RFC 8628 §3.3: what the person is asked to do, on stderr. The
+    /// `user_code=` line is for scripts (DESIGN.md "People in the loop").
+    pub fn instructions(&self, provider: &str) -> String {
+        let mut s = format!(
+            "credential-oauth: to log in to {provider}, open {} and enter the code {}\n",
+            self.verification_uri, self.user_code
+        );
+        if let Some(complete) = &self.verification_uri_complete {
+            s.push_str(&format!(
+                "credential-oauth: or open {complete} (the code is filled in)\n"
+            ));
+        }
+        s.push_str(&format!("user_code={}\n", self.user_code));
+        s
+    }
+}
+
+/// One poll's outcome (RFC 8628 §3.5), decided from the token endpoint's answer.
+#[derive(Debug)]
+pub enum Poll {
+    Pending,
+    SlowDown,
+    Done(Token),
+    Fail(Error),
+}
+
+/// RFC 8628 §3.5: which answers mean "keep polling".
+pub fn decide(answer: Result<Token>) -> Poll {
+    match answer {
+        Ok(token) => Poll::Done(token),
+        Err(e) => match e.oauth_code() {
+            Some("authorization_pending") => Poll::Pending,
+            Some("slow_down") => Poll::SlowDown,
+            Some("access_denied") => Poll::Fail(Error::Login(
+                "the login was denied on the verification page (access_denied)".into(),
+            )),
+            Some("expired_token") => Poll::Fail(Error::Login(
+                "the user code expired before the login was approved (expired_token); run the command again".into(),
+            )),
+            _ => Poll::Fail(e),
+        },
+    }
+}
+
+/// The pause before the next poll, after `poll`, from the current `interval`.
+pub fn next_interval(interval: u64, poll: &Poll) -> u64 {
+    match poll {
+        Poll::SlowDown => interval.saturating_add(SLOW_DOWN_STEP),
+        _ => interval,
+    }
+}
+
+/// RFC 8628 §3.1: ask for a device code.
+pub fn start(
+    http: &Http,
+    meta: &Metadata,
+    client: &Client,
+    scopes: &[String],
+) -> Result<Authorization> {
+    let url = meta.device_authorization_endpoint.as_ref().ok_or_else(|| {
+        Error::Login(format!(
+            "issuer {:?} offers no device_authorization_endpoint",
+            meta.issuer
+        ))
+    })?;
+    let scope = scope_param(scopes);
+    let mut form = Vec::new();
+    if let Some(s) = &scope {
+        form.push(("scope", s.as_str()));
+    }
+    crate::debug!("POST {}", crate::http::origin(url));
+    let body = post_as_client(http, url, client, &form)?;
+    Authorization::from_response(&body)
+}
+
+/// The whole grant: start, show the code on stderr, poll until done.
+pub fn obtain(
+    http: &Http,
+    meta: &Metadata,
+    client: &Client,
+    scopes: &[String],
+    provider: &str,
+) -> Result<Token> {
+    let auth = start(http, meta, client, scopes)?;
+    eprint!("{}", auth.instructions(provider));
+    let deadline = Instant::now() + Duration::from_secs(auth.expires_in);
+    let mut interval = auth.interval;
+    loop {
+        std::thread::sleep(Duration::from_secs(interval).max(MIN_PAUSE));
+        let form = [
+            ("grant_type", GRANT_TYPE),
+            ("device_code", auth.device_code.expose()),
+        ];
+        let poll = decide(token_request(http, meta, client, &form));
+        interval = next_interval(interval, &poll);
+        match poll {
+            Poll::Done(token) => return Ok(token),
+            Poll::Fail(e) => return Err(e),
+            Poll::SlowDown => crate::debug!("device grant: slow_down, now every {interval} s"),
+            Poll::Pending => {}
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Login(
+                "the user code expired before the login was approved; run the command again".into(),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn oauth(code: &str) -> Error {
+        Error::OAuth {
+            server: "s".into(),
+            status: 400,
+            error: code.into(),
+            description: None,
+        }
+    }
+
+    #[test]
+    fn polling_decisions_follow_rfc8628_3_5() {
+        assert!(matches!(
+            decide(Err(oauth("authorization_pending"))),
+            Poll::Pending
+        ));
+        assert!(matches!(decide(Err(oauth("slow_down"))), Poll::SlowDown));
+        match decide(Err(oauth("access_denied"))) {
+            Poll::Fail(e) => assert!(e.to_string().contains("denied")),
+            p => panic!("{p:?}"),
+        }
+        match decide(Err(oauth("expired_token"))) {
+            Poll::Fail(e) => assert!(e.to_string().contains("expired")),
+            p => panic!("{p:?}"),
+        }
+        assert!(matches!(
+            decide(Err(oauth("invalid_client"))),
+            Poll::Fail(Error::OAuth { .. })
+        ));
+        assert!(matches!(
+            decide(Err(Error::Http("down".into()))),
+            Poll::Fail(_)
+        ));
+        let t = Token::from_response(&json!({"access_token":"a"}), 0).unwrap();
+        assert!(matches!(decide(Ok(t)), Poll::Done(_)));
+    }
+
+    #[test]
+    fn slow_down_adds_five_seconds() {
+        assert_eq!(next_interval(5, &Poll::SlowDown), 10);
+        assert_eq!(next_interval(0, &Poll::SlowDown), 5);
+        assert_eq!(next_interval(5, &Poll::Pending), 5);
+    }
+
+    #[test]
+    fn response_defaults_and_quirks() {
+        let a = Authorization::from_response(&json!({
+            "device_code": "dc", "user_code": "WDJB-MJHT",
+            "verification_url": "https://a.example/device", "expires_in": "1800"
+        }))
+        .unwrap();
+        assert_eq!(a.interval, 5);
+        assert_eq!(a.expires_in, 1800);
+        assert_eq!(a.verification_uri, "https://a.example/device");
+        let text = a.instructions("corp");
+        assert!(text.contains("\nuser_code=WDJB-MJHT\n"), "{text}");
+        assert!(!text.contains("dc"), "{text}");
+        assert!(Authorization::from_response(&json!({"user_code": "x"})).is_err());
+    }
+}

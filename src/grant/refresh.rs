@@ -1,0 +1,106 @@
+//! Refreshing an access token (RFC 6749 §6), with rotation: a new refresh
+//! token replaces the old one, and the old one is kept when none comes back.
+
+use super::{Client, scope_param, token_request};
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::metadata::Metadata;
+use crate::token::Token;
+
+/// RFC 6749 §6: trade `old`'s refresh token for a new access token with the
+/// configured `scopes`.
+pub fn obtain(
+    http: &Http,
+    meta: &Metadata,
+    client: &Client,
+    old: &Token,
+    scopes: &[String],
+) -> Result<Token> {
+    let refresh_token = old
+        .refresh_token
+        .as_ref()
+        .ok_or_else(|| Error::Login("the cached token has no refresh token".into()))?;
+    let scope = scope_param(scopes);
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.expose()),
+    ];
+    if let Some(s) = &scope {
+        form.push(("scope", s));
+    }
+    let new = match token_request(http, meta, client, &form) {
+        // The server granted less than the config asks for: what it granted
+        // is still worth renewing (omitting scope asks for the same again).
+        Err(e) if scope.is_some() && e.oauth_code() == Some("invalid_scope") => {
+            crate::debug!("refresh: scope refused; asking for the scope granted before");
+            form.pop();
+            token_request(http, meta, client, &form)?
+        }
+        other => other?,
+    };
+    Ok(carry_over(old, new))
+}
+
+/// What a refresh answer leaves out stays as it was: the refresh token
+/// (RFC 6749 §6: the server MAY issue a new one) and the granted scope
+/// (§5.1: omitted when identical to the one requested).
+pub fn carry_over(old: &Token, mut new: Token) -> Token {
+    if new.refresh_token.is_none() {
+        new.refresh_token.clone_from(&old.refresh_token);
+    }
+    if new.scope.is_none() {
+        new.scope.clone_from(&old.scope);
+    }
+    new
+}
+
+/// Whether a failed refresh means the grant is gone (so a new login is
+/// needed) rather than a passing fault: RFC 6749 §5.2 `invalid_grant`.
+pub fn grant_is_gone(e: &Error) -> bool {
+    e.oauth_code() == Some("invalid_grant")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use serde_json::json;
+
+    #[test]
+    fn rotated_refresh_token_replaces_the_old_one() {
+        let old = Token::from_response(
+            &json!({"access_token":"a1","refresh_token":"r1","scope":"x"}),
+            0,
+        )
+        .unwrap();
+        let new =
+            Token::from_response(&json!({"access_token":"a2","refresh_token":"r2"}), 1).unwrap();
+        let t = carry_over(&old, new);
+        assert_eq!(t.refresh_token, Some(Secret::new("r2")));
+        assert_eq!(t.scope.as_deref(), Some("x"));
+        assert_eq!(t.access_token.expose(), "a2");
+    }
+
+    #[test]
+    fn old_refresh_token_is_kept_when_none_comes_back() {
+        let old =
+            Token::from_response(&json!({"access_token":"a1","refresh_token":"r1"}), 0).unwrap();
+        let new = Token::from_response(&json!({"access_token":"a2","scope":"y"}), 1).unwrap();
+        let t = carry_over(&old, new);
+        assert_eq!(t.refresh_token, Some(Secret::new("r1")));
+        assert_eq!(t.scope.as_deref(), Some("y"));
+    }
+
+    #[test]
+    fn only_a_dead_grant_asks_for_a_new_login() {
+        let e = |code: &str| Error::OAuth {
+            server: "s".into(),
+            status: 400,
+            error: code.into(),
+            description: None,
+        };
+        assert!(grant_is_gone(&e("invalid_grant")));
+        assert!(!grant_is_gone(&e("invalid_client")));
+        assert!(!grant_is_gone(&Error::Http("timed out".into())));
+    }
+}

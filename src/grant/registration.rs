@@ -1,0 +1,117 @@
+//! Dynamic client registration (RFC 7591): a provider configured without a
+//! `client_id` registers once as a public native client, and the
+//! registration is kept in the store next to its tokens.
+
+use super::Client;
+use crate::config::AuthMethod;
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::secret::Secret;
+use crate::store::CacheKey;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// What the registration endpoint handed out (RFC 7591 §3.2.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+}
+
+/// Where the registration for `issuer` and the configured `redirect_uri`
+/// is stored: its own namespace, apart from token keys.
+pub fn key(issuer: &str, redirect_uri: &Url) -> CacheKey {
+    CacheKey::hashed(&format!("registration\n{issuer}\n{redirect_uri}"))
+}
+
+/// RFC 7591 §2, §3.1: register a public native client (RFC 8252 §8.4) with
+/// the loopback redirect URI and the grants it will use.
+pub fn register(
+    http: &Http,
+    endpoint: &Url,
+    redirect_uri: &Url,
+    grant_types: &[&str],
+) -> Result<Registration> {
+    let doc = serde_json::json!({
+        "client_name": "credential-oauth",
+        "redirect_uris": [redirect_uri.as_str()],
+        "grant_types": grant_types,
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+        "application_type": "native",
+    });
+    crate::debug!("registering a client at {}", crate::http::origin(endpoint));
+    let body = http.post_json(endpoint, &doc)?;
+    Registration::from_response(&body)
+}
+
+impl Registration {
+    pub fn from_response(body: &serde_json::Value) -> Result<Registration> {
+        let client_id = body
+            .get("client_id")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::Http("registration answer has no client_id".into()))?;
+        Ok(Registration {
+            client_id: client_id.to_string(),
+            client_secret: body
+                .get("client_secret")
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+                .map(Secret::new),
+            token_endpoint_auth_method: body
+                .get("token_endpoint_auth_method")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+        })
+    }
+
+    /// The client as the token endpoint sees it. A server that insisted on
+    /// a secret gets it the way it said.
+    pub fn client(&self) -> Client {
+        let method = match self.token_endpoint_auth_method.as_deref() {
+            Some("client_secret_post") => AuthMethod::ClientSecretPost,
+            _ => AuthMethod::ClientSecretBasic,
+        };
+        Client {
+            id: self.client_id.clone(),
+            secret: self.client_secret.clone(),
+            method,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn answer_parses_and_round_trips_through_the_store_format() {
+        let r = Registration::from_response(&json!({
+            "client_id": "c1", "token_endpoint_auth_method": "none", "client_id_issued_at": 5
+        }))
+        .unwrap();
+        assert_eq!(r.client_id, "c1");
+        assert!(r.client().secret.is_none());
+        let text = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<Registration>(&text).unwrap(), r);
+        assert!(Registration::from_response(&json!({"client_id": ""})).is_err());
+    }
+
+    #[test]
+    fn registration_key_is_apart_from_token_keys() {
+        let u = Url::parse("http://127.0.0.1:0/").unwrap();
+        assert_eq!(
+            key("https://a", &u),
+            CacheKey::hashed("registration\nhttps://a\nhttp://127.0.0.1:0/")
+        );
+        assert_ne!(
+            key("https://a", &u),
+            CacheKey::new("https://a", "", &[], "")
+        );
+    }
+}
