@@ -4,3 +4,5 @@
 mod support;
 
 mod client_credentials;
+mod docker;
+mod registry;
