@@ -289,7 +289,11 @@ fn docker_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<Found> {
         None => match manager.static_credentials().get(&server)? {
             Some(creds) => creds,
             None => {
-                crate::debug!("no provider and no stored credentials for {server}");
+                crate::debug!(
+                    "no provider and no stored credentials for {}",
+                    crate::docker_store::registry_name(&server)
+                        .unwrap_or_else(|| "that server URL".into())
+                );
                 return Ok(Found::No);
             }
         },

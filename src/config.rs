@@ -217,6 +217,11 @@ impl Config {
         let server = server.trim();
         if server.contains("://") {
             let url = Url::parse(server).ok()?;
+            // A registry address holds no user name or password; one that
+            // does belongs to no provider (and is not echoed anywhere).
+            if !url.username().is_empty() || url.password().is_some() {
+                return None;
+            }
             return self.provider_for(&url);
         }
         let bare = server_host(server)?;
@@ -454,6 +459,7 @@ mod tests {
             "",
             "   ",
             "user@registry.example.com",
+            "https://user:pw@registry.example.com/",
             "a b",
             "https://",
             "/v2/",

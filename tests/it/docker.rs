@@ -319,6 +319,37 @@ fn a_failing_token_server_is_an_error_not_a_miss() {
 }
 
 #[test]
+fn debug_output_shows_decisions_and_no_secret() {
+    let server = TestServer::start().unwrap();
+    let mut env = Env::new();
+    registry_config(&env, &server, &["https://registry.example.com/"]);
+    env.var("CREDENTIAL_OAUTH_LOG", "debug");
+    let out = env.run_as(HELPER, &["get"], "registry.example.com");
+    let token = secret_of(out.ok());
+    assert!(out.stderr.contains("\"registry0\" matches"), "{out}");
+    assert!(!out.stderr.contains(&token), "{out}");
+    assert!(!out.stderr.contains("ci-secret"), "{out}");
+
+    let stored = env.run_as(
+        HELPER,
+        &["store"],
+        store_json("other.example.com", "alice", "hunter2"),
+    );
+    assert!(
+        stored.ok().stderr.contains("stored credentials"),
+        "{stored}"
+    );
+    let got = env.run_as(HELPER, &["get"], "other.example.com");
+    assert!(got.ok().stdout.contains("hunter2"));
+    // A password in the address is neither matched nor echoed.
+    let miss = env.run_as(HELPER, &["get"], "https://user:hunter2@other.example.com/");
+    assert_eq!(miss.stdout, NOT_FOUND, "{miss}");
+    for out in [&stored, &got, &miss] {
+        assert!(!out.stderr.contains("hunter2"), "{out}");
+    }
+}
+
+#[test]
 fn bad_stdin_is_a_clear_error_and_writes_nothing() {
     let env = Env::new();
     let huge = format!(
