@@ -17,6 +17,9 @@ OAuth 2.0 access tokens for git, docker and scripts.
 git credential helper (reads the request on stdin):
   get | store | erase
 
+docker credential helper: run as docker-credential-oauth (a symlink, or
+helpers/docker-credential-oauth) with get | store | erase | list | version
+
 commands:
   token URL     print the access token for URL
   login URL     run the grant now, even if a token is cached
@@ -530,6 +533,34 @@ mod tests {
             parse_args(Protocol::Git, &args(&["capability"])).unwrap().0,
             Command::GitIgnore
         );
+    }
+
+    #[test]
+    fn docker_errors_go_to_stdout_with_status_one() {
+        let run_docker = |argv: &[&str], input: &[u8]| {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = run(&args(argv), &mut &input[..], &mut out, &mut err);
+            (code, String::from_utf8(out).unwrap(), err)
+        };
+        let (code, out, err) = run_docker(&["docker-credential-oauth", "frob"], b"");
+        assert_eq!(
+            (code, out.as_str()),
+            (1, "Unknown credential action `frob`\n")
+        );
+        assert!(err.is_empty());
+        let (code, out, _) = run_docker(&["/bin/docker-credential-oauth"], b"");
+        assert_eq!(
+            (code, out.as_str()),
+            (
+                1,
+                "Usage: docker-credential-oauth <store|get|erase|list|version>\n"
+            )
+        );
+        let (code, out, _) = run_docker(&["docker-credential-oauth", "get"], b" \n");
+        assert_eq!((code, out.as_str()), (1, "no credentials server URL\n"));
+        let (code, out, _) = run_docker(&["docker-credential-oauth", "-v"], b"");
+        assert_eq!(code, 0);
+        assert!(out.starts_with("docker-credential-oauth (credential-oauth) "));
     }
 
     #[test]
