@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::manager::Manager;
-use crate::protocol::{self, git};
+use crate::protocol::{self, docker, git};
 use crate::token;
 use std::io::{Read, Write};
 use url::Url;
@@ -16,6 +16,9 @@ OAuth 2.0 access tokens for git, docker and scripts.
 
 git credential helper (reads the request on stdin):
   get | store | erase
+
+docker credential helper: run as docker-credential-oauth (a symlink, or
+helpers/docker-credential-oauth) with get | store | erase | list | version
 
 commands:
   token URL     print the access token for URL
@@ -39,6 +42,8 @@ pub enum Protocol {
     Main,
     /// Called as `git-credential-oauth`: git's format only.
     Git,
+    /// Called as `docker-credential-oauth`: docker's credential-helper protocol.
+    Docker,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +68,10 @@ pub fn protocol_for(argv0: &str) -> Protocol {
     let name = argv0.rsplit(['/', '\\']).next().unwrap_or(argv0);
     let name = name.strip_suffix(".exe").unwrap_or(name);
     match (from_env.as_deref(), name) {
-        (Some("git"), _) | (_, "git-credential-oauth") => Protocol::Git,
+        (Some("git"), _) => Protocol::Git,
+        (Some("docker"), _) => Protocol::Docker,
+        (_, "git-credential-oauth") => Protocol::Git,
+        (_, "docker-credential-oauth") => Protocol::Docker,
         _ => Protocol::Main,
     }
 }
@@ -91,6 +99,9 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
         }
     };
     let cmd = match (protocol, words.first().copied()) {
+        // docker's rules differ (one word, `-v` is the version): `run` hands
+        // its arguments to `run_docker` instead.
+        (Protocol::Docker, _) => return Err(Error::Usage(docker::usage())),
         (_, None) => return Err(Error::Usage("no command given (see --help)".into())),
         // git passes no arguments after the operation, but tolerate them.
         (_, Some("get")) => Command::GitGet,
@@ -134,6 +145,9 @@ pub fn run(
         .map(String::as_str)
         .unwrap_or("credential-oauth");
     let protocol = protocol_for(argv0);
+    if protocol == Protocol::Docker {
+        return run_docker(args.get(1..).unwrap_or(&[]), stdin, stdout);
+    }
     let (cmd, verbose) = match parse_args(protocol, args.get(1..).unwrap_or(&[])) {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -215,6 +229,126 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
         }
         Command::Status => status(stdout),
     }
+}
+
+/// docker's credential-helper protocol: `args` are the words after the
+/// program name. Every error, usage included, is one line on stdout with exit
+/// status 1, because docker reads only stdout and recognises "not found" by
+/// its exact text.
+fn run_docker(args: &[String], stdin: &mut dyn Read, stdout: &mut dyn Write) -> i32 {
+    crate::log::set_verbose(crate::log::env_asks_for_debug());
+    let outcome =
+        docker::Action::from_args(args).and_then(|action| docker_execute(action, stdin, stdout));
+    let message = match outcome {
+        Ok(Found::Yes) => return 0,
+        Ok(Found::No) => docker::NOT_FOUND.to_string(),
+        Err(e) => e.to_string(),
+    };
+    let _ = docker::write_message(&message, stdout);
+    1
+}
+
+/// Whether a docker request found what it asked about; "not found" is an
+/// answer of its own in docker's protocol, not a failure.
+enum Found {
+    Yes,
+    No,
+}
+
+fn docker_execute(
+    action: docker::Action,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+) -> Result<Found> {
+    match action {
+        docker::Action::Version => docker::write_version(stdout).map(|()| Found::Yes),
+        docker::Action::Help => {
+            docker::write_message(&docker::usage(), stdout).map(|()| Found::Yes)
+        }
+        docker::Action::Get => docker_get(stdin, stdout),
+        docker::Action::Store => docker_store(stdin),
+        docker::Action::Erase => docker_erase(stdin),
+        // docker writes a throwaway line for `list`; like the reference
+        // helpers, leave it unread so a person at a terminal is not kept waiting.
+        docker::Action::List => docker_list(stdout),
+    }
+}
+
+/// A fresh token for an OAuth provider's registry, else the static
+/// credentials stored for it.
+fn docker_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<Found> {
+    let server = docker::parse_server_url(&protocol::read_bounded(stdin)?)?;
+    let config = Config::load()?;
+    let manager = Manager::new(&config)?;
+    let answer = match config.provider_for_server(&server) {
+        Some(provider) => {
+            crate::debug!("provider {:?} matches {server}", provider.name);
+            let token = manager.token(provider, "")?;
+            docker::Credentials {
+                server_url: server,
+                username: provider.username.clone(),
+                secret: token.access_token,
+            }
+        }
+        None => match manager.static_credentials().get(&server)? {
+            Some(creds) => creds,
+            None => {
+                crate::debug!(
+                    "no provider and no stored credentials for {}",
+                    crate::docker_store::registry_name(&server)
+                        .unwrap_or_else(|| "that server URL".into())
+                );
+                return Ok(Found::No);
+            }
+        },
+    };
+    answer.write_to(stdout)?;
+    Ok(Found::Yes)
+}
+
+/// Keep static credentials for a registry that is not an OAuth provider.
+/// For a provider's registry the token is ours to keep: accepted, not written.
+fn docker_store(stdin: &mut dyn Read) -> Result<Found> {
+    let creds = docker::Credentials::parse(&protocol::read_bounded(stdin)?)?;
+    let config = Config::load()?;
+    if let Some(provider) = config.provider_for_server(&creds.server_url) {
+        crate::debug!(
+            "{} is served by provider {:?}; not storing static credentials for it",
+            creds.server_url,
+            provider.name
+        );
+        return Ok(Found::Yes);
+    }
+    Manager::new(&config)?.static_credentials().put(&creds)?;
+    crate::debug!("stored credentials for {}", creds.server_url);
+    Ok(Found::Yes)
+}
+
+/// Forget a provider's cached token (`docker logout`), or the static
+/// credentials stored for a registry.
+fn docker_erase(stdin: &mut dyn Read) -> Result<Found> {
+    let server = docker::parse_server_url(&protocol::read_bounded(stdin)?)?;
+    let config = Config::load()?;
+    let manager = Manager::new(&config)?;
+    let removed = match config.provider_for_server(&server) {
+        Some(provider) => manager.erase(provider, "", None)?,
+        None => manager.static_credentials().erase(&server)?,
+    };
+    Ok(if removed { Found::Yes } else { Found::No })
+}
+
+/// Every stored static entry and every provider with a cached token.
+fn docker_list(stdout: &mut dyn Write) -> Result<Found> {
+    let config = Config::load()?;
+    let manager = Manager::new(&config)?;
+    let mut entries = manager.static_credentials().list()?;
+    for provider in &config.providers {
+        if manager.cached(&Manager::key(provider, ""))?.is_some() {
+            entries.insert(provider.url.to_string(), provider.username.clone());
+        }
+    }
+    docker::write_list(&entries, stdout)?;
+    Ok(Found::Yes)
 }
 
 fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
@@ -377,6 +511,10 @@ mod tests {
             protocol_for("C:\\bin\\git-credential-oauth.exe"),
             Protocol::Git
         );
+        assert_eq!(
+            protocol_for("/usr/local/bin/docker-credential-oauth"),
+            Protocol::Docker
+        );
     }
 
     #[test]
@@ -396,6 +534,34 @@ mod tests {
             parse_args(Protocol::Git, &args(&["capability"])).unwrap().0,
             Command::GitIgnore
         );
+    }
+
+    #[test]
+    fn docker_errors_go_to_stdout_with_status_one() {
+        let run_docker = |argv: &[&str], input: &[u8]| {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = run(&args(argv), &mut &input[..], &mut out, &mut err);
+            (code, String::from_utf8(out).unwrap(), err)
+        };
+        let (code, out, err) = run_docker(&["docker-credential-oauth", "frob"], b"");
+        assert_eq!(
+            (code, out.as_str()),
+            (1, "Unknown credential action `frob`\n")
+        );
+        assert!(err.is_empty());
+        let (code, out, _) = run_docker(&["/bin/docker-credential-oauth"], b"");
+        assert_eq!(
+            (code, out.as_str()),
+            (
+                1,
+                "Usage: docker-credential-oauth <store|get|erase|list|version>\n"
+            )
+        );
+        let (code, out, _) = run_docker(&["docker-credential-oauth", "get"], b" \n");
+        assert_eq!((code, out.as_str()), (1, "no credentials server URL\n"));
+        let (code, out, _) = run_docker(&["docker-credential-oauth", "-v"], b"");
+        assert_eq!(code, 0);
+        assert!(out.starts_with("docker-credential-oauth (credential-oauth) "));
     }
 
     #[test]

@@ -1,18 +1,23 @@
 //! credential-oauth: OAuth 2.0 access tokens for git, docker and scripts.
 //!
-//! A request comes in through a frontend ([`protocol::git`], or the
-//! commands of [`cli`]), which turns it into a URL. [`config::Config`] picks
+//! A request comes in through a frontend ([`protocol::git`], [`protocol::docker`],
+//! or the commands of [`cli`]), which turns it into a URL. [`config::Config`] picks
 //! the provider for that URL; [`manager::Manager`] answers with a token from
 //! the [`store`], refreshed or obtained anew through a [`grant`] when it is
 //! about to expire. Endpoints come from [`metadata`] discovery. Only
 //! [`http`] speaks HTTP, only the frontends know a wire format, and every
 //! secret travels as a [`secret::Secret`], which cannot be printed.
+//!
+//! docker asks one helper for every registry, so for registries that are not
+//! OAuth providers [`docker_store`] keeps the static credentials `docker
+//! login` stores, in the same [`store`] as the tokens.
 // One exception, in store::file: geteuid(2), to refuse token files that
 // belong to another user. Everything else is safe code.
 #![deny(unsafe_code)]
 
 pub mod cli;
 pub mod config;
+pub mod docker_store;
 pub mod error;
 pub mod grant;
 pub mod http;

@@ -51,6 +51,12 @@ impl Manager {
         self.store.name()
     }
 
+    /// The store and lock directory, for entries that are not tokens: docker's
+    /// static credentials live where the tokens do (see [`crate::docker_store`]).
+    pub fn static_credentials(&self) -> crate::docker_store::StaticCredentials<'_> {
+        crate::docker_store::StaticCredentials::new(self.store.as_ref(), &self.lock_dir)
+    }
+
     /// The HTTP client, built on first use only.
     fn http(&self) -> Result<&Http> {
         if let Some(h) = self.http.get() {

@@ -6,3 +6,5 @@ mod support;
 mod client_credentials;
 mod hardening;
 mod interactive;
+mod docker;
+mod registry;
