@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::grant::revocation::Outcome as RevocationOutcome;
 use crate::manager::Manager;
 use crate::protocol::{self, git};
 use crate::token;
@@ -20,7 +21,7 @@ git credential helper (reads the request on stdin):
 commands:
   token URL     print the access token for URL
   login URL     run the grant now, even if a token is cached
-  logout URL    forget the cached token for URL
+  logout URL    forget the cached token for URL and revoke it at the server
   status        list configured providers and cached tokens (no secrets)
 
 options:
@@ -200,19 +201,38 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
             let provider = config
                 .provider_for(&url)
                 .ok_or_else(|| Error::NoProvider(url.to_string()))?;
-            let removed = Manager::new(&config)?.erase(provider, "", None)?;
+            let outcome = Manager::new(&config)?.logout(provider, "")?;
             eprintln!(
                 "credential-oauth: {} {}",
                 provider.name,
-                if removed {
+                if outcome.removed {
                     "logged out"
                 } else {
                     "had no cached token"
                 }
             );
+            report_revocation(&provider.name, outcome.revocation);
             Ok(())
         }
         Command::Status => status(stdout),
+    }
+}
+
+/// A failed revocation is worth a line but not a failed logout: the token
+/// is gone from this machine either way.
+fn report_revocation(name: &str, revocation: Option<Result<RevocationOutcome>>) {
+    match revocation {
+        None => {}
+        Some(Ok(RevocationOutcome::NotOffered)) => {
+            crate::debug!("{name}: the server offers no revocation endpoint");
+        }
+        Some(Ok(RevocationOutcome::Revoked { which, endpoint })) => {
+            crate::debug!("{name}: revoked the {which:?} at {endpoint}");
+        }
+        Some(Err(e)) => eprintln!(
+            "credential-oauth: {name}: the server could not revoke the token ({e}); \
+             it was removed from this machine anyway"
+        ),
     }
 }
 

@@ -18,6 +18,15 @@ use std::time::Duration;
 /// How long a process waits for another one's refresh or login.
 const LOCK_WAIT: Duration = Duration::from_secs(330);
 
+/// What `logout` did.
+#[derive(Debug)]
+pub struct Logout {
+    /// Whether a cached token was removed.
+    pub removed: bool,
+    /// `None` when no token was cached, so there was nothing to revoke.
+    pub revocation: Option<Result<grant::revocation::Outcome>>,
+}
+
 pub struct Manager {
     store: Box<dyn Store>,
     lock_dir: PathBuf,
@@ -136,6 +145,23 @@ impl Manager {
             }
         }
         self.store.delete(&key)
+    }
+
+    /// Forget the cached token wherever it is, and revoke it at the server
+    /// when the server offers RFC 7009 revocation. The local entry goes even
+    /// when revocation fails.
+    pub fn logout(&self, provider: &Provider, account: &str) -> Result<Logout> {
+        let key = Manager::key(provider, account);
+        let token = self.cached(&key)?;
+        let removed = self.store.delete(&key);
+        let revocation = token.map(|t| {
+            self.http()
+                .and_then(|http| grant::revocation::at_logout(http, provider, &t))
+        });
+        Ok(Logout {
+            removed: removed?,
+            revocation,
+        })
     }
 
     fn save(&self, key: &CacheKey, token: &Token) -> Result<()> {
