@@ -316,7 +316,8 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
     let now = token::now();
     for p in &config.providers {
         let key = Manager::key(p, "");
-        let state = match manager.cached(&key)? {
+        let found = manager.cached_with_backend(&key)?;
+        let state = match found.as_ref().map(|(t, _)| t) {
             None => "no token".to_string(),
             Some(t) if t.is_expired(now) => format!(
                 "token expired {}{}",
@@ -338,8 +339,11 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
                 }
             ),
         };
+        let stored = found.map_or(String::new(), |(_, backend)| {
+            format!("\n  stored: {backend}")
+        });
         out.push_str(&format!(
-            "\n{}\n  url:    {}\n  issuer: {}\n  grant:  {:?}\n  key:    {}\n  {}\n",
+            "\n{}\n  url:    {}\n  issuer: {}\n  grant:  {:?}\n  key:    {}\n  {}{stored}\n",
             p.name,
             p.url,
             p.issuer,

@@ -1,7 +1,7 @@
 //! Load → refresh → login: hands out a usable token for a provider, doing as
 //! little as possible. A warm call reads one entry and touches no network.
 
-use crate::config::{Config, GrantKind, Provider, Storage};
+use crate::config::{Config, GrantKind, Provider};
 use crate::error::{Error, Result};
 use crate::grant::{self, Client};
 use crate::http::Http;
@@ -37,14 +37,7 @@ impl Manager {
     pub fn new(config: &Config) -> Result<Manager> {
         let file = FileStore::default_location()?;
         let lock_dir = file.dir().to_path_buf();
-        let store: Box<dyn Store> = match config.storage {
-            Storage::Auto | Storage::File => Box::new(file),
-            Storage::Keyring => {
-                return Err(Error::Store(
-                    "storage = \"keyring\": no keychain backend is available in this build".into(),
-                ));
-            }
-        };
+        let store = crate::store::open(config.storage, file)?;
         crate::debug!("storage: {}", store.name());
         Ok(Manager {
             store,
@@ -145,6 +138,15 @@ impl Manager {
             }
         }
         self.store.delete(&key)
+    }
+
+    /// The cached token and the backend that holds it, for `status`.
+    pub fn cached_with_backend(&self, key: &CacheKey) -> Result<Option<(Token, &'static str)>> {
+        Ok(self.store.find(key)?.and_then(|(text, backend)| {
+            serde_json::from_str::<Token>(&text)
+                .ok()
+                .map(|t| (t, backend))
+        }))
     }
 
     /// Forget the cached token wherever it is, and revoke it at the server
