@@ -4,4 +4,5 @@
 mod support;
 
 mod client_credentials;
+mod keyring;
 mod logout;
