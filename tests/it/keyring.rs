@@ -2,7 +2,7 @@
 //! private D-Bus session bus per test), the file when there is none, and
 //! logout removing the entry wherever it is.
 //!
-//! Needs dbus-daemon, gnome-keyring-daemon and secret-tool (Debian: dbus,
+//! Needs dbus-daemon, dbus-send, gnome-keyring-daemon and secret-tool (Debian: dbus,
 //! gnome-keyring, libsecret-tools); without them the tests say "skipped",
 //! except under CI.
 
@@ -217,5 +217,25 @@ fn a_session_bus_without_a_secret_service_means_the_file() {
     let out = env.run(&["-v", "get"], &git_request(URL));
     out.ok();
     assert!(out.stderr.contains("no keychain"), "{out}");
+    assert_eq!(env.token_entries().len(), 1, "{out}");
+}
+
+#[test]
+fn a_secret_service_that_hangs_costs_a_bounded_wait_then_the_file() {
+    let server = TestServer::start().unwrap();
+    let mut env = Env::new();
+    env.client_credentials_config_with_storage(&server, URL, "auto");
+    let Some(_bus) = SessionBus::start_hanging(&mut env) else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    let out = env.run(&["-v", "get"], &git_request(URL));
+    let elapsed = started.elapsed();
+    out.ok();
+    assert!(out.stderr.contains("no answer within 1.5 s"), "{out}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(10),
+        "{elapsed:?} is far beyond the 1.5 s bound\n{out}"
+    );
     assert_eq!(env.token_entries().len(), 1, "{out}");
 }

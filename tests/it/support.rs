@@ -243,15 +243,20 @@ impl Env {
     }
 }
 
+/// Where `program` is on PATH, as an executable file.
+pub fn find_on_path(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
 /// Whether `program` is an executable file on PATH.
 pub fn on_path(program: &str) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| {
-            std::fs::metadata(dir.join(program))
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-    })
+    find_on_path(program).is_some()
 }
 
 /// `None` (after saying "skipped: <why>") when a tool is missing on a
@@ -292,12 +297,43 @@ impl SessionBus {
             &["dbus-daemon"]
         };
         require_tools(tools)?;
+        // No service directories: nothing is activated behind the test's back,
+        // so "no Secret Service" really means none.
+        let mut bus = SessionBus::start_bus(env, "");
+        if secret_service {
+            let run = env.root.join("run");
+            bus.start_keyring(env, &run);
+        }
+        Some(bus)
+    }
+
+    /// A bus on which asking for the Secret Service hangs: its activation
+    /// starts a program that never takes the name, as a broken desktop
+    /// session does. dbus-daemon holds the call until its own timeout.
+    pub fn start_hanging(env: &mut Env) -> Option<SessionBus> {
+        require_tools(&["dbus-daemon", "sleep"])?;
+        let services = env.root.join("services");
+        std::fs::create_dir_all(&services).unwrap();
+        std::fs::write(
+            services.join("org.freedesktop.secrets.service"),
+            format!(
+                "[D-BUS Service]\nName=org.freedesktop.secrets\nExec={} 10\n",
+                find_on_path("sleep").unwrap().display()
+            ),
+        )
+        .unwrap();
+        let extra = format!(
+            "<servicedir>{}</servicedir><limit name=\"service_start_timeout\">20000</limit>",
+            services.display()
+        );
+        Some(SessionBus::start_bus(env, &extra))
+    }
+
+    fn start_bus(env: &mut Env, extra_config: &str) -> SessionBus {
         let run = env.root.join("run");
         std::fs::create_dir_all(&run).unwrap();
         std::fs::set_permissions(&run, std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .unwrap();
-        // No service directories: nothing is activated behind the test's back,
-        // so "no Secret Service" really means none.
         let config = env.root.join("bus.conf");
         std::fs::write(
             &config,
@@ -305,7 +341,7 @@ impl SessionBus {
                 "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n \
                  \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n\
                  <busconfig><type>session</type><listen>unix:dir={}</listen><auth>EXTERNAL</auth>\
-                 <policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>\
+                 {extra_config}<policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>\
                  <allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n",
                 run.display()
             ),
@@ -325,16 +361,13 @@ impl SessionBus {
         let stdout = dbus.stdout.take().unwrap();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut address).unwrap();
         let address = address.trim().to_string();
-        let mut bus = SessionBus {
+        let bus = SessionBus {
             address: address.clone(),
             children: vec![dbus],
         };
         assert!(!address.is_empty(), "dbus-daemon printed no address");
         env.set_var("DBUS_SESSION_BUS_ADDRESS", &address);
-        if secret_service {
-            bus.start_keyring(env, &run);
-        }
-        Some(bus)
+        bus
     }
 
     fn start_keyring(&mut self, env: &Env, run: &Path) {
