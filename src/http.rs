@@ -94,18 +94,7 @@ impl Http {
         form: &[(&str, &str)],
         auth: ClientAuth<'_>,
     ) -> Result<serde_json::Value> {
-        check_transport(url)?;
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let mut req = self
-            .client
-            .post(url.clone())
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body);
-        if let ClientAuth::Basic { id, secret } = auth {
-            req = req.header("Authorization", basic_auth(id, secret));
-        }
+        let req = self.form_request(url, form, auth)?;
         self.send(url, req)
     }
 
@@ -128,6 +117,20 @@ impl Http {
         form: &[(&str, &str)],
         auth: ClientAuth<'_>,
     ) -> Result<()> {
+        let req = self.form_request(url, form, auth)?;
+        let (server, status, body) = self.exchange(url, req)?;
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        interpret(server, status, &body).map(|_| ())
+    }
+
+    fn form_request(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        auth: ClientAuth<'_>,
+    ) -> Result<reqwest::blocking::RequestBuilder> {
         check_transport(url)?;
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
@@ -140,11 +143,7 @@ impl Http {
         if let ClientAuth::Basic { id, secret } = auth {
             req = req.header("Authorization", basic_auth(id, secret));
         }
-        let (server, status, body) = self.exchange(url, req)?;
-        if (200..300).contains(&status) {
-            return Ok(());
-        }
-        interpret(server, status, &body).map(|_| ())
+        Ok(req)
     }
 
     fn send(&self, url: &Url, req: reqwest::blocking::RequestBuilder) -> Result<serde_json::Value> {

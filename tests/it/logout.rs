@@ -26,6 +26,8 @@ fn logout_revokes_the_access_token_when_there_is_no_refresh_token() {
             .is_some_and(|h| h.starts_with("Basic ")),
         "the client authenticates as at the token endpoint"
     );
+    assert_eq!(form.param("token"), Some(token.as_str()));
+    assert_eq!(form.param("token_type_hint"), Some("access_token"));
     assert!(!server.is_active(&token), "{logout}");
     assert!(env.token_entries().is_empty());
 }
