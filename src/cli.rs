@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::grant::revocation::Outcome as RevocationOutcome;
+use crate::grant::revocation::{Outcome as RevocationOutcome, Revoked};
 use crate::manager::Manager;
 use crate::protocol::{self, git};
 use crate::token;
@@ -227,7 +227,11 @@ fn report_revocation(name: &str, revocation: Option<Result<RevocationOutcome>>) 
             crate::debug!("{name}: the server offers no revocation endpoint");
         }
         Some(Ok(RevocationOutcome::Revoked { which, endpoint })) => {
-            crate::debug!("{name}: revoked the {which:?} at {endpoint}");
+            let which = match which {
+                Revoked::RefreshToken => "refresh token",
+                Revoked::AccessToken => "access token",
+            };
+            crate::debug!("{name}: revoked the {which} at {endpoint}");
         }
         Some(Err(e)) => eprintln!(
             "credential-oauth: {name}: the server could not revoke the token ({e}); \

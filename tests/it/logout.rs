@@ -17,8 +17,15 @@ fn logout_revokes_the_access_token_when_there_is_no_refresh_token() {
         .trim_end()
         .to_string();
     assert!(server.is_active(&token));
-    let logout = env.run(&["logout", URL], "");
+    let logout = env.run(&["-v", "logout", URL], "");
     logout.ok();
+    assert!(
+        logout
+            .stderr
+            .contains("ci: revoked the access token at http://127.0.0.1:"),
+        "{logout}"
+    );
+    assert!(!logout.stderr.contains(&token), "{logout}");
     assert_eq!(server.count("revoke"), 1);
     let form = server.last_request("/revoke").unwrap();
     assert!(
