@@ -63,18 +63,22 @@ const PROBE: Duration = Duration::from_millis(1500);
 /// round trip on a loaded machine, too little for a prompt someone must answer
 /// (a locked collection then means the file).
 const AUTO_CALL: Duration = Duration::from_secs(3);
+/// Under `storage = "keyring"` a keychain that is slow to start (a Secret
+/// Service activated on demand) is waited for: it was asked for by name.
+const STRICT_PROBE: Duration = Duration::from_secs(10);
 /// Under `storage = "keyring"` an unlock prompt may be answered.
 const STRICT_CALL: Duration = Duration::from_secs(120);
 
 /// The store for `storage`: `auto` uses the keychain when it answers within
-/// [`PROBE`], else `file`; `keyring` fails when there is no keychain. With
+/// [`PROBE`], else `file`; `keyring` fails when there is none (or none
+/// answers within [`STRICT_PROBE`]). With
 /// a keychain, entries still in `file` are read and moved over.
 pub fn open(storage: Storage, file: FileStore) -> Result<Box<dyn Store>> {
     match storage {
         Storage::File => Ok(Box::new(file)),
         Storage::Keyring => {
-            let keychain =
-                self::keyring::KeyringStore::connect(PROBE, STRICT_CALL).map_err(|e| {
+            let keychain = self::keyring::KeyringStore::connect(STRICT_PROBE, STRICT_CALL)
+                .map_err(|e| {
                     Error::Store(format!(
                         "storage = \"keyring\" but no keychain is available ({e}); \
                      use storage = \"auto\" or \"file\""
