@@ -15,15 +15,23 @@ use std::time::Duration;
 
 pub const SERVICE: &str = "credential-oauth";
 
-/// The largest value one keychain entry holds, in UTF-8 bytes; larger values
-/// go to the file (see [`super::layered`]). A Windows credential holds 2560
-/// bytes (`CRED_MAX_CREDENTIAL_BLOB_SIZE`) of UTF-16, which is at most twice
-/// the UTF-8 length; JWT access tokens with many claims exceed that.
+/// The largest value one keychain entry holds, in UTF-8 bytes; larger
+/// values are split over several entries (see [`super::chunked`]). A
+/// Windows credential holds 2560 bytes (`CRED_MAX_CREDENTIAL_BLOB_SIZE`) of
+/// UTF-16, which is at most twice the UTF-8 length; JWT access tokens with
+/// many claims exceed that.
 #[cfg(windows)]
-pub const ENTRY_LIMIT: Option<usize> = Some(1280);
+pub const ENTRY_SIZE: Option<usize> = Some(1280);
 /// The Secret Service and Keychain Services have no limit that a token reaches.
 #[cfg(not(windows))]
-pub const ENTRY_LIMIT: Option<usize> = None;
+pub const ENTRY_SIZE: Option<usize> = None;
+
+/// The largest value kept in the keychain at all, split or not; anything
+/// larger goes to the file (see [`super::layered`]).
+#[cfg(windows)]
+pub const VALUE_LIMIT: Option<usize> = Some(16 * 1280);
+#[cfg(not(windows))]
+pub const VALUE_LIMIT: Option<usize> = None;
 
 pub struct KeyringStore {
     /// How long one call may take.

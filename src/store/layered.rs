@@ -4,8 +4,9 @@
 //! the keychain was available (or by an older version) keeps working, so an
 //! upgrade logs nobody out. Writes go to the keychain and then remove the
 //! file's copy, which moves an entry over the first time it is renewed.
-//! Entries too large for one keychain item, and (unless the keychain was
-//! asked for explicitly) every call after the keychain fails, use the file.
+//! Entries larger than the keychain takes (even split over several items),
+//! and (unless the keychain was asked for explicitly) every call after the
+//! keychain fails, use the file.
 //! Deleting removes the entry from both.
 
 use super::file::FileStore;
@@ -84,7 +85,7 @@ impl Store for Layered {
     fn save(&self, key: &CacheKey, value: &str) -> Result<()> {
         if !Layered::fits(value, self.limit) {
             crate::debug!(
-                "{}: {} bytes is more than one keychain entry holds; using the file",
+                "{}: {} bytes is more than the keychain takes; using the file",
                 key.as_str(),
                 value.len()
             );

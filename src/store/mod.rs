@@ -3,6 +3,7 @@
 //! [`open`] picks the backend: the OS keychain ([`keyring`]) in front of the
 //! file ([`file`]), or the file alone.
 
+pub mod chunked;
 pub mod file;
 pub mod keyring;
 pub mod layered;
@@ -85,17 +86,17 @@ pub fn open(storage: Storage, file: FileStore) -> Result<Box<dyn Store>> {
                     ))
                 })?;
             Ok(Box::new(layered::Layered::new(
-                Box::new(keychain),
+                split_when_needed(keychain),
                 file,
-                self::keyring::ENTRY_LIMIT,
+                self::keyring::VALUE_LIMIT,
                 true,
             )))
         }
         Storage::Auto => match self::keyring::KeyringStore::connect(PROBE, AUTO_CALL) {
             Ok(keychain) => Ok(Box::new(layered::Layered::new(
-                Box::new(keychain),
+                split_when_needed(keychain),
                 file,
-                self::keyring::ENTRY_LIMIT,
+                self::keyring::VALUE_LIMIT,
                 false,
             ))),
             Err(e) => {
@@ -103,6 +104,14 @@ pub fn open(storage: Storage, file: FileStore) -> Result<Box<dyn Store>> {
                 Ok(Box::new(file))
             }
         },
+    }
+}
+
+/// The keychain, splitting values where one entry holds too little.
+fn split_when_needed(keychain: self::keyring::KeyringStore) -> Box<dyn Store> {
+    match self::keyring::ENTRY_SIZE {
+        Some(size) => Box::new(chunked::Chunked::new(keychain, size)),
+        None => Box::new(keychain),
     }
 }
 
