@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::grant::revocation::{Outcome as RevocationOutcome, Revoked};
 use crate::manager::Manager;
 use crate::protocol::{self, docker, git};
 use crate::token;
@@ -23,7 +24,7 @@ helpers/docker-credential-oauth) with get | store | erase | list | version
 commands:
   token URL     print the access token for URL
   login URL     run the grant now, even if a token is cached
-  logout URL    forget the cached token for URL
+  logout URL    forget the cached token for URL and revoke it at the server
   status        list configured providers and cached tokens (no secrets)
 
 options:
@@ -215,16 +216,17 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
             let provider = config
                 .provider_for(&url)
                 .ok_or_else(|| Error::NoProvider(url.to_string()))?;
-            let removed = Manager::new(&config)?.erase(provider, "", None)?;
+            let outcome = Manager::new(&config)?.logout(provider, "")?;
             eprintln!(
                 "credential-oauth: {} {}",
                 provider.name,
-                if removed {
+                if outcome.removed {
                     "logged out"
                 } else {
                     "had no cached token"
                 }
             );
+            report_revocation(&provider.name, outcome.revocation);
             Ok(())
         }
         Command::Status => status(stdout),
@@ -351,6 +353,28 @@ fn docker_list(stdout: &mut dyn Write) -> Result<Found> {
     Ok(Found::Yes)
 }
 
+/// A failed revocation is worth a line but not a failed logout: the token
+/// is gone from this machine either way.
+fn report_revocation(name: &str, revocation: Option<Result<RevocationOutcome>>) {
+    match revocation {
+        None => {}
+        Some(Ok(RevocationOutcome::NotOffered)) => {
+            crate::debug!("{name}: the server offers no revocation endpoint");
+        }
+        Some(Ok(RevocationOutcome::Revoked { which, endpoint })) => {
+            let which = match which {
+                Revoked::RefreshToken => "refresh token",
+                Revoked::AccessToken => "access token",
+            };
+            crate::debug!("{name}: revoked the {which} at {endpoint}");
+        }
+        Some(Err(e)) => eprintln!(
+            "credential-oauth: {name}: the server could not revoke the token ({e}); \
+             it was removed from this machine anyway"
+        ),
+    }
+}
+
 fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
     let req = git::Request::parse(&protocol::read_bounded(stdin)?)?;
     let Some(url) = req.url() else {
@@ -431,7 +455,8 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
     let now = token::now();
     for p in &config.providers {
         let key = Manager::key(p, "");
-        let state = match manager.cached(&key)? {
+        let found = manager.cached_with_backend(&key)?;
+        let state = match found.as_ref().map(|(t, _)| t) {
             None => "no token".to_string(),
             Some(t) if t.is_expired(now) => format!(
                 "token expired {}{}",
@@ -453,8 +478,11 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
                 }
             ),
         };
+        let stored = found.map_or(String::new(), |(_, backend)| {
+            format!("\n  stored: {backend}")
+        });
         out.push_str(&format!(
-            "\n{}\n  url:    {}\n  issuer: {}\n  grant:  {:?}\n  key:    {}\n  {}\n",
+            "\n{}\n  url:    {}\n  issuer: {}\n  grant:  {:?}\n  key:    {}\n  {}{stored}\n",
             p.name,
             p.url,
             p.issuer,

@@ -94,18 +94,7 @@ impl Http {
         form: &[(&str, &str)],
         auth: ClientAuth<'_>,
     ) -> Result<serde_json::Value> {
-        check_transport(url)?;
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let mut req = self
-            .client
-            .post(url.clone())
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body);
-        if let ClientAuth::Basic { id, secret } = auth {
-            req = req.header("Authorization", basic_auth(id, secret));
-        }
+        let req = self.form_request(url, form, auth)?;
         self.send(url, req)
     }
 
@@ -120,7 +109,54 @@ impl Http {
         self.send(url, req)
     }
 
+    /// POST a form to an endpoint whose success has no body to read
+    /// (RFC 7009 §2.2: revocation answers 200 and the client ignores the body).
+    pub fn post_form_no_content(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        auth: ClientAuth<'_>,
+    ) -> Result<()> {
+        let req = self.form_request(url, form, auth)?;
+        let (server, status, body) = self.exchange(url, req)?;
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        interpret(server, status, &body).map(|_| ())
+    }
+
+    fn form_request(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        auth: ClientAuth<'_>,
+    ) -> Result<reqwest::blocking::RequestBuilder> {
+        check_transport(url)?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut req = self
+            .client
+            .post(url.clone())
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let ClientAuth::Basic { id, secret } = auth {
+            req = req.header("Authorization", basic_auth(id, secret));
+        }
+        Ok(req)
+    }
+
     fn send(&self, url: &Url, req: reqwest::blocking::RequestBuilder) -> Result<serde_json::Value> {
+        let (server, status, body) = self.exchange(url, req)?;
+        interpret(server, status, &body)
+    }
+
+    /// Send `req` and read the status and the (bounded) body.
+    fn exchange(
+        &self,
+        url: &Url,
+        req: reqwest::blocking::RequestBuilder,
+    ) -> Result<(String, u16, Vec<u8>)> {
         let server = origin(url);
         let resp = req
             .header("Accept", "application/json")
@@ -138,7 +174,7 @@ impl Http {
                 MAX_BODY / 1024
             )));
         }
-        interpret(server, status, &body)
+        Ok((server, status, body))
     }
 }
 

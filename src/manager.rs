@@ -1,7 +1,7 @@
 //! Load → refresh → login: hands out a usable token for a provider, doing as
 //! little as possible. A warm call reads one entry and touches no network.
 
-use crate::config::{Config, GrantKind, Provider, Storage};
+use crate::config::{Config, GrantKind, Provider};
 use crate::error::{Error, Result};
 use crate::grant::registration::Registration;
 use crate::grant::{self, Client};
@@ -21,6 +21,15 @@ const LOCK_WAIT: Duration = Duration::from_secs(330);
 /// The usual lifetime of a device code (RFC 8628 §3.2 `expires_in`).
 const DEVICE_LOGIN: Duration = Duration::from_secs(600);
 
+/// What `logout` did.
+#[derive(Debug)]
+pub struct Logout {
+    /// Whether a cached token was removed.
+    pub removed: bool,
+    /// `None` when no token was cached, so there was nothing to revoke.
+    pub revocation: Option<Result<grant::revocation::Outcome>>,
+}
+
 pub struct Manager {
     store: Box<dyn Store>,
     lock_dir: PathBuf,
@@ -31,14 +40,7 @@ impl Manager {
     pub fn new(config: &Config) -> Result<Manager> {
         let file = FileStore::default_location()?;
         let lock_dir = file.dir().to_path_buf();
-        let store: Box<dyn Store> = match config.storage {
-            Storage::Auto | Storage::File => Box::new(file),
-            Storage::Keyring => {
-                return Err(Error::Store(
-                    "storage = \"keyring\": no keychain backend is available in this build".into(),
-                ));
-            }
-        };
+        let store = crate::store::open(config.storage, file)?;
         crate::debug!("storage: {}", store.name());
         Ok(Manager {
             store,
@@ -174,6 +176,32 @@ impl Manager {
             }
         }
         self.store.delete(&key)
+    }
+
+    /// The cached token and the backend that holds it, for `status`.
+    pub fn cached_with_backend(&self, key: &CacheKey) -> Result<Option<(Token, &'static str)>> {
+        Ok(self.store.find(key)?.and_then(|(text, backend)| {
+            serde_json::from_str::<Token>(&text)
+                .ok()
+                .map(|t| (t, backend))
+        }))
+    }
+
+    /// Forget the cached token wherever it is, and revoke it at the server
+    /// when the server offers RFC 7009 revocation. The local entry goes even
+    /// when revocation fails.
+    pub fn logout(&self, provider: &Provider, account: &str) -> Result<Logout> {
+        let key = Manager::key(provider, account);
+        let token = self.cached(&key)?;
+        let removed = self.store.delete(&key);
+        let revocation = token.map(|t| {
+            self.http()
+                .and_then(|http| grant::revocation::at_logout(http, provider, &t))
+        });
+        Ok(Logout {
+            removed: removed?,
+            revocation,
+        })
     }
 
     fn save(&self, key: &CacheKey, token: &Token) -> Result<()> {

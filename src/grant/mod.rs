@@ -7,6 +7,7 @@ pub mod device_code;
 pub mod loopback;
 pub mod refresh;
 pub mod registration;
+pub mod revocation;
 
 use crate::config::AuthMethod;
 use crate::error::Result;

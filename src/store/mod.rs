@@ -1,12 +1,20 @@
 //! Where tokens live: a [`Store`] of small strings addressed by [`CacheKey`],
 //! and a per-key lock that serialises refresh and login across processes.
+//! [`open`] picks the backend: the OS keychain ([`keyring`]) in front of the
+//! file ([`file`]), or the file alone.
 
+pub mod chunked;
 pub mod file;
+pub mod keyring;
+pub mod layered;
 pub mod lock;
 
-use crate::error::Result;
+use crate::config::Storage;
+use crate::error::{Error, Result};
+use file::FileStore;
 use md5::{Digest, Md5};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The name of one cache entry: lowercase hex MD5 of
 /// `issuer "\n" client_id "\n" scopes (sorted, space-joined) "\n" account`
@@ -44,6 +52,67 @@ pub trait Store {
     fn delete(&self, key: &CacheKey) -> Result<bool>;
     /// A short name for diagnostics and `status`.
     fn name(&self) -> &'static str;
+    /// The entry and the name of the backend that holds it.
+    fn find(&self, key: &CacheKey) -> Result<Option<(String, &'static str)>> {
+        Ok(self.load(key)?.map(|value| (value, self.name())))
+    }
+}
+
+/// How long `auto` waits for a keychain to answer before it settles for the file.
+const PROBE: Duration = Duration::from_millis(1500);
+/// How long one keychain call may take under `auto`: enough for a D-Bus
+/// round trip on a loaded machine, too little for a prompt someone must answer
+/// (a locked collection then means the file).
+const AUTO_CALL: Duration = Duration::from_secs(3);
+/// Under `storage = "keyring"` a keychain that is slow to start (a Secret
+/// Service activated on demand) is waited for: it was asked for by name.
+const STRICT_PROBE: Duration = Duration::from_secs(10);
+/// Under `storage = "keyring"` an unlock prompt may be answered.
+const STRICT_CALL: Duration = Duration::from_secs(120);
+
+/// The store for `storage`: `auto` uses the keychain when it answers within
+/// [`PROBE`], else `file`; `keyring` fails when there is none (or none
+/// answers within [`STRICT_PROBE`]). With
+/// a keychain, entries still in `file` are read and moved over.
+pub fn open(storage: Storage, file: FileStore) -> Result<Box<dyn Store>> {
+    match storage {
+        Storage::File => Ok(Box::new(file)),
+        Storage::Keyring => {
+            let keychain = self::keyring::KeyringStore::connect(STRICT_PROBE, STRICT_CALL)
+                .map_err(|e| {
+                    Error::Store(format!(
+                        "storage = \"keyring\" but no keychain is available ({e}); \
+                     use storage = \"auto\" or \"file\""
+                    ))
+                })?;
+            Ok(Box::new(layered::Layered::new(
+                split_when_needed(keychain),
+                file,
+                self::keyring::VALUE_LIMIT,
+                true,
+            )))
+        }
+        Storage::Auto => match self::keyring::KeyringStore::connect(PROBE, AUTO_CALL) {
+            Ok(keychain) => Ok(Box::new(layered::Layered::new(
+                split_when_needed(keychain),
+                file,
+                self::keyring::VALUE_LIMIT,
+                false,
+            ))),
+            Err(e) => {
+                crate::debug!("no keychain ({e}); tokens go to {}", file.dir().display());
+                Ok(Box::new(file))
+            }
+        },
+    }
+}
+
+/// The keychain, splitting values where one entry holds too little.
+fn split_when_needed(keychain: self::keyring::KeyringStore) -> Box<dyn Store> {
+    match self::keyring::ENTRY_SIZE {
+        Some(size) => Box::new(chunked::Chunked::new(keychain, size)),
+        None => Box::new(keychain),
+    }
 }
 
 /// `$XDG_CACHE_HOME/credential-oauth`, else `~/.cache/credential-oauth`.

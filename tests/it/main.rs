@@ -4,7 +4,9 @@
 mod support;
 
 mod client_credentials;
+mod docker;
 mod hardening;
 mod interactive;
-mod docker;
+mod keyring;
+mod logout;
 mod registry;
