@@ -30,10 +30,13 @@ impl Env {
         let _ = std::fs::remove_dir_all(&root);
         let home = root.join("home");
         std::fs::create_dir_all(&home).unwrap();
+        // No test may reach the developer's own keychain: the session bus
+        // points nowhere unless a test starts its own.
+        let no_bus = format!("unix:path={}", root.join("no-bus").display());
         Env {
             root,
             home,
-            vars: Vec::new(),
+            vars: vec![("DBUS_SESSION_BUS_ADDRESS".to_string(), no_bus)],
         }
     }
 
