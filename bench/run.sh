@@ -148,8 +148,12 @@ expire
 start=$(now_ns); "$co" -v token https://git.example.com/ 2>"$work/one" >/dev/null; single=$(( $(now_ns) - start ))
 expire
 start=$(now_ns)
-for i in $(seq 50); do "$co" -v token https://git.example.com/ >"$work/par.$i.out" 2>"$work/par.$i.err" & done
-wait
+pids=()
+for i in $(seq 50); do
+    "$co" -v token https://git.example.com/ >"$work/par.$i.out" 2>"$work/par.$i.err" &
+    pids+=($!)
+done
+wait "${pids[@]}"
 parallel=$(( $(now_ns) - start ))
 refreshes=$(cat "$work"/par.*.err | grep -c 'grant_type=' || true)
 distinct=$(sort -u "$work"/par.*.out | wc -l)
