@@ -219,7 +219,26 @@ impl Manager {
             };
             return Ok(base.with_explicit(&provider.endpoints));
         }
+        // Metadata is public and changes rarely: one discovery per issuer a
+        // day keeps a cold `get` to a single request.
+        let cache = crate::store::cache_dir().map(|d| FileStore::new(d.join("metadata")));
+        let key = CacheKey::hashed(&format!("metadata\n{}", provider.issuer));
+        let now = token::now();
+        if let Some(meta) = cache
+            .as_ref()
+            .and_then(|c| c.load(&key).ok().flatten())
+            .and_then(|text| metadata::Cached::parse(&text, &provider.issuer, now))
+        {
+            crate::debug!("{}: endpoints from the metadata cache", provider.name);
+            return Ok(meta.with_explicit(&provider.endpoints));
+        }
         let meta = metadata::discover(self.http()?, &provider.issuer)?;
+        if let Some(c) = &cache {
+            // A cache that cannot be written only costs a discovery next time.
+            if let Err(e) = c.save(&key, &metadata::Cached::encode(&meta, now)) {
+                crate::debug!("metadata cache not written: {e}");
+            }
+        }
         Ok(meta.with_explicit(&provider.endpoints))
     }
 

@@ -343,3 +343,18 @@ fn real_git_fills_the_token_for_its_host_only() {
     assert_eq!(other.field("password"), None, "{other}");
     assert_eq!(server.count("token"), 1);
 }
+
+#[test]
+fn a_cold_get_reuses_discovered_metadata_for_a_day() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    env.client_credentials_config(&server, "https://git.example.com/");
+    env.run(&["token", "https://git.example.com/"], "").ok();
+    assert_eq!(server.count("metadata"), 1);
+    for entry in env.token_entries() {
+        std::fs::remove_file(entry).unwrap();
+    }
+    env.run(&["token", "https://git.example.com/"], "").ok();
+    assert_eq!(server.count("metadata") + server.count("oidc"), 1);
+    assert_eq!(server.count("token"), 2);
+}
