@@ -100,6 +100,11 @@ if [ -n "${BENCH_IN_SESSION:-}" ]; then
         ours_keyring=$(time_cmd ours_keyring "$co get <$work/request")
         row "secret-tool lookup (keychain baseline)" "$lookup" "$lookup"
         row "credential-oauth get, warm, keychain" "$ours_keyring" "$lookup"
+        if command -v strace >/dev/null; then
+            strace -f -qq -e trace=clone,clone3,socket -o "$work/strace.keychain" \
+                "$co" get <"$work/request" >/dev/null
+            keychain_note="warm get (keychain): $(grep -cE '^[0-9 ]*clone3?\(' "$work/strace.keychain" || true) threads started, $(grep -cE '^[0-9 ]*socket\(' "$work/strace.keychain" || true) sockets opened (strace)"
+        fi
     else
         echo "keychain cases skipped: $(head -1 "$work/keyring.err")" >&2
     fi
@@ -110,11 +115,12 @@ fi
 
 # --- what a warm get does --------------------------------------------------------
 echo
+[ -n "${keychain_note:-}" ] && echo "$keychain_note"
 if command -v strace >/dev/null; then
     strace -f -qq -e trace=clone,clone3,fork,vfork,socket,connect -o "$work/strace" \
-        sh -c "exec $co get <$work/request" >/dev/null
-    threads=$(grep -cE 'clone|fork' "$work/strace" || true)
-    sockets=$(grep -c 'socket(' "$work/strace" || true)
+        "$co" get <"$work/request" >/dev/null
+    threads=$(grep -cE '^[0-9 ]*(clone|clone3|fork|vfork)\(' "$work/strace" || true)
+    sockets=$(grep -cE '^[0-9 ]*socket\(' "$work/strace" || true)
     echo "warm get (file): $threads threads or processes started, $sockets sockets opened (strace)"
 fi
 rss=$( { /usr/bin/time -f '%M' sh -c "exec $co get <$work/request" >/dev/null; } 2>&1 | tail -1)
@@ -122,6 +128,7 @@ echo "warm get (file): peak RSS ${rss} KiB"
 echo "release binary: $(stat -c %s "$co") bytes"
 
 # --- cold get: requests per grant -------------------------------------------------
+rm -rf "$HOME/.cache/credential-oauth/metadata"
 rm -f "$HOME/.cache/credential-oauth/tokens"/*.json
 "$co" -v token https://git.example.com/ 2>"$work/cold1" >/dev/null
 rm -f "$HOME/.cache/credential-oauth/tokens"/*.json

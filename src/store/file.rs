@@ -30,6 +30,29 @@ impl FileStore {
         &self.dir
     }
 
+    /// Remove temporary files of `key` left by writers that died between
+    /// creating and renaming them. A minute is far longer than any write
+    /// takes, so a live writer's file is never touched.
+    fn sweep_orphans(&self, key: &CacheKey) {
+        let prefix = format!(".{}.", key.as_str());
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 60);
+            if old && name.starts_with(&prefix) && name.ends_with(".tmp") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+
     fn path(&self, key: &CacheKey) -> PathBuf {
         self.dir.join(format!("{}.json", key.as_str()))
     }
@@ -164,6 +187,7 @@ impl Store for FileStore {
         if let Ok(d) = fs::File::open(&self.dir) {
             let _ = d.sync_all();
         }
+        self.sweep_orphans(key);
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use super::CacheKey;
 use crate::error::{Error, Result};
 use std::fs;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct KeyLock {
     // Held for its lock; released on drop when the file is closed.
@@ -25,28 +25,35 @@ impl KeyLock {
         let file = opts
             .open(&path)
             .map_err(|e| Error::Store(format!("cannot open lock {}: {e}", path.display())))?;
-        let deadline = Instant::now() + wait;
-        let mut pause = Duration::from_millis(5);
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(KeyLock { _file: file }),
-                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    // Polling keeps the wait bounded without a helper thread;
-                    // the pause grows so a long login costs few wake-ups.
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(100));
-                }
-                Err(fs::TryLockError::WouldBlock) => {
-                    return Err(Error::Store(format!(
-                        "another credential-oauth process has held {} for {} s; giving up",
-                        path.display(),
-                        wait.as_secs()
-                    )));
-                }
-                Err(fs::TryLockError::Error(e)) => {
-                    return Err(Error::Store(format!("cannot lock {}: {e}", path.display())));
-                }
+        match file.try_lock() {
+            Ok(()) => return Ok(KeyLock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(Error::Store(format!("cannot lock {}: {e}", path.display())));
             }
+        }
+        // Someone else is refreshing or logging in. Block in the kernel on a
+        // helper thread, so this process wakes the moment the holder is done
+        // (polling would add up to a poll interval to every waiter), while
+        // this thread keeps the wait bounded.
+        crate::debug!(
+            "waiting for another process to finish with {}",
+            path.display()
+        );
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let locked = file.lock().map(|()| file);
+            let _ = tx.send(locked);
+        });
+        match rx.recv_timeout(wait) {
+            Ok(Ok(file)) => Ok(KeyLock { _file: file }),
+            Ok(Err(e)) => Err(Error::Store(format!("cannot lock {}: {e}", path.display()))),
+            // The blocked thread goes away with the process.
+            Err(_) => Err(Error::Store(format!(
+                "another credential-oauth process has held {} for {} s; giving up",
+                path.display(),
+                wait.as_secs()
+            ))),
         }
     }
 }

@@ -81,3 +81,83 @@ fn token_file_of_another_user_is_refused() {
     out.fails();
     assert!(out.stderr.contains("belongs to uid 65534"), "{out}");
 }
+
+/// A token entry read while writers are being killed: it must be a whole
+/// token, old or new, never torn or empty.
+fn assert_whole_entry(path: &std::path::Path) {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("torn entry ({e}): {text:?}"));
+            assert!(
+                v["access_token"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("at_")),
+                "{text}"
+            );
+        }
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::NotFound),
+    }
+}
+
+#[test]
+fn writers_killed_at_random_points_never_tear_the_entry_or_block_others() {
+    let server = TestServer::start().unwrap();
+    // Every call finds the token inside the last minute, so every process
+    // refreshes and writes.
+    server.set_token_lifetime(Some(30));
+    server.set_client_credentials_refresh(true);
+    let env = Env::new();
+    env.client_credentials_config(&server, "https://git.example.com/");
+    env.run(&["token", "https://git.example.com/"], "").ok();
+    let entry = env.token_entries()[0].clone();
+
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64
+        | 1;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut killed = 0;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        // Readers run throughout; each must get a token the server issued.
+        let reader = scope.spawn(|| {
+            let mut reads = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let out = env.run(&["token", "https://git.example.com/"], "");
+                assert!(out.ok().stdout.starts_with("at_"), "{out}");
+                reads += 1;
+            }
+            reads
+        });
+        for _ in 0..200 {
+            let mut writer = env.command(BIN);
+            writer
+                .args(["token", "https://git.example.com/"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            let mut writer = writer.spawn().unwrap();
+            // Fault injection, not synchronisation: kill somewhere in the run.
+            std::thread::sleep(std::time::Duration::from_micros(next() % 4000));
+            if writer.kill().is_ok() {
+                killed += 1;
+            }
+            writer.wait().unwrap();
+            assert_whole_entry(&entry);
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(reader.join().unwrap() > 0);
+    });
+    assert!(killed > 0);
+    // The lock of every killed holder was released by the kernel, so a
+    // reader still gets a working token, and promptly.
+    let out = env.run(&["token", "https://git.example.com/"], "");
+    assert!(server.is_active(out.ok().stdout.trim_end()), "{out}");
+    assert_whole_entry(&entry);
+}
