@@ -29,6 +29,14 @@ impl Message {
             if line.is_empty() {
                 break;
             }
+            // A CR left after the line ending's would not survive a round
+            // trip, and no credential field holds one.
+            if line.contains('\r') {
+                return Err(Error::Input(format!(
+                    "credential request line {} holds a carriage return",
+                    n + 1
+                )));
+            }
             match line.split_once('=') {
                 Some((key, value)) if !key.is_empty() => {
                     entries.push((key.to_string(), value.to_string()))
@@ -50,9 +58,12 @@ impl Message {
     pub fn write_to(&self, out: &mut dyn Write) -> Result<()> {
         let mut buf = Vec::new();
         for (key, value) in &self.entries {
-            if key.is_empty() || key.contains(['\n', '\0', '=']) || value.contains(['\n', '\0']) {
+            if key.is_empty()
+                || key.contains(['\n', '\0', '='])
+                || value.contains(['\n', '\r', '\0'])
+            {
                 return Err(Error::Input(format!(
-                    "refusing to write credential field {:?}: it holds a newline or NUL",
+                    "refusing to write credential field {:?}: it holds a newline, carriage return or NUL",
                     key.replace(['\n', '\0'], "?")
                 )));
             }
@@ -230,6 +241,7 @@ mod tests {
         assert!(Message::parse(b"host=\xff\n").is_err());
         assert!(Message::parse(b"host\n").is_err());
         assert!(Message::parse(b"=value\n").is_err());
+        assert!(Message::parse(b"url=x\r\r\n").is_err());
     }
 
     #[test]
