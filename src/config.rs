@@ -90,6 +90,8 @@ pub struct Provider {
     /// How long a browser login waits for the redirect (`login_timeout`,
     /// seconds; `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` wins).
     pub login_timeout: Duration,
+    /// `allow_insecure_http` and `ca_file`.
+    pub transport: crate::http::Transport,
 }
 
 impl Provider {
@@ -139,6 +141,9 @@ struct RawProvider {
     registration_endpoint: Option<String>,
     revocation_endpoint: Option<String>,
     login_timeout: Option<u64>,
+    #[serde(default)]
+    allow_insecure_http: bool,
+    ca_file: Option<PathBuf>,
 }
 
 /// Where the config file is: `$CREDENTIAL_OAUTH_CONFIG`, else
@@ -328,6 +333,14 @@ impl Provider {
         if raw.scopes.iter().any(|s| s.is_empty() || s.contains(' ')) {
             return Err("scopes: each scope must be one non-empty word".into());
         }
+        if let Some(ca) = &raw.ca_file
+            && !ca.is_absolute()
+        {
+            return Err(format!(
+                "ca_file: {:?} must be an absolute path",
+                ca.display()
+            ));
+        }
         let login_timeout = match raw.login_timeout {
             None => DEFAULT_LOGIN_TIMEOUT,
             Some(0) => return Err("login_timeout: must be at least 1 second".into()),
@@ -356,6 +369,10 @@ impl Provider {
                 revocation: endpoint("revocation_endpoint", &raw.revocation_endpoint)?,
             },
             login_timeout,
+            transport: crate::http::Transport {
+                allow_insecure_http: raw.allow_insecure_http,
+                ca_file: raw.ca_file,
+            },
             url,
         })
     }

@@ -27,15 +27,33 @@ pub fn is_loopback(url: &Url) -> bool {
 
 /// HTTPS everywhere except loopback (tests, demos, and the redirect listener).
 pub fn check_transport(url: &Url) -> Result<()> {
+    check_transport_allowing(url, false)
+}
+
+/// [`check_transport`], or any http URL when the provider set
+/// `allow_insecure_http = true`.
+pub fn check_transport_allowing(url: &Url, allow_insecure_http: bool) -> Result<()> {
     match url.scheme() {
         "https" => Ok(()),
-        "http" if is_loopback(url) => Ok(()),
+        "http" if allow_insecure_http || is_loopback(url) => Ok(()),
         _ => Err(Error::Http(format!(
-            "refusing {}: endpoints must use https (plain http only on loopback)",
+            "refusing {}: endpoints must use https (plain http only on loopback, \
+             or with allow_insecure_http = true)",
             origin(url)
         ))),
     }
 }
+
+/// How a provider's server is reached: the transport options of its config entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transport {
+    pub allow_insecure_http: bool,
+    /// PEM file of extra trust anchors (a private CA), added to the system's.
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+/// Largest CA file read.
+const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 
 /// `scheme://host[:port]/path` with no query: how a server is named in messages.
 pub fn origin(url: &Url) -> String {
@@ -55,12 +73,13 @@ pub enum ClientAuth<'a> {
 
 pub struct Http {
     client: reqwest::blocking::Client,
+    allow_insecure_http: bool,
 }
 
 impl Http {
     /// Build the client. This is the expensive part (TLS roots, a runtime
     /// thread), so it is done only when a request is about to be sent.
-    pub fn new() -> Result<Http> {
+    pub fn new(transport: &Transport) -> Result<Http> {
         // Several crates may pull in a provider; ours is ring. An error here
         // means one is already installed, which is just as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -70,19 +89,26 @@ impl Http {
             .filter(|s| s.is_finite() && *s > 0.0)
             .map(Duration::from_secs_f64)
             .unwrap_or(DEFAULT_TIMEOUT);
-        let client = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::blocking::Client::builder();
+        if let Some(path) = &transport.ca_file {
+            builder = builder.tls_certs_merge(read_ca_file(path)?);
+        }
+        let client = builder
             .connect_timeout(CONNECT_TIMEOUT.min(timeout))
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("credential-oauth/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Http(format!("cannot set up HTTP client: {}", one_line(&e))))?;
-        Ok(Http { client })
+        Ok(Http {
+            client,
+            allow_insecure_http: transport.allow_insecure_http,
+        })
     }
 
     /// GET a JSON document.
     pub fn get_json(&self, url: &Url) -> Result<serde_json::Value> {
-        check_transport(url)?;
+        check_transport_allowing(url, self.allow_insecure_http)?;
         let req = self.client.get(url.clone());
         self.send(url, req)
     }
@@ -100,7 +126,7 @@ impl Http {
 
     /// POST a JSON document (RFC 7591 registration) and read a JSON answer.
     pub fn post_json(&self, url: &Url, doc: &serde_json::Value) -> Result<serde_json::Value> {
-        check_transport(url)?;
+        check_transport_allowing(url, self.allow_insecure_http)?;
         let req = self
             .client
             .post(url.clone())
@@ -131,7 +157,7 @@ impl Http {
         form: &[(&str, &str)],
         auth: ClientAuth<'_>,
     ) -> Result<reqwest::blocking::RequestBuilder> {
-        check_transport(url)?;
+        check_transport_allowing(url, self.allow_insecure_http)?;
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
@@ -176,6 +202,24 @@ impl Http {
         }
         Ok((server, status, body))
     }
+}
+
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+    use std::io::Read;
+    let err = |what: String| Error::Http(format!("ca_file {}: {what}", path.display()));
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CA_FILE + 1).read_to_end(&mut pem))
+        .map_err(|e| err(e.to_string()))?;
+    if pem.len() as u64 > MAX_CA_FILE {
+        return Err(err("larger than 4 MiB".into()));
+    }
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|_| err("not a PEM certificate bundle".into()))?;
+    if certs.is_empty() {
+        return Err(err("holds no certificate".into()));
+    }
+    Ok(certs)
 }
 
 /// Turn a status and body into a JSON value or a clear error.
@@ -300,6 +344,10 @@ mod tests {
         for u in ["http://a.example/", "http://10.0.0.1/", "ftp://a/"] {
             assert!(check_transport(&Url::parse(u).unwrap()).is_err(), "{u}");
         }
+        let internal = Url::parse("http://auth.internal.example/").unwrap();
+        assert!(check_transport_allowing(&internal, true).is_ok());
+        let ftp = Url::parse("ftp://auth.internal.example/").unwrap();
+        assert!(check_transport_allowing(&ftp, true).is_err());
     }
 
     #[test]

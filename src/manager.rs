@@ -5,15 +5,16 @@ use crate::config::{Config, GrantKind, Provider};
 use crate::error::{Error, Result};
 use crate::grant::registration::Registration;
 use crate::grant::{self, Client};
-use crate::http::Http;
+use crate::http::{Http, Transport};
 use crate::metadata::{self, Metadata};
 use crate::secret::Secret;
 use crate::store::file::FileStore;
 use crate::store::lock::KeyLock;
 use crate::store::{CacheKey, Store};
 use crate::token::{self, Token};
-use std::cell::OnceCell;
+use std::cell::RefCell;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Duration;
 
 /// How long a process waits for another one's refresh or login.
@@ -33,7 +34,7 @@ pub struct Logout {
 pub struct Manager {
     store: Box<dyn Store>,
     lock_dir: PathBuf,
-    http: OnceCell<Http>,
+    http: RefCell<Option<(Transport, Rc<Http>)>>,
 }
 
 impl Manager {
@@ -45,7 +46,7 @@ impl Manager {
         Ok(Manager {
             store,
             lock_dir,
-            http: OnceCell::new(),
+            http: RefCell::new(None),
         })
     }
 
@@ -59,13 +60,18 @@ impl Manager {
         crate::docker_store::StaticCredentials::new(self.store.as_ref(), &self.lock_dir)
     }
 
-    /// The HTTP client, built on first use only.
-    fn http(&self) -> Result<&Http> {
-        if let Some(h) = self.http.get() {
-            return Ok(h);
+    /// The HTTP client for `provider`'s transport, built on first use only:
+    /// a warm `get` never pays for TLS set-up.
+    fn http(&self, provider: &Provider) -> Result<Rc<Http>> {
+        let mut slot = self.http.borrow_mut();
+        if let Some((transport, http)) = slot.as_ref()
+            && *transport == provider.transport
+        {
+            return Ok(Rc::clone(http));
         }
-        let h = Http::new()?;
-        Ok(self.http.get_or_init(|| h))
+        let http = Rc::new(Http::new(&provider.transport)?);
+        *slot = Some((provider.transport.clone(), Rc::clone(&http)));
+        Ok(http)
     }
 
     pub fn key(provider: &Provider, account: &str) -> CacheKey {
@@ -195,8 +201,8 @@ impl Manager {
         let token = self.cached(&key)?;
         let removed = self.store.delete(&key);
         let revocation = token.map(|t| {
-            self.http()
-                .and_then(|http| grant::revocation::at_logout(http, provider, &t))
+            self.http(provider)
+                .and_then(|http| grant::revocation::at_logout(&http, provider, &t))
         });
         Ok(Logout {
             removed: removed?,
@@ -232,7 +238,7 @@ impl Manager {
             crate::debug!("{}: endpoints from the metadata cache", provider.name);
             return Ok(meta.with_explicit(&provider.endpoints));
         }
-        let meta = metadata::discover(self.http()?, &provider.issuer)?;
+        let meta = metadata::discover(&*self.http(provider)?, &provider.issuer)?;
         if let Some(c) = &cache {
             // A cache that cannot be written only costs a discovery next time.
             if let Err(e) = c.save(&key, &metadata::Cached::encode(&meta, now)) {
@@ -246,13 +252,13 @@ impl Manager {
     fn refresh(&self, provider: &Provider, meta: &Metadata, old: &Token) -> Result<Token> {
         let client = self.client(provider, meta)?;
         crate::debug!("{}: refreshing the token", provider.name);
-        grant::refresh::obtain(self.http()?, meta, &client, old, &provider.scopes)
+        grant::refresh::obtain(&*self.http(provider)?, meta, &client, old, &provider.scopes)
     }
 
     /// A new token from the provider's grant.
     fn obtain(&self, provider: &Provider, meta: &Metadata, account: &str) -> Result<Token> {
         let client = self.client(provider, meta)?;
-        let http = self.http()?;
+        let http = &*self.http(provider)?;
         let token = match provider.grant {
             GrantKind::ClientCredentials => {
                 grant::client_credentials::obtain(http, meta, &client, &provider.scopes)
@@ -292,7 +298,7 @@ impl Manager {
         account: &str,
     ) -> Result<Token> {
         use grant::authorization_code::{Session, browser_available, open_browser};
-        let http = self.http()?;
+        let http = &*self.http(provider)?;
         let device = |why: &str| {
             eprintln!("credential-oauth: {why}; using the device login instead");
             grant::device_code::obtain(http, meta, client, &provider.scopes, &provider.name)
@@ -303,7 +309,14 @@ impl Manager {
             return device("no browser can open here (no $BROWSER, DISPLAY or WAYLAND_DISPLAY)");
         }
         let hint = (!account.is_empty()).then_some(account);
-        let session = Session::start(meta, client, &provider.scopes, &provider.redirect_uri, hint)?;
+        let session = Session::start(
+            meta,
+            client,
+            &provider.scopes,
+            &provider.redirect_uri,
+            hint,
+            provider.transport.allow_insecure_http,
+        )?;
         let opened = if browser {
             eprintln!(
                 "credential-oauth: opening the browser to log in to {}; if it does not open, visit:\n  {}",
@@ -383,7 +396,7 @@ impl Manager {
             grant_types.push(grant::device_code::GRANT_TYPE);
         }
         let registration = grant::registration::register(
-            self.http()?,
+            &*self.http(provider)?,
             endpoint,
             &provider.redirect_uri,
             &grant_types,

@@ -62,6 +62,7 @@ impl Session {
         scopes: &[String],
         redirect_uri: &Url,
         login_hint: Option<&str>,
+        allow_insecure_http: bool,
     ) -> Result<Session> {
         let endpoint = meta.authorization_endpoint.as_ref().ok_or_else(|| {
             Error::Login(format!(
@@ -69,7 +70,7 @@ impl Session {
                 meta.issuer
             ))
         })?;
-        crate::http::check_transport(endpoint)?;
+        crate::http::check_transport_allowing(endpoint, allow_insecure_http)?;
         let listener = Listener::bind(redirect_uri)?;
         let pkce = Pkce::new();
         let state = Secret::new(crate::random::token32());

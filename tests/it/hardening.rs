@@ -161,3 +161,45 @@ fn writers_killed_at_random_points_never_tear_the_entry_or_block_others() {
     assert!(server.is_active(out.ok().stdout.trim_end()), "{out}");
     assert_whole_entry(&entry);
 }
+
+#[test]
+fn plain_http_to_a_remote_issuer_is_refused_before_any_request() {
+    let env = Env::new();
+    env.write_config(
+        "storage = \"file\"\n[[provider]]\nurl = \"https://git.example.com/\"\n\
+         issuer = \"http://auth.internal.example\"\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+         grant = \"client_credentials\"\n",
+    );
+    let out = env.run(&["token", "https://git.example.com/"], "");
+    out.fails();
+    assert!(out.stderr.contains("must use https"), "{out}");
+    assert!(out.stderr.contains("allow_insecure_http"), "{out}");
+}
+
+#[test]
+fn a_ca_file_that_is_missing_or_not_pem_is_a_clear_error() {
+    let server = TestServer::start().unwrap();
+    server.add_client("ci", Some("ci-secret"));
+    let env = Env::new();
+    let not_pem = env.root.join("ca.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    for (ca, needle) in [
+        (env.root.join("missing.pem"), "No such file"),
+        (not_pem, "holds no certificate"),
+    ] {
+        env.write_config(&format!(
+            "storage = \"file\"\n[[provider]]\nurl = \"https://git.example.com/\"\nissuer = \"{}\"\n\
+             client_id = \"ci\"\nclient_secret = \"ci-secret\"\ngrant = \"client_credentials\"\n\
+             ca_file = \"{}\"\n",
+            server.issuer(),
+            ca.display()
+        ));
+        let out = env.run(&["token", "https://git.example.com/"], "");
+        out.fails();
+        assert!(
+            out.stderr.contains("ca_file") && out.stderr.contains(needle),
+            "{out}"
+        );
+    }
+    assert_eq!(server.count("token"), 0);
+}
