@@ -109,6 +109,7 @@ if [ -n "${BENCH_IN_SESSION:-}" ]; then
         echo "keychain cases skipped: $(head -1 "$work/keyring.err")" >&2
     fi
     write_config file
+    "$co" token https://git.example.com/ >/dev/null   # warm the file store again
 else
     echo "keychain cases skipped: dbus-run-session, gnome-keyring or secret-tool missing" >&2
 fi
@@ -151,18 +152,24 @@ for f in os.listdir(d):
 PY
 }
 now_ns() { date +%s%N; }
+fifty() { # run 50 gets at once; prints elapsed ns
+    local start pids=() i
+    start=$(now_ns)
+    for i in $(seq 50); do
+        "$co" -v token https://git.example.com/ >"$work/par.$i.out" 2>"$work/par.$i.err" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    echo $(( $(now_ns) - start ))
+}
+"$co" token https://git.example.com/ >/dev/null
+warm50=$(fifty)
 expire
 start=$(now_ns); "$co" -v token https://git.example.com/ 2>"$work/one" >/dev/null; single=$(( $(now_ns) - start ))
 expire
-start=$(now_ns)
-pids=()
-for i in $(seq 50); do
-    "$co" -v token https://git.example.com/ >"$work/par.$i.out" 2>"$work/par.$i.err" &
-    pids+=($!)
-done
-wait "${pids[@]}"
-parallel=$(( $(now_ns) - start ))
+parallel=$(fifty)
 refreshes=$(cat "$work"/par.*.err | grep -c 'grant_type=' || true)
 distinct=$(sort -u "$work"/par.*.out | wc -l)
-awk -v s="$single" -v p="$parallel" -v r="$refreshes" -v d="$distinct" 'BEGIN {
-    printf "expired token: one refresh %.1f ms; 50 parallel gets %.1f ms (%.2f× a single refresh), %d token requests, %d distinct tokens printed\n", s / 1e6, p / 1e6, p / s, r, d }'
+awk -v s="$single" -v p="$parallel" -v w="$warm50" -v r="$refreshes" -v d="$distinct" 'BEGIN {
+    printf "expired token: one get that refreshes %.1f ms; 50 parallel gets %.1f ms (%.2f× the single one), %d token requests, %d distinct tokens printed\n", s / 1e6, p / 1e6, p / s, r, d
+    printf "  for scale: 50 parallel warm gets (no refresh, only process start-up on %d cores) take %.1f ms; the refresh adds %.1f ms (%.2f× a single refresh)\n", '"$(nproc)"', w / 1e6, (p - w) / 1e6, (p - w) / s }'
