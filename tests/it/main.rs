@@ -10,3 +10,4 @@ mod interactive;
 mod keyring;
 mod logout;
 mod registry;
+mod secrets;

@@ -137,6 +137,11 @@ impl Output {
         self
     }
 
+    /// stdout and stderr, to keep after the Output is gone.
+    pub fn clone_parts(&self) -> (String, String) {
+        (self.stdout.clone(), self.stderr.clone())
+    }
+
     /// The value of `key` in git-format output.
     pub fn field(&self, key: &str) -> Option<String> {
         self.stdout
