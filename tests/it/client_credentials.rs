@@ -173,6 +173,31 @@ fn server_failures_give_one_line_and_leave_the_cache_alone() {
             Fault::redirect(302, "https://elsewhere.example/token"),
             "redirects are not followed",
         ),
+        (
+            Fault::json(200, r#"{"access_token":"at_x","token_type":"mac"}"#),
+            "only Bearer is supported",
+        ),
+        (
+            Fault::json(
+                200,
+                r#"{"access_token":"at_x","token_type":"Bearer","expires_in":-30}"#,
+            ),
+            "expires_in",
+        ),
+        (
+            Fault::json(
+                200,
+                r#"{"access_token":"at_x","token_type":"Bearer","expires_in":1e300}"#,
+            ),
+            "expires_in",
+        ),
+        (
+            Fault::json(
+                200,
+                &format!("{{\"access_token\":\"{}\"}}", "a".repeat(2 << 20)),
+            ),
+            "larger than 1024 KiB",
+        ),
     ];
     for (fault, needle) in cases {
         server.fail_next_on("/token", 1, fault);
@@ -185,10 +210,25 @@ fn server_failures_give_one_line_and_leave_the_cache_alone() {
         assert_eq!(std::fs::read_to_string(&entry).unwrap(), before);
     }
 
+    let out = env.run(&["token", "https://git.example.com/"], "");
+    assert!(
+        server.is_active(out.ok().stdout.trim_end()),
+        "recovers once the server does"
+    );
+    let before = expire_cached_token(&env);
+
     server.set_delay(std::time::Duration::from_secs(5));
     let out = env.run(&["token", "https://git.example.com/"], "");
     out.fails();
     assert!(out.stderr.contains("timed out"), "{out}");
+    assert_eq!(std::fs::read_to_string(&entry).unwrap(), before);
+
+    // Nothing listens any more: connection refused.
+    drop(server);
+    let out = env.run(&["token", "https://git.example.com/"], "");
+    out.fails();
+    assert!(out.stderr.contains("cannot connect"), "{out}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out}");
     assert_eq!(std::fs::read_to_string(&entry).unwrap(), before);
 }
 
