@@ -203,3 +203,90 @@ fn a_ca_file_that_is_missing_or_not_pem_is_a_clear_error() {
     }
     assert_eq!(server.count("token"), 0);
 }
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn junk_half_requests_and_a_wrong_state_do_not_end_the_login() {
+    use std::io::Write;
+    let server = TestServer::start().unwrap();
+    server.add_client("app", None);
+    let mut env = Env::new();
+    env.write_config(&interactive_provider(
+        &server,
+        "https://git.example.com/",
+        "client_id = \"app\"\nlogin_timeout = 60\n",
+    ));
+    // A browser that opens nothing: the test plays the browser itself.
+    env.browser("exit 0");
+    let mut run = env.spawn(&["token", "https://git.example.com/"], "");
+    let url = run.wait_for_line("  http://", 20).trim().to_string();
+    let authorize = url::Url::parse(&url).unwrap();
+    let redirect = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| url::Url::parse(&v).unwrap())
+        .unwrap();
+    let addr = format!("127.0.0.1:{}", redirect.port().unwrap());
+    let before = rss_kib(run.pid());
+
+    // Slowloris: connections that start a request and never finish it.
+    let mut half_open = Vec::new();
+    for _ in 0..100 {
+        let mut c = std::net::TcpStream::connect(&addr).unwrap();
+        let _ = c.write_all(b"GET /?code=x&state=y HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+        half_open.push(c);
+    }
+    // A thousand junk requests: garbage, stray paths, a forged state.
+    for i in 0..1000 {
+        let Ok(mut c) = std::net::TcpStream::connect(&addr) else {
+            continue;
+        };
+        let junk: &[u8] = match i % 4 {
+            0 => b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n",
+            1 => b"GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n",
+            2 => b"GET /?code=forged&state=not-the-state HTTP/1.1\r\nHost: x\r\n\r\n",
+            _ => b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+        };
+        let _ = c.write_all(junk);
+    }
+    let during = rss_kib(run.pid());
+
+    // The real browser now completes the login, the half-open connections
+    // still hanging.
+    let callback = {
+        // Follow the authorization server's redirect to the loopback listener.
+        let mut c =
+            std::net::TcpStream::connect(server.issuer().trim_start_matches("http://")).unwrap();
+        let path = format!("{}?{}", authorize.path(), authorize.query().unwrap());
+        write!(c, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut c, &mut answer).unwrap();
+        answer
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("Location: ")
+                    .or_else(|| l.strip_prefix("location: "))
+            })
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let (status, page) = http_get(&callback);
+    assert_eq!(status, 200, "{page}");
+    let out = run.finish();
+    drop(half_open);
+    assert!(server.is_active(out.ok().stdout.trim_end()), "{out}");
+    assert!(
+        during < before + 64 * 1024,
+        "memory grew from {before} KiB to {during} KiB"
+    );
+}

@@ -303,6 +303,10 @@ pub struct Running {
 }
 
 impl Running {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The first stderr line starting with `prefix`, waiting at most `secs`.
     pub fn wait_for_line(&mut self, prefix: &str, secs: u64) -> String {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
