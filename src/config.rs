@@ -608,6 +608,16 @@ mod tests {
     }
 
     #[test]
+    fn debug_of_a_provider_shows_no_client_secret() {
+        let c = parse(TWO).unwrap();
+        let shown = format!("{:?}", c.providers[1]);
+        assert!(
+            shown.contains("def") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn secrets_do_not_appear_in_errors() {
         let e = parse("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nclient_secret = \"hunter2\"\nbogus = 1\n")
             .unwrap_err()

@@ -196,6 +196,15 @@ mod tests {
     }
 
     #[test]
+    fn debug_of_a_token_shows_no_secret() {
+        let mut t = token(5, Some(10));
+        t.access_token = Secret::new("at_visible?");
+        t.refresh_token = Some(Secret::new("rt_visible?"));
+        let shown = format!("{t:?}");
+        assert!(!shown.contains("visible?"), "{shown}");
+    }
+
+    #[test]
     fn stored_json_round_trips() {
         let t = token(5, Some(10));
         let s = serde_json::to_string(&t).unwrap();
