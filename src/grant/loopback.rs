@@ -295,7 +295,8 @@ fn respond(rq: tiny_http::Request, status: u16, title: &str, message: &str) {
     let _ = rq.respond(response);
 }
 
-fn html_escape(s: &str) -> String {
+/// Text made safe to place in an HTML page.
+pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

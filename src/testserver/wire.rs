@@ -1,5 +1,6 @@
 //! HTTP plumbing: what a request looked like, and how an answer is written.
 
+use crate::grant::loopback::html_escape;
 use std::io::{Cursor, Read};
 
 use base64::Engine;
@@ -235,7 +236,7 @@ impl Reply {
 
     /// A small page for a person in a browser; `message` is escaped.
     pub(crate) fn page(status: u16, title: &str, message: &str) -> Reply {
-        let (title, message) = (escape_html(title), escape_html(message));
+        let (title, message) = (html_escape(title), html_escape(message));
         let body = format!(
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
              <body><h1>{title}</h1><p>{message}</p></body></html>\n"
@@ -285,21 +286,6 @@ impl From<Fault> for Reply {
         reply.headers.extend(headers);
         reply
     }
-}
-
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
