@@ -11,3 +11,4 @@ mod keyring;
 mod logout;
 mod registry;
 mod secrets;
+mod tls;
