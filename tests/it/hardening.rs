@@ -290,3 +290,86 @@ fn junk_half_requests_and_a_wrong_state_do_not_end_the_login() {
         "memory grew from {before} KiB to {during} KiB"
     );
 }
+
+#[test]
+fn malformed_input_to_every_frontend_is_one_line_and_writes_nothing() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    env.client_credentials_config(&server, "https://git.example.com/");
+    let run_bytes = |args: &[&str], stdin: &[u8]| {
+        let mut cmd = env.command(BIN);
+        cmd.args(args);
+        run_command(cmd, stdin)
+    };
+    // (args, stdin, expected exit code)
+    let cases: Vec<(&[&str], Vec<u8>, i32)> = vec![
+        (
+            &["get"],
+            b"protocol=https\nhost=git.example.com\0\n".to_vec(),
+            1,
+        ),
+        (&["get"], b"protocol=https\nhost=git.\xff.com\n".to_vec(), 1),
+        (
+            &["get"],
+            b"protocol=https\nhost=git.example.com\r\r\n".to_vec(),
+            1,
+        ),
+        (&["get"], b"protocol=https\nno equals sign\n".to_vec(), 1),
+        (&["erase"], b"\x00\x01\x02".to_vec(), 1),
+        (&["store"], vec![b'k'; 200 << 10], 1),
+        (&["token", "not a url at all"], Vec::new(), 2),
+        (&["token", "ftp://git.example.com/"], Vec::new(), 2),
+        (&["token"], Vec::new(), 2),
+        (&["frobnicate"], Vec::new(), 2),
+    ];
+    for (args, stdin, code) in cases {
+        let out = run_bytes(args, &stdin);
+        assert_eq!(out.code, Some(code), "{out}");
+        assert_eq!(out.stdout, "", "{out}");
+        assert_eq!(out.stderr.lines().count(), 1, "{out}");
+        assert!(out.stderr.starts_with("credential-oauth: "), "{out}");
+    }
+    // Hosts git may send that are not ours, or not hosts at all: no answer,
+    // success, so git asks its other helpers.
+    for stdin in [
+        "protocol=https\nhost=\x1b[31mred\n\n",
+        "protocol=https\nhost=git.example.com@evil.example\n\n",
+        "protocol=https\n\n",
+        "host=git.example.com\n\n",
+    ] {
+        let out = run_bytes(&["get"], stdin.as_bytes());
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (Some(0), "", ""),
+            "{out}"
+        );
+    }
+    assert!(env.token_files().is_empty(), "{:?}", env.token_files());
+    assert_eq!(server.count("token"), 0);
+
+    // An IPv6 literal and a URL with a user name still work.
+    let v6 = Env::new();
+    v6.client_credentials_config(&server, &format!("http://[::1]:{}/", server.port()));
+    let out = v6.run(
+        &["get"],
+        &format!("url=http://alice@[::1]:{}/repo.git\n\n", server.port()),
+    );
+    assert!(
+        server.is_active(&out.ok().field("password").unwrap()),
+        "{out}"
+    );
+    assert_eq!(out.field("username").as_deref(), Some("alice"));
+
+    // A config file that is not text, and a store entry that is not JSON.
+    let bad = Env::new();
+    std::fs::create_dir_all(bad.config_path().parent().unwrap()).unwrap();
+    std::fs::write(bad.config_path(), b"storage = \"file\"\n\xff\xfe\0").unwrap();
+    let out = bad.run(&["get"], "protocol=https\nhost=git.example.com\n\n");
+    assert_eq!(out.code, Some(1), "{out}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out}");
+    assert!(
+        out.stderr
+            .contains(&bad.config_path().display().to_string()),
+        "{out}"
+    );
+}
