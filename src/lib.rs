@@ -11,6 +11,13 @@
 //! docker asks one helper for every registry, so for registries that are not
 //! OAuth providers [`docker_store`] keeps the static credentials `docker
 //! login` stores, in the same [`store`] as the tokens.
+//!
+//! Homes beyond the design's map: [`store::keyring`] (the OS keychain),
+//! [`store::layered`] (keychain in front of the file, so tokens written
+//! before the keychain existed keep working), [`store::chunked`] (entries
+//! split for platforms with small credentials), [`grant::loopback`] (the
+//! redirect listener), [`grant::revocation`] (RFC 7009 at logout),
+//! [`random`] (the OS RNG) and [`log`] (`-v`).
 // One exception, in store::file: geteuid(2), to refuse token files that
 // belong to another user. Everything else is safe code.
 #![deny(unsafe_code)]
