@@ -84,6 +84,9 @@ pub struct Provider {
     pub username: String,
     pub auth_method: Option<AuthMethod>,
     pub endpoints: ExplicitEndpoints,
+    /// `authtype = "bearer"`: answer git in the Bearer form even when the
+    /// server's challenge does not offer it.
+    pub bearer: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -106,12 +109,13 @@ struct RawConfig {
 struct RawProvider {
     name: Option<String>,
     url: String,
-    issuer: String,
+    issuer: Option<String>,
+    preset: Option<String>,
+    authtype: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
     grant: Option<GrantKind>,
-    #[serde(default)]
-    scopes: Vec<String>,
+    scopes: Option<Vec<String>>,
     redirect_uri: Option<String>,
     username: Option<String>,
     token_endpoint_auth_method: Option<AuthMethod>,
@@ -233,12 +237,24 @@ fn url_matches(provider: &Url, request: &Url) -> bool {
 }
 
 impl Provider {
-    fn from_raw(raw: RawProvider) -> std::result::Result<Provider, String> {
+    fn from_raw(mut raw: RawProvider) -> std::result::Result<Provider, String> {
         let url = parse_url("url", &raw.url)?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return Err(format!("url: {:?} is not an http(s) URL", raw.url));
         }
-        parse_url("issuer", &raw.issuer)?;
+        if let Some(name) = raw.preset.take() {
+            apply_preset(&mut raw, &crate::preset::expand(&name, &url)?);
+        }
+        let bearer = match raw.authtype.as_deref() {
+            None | Some("auto") => false,
+            Some(s) if s.eq_ignore_ascii_case("bearer") => true,
+            Some(s) => return Err(format!("authtype: {s:?} is not one of auto, bearer")),
+        };
+        let Some(issuer) = raw.issuer.take() else {
+            return Err("missing field `issuer` (or a preset that sets it)".into());
+        };
+        parse_url("issuer", &issuer)?;
+        let scopes = raw.scopes.take().unwrap_or_default();
         let endpoint =
             |field: &str, v: &Option<String>| -> std::result::Result<Option<Url>, String> {
                 v.as_deref().map(|s| parse_url(field, s)).transpose()
@@ -264,18 +280,18 @@ impl Provider {
         {
             return Err("grant = \"client_credentials\" needs client_id and client_secret".into());
         }
-        if raw.scopes.iter().any(|s| s.is_empty() || s.contains(' ')) {
+        if scopes.iter().any(|s| s.is_empty() || s.contains(' ')) {
             return Err("scopes: each scope must be one non-empty word".into());
         }
         Ok(Provider {
             name: raw
                 .name
                 .unwrap_or_else(|| url.host_str().unwrap_or_default().to_string()),
-            issuer: raw.issuer,
+            issuer,
             client_id: raw.client_id,
             client_secret: raw.client_secret.map(Secret::new),
             grant,
-            scopes: raw.scopes,
+            scopes,
             redirect_uri,
             username: raw.username.unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
             auth_method: raw.token_endpoint_auth_method,
@@ -289,9 +305,36 @@ impl Provider {
                 registration: endpoint("registration_endpoint", &raw.registration_endpoint)?,
                 revocation: endpoint("revocation_endpoint", &raw.revocation_endpoint)?,
             },
+            bearer,
             url,
         })
     }
+}
+
+/// Fill in what the entry leaves out from the preset; the entry's own keys win.
+fn apply_preset(raw: &mut RawProvider, preset: &crate::preset::Preset) {
+    let fill = |slot: &mut Option<String>, value: Option<&Url>| {
+        if slot.is_none() {
+            *slot = value.map(|u| u.to_string());
+        }
+    };
+    raw.issuer.get_or_insert_with(|| preset.issuer.clone());
+    raw.grant.get_or_insert(preset.grant);
+    raw.scopes.get_or_insert_with(|| preset.scopes.clone());
+    raw.username.get_or_insert_with(|| preset.username.clone());
+    fill(
+        &mut raw.authorization_endpoint,
+        Some(&preset.authorization_endpoint),
+    );
+    fill(&mut raw.token_endpoint, Some(&preset.token_endpoint));
+    fill(
+        &mut raw.device_authorization_endpoint,
+        preset.device_authorization_endpoint.as_ref(),
+    );
+    fill(
+        &mut raw.revocation_endpoint,
+        preset.revocation_endpoint.as_ref(),
+    );
 }
 
 fn parse_url(field: &str, s: &str) -> std::result::Result<Url, String> {
@@ -438,6 +481,43 @@ mod tests {
             assert!(e.contains(needle), "{needle}: {e}");
             assert!(!e.contains('\n'), "{e}");
         }
+    }
+
+    #[test]
+    fn preset_fills_in_and_explicit_keys_win() {
+        let c = parse(
+            "[[provider]]\nurl = \"https://gitlab.corp.example/\"\npreset = \"gitlab\"\nclient_id = \"c\"\n\n\
+             [[provider]]\nurl = \"https://github.com/\"\npreset = \"github\"\nclient_id = \"g\"\n\
+             grant = \"authorization_code\"\nscopes = [\"repo\", \"workflow\"]\nusername = \"me\"\n",
+        )
+        .unwrap();
+        let gl = &c.providers[0];
+        assert_eq!(gl.issuer, "https://gitlab.corp.example");
+        assert_eq!(gl.username, "oauth2");
+        assert_eq!(gl.scopes, ["read_repository", "write_repository"]);
+        assert_eq!(
+            gl.endpoints.token.as_ref().unwrap().as_str(),
+            "https://gitlab.corp.example/oauth/token"
+        );
+        let gh = &c.providers[1];
+        assert_eq!(gh.grant, GrantKind::AuthorizationCode);
+        assert_eq!(gh.scopes, ["repo", "workflow"]);
+        assert_eq!(gh.username, "me");
+        assert!(crate::metadata::explicit_is_enough(gh));
+        let e = parse("[[provider]]\nurl = \"https://a/\"\npreset = \"nope\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("preset"), "{e}");
+    }
+
+    #[test]
+    fn authtype_bearer_is_read() {
+        let c = parse(
+            "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nauthtype = \"bearer\"\n",
+        )
+        .unwrap();
+        assert!(c.providers[0].bearer);
+        assert!(parse("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nauthtype = \"digest\"\n").is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod http;
 pub mod log;
 pub mod manager;
 pub mod metadata;
+pub mod preset;
 pub mod protocol;
 pub mod random;
 pub mod secret;
