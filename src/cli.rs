@@ -237,7 +237,11 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
             .unwrap_or_else(|| provider.username.clone()),
         expiry_utc: token.deadline(),
         token: token.access_token,
-        authtype: req.has_capability("authtype"),
+        // The Bearer form only when git can take it and the server (or the
+        // config) asks for it; otherwise git would send Bearer to a server
+        // that only understands Basic.
+        authtype: req.has_capability("authtype")
+            && (provider.bearer || crate::challenge::offers_bearer(&req.wwwauth)),
     };
     answer.to_message().write_to(stdout)
 }

@@ -196,6 +196,9 @@ impl Response {
             entries.push(("capability[]".into(), "authtype".into()));
             entries.push(("authtype".into(), "Bearer".into()));
             entries.push(("credential".into(), self.token.expose().into()));
+            // The token is git's to use for this one request; git should not
+            // hand it to `store` helpers, which would keep it past expiry.
+            entries.push(("ephemeral".into(), "1".into()));
         }
         entries.push(("username".into(), self.username.clone()));
         entries.push(("password".into(), self.token.expose().into()));
@@ -311,7 +314,7 @@ mod tests {
         r.to_message().write_to(&mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "capability[]=authtype\nauthtype=Bearer\ncredential=tok\nusername=oauth2\npassword=tok\npassword_expiry_utc=42\n"
+            "capability[]=authtype\nauthtype=Bearer\ncredential=tok\nephemeral=1\nusername=oauth2\npassword=tok\npassword_expiry_utc=42\n"
         );
     }
 }
