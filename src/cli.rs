@@ -22,6 +22,11 @@ commands:
   login URL     run the grant now, even if a token is cached
   logout URL    forget the cached token for URL
   status        list configured providers and cached tokens (no secrets)
+  configure [--git] [--docker[=REGISTRY]]
+                add this helper to git's global config (the default) and/or
+                docker's config.json (credsStore, or credHelpers[REGISTRY])
+  unconfigure [--git] [--docker[=REGISTRY]]
+                remove it again
 
 options:
   -v, --verbose   diagnostics on stderr (also CREDENTIAL_OAUTH_LOG=debug)
@@ -54,6 +59,8 @@ pub enum Command {
     Login(String),
     Logout(String),
     Status,
+    /// `configure` (false) or `unconfigure` (true).
+    Configure(crate::configure::Targets, bool),
 }
 
 /// The protocol chosen by the program name (argv[0], so a symlink works), or
@@ -109,6 +116,10 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             want(2, "logout URL")?;
             Command::Logout(words[1].to_string())
         }
+        (Protocol::Main, Some(verb @ ("configure" | "unconfigure"))) => Command::Configure(
+            crate::configure::Targets::parse(&words[1..])?,
+            verb == "unconfigure",
+        ),
         (Protocol::Main, Some("status")) => {
             want(1, "status")?;
             Command::Status
@@ -214,6 +225,10 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
             Ok(())
         }
         Command::Status => status(stdout),
+        Command::Configure(targets, remove) => {
+            let said = crate::configure::run(targets, *remove)?;
+            write_out(stdout, &(said.join("\n") + "\n"))
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 pub mod challenge;
 pub mod cli;
 pub mod config;
+pub mod configure;
 pub mod error;
 pub mod grant;
 pub mod http;

@@ -4,3 +4,4 @@
 mod support;
 
 mod client_credentials;
+mod configure;
