@@ -5,3 +5,5 @@ mod support;
 
 mod client_credentials;
 mod configure;
+mod git;
+mod git_server;

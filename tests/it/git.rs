@@ -1,0 +1,171 @@
+//! git itself, over smart HTTP, through the helper: clone, push, a rejected
+//! token erased and replaced, and the Basic and Bearer answers.
+
+use crate::git_server::{GitServer, Settings};
+use crate::support::*;
+use std::path::Path;
+use std::sync::Arc;
+
+struct Forge {
+    auth: Arc<TestServer>,
+    git: GitServer,
+    env: Env,
+}
+
+fn git(env: &Env, dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = env.command("git");
+    cmd.current_dir(dir).args(args);
+    run_command(cmd, b"")
+}
+
+/// An authorization server, a git server holding `repo.git` (one commit on
+/// main) that wants tokens from it, and a HOME whose git uses the helper.
+fn forge(challenges: &[&str]) -> Forge {
+    let auth = Arc::new(TestServer::start().unwrap());
+    let mut env = Env::new();
+    for (k, v) in [
+        ("GIT_CONFIG_NOSYSTEM", "1"),
+        ("GIT_TERMINAL_PROMPT", "0"),
+        ("GIT_AUTHOR_NAME", "T"),
+        ("GIT_AUTHOR_EMAIL", "t@example.com"),
+        ("GIT_COMMITTER_NAME", "T"),
+        ("GIT_COMMITTER_EMAIL", "t@example.com"),
+    ] {
+        env.var(k, v);
+    }
+    let srv = env.root.join("srv");
+    let seed = env.root.join("seed");
+    std::fs::create_dir_all(&srv).unwrap();
+    git(&env, &env.root, &["init", "-q", "-b", "main", "seed"]).ok();
+    std::fs::write(seed.join("README"), "hello\n").unwrap();
+    git(&env, &seed, &["add", "README"]).ok();
+    git(&env, &seed, &["commit", "-q", "-m", "first"]).ok();
+    git(
+        &env,
+        &env.root,
+        &["clone", "-q", "--bare", "seed", "srv/repo.git"],
+    )
+    .ok();
+
+    let valid = {
+        let auth = Arc::clone(&auth);
+        Arc::new(move |t: &str| auth.is_active(t))
+    };
+    let git_server = GitServer::start(
+        &srv,
+        valid,
+        Settings {
+            challenges: challenges.iter().map(|c| c.to_string()).collect(),
+            resource_metadata: None,
+        },
+    );
+    env.client_credentials_config(&auth, &format!("http://127.0.0.1:{}/", git_server.port));
+    git(
+        &env,
+        &env.root,
+        &["config", "--global", "credential.helper", BIN],
+    )
+    .ok();
+    Forge {
+        auth,
+        git: git_server,
+        env,
+    }
+}
+
+#[test]
+fn clone_and_push_succeed_with_a_token_from_the_helper() {
+    let f = forge(&["Basic realm=\"git\""]);
+    let clone = git(
+        &f.env,
+        &f.env.root,
+        &["clone", &f.git.url("repo.git"), "work"],
+    );
+    clone.ok();
+    let work = f.env.root.join("work");
+    assert_eq!(
+        std::fs::read_to_string(work.join("README")).unwrap(),
+        "hello\n"
+    );
+    std::fs::write(work.join("more"), "more\n").unwrap();
+    git(&f.env, &work, &["add", "more"]).ok();
+    git(&f.env, &work, &["commit", "-q", "-m", "second"]).ok();
+    git(&f.env, &work, &["push", "origin", "main"]).ok();
+
+    let pushed = git(
+        &f.env,
+        &f.env.root.join("srv/repo.git"),
+        &["log", "--format=%s", "main"],
+    );
+    assert_eq!(pushed.ok().stdout, "second\nfirst\n");
+    // One grant for the clone and the push: the second run hit the cache.
+    assert_eq!(f.auth.count("client_credentials"), 1);
+    let schemes = f.git.schemes();
+    assert!(schemes.contains(&Some("Basic".into())), "{schemes:?}");
+    assert!(!schemes.contains(&Some("Bearer".into())), "{schemes:?}");
+    assert!(f.git.tokens().iter().all(|t| f.auth.is_active(t)));
+}
+
+#[test]
+fn bearer_challenge_makes_git_send_a_bearer_token() {
+    let f = forge(&["Bearer realm=\"git\""]);
+    git(
+        &f.env,
+        &f.env.root,
+        &["clone", &f.git.url("repo.git"), "work"],
+    )
+    .ok();
+    let schemes = f.git.schemes();
+    assert_eq!(schemes.first(), Some(&None), "{schemes:?}");
+    assert!(
+        schemes[1..].iter().all(|s| s.as_deref() == Some("Bearer")),
+        "{schemes:?}"
+    );
+    assert!(schemes.len() > 1, "{schemes:?}");
+    assert!(f.git.tokens().iter().all(|t| f.auth.is_active(t)));
+}
+
+#[test]
+fn a_rejected_token_is_erased_and_the_next_fetch_gets_a_new_one() {
+    let f = forge(&["Basic realm=\"git\""]);
+    git(
+        &f.env,
+        &f.env.root,
+        &["clone", "-q", &f.git.url("repo.git"), "work"],
+    )
+    .ok();
+    let work = f.env.root.join("work");
+    let first = f.git.tokens().last().cloned().unwrap();
+    assert_eq!(f.env.token_entries().len(), 1);
+
+    f.auth.expire_access_tokens();
+    // git presents the cached token, the server refuses it, git erases it.
+    git(&f.env, &work, &["fetch", "-q"]).fails();
+    assert_eq!(f.git.tokens().last(), Some(&first));
+    assert!(
+        f.env.token_entries().is_empty(),
+        "the rejected token stayed"
+    );
+
+    git(&f.env, &work, &["fetch", "-q"]).ok();
+    let second = f.git.tokens().last().cloned().unwrap();
+    assert_ne!(second, first);
+    assert!(f.auth.is_active(&second));
+    assert_eq!(f.auth.count("client_credentials"), 2);
+}
+
+#[test]
+fn a_host_without_provider_gets_nothing_and_no_message() {
+    let f = forge(&["Basic realm=\"git\""]);
+    // Point the only provider elsewhere.
+    f.env
+        .client_credentials_config(&f.auth, "https://git.example.com/");
+    let out = git(
+        &f.env,
+        &f.env.root,
+        &["clone", &f.git.url("repo.git"), "work"],
+    );
+    out.fails();
+    assert!(!out.stderr.contains("credential-oauth"), "{out}");
+    assert_eq!(f.auth.count("token"), 0);
+}
