@@ -244,7 +244,13 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
     };
     crate::debug!("provider {:?} matches {url}", provider.name);
     let account = account(provider, req.username.as_deref());
-    let token = Manager::new(&config)?.token(provider, account)?;
+    // `account` (the username git names) selects the cache entry, and the
+    // interactive grants send it as login_hint.
+    let token = Manager::new(&config)?.token_with_refresh_hint(
+        provider,
+        account,
+        req.oauth_refresh_token.as_ref(),
+    )?;
     let answer = git::Response {
         username: req
             .username

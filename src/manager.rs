@@ -111,6 +111,55 @@ impl Manager {
         Ok(token)
     }
 
+    /// Like [`Manager::token`], but when the cache has no fresh token and no
+    /// refresh token of its own, first try `hint`: a refresh token the caller
+    /// brought (git's `oauth_refresh_token`). If the server refuses it, the
+    /// usual path runs.
+    pub fn token_with_refresh_hint(
+        &self,
+        provider: &Provider,
+        account: &str,
+        hint: Option<&Secret>,
+    ) -> Result<Token> {
+        let Some(hint) = hint else {
+            return self.token(provider, account);
+        };
+        let key = Manager::key(provider, account);
+        let seen = self.cached(&key)?;
+        let usable = |t: &Token| t.is_fresh(token::now()) || t.refresh_token.is_some();
+        if seen.as_ref().is_none_or(|t| !usable(t)) {
+            let lock = KeyLock::acquire(&self.lock_dir, &key, LOCK_WAIT)?;
+            if self.cached(&key)?.as_ref().is_none_or(|t| !usable(t)) {
+                let meta = self.metadata(provider)?;
+                let client = Client {
+                    id: provider.client_id.clone().unwrap_or_default(),
+                    secret: provider.client_secret.clone(),
+                    method: meta.auth_method(provider.auth_method),
+                };
+                let got = grant::refresh_hint::obtain(
+                    self.http()?,
+                    &meta,
+                    &client,
+                    hint,
+                    &provider.scopes,
+                );
+                match got {
+                    Ok(t) => {
+                        crate::debug!("{}: used the refresh token git brought", provider.name);
+                        self.save(&key, &t)?;
+                        return Ok(t);
+                    }
+                    Err(e) => crate::debug!(
+                        "{}: the refresh token git brought was refused: {e}",
+                        provider.name
+                    ),
+                }
+            }
+            drop(lock);
+        }
+        self.token(provider, account)
+    }
+
     /// Run the grant now, whatever the cache holds.
     pub fn login(&self, provider: &Provider, account: &str) -> Result<Token> {
         let key = Manager::key(provider, account);

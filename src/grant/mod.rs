@@ -2,6 +2,7 @@
 //! request they share (RFC 6749 §3.2, §5).
 
 pub mod client_credentials;
+pub mod refresh_hint;
 
 use crate::config::AuthMethod;
 use crate::error::Result;

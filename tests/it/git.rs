@@ -169,3 +169,41 @@ fn a_host_without_provider_gets_nothing_and_no_message() {
     assert!(!out.stderr.contains("credential-oauth"), "{out}");
     assert_eq!(f.auth.count("token"), 0);
 }
+
+#[test]
+fn a_refresh_token_brought_by_git_is_used_when_we_hold_none() {
+    let auth = TestServer::start().unwrap();
+    auth.set_client_credentials_refresh(true);
+    let elsewhere = Env::new();
+    elsewhere.client_credentials_config(&auth, "https://git.example.com/");
+    elsewhere
+        .run(&["token", "https://git.example.com/"], "")
+        .ok();
+    let entry = &elsewhere.token_entries()[0];
+    let cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(entry).unwrap()).unwrap();
+    let refresh = cached["refresh_token"].as_str().unwrap().to_string();
+
+    let env = Env::new();
+    env.client_credentials_config(&auth, "https://git.example.com/");
+    let grants_before = auth.count("client_credentials");
+    let out = env.run(
+        &["get"],
+        &format!("protocol=https\nhost=git.example.com\noauth_refresh_token={refresh}\n\n"),
+    );
+    let password = out.ok().field("password").unwrap();
+    assert!(auth.is_active(&password));
+    assert_eq!(auth.count("refresh_token"), 1, "{out}");
+    assert_eq!(auth.count("client_credentials"), grants_before);
+
+    // A refused hint falls back to the provider's own grant.
+    let fresh = Env::new();
+    fresh.client_credentials_config(&auth, "https://git.example.com/");
+    let out = fresh.run(
+        &["get"],
+        "protocol=https\nhost=git.example.com\noauth_refresh_token=bogus\n\n",
+    );
+    assert!(auth.is_active(&out.ok().field("password").unwrap()));
+    assert_eq!(auth.count("client_credentials"), grants_before + 1);
+    assert!(!out.stderr.contains("bogus"), "{out}");
+}
