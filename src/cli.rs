@@ -238,10 +238,11 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
         return Ok(());
     };
     let config = Config::load()?;
-    let Some(provider) = config.provider_for(&url) else {
+    let Some(provider) = crate::gitconfig::provider_for(&config, &url) else {
         crate::debug!("no provider for {url}; leaving it to other helpers");
         return Ok(());
     };
+    let provider = &provider;
     crate::debug!("provider {:?} matches {url}", provider.name);
     let account = account(provider, req.username.as_deref());
     // `account` (the username git names) selects the cache entry, and the
@@ -273,9 +274,10 @@ fn git_erase(stdin: &mut dyn Read) -> Result<()> {
         return Ok(());
     };
     let config = Config::load()?;
-    let Some(provider) = config.provider_for(&url) else {
+    let Some(provider) = crate::gitconfig::provider_for(&config, &url) else {
         return Ok(());
     };
+    let provider = &provider;
     // git erases after the server refused the credential. Only the token it
     // names is dropped; without one there is nothing to compare, so nothing.
     let Some(password) = &req.password else {

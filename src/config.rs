@@ -237,6 +237,15 @@ fn url_matches(provider: &Url, request: &Url) -> bool {
 }
 
 impl Provider {
+    /// A provider from a table with the config file's keys (used for
+    /// providers written in git's config, see src/gitconfig.rs).
+    pub fn from_table(table: toml::Table) -> std::result::Result<Provider, String> {
+        let raw: RawProvider = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| one_line(e.message()))?;
+        Provider::from_raw(raw)
+    }
+
     fn from_raw(mut raw: RawProvider) -> std::result::Result<Provider, String> {
         let url = parse_url("url", &raw.url)?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {

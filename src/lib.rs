@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod configure;
 pub mod error;
+pub mod gitconfig;
 pub mod grant;
 pub mod http;
 pub mod log;

@@ -207,3 +207,62 @@ fn a_refresh_token_brought_by_git_is_used_when_we_hold_none() {
     assert_eq!(auth.count("client_credentials"), grants_before + 1);
     assert!(!out.stderr.contains("bogus"), "{out}");
 }
+
+#[test]
+fn a_provider_written_in_git_config_serves_git() {
+    let f = forge(&["Basic realm=\"git\""]);
+    std::fs::remove_file(f.env.config_path()).unwrap();
+    let section = format!("credential.http://127.0.0.1:{}", f.git.port);
+    for (k, v) in [
+        ("oauthIssuer", f.auth.issuer()),
+        ("oauthClientId", "ci".to_string()),
+        ("oauthClientSecret", "ci-secret".to_string()),
+        ("oauthGrant", "client_credentials".to_string()),
+        ("oauthScopes", "read write".to_string()),
+    ] {
+        git(
+            &f.env,
+            &f.env.root,
+            &["config", "--global", &format!("{section}.{k}"), &v],
+        )
+        .ok();
+    }
+    git(
+        &f.env,
+        &f.env.root,
+        &["clone", "-q", &f.git.url("repo.git"), "work"],
+    )
+    .ok();
+    assert_eq!(f.auth.count("client_credentials"), 1);
+    assert!(f.git.tokens().iter().all(|t| f.auth.is_active(t)));
+}
+
+#[test]
+fn a_config_file_provider_never_spawns_git() {
+    let server = TestServer::start().unwrap();
+    let mut env = Env::new();
+    env.client_credentials_config(&server, "https://git.example.com/");
+    // A `git` first on PATH that leaves a mark when run.
+    let bin = env.root.join("fakebin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let mark = env.root.join("git-was-run");
+    let fake = bin.join("git");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\ntouch '{}'\nexit 1\n", mark.display()),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    env.var("PATH", &path);
+    let out = env.run(&["get"], &git_request("https://git.example.com/r.git"));
+    assert!(out.ok().field("password").is_some(), "{out}");
+    assert!(!mark.exists(), "git was run for a config-file provider");
+    // For a URL the file does not cover, git config is asked.
+    env.run(&["get"], &git_request("https://elsewhere.example/r.git"))
+        .ok();
+    assert!(mark.exists(), "git config was not consulted");
+}
