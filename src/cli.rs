@@ -238,7 +238,9 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
         return Ok(());
     };
     let config = Config::load()?;
-    let Some(provider) = crate::gitconfig::provider_for(&config, &url) else {
+    let found = crate::gitconfig::provider_for(&config, &url);
+    let Some(provider) = crate::resource_metadata::complete(&config, found, &url, &req.wwwauth)?
+    else {
         crate::debug!("no provider for {url}; leaving it to other helpers");
         return Ok(());
     };
@@ -274,7 +276,9 @@ fn git_erase(stdin: &mut dyn Read) -> Result<()> {
         return Ok(());
     };
     let config = Config::load()?;
-    let Some(provider) = crate::gitconfig::provider_for(&config, &url) else {
+    let found = crate::gitconfig::provider_for(&config, &url);
+    let Some(provider) = crate::resource_metadata::complete(&config, found, &url, &req.wwwauth)?
+    else {
         return Ok(());
     };
     let provider = &provider;

@@ -87,6 +87,9 @@ pub struct Provider {
     /// `authtype = "bearer"`: answer git in the Bearer form even when the
     /// server's challenge does not offer it.
     pub bearer: bool,
+    /// `discover = true`: the issuer may come from the server's challenge
+    /// (RFC 9728); `issuer` is then empty when not written.
+    pub discover: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -94,12 +97,17 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub storage: Storage,
     pub providers: Vec<Provider>,
+    /// Hosts (`host` or `host:port`) whose challenges may name an
+    /// authorization server for a provider that is not configured (RFC 9728).
+    pub discover_hosts: Vec<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     storage: Option<String>,
+    #[serde(default)]
+    discover_hosts: Vec<String>,
     #[serde(default)]
     provider: Vec<toml::Value>,
 }
@@ -112,6 +120,7 @@ struct RawProvider {
     issuer: Option<String>,
     preset: Option<String>,
     authtype: Option<String>,
+    discover: Option<bool>,
     client_id: Option<String>,
     client_secret: Option<String>,
     grant: Option<GrantKind>,
@@ -180,6 +189,7 @@ impl Config {
             path: None,
             storage: Storage::Auto,
             providers: Vec::new(),
+            discover_hosts: Vec::new(),
         }
     }
 
@@ -210,6 +220,7 @@ impl Config {
             path: Some(path.to_path_buf()),
             storage,
             providers,
+            discover_hosts: raw.discover_hosts,
         })
     }
 
@@ -259,10 +270,19 @@ impl Provider {
             Some(s) if s.eq_ignore_ascii_case("bearer") => true,
             Some(s) => return Err(format!("authtype: {s:?} is not one of auto, bearer")),
         };
-        let Some(issuer) = raw.issuer.take() else {
-            return Err("missing field `issuer` (or a preset that sets it)".into());
+        let discover = raw.discover.unwrap_or(false);
+        let issuer = match raw.issuer.take() {
+            Some(issuer) => {
+                parse_url("issuer", &issuer)?;
+                issuer
+            }
+            None if discover => String::new(),
+            None => {
+                return Err(
+                    "missing field `issuer` (or a preset that sets it, or discover = true)".into(),
+                );
+            }
         };
-        parse_url("issuer", &issuer)?;
         let scopes = raw.scopes.take().unwrap_or_default();
         let endpoint =
             |field: &str, v: &Option<String>| -> std::result::Result<Option<Url>, String> {
@@ -315,6 +335,7 @@ impl Provider {
                 revocation: endpoint("revocation_endpoint", &raw.revocation_endpoint)?,
             },
             bearer,
+            discover,
             url,
         })
     }

@@ -23,6 +23,7 @@ pub mod metadata;
 pub mod preset;
 pub mod protocol;
 pub mod random;
+pub mod resource_metadata;
 pub mod secret;
 pub mod store;
 pub mod testserver;

@@ -21,7 +21,11 @@ fn git(env: &Env, dir: &Path, args: &[&str]) -> Output {
 /// An authorization server, a git server holding `repo.git` (one commit on
 /// main) that wants tokens from it, and a HOME whose git uses the helper.
 fn forge(challenges: &[&str]) -> Forge {
-    let auth = Arc::new(TestServer::start().unwrap());
+    forge_from(TestServer::start().unwrap(), challenges, None)
+}
+
+fn forge_from(auth: TestServer, challenges: &[&str], resource_metadata: Option<String>) -> Forge {
+    let auth = Arc::new(auth);
     let mut env = Env::new();
     for (k, v) in [
         ("GIT_CONFIG_NOSYSTEM", "1"),
@@ -56,7 +60,7 @@ fn forge(challenges: &[&str]) -> Forge {
         valid,
         Settings {
             challenges: challenges.iter().map(|c| c.to_string()).collect(),
-            resource_metadata: None,
+            resource_metadata,
         },
     );
     env.client_credentials_config(&auth, &format!("http://127.0.0.1:{}/", git_server.port));
@@ -265,4 +269,86 @@ fn a_config_file_provider_never_spawns_git() {
     env.run(&["get"], &git_request("https://elsewhere.example/r.git"))
         .ok();
     assert!(mark.exists(), "git config was not consulted");
+}
+
+const RESOURCE_CHALLENGE: &str = "Bearer realm=\"git\", resource_metadata=\"http://127.0.0.1:{port}/.well-known/oauth-protected-resource\"";
+
+/// A forge whose git server names its authorization server only through
+/// RFC 9728 resource metadata.
+fn forge_with_resource_metadata() -> Forge {
+    let auth = TestServer::start().unwrap();
+    let doc = format!(
+        r#"{{"resource":"http://127.0.0.1:{{port}}/","authorization_servers":["{}"]}}"#,
+        auth.issuer()
+    );
+    let f = forge_from(auth, &[RESOURCE_CHALLENGE], Some(doc));
+    f.auth.add_client("ci", Some("ci-secret"));
+    f
+}
+
+fn discover_config(f: &Forge, provider_url: &str) -> String {
+    format!(
+        "storage = \"file\"\n\n[[provider]]\nurl = \"{provider_url}\"\ndiscover = true\n\
+         client_id = \"ci\"\nclient_secret = \"ci-secret\"\ngrant = \"client_credentials\"\n\
+         authtype = \"bearer\"\n# git server on port {}\n",
+        f.git.port
+    )
+}
+
+#[test]
+fn the_issuer_is_found_through_resource_metadata_for_an_allowed_host() {
+    let f = forge_with_resource_metadata();
+    f.env.write_config(&discover_config(
+        &f,
+        &format!("http://127.0.0.1:{}/", f.git.port),
+    ));
+    git(
+        &f.env,
+        &f.env.root,
+        &["clone", "-q", &f.git.url("repo.git"), "work"],
+    )
+    .ok();
+    assert!(f.git.metadata_requests() >= 1);
+    assert_eq!(f.auth.count("client_credentials"), 1);
+    assert!(f.git.tokens().iter().all(|t| f.auth.is_active(t)));
+}
+
+#[test]
+fn resource_metadata_is_not_fetched_for_a_host_nobody_allowed() {
+    let f = forge_with_resource_metadata();
+    // discover = true, but for another host; and no discover_hosts.
+    f.env
+        .write_config(&discover_config(&f, "http://127.0.0.1:1/"));
+    let out = git(
+        &f.env,
+        &f.env.root,
+        &["clone", "-q", &f.git.url("repo.git"), "work"],
+    );
+    out.fails();
+    assert_eq!(f.git.metadata_requests(), 0, "{out}");
+    assert_eq!(f.auth.count("token"), 0);
+    assert!(!out.stderr.contains("credential-oauth"), "{out}");
+}
+
+#[test]
+fn resource_metadata_for_another_resource_is_refused() {
+    let auth = TestServer::start().unwrap();
+    let doc = format!(
+        r#"{{"resource":"https://elsewhere.example/","authorization_servers":["{}"]}}"#,
+        auth.issuer()
+    );
+    let f = forge_from(auth, &[RESOURCE_CHALLENGE], Some(doc));
+    f.auth.add_client("ci", Some("ci-secret"));
+    f.env.write_config(&discover_config(
+        &f,
+        &format!("http://127.0.0.1:{}/", f.git.port),
+    ));
+    let out = git(
+        &f.env,
+        &f.env.root,
+        &["clone", "-q", &f.git.url("repo.git"), "work"],
+    );
+    out.fails();
+    assert!(out.stderr.contains("RFC 9728"), "{out}");
+    assert_eq!(f.auth.count("token"), 0);
 }

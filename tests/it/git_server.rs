@@ -30,6 +30,7 @@ pub struct GitServer {
     thread: Option<JoinHandle<()>>,
 }
 
+/// `{port}` in either field stands for the server's port.
 pub struct Settings {
     /// `WWW-Authenticate` values sent with a 401.
     pub challenges: Vec<String>,
@@ -45,7 +46,11 @@ impl GitServer {
         let seen = Arc::new(Mutex::new(Seen::default()));
         let thread = {
             let (http, seen, root) = (Arc::clone(&http), Arc::clone(&seen), root.to_path_buf());
-            let settings = Arc::new(settings);
+            let fill = |s: &str| s.replace("{port}", &port.to_string());
+            let settings = Arc::new(Settings {
+                challenges: settings.challenges.iter().map(|c| fill(c)).collect(),
+                resource_metadata: settings.resource_metadata.as_deref().map(fill),
+            });
             std::thread::spawn(move || {
                 // recv fails once unblock() is called on drop.
                 while let Ok(rq) = http.recv() {
