@@ -249,11 +249,10 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
     let account = account(provider, req.username.as_deref());
     // `account` (the username git names) selects the cache entry, and the
     // interactive grants send it as login_hint.
-    let token = Manager::new(&config)?.token_with_refresh_hint(
-        provider,
-        account,
-        req.oauth_refresh_token.as_ref(),
-    )?;
+    let manager = Manager::new(&config)?;
+    let token =
+        manager.token_with_refresh_hint(provider, account, req.oauth_refresh_token.as_ref())?;
+    crate::accounts::remember(manager.store(), provider, account)?;
     let answer = git::Response {
         username: req
             .username
@@ -359,6 +358,17 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
             key.as_str(),
             state
         ));
+        for name in crate::accounts::list(manager.store(), p)? {
+            let t = manager.cached(&Manager::key(p, &name))?;
+            let state = match t {
+                None => "no token".to_string(),
+                Some(t) if t.is_expired(now) => {
+                    format!("token expired {}", format_utc(t.deadline()))
+                }
+                Some(t) => format!("token valid until {}", format_utc(t.deadline())),
+            };
+            out.push_str(&format!("  account {name}: {state}\n"));
+        }
     }
     write_out(stdout, &out)
 }

@@ -9,6 +9,7 @@
 //! secret travels as a [`secret::Secret`], which cannot be printed.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod challenge;
 pub mod cli;
 pub mod config;

@@ -48,6 +48,10 @@ impl Manager {
         self.store.name()
     }
 
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
     /// The HTTP client, built on first use only.
     fn http(&self) -> Result<&Http> {
         if let Some(h) = self.http.get() {

@@ -352,3 +352,36 @@ fn resource_metadata_for_another_resource_is_refused() {
     assert!(out.stderr.contains("RFC 9728"), "{out}");
     assert_eq!(f.auth.count("token"), 0);
 }
+
+#[test]
+fn each_account_on_a_host_gets_its_own_token_and_status_lists_them() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    env.client_credentials_config(&server, "https://git.example.com/");
+    let get = |user: &str| {
+        let out = env.run(
+            &["get"],
+            &format!("url=https://{user}@git.example.com/r.git\n\n"),
+        );
+        out.ok();
+        assert_eq!(out.field("username").as_deref(), Some(user), "{out}");
+        out.field("password").unwrap()
+    };
+    let alice = get("alice");
+    let bob = get("bob");
+    assert_ne!(alice, bob);
+    assert_eq!(get("alice"), alice, "alice's token comes from the cache");
+    assert_eq!(server.count("client_credentials"), 2);
+
+    let status = env.run(&["status"], "");
+    status.ok();
+    assert!(
+        status.stdout.contains("account alice: token valid until"),
+        "{status}"
+    );
+    assert!(
+        status.stdout.contains("account bob: token valid until"),
+        "{status}"
+    );
+    assert!(!status.stdout.contains(&alice), "{status}");
+}
