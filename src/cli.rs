@@ -283,7 +283,7 @@ fn git_erase(stdin: &mut dyn Read) -> Result<()> {
     let provider = &provider;
     // git erases after the server refused the credential. Only the token it
     // names is dropped; without one there is nothing to compare, so nothing.
-    let Some(password) = &req.password else {
+    let Some(password) = req.password.as_ref().or(req.credential.as_ref()) else {
         return Ok(());
     };
     let account = account(provider, req.username.as_deref());

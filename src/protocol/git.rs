@@ -100,6 +100,9 @@ pub struct Request {
     pub path: Option<String>,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// The pre-encoded credential of the `authtype` form (git ≥ 2.46), which
+    /// git sends back in place of `password` when erasing a Bearer token.
+    pub credential: Option<Secret>,
     pub capabilities: Vec<String>,
     pub wwwauth: Vec<String>,
     pub oauth_refresh_token: Option<Secret>,
@@ -117,6 +120,7 @@ impl Request {
             path: msg.get("path").map(str::to_string),
             username: msg.get("username").map(str::to_string),
             password: msg.get("password").map(Secret::new),
+            credential: msg.get("credential").map(Secret::new),
             capabilities: msg
                 .get_all("capability[]")
                 .into_iter()

@@ -385,3 +385,50 @@ fn each_account_on_a_host_gets_its_own_token_and_status_lists_them() {
     );
     assert!(!status.stdout.contains(&alice), "{status}");
 }
+
+#[test]
+fn a_rejected_bearer_token_is_erased_too() {
+    let f = forge(&["Bearer realm=\"git\""]);
+    git(
+        &f.env,
+        &f.env.root,
+        &["clone", "-q", &f.git.url("repo.git"), "work"],
+    )
+    .ok();
+    let work = f.env.root.join("work");
+    let first = f.git.tokens().last().cloned().unwrap();
+    f.auth.expire_access_tokens();
+    git(&f.env, &work, &["fetch", "-q"]).fails();
+    assert!(
+        f.env.token_entries().is_empty(),
+        "the rejected token stayed"
+    );
+    git(&f.env, &work, &["fetch", "-q"]).ok();
+    let second = f.git.tokens().last().cloned().unwrap();
+    assert_ne!(second, first);
+    assert_eq!(f.git.schemes().last(), Some(&Some("Bearer".to_string())));
+}
+
+#[test]
+fn erase_naming_the_token_as_credential_drops_it() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    env.client_credentials_config(&server, "https://git.example.com/");
+    let out = env.run(
+        &["get"],
+        "protocol=https\nhost=git.example.com\ncapability[]=authtype\nwwwauth[]=Bearer\n\n",
+    );
+    let token = out.ok().field("credential").unwrap();
+    env.run(
+        &["erase"],
+        "protocol=https\nhost=git.example.com\nauthtype=Bearer\ncredential=not-ours\n\n",
+    )
+    .ok();
+    assert_eq!(env.token_entries().len(), 1, "another token was erased");
+    env.run(
+        &["erase"],
+        &format!("protocol=https\nhost=git.example.com\nauthtype=Bearer\ncredential={token}\n\n"),
+    )
+    .ok();
+    assert!(env.token_entries().is_empty());
+}
