@@ -26,6 +26,11 @@ commands:
   login URL     run the grant now, even if a token is cached
   logout URL    forget the cached token for URL and revoke it at the server
   status        list configured providers and cached tokens (no secrets)
+  configure [--git] [--docker[=REGISTRY]]
+                add this helper to git's global config (the default) and/or
+                docker's config.json (credsStore, or credHelpers[REGISTRY])
+  unconfigure [--git] [--docker[=REGISTRY]]
+                remove it again
 
 options:
   -v, --verbose   diagnostics on stderr (also CREDENTIAL_OAUTH_LOG=debug)
@@ -60,6 +65,8 @@ pub enum Command {
     Login(String),
     Logout(String),
     Status,
+    /// `configure` (false) or `unconfigure` (true).
+    Configure(crate::configure::Targets, bool),
 }
 
 /// The protocol chosen by the program name (argv[0], so a symlink works), or
@@ -121,6 +128,10 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             want(2, "logout URL")?;
             Command::Logout(words[1].to_string())
         }
+        (Protocol::Main, Some(verb @ ("configure" | "unconfigure"))) => Command::Configure(
+            crate::configure::Targets::parse(&words[1..])?,
+            verb == "unconfigure",
+        ),
         (Protocol::Main, Some("status")) => {
             want(1, "status")?;
             Command::Status
@@ -230,6 +241,10 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
             Ok(())
         }
         Command::Status => status(stdout),
+        Command::Configure(targets, remove) => {
+            let said = crate::configure::run(targets, *remove)?;
+            write_out(stdout, &(said.join("\n") + "\n"))
+        }
     }
 }
 
@@ -381,13 +396,21 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
         return Ok(());
     };
     let config = Config::load()?;
-    let Some(provider) = config.provider_for(&url) else {
+    let found = crate::gitconfig::provider_for(&config, &url);
+    let Some(provider) = crate::resource_metadata::complete(&config, found, &url, &req.wwwauth)?
+    else {
         crate::debug!("no provider for {url}; leaving it to other helpers");
         return Ok(());
     };
+    let provider = &provider;
     crate::debug!("provider {:?} matches {url}", provider.name);
     let account = account(provider, req.username.as_deref());
-    let token = Manager::new(&config)?.token(provider, account)?;
+    // `account` (the username git names) selects the cache entry, and the
+    // interactive grants send it as login_hint.
+    let manager = Manager::new(&config)?;
+    let token =
+        manager.token_with_refresh_hint(provider, account, req.oauth_refresh_token.as_ref())?;
+    crate::accounts::remember(manager.store(), provider, account)?;
     let answer = git::Response {
         username: req
             .username
@@ -395,7 +418,14 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
             .unwrap_or_else(|| provider.username.clone()),
         expiry_utc: token.deadline(),
         token: token.access_token,
-        authtype: req.has_capability("authtype"),
+        // The Bearer form when git can take it and nothing says the server
+        // cannot: the config asks for it, the server's challenge offers it,
+        // or git passed no challenge at all (DESIGN.md). A server whose
+        // challenges offer only Basic gets username and password.
+        authtype: req.has_capability("authtype")
+            && (provider.bearer
+                || req.wwwauth.is_empty()
+                || crate::challenge::offers_bearer(&req.wwwauth)),
     };
     answer.to_message().write_to(stdout)
 }
@@ -406,12 +436,15 @@ fn git_erase(stdin: &mut dyn Read) -> Result<()> {
         return Ok(());
     };
     let config = Config::load()?;
-    let Some(provider) = config.provider_for(&url) else {
+    let found = crate::gitconfig::provider_for(&config, &url);
+    let Some(provider) = crate::resource_metadata::complete(&config, found, &url, &req.wwwauth)?
+    else {
         return Ok(());
     };
+    let provider = &provider;
     // git erases after the server refused the credential. Only the token it
     // names is dropped; without one there is nothing to compare, so nothing.
-    let Some(password) = &req.password else {
+    let Some(password) = req.password.as_ref().or(req.credential.as_ref()) else {
         return Ok(());
     };
     let account = account(provider, req.username.as_deref());
@@ -490,6 +523,17 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
             key.as_str(),
             state
         ));
+        for name in crate::accounts::list(manager.store(), p)? {
+            let t = manager.cached(&Manager::key(p, &name))?;
+            let state = match t {
+                None => "no token".to_string(),
+                Some(t) if t.is_expired(now) => {
+                    format!("token expired {}", format_utc(t.deadline()))
+                }
+                Some(t) => format!("token valid until {}", format_utc(t.deadline())),
+            };
+            out.push_str(&format!("  account {name}: {state}\n"));
+        }
     }
     write_out(stdout, &out)
 }

@@ -92,6 +92,12 @@ pub struct Provider {
     pub login_timeout: Duration,
     /// `allow_insecure_http` and `ca_file`.
     pub transport: crate::http::Transport,
+    /// `authtype = "bearer"`: answer git in the Bearer form even when the
+    /// server's challenge does not offer it.
+    pub bearer: bool,
+    /// `discover = true`: the issuer may come from the server's challenge
+    /// (RFC 9728); `issuer` is then empty when not written.
+    pub discover: bool,
 }
 
 impl Provider {
@@ -111,12 +117,17 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub storage: Storage,
     pub providers: Vec<Provider>,
+    /// Hosts (`host` or `host:port`) whose challenges may name an
+    /// authorization server for a provider that is not configured (RFC 9728).
+    pub discover_hosts: Vec<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     storage: Option<String>,
+    #[serde(default)]
+    discover_hosts: Vec<String>,
     #[serde(default)]
     provider: Vec<toml::Value>,
 }
@@ -126,12 +137,14 @@ struct RawConfig {
 struct RawProvider {
     name: Option<String>,
     url: String,
-    issuer: String,
+    issuer: Option<String>,
+    preset: Option<String>,
+    authtype: Option<String>,
+    discover: Option<bool>,
     client_id: Option<String>,
     client_secret: Option<String>,
     grant: Option<GrantKind>,
-    #[serde(default)]
-    scopes: Vec<String>,
+    scopes: Option<Vec<String>>,
     redirect_uri: Option<String>,
     username: Option<String>,
     token_endpoint_auth_method: Option<AuthMethod>,
@@ -200,6 +213,7 @@ impl Config {
             path: None,
             storage: Storage::Auto,
             providers: Vec::new(),
+            discover_hosts: Vec::new(),
         }
     }
 
@@ -230,6 +244,7 @@ impl Config {
             path: Some(path.to_path_buf()),
             storage,
             providers,
+            discover_hosts: raw.discover_hosts,
         })
     }
 
@@ -299,12 +314,42 @@ fn url_matches(provider: &Url, request: &Url) -> bool {
 }
 
 impl Provider {
-    fn from_raw(raw: RawProvider) -> std::result::Result<Provider, String> {
+    /// A provider from a table with the config file's keys (used for
+    /// providers written in git's config, see src/gitconfig.rs).
+    pub fn from_table(table: toml::Table) -> std::result::Result<Provider, String> {
+        let raw: RawProvider = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| one_line(e.message()))?;
+        Provider::from_raw(raw)
+    }
+
+    fn from_raw(mut raw: RawProvider) -> std::result::Result<Provider, String> {
         let url = parse_url("url", &raw.url)?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return Err(format!("url: {:?} is not an http(s) URL", raw.url));
         }
-        parse_url("issuer", &raw.issuer)?;
+        if let Some(name) = raw.preset.take() {
+            apply_preset(&mut raw, &crate::preset::expand(&name, &url)?);
+        }
+        let bearer = match raw.authtype.as_deref() {
+            None | Some("auto") => false,
+            Some(s) if s.eq_ignore_ascii_case("bearer") => true,
+            Some(s) => return Err(format!("authtype: {s:?} is not one of auto, bearer")),
+        };
+        let discover = raw.discover.unwrap_or(false);
+        let issuer = match raw.issuer.take() {
+            Some(issuer) => {
+                parse_url("issuer", &issuer)?;
+                issuer
+            }
+            None if discover => String::new(),
+            None => {
+                return Err(
+                    "missing field `issuer` (or a preset that sets it, or discover = true)".into(),
+                );
+            }
+        };
+        let scopes = raw.scopes.take().unwrap_or_default();
         let endpoint =
             |field: &str, v: &Option<String>| -> std::result::Result<Option<Url>, String> {
                 v.as_deref().map(|s| parse_url(field, s)).transpose()
@@ -330,7 +375,7 @@ impl Provider {
         {
             return Err("grant = \"client_credentials\" needs client_id and client_secret".into());
         }
-        if raw.scopes.iter().any(|s| s.is_empty() || s.contains(' ')) {
+        if scopes.iter().any(|s| s.is_empty() || s.contains(' ')) {
             return Err("scopes: each scope must be one non-empty word".into());
         }
         if let Some(ca) = &raw.ca_file
@@ -350,11 +395,11 @@ impl Provider {
             name: raw
                 .name
                 .unwrap_or_else(|| url.host_str().unwrap_or_default().to_string()),
-            issuer: raw.issuer,
+            issuer,
             client_id: raw.client_id,
             client_secret: raw.client_secret.map(Secret::new),
             grant,
-            scopes: raw.scopes,
+            scopes,
             redirect_uri,
             username: raw.username.unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
             auth_method: raw.token_endpoint_auth_method,
@@ -373,9 +418,37 @@ impl Provider {
                 allow_insecure_http: raw.allow_insecure_http,
                 ca_file: raw.ca_file,
             },
+            bearer,
+            discover,
             url,
         })
     }
+}
+
+/// Fill in what the entry leaves out from the preset; the entry's own keys win.
+fn apply_preset(raw: &mut RawProvider, preset: &crate::preset::Preset) {
+    let fill = |slot: &mut Option<String>, value: Option<&Url>| {
+        if slot.is_none() {
+            *slot = value.map(|u| u.to_string());
+        }
+    };
+    raw.issuer.get_or_insert_with(|| preset.issuer.clone());
+    raw.grant.get_or_insert(preset.grant);
+    raw.scopes.get_or_insert_with(|| preset.scopes.clone());
+    raw.username.get_or_insert_with(|| preset.username.clone());
+    fill(
+        &mut raw.authorization_endpoint,
+        Some(&preset.authorization_endpoint),
+    );
+    fill(&mut raw.token_endpoint, Some(&preset.token_endpoint));
+    fill(
+        &mut raw.device_authorization_endpoint,
+        preset.device_authorization_endpoint.as_ref(),
+    );
+    fill(
+        &mut raw.revocation_endpoint,
+        preset.revocation_endpoint.as_ref(),
+    );
 }
 
 fn parse_url(field: &str, s: &str) -> std::result::Result<Url, String> {
@@ -615,6 +688,43 @@ mod tests {
             shown.contains("def") && !shown.contains("s3cret"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn preset_fills_in_and_explicit_keys_win() {
+        let c = parse(
+            "[[provider]]\nurl = \"https://gitlab.corp.example/\"\npreset = \"gitlab\"\nclient_id = \"c\"\n\n\
+             [[provider]]\nurl = \"https://github.com/\"\npreset = \"github\"\nclient_id = \"g\"\n\
+             grant = \"authorization_code\"\nscopes = [\"repo\", \"workflow\"]\nusername = \"me\"\n",
+        )
+        .unwrap();
+        let gl = &c.providers[0];
+        assert_eq!(gl.issuer, "https://gitlab.corp.example");
+        assert_eq!(gl.username, "oauth2");
+        assert_eq!(gl.scopes, ["read_repository", "write_repository"]);
+        assert_eq!(
+            gl.endpoints.token.as_ref().unwrap().as_str(),
+            "https://gitlab.corp.example/oauth/token"
+        );
+        let gh = &c.providers[1];
+        assert_eq!(gh.grant, GrantKind::AuthorizationCode);
+        assert_eq!(gh.scopes, ["repo", "workflow"]);
+        assert_eq!(gh.username, "me");
+        assert!(crate::metadata::explicit_is_enough(gh));
+        let e = parse("[[provider]]\nurl = \"https://a/\"\npreset = \"nope\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("preset"), "{e}");
+    }
+
+    #[test]
+    fn authtype_bearer_is_read() {
+        let c = parse(
+            "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nauthtype = \"bearer\"\n",
+        )
+        .unwrap();
+        assert!(c.providers[0].bearer);
+        assert!(parse("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nauthtype = \"digest\"\n").is_err());
     }
 
     #[test]

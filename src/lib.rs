@@ -22,17 +22,23 @@
 // belong to another user. Everything else is safe code.
 #![deny(unsafe_code)]
 
+pub mod accounts;
+pub mod challenge;
 pub mod cli;
 pub mod config;
+pub mod configure;
 pub mod docker_store;
 pub mod error;
+pub mod gitconfig;
 pub mod grant;
 pub mod http;
 pub mod log;
 pub mod manager;
 pub mod metadata;
+pub mod preset;
 pub mod protocol;
 pub mod random;
+pub mod resource_metadata;
 pub mod secret;
 pub mod store;
 pub mod testserver;

@@ -54,6 +54,10 @@ impl Manager {
         self.store.name()
     }
 
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
     /// The store and lock directory, for entries that are not tokens: docker's
     /// static credentials live where the tokens do (see [`crate::docker_store`]).
     pub fn static_credentials(&self) -> crate::docker_store::StaticCredentials<'_> {
@@ -154,6 +158,53 @@ impl Manager {
         let token = self.obtain(provider, &meta, account)?;
         self.save(&key, &token)?;
         Ok(token)
+    }
+
+    /// Like [`Manager::token`], but when the cache has no fresh token and no
+    /// refresh token of its own, first try `hint`: a refresh token the caller
+    /// brought (git's `oauth_refresh_token`). If the server refuses it, the
+    /// usual path runs.
+    pub fn token_with_refresh_hint(
+        &self,
+        provider: &Provider,
+        account: &str,
+        hint: Option<&Secret>,
+    ) -> Result<Token> {
+        let Some(hint) = hint else {
+            return self.token(provider, account);
+        };
+        let key = Manager::key(provider, account);
+        let seen = self.cached(&key)?;
+        let usable = |t: &Token| t.is_fresh(token::now()) || t.refresh_token.is_some();
+        if seen.as_ref().is_none_or(|t| !usable(t)) {
+            let lock = KeyLock::acquire(&self.lock_dir, &key, lock_wait(provider))?;
+            if self.cached(&key)?.as_ref().is_none_or(|t| !usable(t)) {
+                let meta = self.metadata(provider)?;
+                // The hint stands in for the refresh token of a cached entry.
+                let brought = Token {
+                    access_token: Secret::new(""),
+                    token_type: "Bearer".into(),
+                    refresh_token: Some(hint.clone()),
+                    scope: None,
+                    obtained_at: 0,
+                    expires_at: Some(0),
+                };
+                let got = self.refresh(provider, &meta, &brought);
+                match got {
+                    Ok(t) => {
+                        crate::debug!("{}: used the refresh token git brought", provider.name);
+                        self.save(&key, &t)?;
+                        return Ok(t);
+                    }
+                    Err(e) => crate::debug!(
+                        "{}: the refresh token git brought was refused: {e}",
+                        provider.name
+                    ),
+                }
+            }
+            drop(lock);
+        }
+        self.token(provider, account)
     }
 
     /// Run the grant now, whatever the cache holds.

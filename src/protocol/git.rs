@@ -111,6 +111,9 @@ pub struct Request {
     pub path: Option<String>,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// The pre-encoded credential of the `authtype` form (git ≥ 2.46), which
+    /// git sends back in place of `password` when erasing a Bearer token.
+    pub credential: Option<Secret>,
     pub capabilities: Vec<String>,
     pub wwwauth: Vec<String>,
     pub oauth_refresh_token: Option<Secret>,
@@ -128,6 +131,7 @@ impl Request {
             path: msg.get("path").map(str::to_string),
             username: msg.get("username").map(str::to_string),
             password: msg.get("password").map(Secret::new),
+            credential: msg.get("credential").map(Secret::new),
             capabilities: msg
                 .get_all("capability[]")
                 .into_iter()
@@ -207,6 +211,9 @@ impl Response {
             entries.push(("capability[]".into(), "authtype".into()));
             entries.push(("authtype".into(), "Bearer".into()));
             entries.push(("credential".into(), self.token.expose().into()));
+            // The token is git's to use for this one request; git should not
+            // hand it to `store` helpers, which would keep it past expiry.
+            entries.push(("ephemeral".into(), "1".into()));
         }
         entries.push(("username".into(), self.username.clone()));
         entries.push(("password".into(), self.token.expose().into()));
@@ -323,7 +330,7 @@ mod tests {
         r.to_message().write_to(&mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "capability[]=authtype\nauthtype=Bearer\ncredential=tok\nusername=oauth2\npassword=tok\npassword_expiry_utc=42\n"
+            "capability[]=authtype\nauthtype=Bearer\ncredential=tok\nephemeral=1\nusername=oauth2\npassword=tok\npassword_expiry_utc=42\n"
         );
     }
 }

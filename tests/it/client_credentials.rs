@@ -60,12 +60,25 @@ fn git_get_answers_username_password_and_expiry() {
     assert_eq!(out.field("authtype"), None);
     assert!(out.stderr.is_empty(), "{out}");
 
+    let basic_only = env.run(
+        &["get"],
+        "protocol=https\nhost=git.example.com\ncapability[]=authtype\nwwwauth[]=Basic realm=\"git\"\n\n",
+    );
+    assert_eq!(basic_only.ok().field("authtype"), None, "{basic_only}");
     let bearer = env.run(
+        &["get"],
+        "protocol=https\nhost=git.example.com\ncapability[]=authtype\nwwwauth[]=Bearer realm=\"git\"\n\n",
+    );
+    assert_eq!(bearer.ok().field("authtype").as_deref(), Some("Bearer"));
+    assert_eq!(bearer.field("ephemeral").as_deref(), Some("1"));
+    assert_eq!(bearer.field("credential"), Some(password.clone()));
+    // No challenge passed: the Bearer form, as the design says.
+    let unknown = env.run(
         &["get"],
         "protocol=https\nhost=git.example.com\ncapability[]=authtype\n\n",
     );
-    assert_eq!(bearer.ok().field("authtype").as_deref(), Some("Bearer"));
-    assert_eq!(bearer.field("credential"), Some(password));
+    assert_eq!(unknown.ok().field("authtype").as_deref(), Some("Bearer"));
+    assert_eq!(unknown.field("credential"), Some(password));
 }
 
 #[test]

@@ -4,7 +4,10 @@
 mod support;
 
 mod client_credentials;
+mod configure;
 mod docker;
+mod git;
+mod git_server;
 mod hardening;
 mod interactive;
 mod keyring;
