@@ -408,9 +408,14 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
     // `account` (the username git names) selects the cache entry, and the
     // interactive grants send it as login_hint.
     let manager = Manager::new(&config)?;
+    let started = crate::token::now();
     let token =
         manager.token_with_refresh_hint(provider, account, req.oauth_refresh_token.as_ref())?;
-    crate::accounts::remember(manager.store(), provider, account)?;
+    // Only a token obtained just now can belong to an account not yet
+    // listed; a cache hit must not pay for reading the index.
+    if token.obtained_at >= started {
+        crate::accounts::remember(manager.store(), provider, account)?;
+    }
     let answer = git::Response {
         username: req
             .username
