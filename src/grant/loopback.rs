@@ -8,7 +8,8 @@
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 use url::{Host, Url};
@@ -16,9 +17,6 @@ use url::{Host, Url};
 /// Longest request target (path and query) looked at; a real redirect is a
 /// few hundred bytes.
 pub const MAX_QUERY: usize = 8 * 1024;
-
-/// How often a wait looks at pasted input while no request arrives.
-const PASTE_POLL: Duration = Duration::from_millis(200);
 
 /// What the authorization server sent back (RFC 6749 §4.1.2, §4.1.2.1).
 #[derive(Debug)]
@@ -107,9 +105,25 @@ pub fn judge(callback: Callback, state: &Secret) -> Step {
 }
 
 pub struct Listener {
-    server: tiny_http::Server,
+    socket: TcpListener,
     redirect_uri: Url,
     path: String,
+}
+
+/// Most connections held open at once; the oldest goes when another comes.
+const MAX_CONNECTIONS: usize = 64;
+/// Longest request head (request line and headers) read from a connection.
+const MAX_HEAD: usize = MAX_QUERY + 4 * 1024;
+/// A connection that has not sent a whole request head by then is dropped.
+const CONNECTION_IDLE: Duration = Duration::from_secs(10);
+/// How long the wait sleeps when no connection had anything to say.
+const TICK: Duration = Duration::from_millis(10);
+
+/// A browser connection whose request head is still arriving.
+struct Connection {
+    stream: TcpStream,
+    head: Vec<u8>,
+    since: Instant,
 }
 
 impl Listener {
@@ -132,7 +146,7 @@ impl Listener {
             )));
         }
         let port = configured.port_or_known_default().unwrap_or(80);
-        let listener = TcpListener::bind((ip, port)).map_err(|e| {
+        let socket = TcpListener::bind((ip, port)).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AddrInUse {
                 Error::Login(format!(
                     "cannot listen for the login redirect on {ip}:{port}: port {port} is busy \
@@ -142,7 +156,7 @@ impl Listener {
                 Error::Login(format!("cannot listen on {ip}:{port} for the login redirect: {e}"))
             }
         })?;
-        let actual = listener
+        let actual = socket
             .local_addr()
             .map_err(|e| Error::Login(format!("cannot listen on {ip}:{port}: {e}")))?
             .port();
@@ -153,11 +167,15 @@ impl Listener {
                 crate::http::origin(configured)
             )));
         }
-        let server = tiny_http::Server::from_listener(listener, None)
+        // One thread serves every connection without blocking on any of
+        // them, so a connection that never finishes its request (slowloris)
+        // costs a slot and a bounded buffer, never the login.
+        socket
+            .set_nonblocking(true)
             .map_err(|e| Error::Login(format!("cannot serve on {ip}:{actual}: {e}")))?;
         let path = redirect_uri.path().to_string();
         Ok(Listener {
-            server,
+            socket,
             redirect_uri,
             path,
         })
@@ -177,6 +195,7 @@ impl Listener {
         pasted: Option<&Receiver<String>>,
     ) -> Result<Secret> {
         let deadline = Instant::now() + timeout;
+        let mut connections: Vec<Connection> = Vec::new();
         loop {
             let now = Instant::now();
             if now >= deadline {
@@ -186,49 +205,90 @@ impl Listener {
                     timeout.as_secs()
                 )));
             }
-            let mut slice = deadline - now;
             if let Some(rx) = pasted {
-                slice = slice.min(PASTE_POLL);
                 while let Ok(line) = rx.try_recv() {
                     if let Some(done) = self.pasted(&line, state) {
                         return done;
                     }
                 }
             }
-            let request = self
-                .server
-                .recv_timeout(slice)
-                .map_err(|e| Error::Login(format!("the redirect listener failed: {e}")))?;
-            if let Some(rq) = request
-                && let Some(done) = self.answer(rq, state)
-            {
-                return done;
+            let mut busy = self.accept(&mut connections);
+            let mut i = 0;
+            while i < connections.len() {
+                match read_some(&mut connections[i]) {
+                    Progress::Waiting => i += 1,
+                    Progress::Read => {
+                        busy = true;
+                        i += 1;
+                    }
+                    Progress::Gone => {
+                        connections.swap_remove(i);
+                    }
+                    Progress::Head(head) => {
+                        busy = true;
+                        let connection = connections.swap_remove(i);
+                        if let Some(done) = self.answer(connection.stream, &head, state) {
+                            return done;
+                        }
+                    }
+                }
+            }
+            if !busy {
+                std::thread::sleep(TICK.min(deadline.saturating_duration_since(now)));
             }
         }
     }
 
-    /// Handle one request; `Some` ends the wait.
-    fn answer(&self, rq: tiny_http::Request, state: &Secret) -> Option<Result<Secret>> {
-        let target = rq.url();
+    /// Take every pending connection; `true` when there was one.
+    fn accept(&self, connections: &mut Vec<Connection>) -> bool {
+        let mut any = false;
+        while let Ok((stream, _)) = self.socket.accept() {
+            any = true;
+            if stream.set_nonblocking(true).is_err() {
+                continue;
+            }
+            if connections.len() >= MAX_CONNECTIONS {
+                connections.remove(0);
+            }
+            connections.push(Connection {
+                stream,
+                head: Vec::new(),
+                since: Instant::now(),
+            });
+        }
+        any
+    }
+
+    /// Handle one request head; `Some` ends the wait.
+    fn answer(&self, stream: TcpStream, head: &[u8], state: &Secret) -> Option<Result<Secret>> {
+        let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+        let line = String::from_utf8_lossy(line);
+        let mut words = line.trim_end().split(' ');
+        let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
         if target.len() > MAX_QUERY {
-            respond(rq, 414, "Request too long", "The address is too long.");
+            respond(stream, 414, "Request too long", "The address is too long.");
             return None;
         }
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        if *rq.method() != tiny_http::Method::Get || path != self.path {
+        if method != "GET" || path != self.path {
             crate::debug!("redirect listener: ignoring a request for another path");
-            respond(rq, 404, "Not found", "Nothing is served here.");
+            respond(stream, 404, "Not found", "Nothing is served here.");
             return None;
         }
         match judge(parse_callback(query), state) {
             Step::Ignore(why) => {
                 crate::debug!("redirect listener: ignoring a redirect: {why}");
-                respond(rq, 400, "Login not accepted", &format!("Refused: {why}."));
+                respond(
+                    stream,
+                    400,
+                    "Login not accepted",
+                    &format!("Refused: {why}."),
+                );
                 None
             }
             Step::Finish(Ok(code)) => {
                 respond(
-                    rq,
+                    stream,
                     200,
                     "Login complete",
                     "credential-oauth received the authorization. You can close this tab.",
@@ -237,7 +297,7 @@ impl Listener {
             }
             Step::Finish(Err(e)) => {
                 respond(
-                    rq,
+                    stream,
                     400,
                     "Login failed",
                     &format!("{e}. You can close this tab."),
@@ -274,25 +334,86 @@ impl Listener {
     }
 }
 
-fn respond(rq: tiny_http::Request, status: u16, title: &str, message: &str) {
+/// What reading from a connection brought.
+enum Progress {
+    /// Nothing yet.
+    Waiting,
+    /// More of the head, not all of it.
+    Read,
+    /// The whole request head.
+    Head(Vec<u8>),
+    /// Closed, broken, too long or too slow: dropped.
+    Gone,
+}
+
+fn read_some(connection: &mut Connection) -> Progress {
+    let mut chunk = [0u8; 2048];
+    match connection.stream.read(&mut chunk) {
+        Ok(0) => Progress::Gone,
+        Ok(n) => {
+            connection.head.extend_from_slice(&chunk[..n]);
+            if let Some(end) = end_of_head(&connection.head) {
+                connection.head.truncate(end);
+                Progress::Head(std::mem::take(&mut connection.head))
+            } else if connection.head.len() > MAX_HEAD {
+                let stream = connection.stream.try_clone();
+                if let Ok(stream) = stream {
+                    respond(
+                        stream,
+                        431,
+                        "Request too large",
+                        "The request is too large.",
+                    );
+                }
+                Progress::Gone
+            } else {
+                Progress::Read
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            if connection.since.elapsed() > CONNECTION_IDLE {
+                Progress::Gone
+            } else {
+                Progress::Waiting
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Progress::Waiting,
+        Err(_) => Progress::Gone,
+    }
+}
+
+/// Where the request head ends: the first empty line.
+fn end_of_head(buf: &[u8]) -> Option<usize> {
+    buf.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| buf.windows(2).position(|w| w == b"\n\n"))
+}
+
+fn respond(mut stream: TcpStream, status: u16, title: &str, message: &str) {
     let html = format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{t}</title></head>\n\
          <body><h1>{t}</h1><p>{m}</p></body></html>\n",
         t = html_escape(title),
         m = html_escape(message)
     );
-    let mut response = tiny_http::Response::from_string(html).with_status_code(status);
-    for (k, v) in [
-        ("Content-Type", "text/html; charset=utf-8"),
-        ("Cache-Control", "no-store"),
-        ("Connection", "close"),
-    ] {
-        if let Ok(h) = tiny_http::Header::from_bytes(k, v) {
-            response = response.with_header(h);
-        }
-    }
-    // The browser may have gone away; the login's outcome does not depend on it.
-    let _ = rq.respond(response);
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        414 => "URI Too Long",
+        _ => "Request Header Fields Too Large",
+    };
+    let answer = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
+         Cache-Control: no-store\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{html}",
+        html.len()
+    );
+    // The page is small enough for the socket buffer; a browser that has
+    // gone away changes nothing about the login's outcome.
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    let _ = stream.write_all(answer.as_bytes());
+    let _ = stream.shutdown(std::net::Shutdown::Write);
 }
 
 /// Text made safe to place in an HTML page.
@@ -394,6 +515,16 @@ mod tests {
             Step::Finish(Err(e)) => assert!(e.to_string().contains("server_error")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn request_head_ends_at_the_first_empty_line() {
+        assert_eq!(
+            end_of_head(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody"),
+            Some(23)
+        );
+        assert_eq!(end_of_head(b"GET / HTTP/1.0\n\n"), Some(14));
+        assert_eq!(end_of_head(b"GET / HTTP/1.1\r\nHost: x\r\n"), None);
     }
 
     #[test]
