@@ -199,21 +199,14 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
         Command::GitErase => git_erase(stdin),
         Command::Token(url) => {
             let config = Config::load()?;
-            let url = parse_cli_url(url)?;
-            let provider = config
-                .provider_for(&url)
-                .ok_or_else(|| Error::NoProvider(url.to_string()))?;
-            crate::debug!("provider {:?} matches {url}", provider.name);
-            let token = Manager::new(&config)?.token(provider, "")?;
+            let (provider, account) = cli_target(&config, url)?;
+            let token = Manager::new(&config)?.token(provider, &account)?;
             write_out(stdout, &format!("{}\n", token.access_token.expose()))
         }
         Command::Login(url) => {
             let config = Config::load()?;
-            let url = parse_cli_url(url)?;
-            let provider = config
-                .provider_for(&url)
-                .ok_or_else(|| Error::NoProvider(url.to_string()))?;
-            let token = Manager::new(&config)?.login(provider, "")?;
+            let (provider, account) = cli_target(&config, url)?;
+            let token = Manager::new(&config)?.login(provider, &account)?;
             eprintln!(
                 "credential-oauth: logged in to {} (token valid until {})",
                 provider.name,
@@ -223,11 +216,8 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
         }
         Command::Logout(url) => {
             let config = Config::load()?;
-            let url = parse_cli_url(url)?;
-            let provider = config
-                .provider_for(&url)
-                .ok_or_else(|| Error::NoProvider(url.to_string()))?;
-            let outcome = Manager::new(&config)?.logout(provider, "")?;
+            let (provider, account) = cli_target(&config, url)?;
+            let outcome = Manager::new(&config)?.logout(provider, &account)?;
             eprintln!(
                 "credential-oauth: {} {}",
                 provider.name,
@@ -466,6 +456,27 @@ fn account<'a>(provider: &crate::config::Provider, username: Option<&'a str>) ->
         Some(u) if u != provider.username => u,
         _ => "",
     }
+}
+
+/// The provider and account a command-line URL names: as in git, a user
+/// name in the URL (`https://alice@host/`) selects that account.
+fn cli_target<'c>(config: &'c Config, arg: &str) -> Result<(&'c crate::config::Provider, String)> {
+    let mut url = parse_cli_url(arg)?;
+    let username = url.username().to_string();
+    // Neither the user name nor a password may appear in messages.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let provider = config
+        .provider_for(&url)
+        .ok_or_else(|| Error::NoProvider(url.to_string()))?;
+    crate::debug!("provider {:?} matches {url}", provider.name);
+    // Percent-decoded; a '+' is itself, not a space as in a form.
+    let username =
+        url::form_urlencoded::parse(format!("u={}", username.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+    Ok((provider, account(provider, Some(&username)).to_string()))
 }
 
 fn parse_cli_url(s: &str) -> Result<Url> {

@@ -412,3 +412,35 @@ fn a_cold_get_reuses_discovered_metadata_for_a_day() {
     assert_eq!(server.count("metadata") + server.count("oidc"), 1);
     assert_eq!(server.count("token"), 2);
 }
+
+#[test]
+fn a_user_name_in_the_command_line_url_selects_its_own_account() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    env.client_credentials_config(&server, "https://git.example.com/");
+    let default = env
+        .run(&["token", "https://git.example.com/"], "")
+        .ok()
+        .stdout
+        .clone();
+    let alice = env
+        .run(&["token", "https://alice@git.example.com/"], "")
+        .ok()
+        .stdout
+        .clone();
+    assert_ne!(default, alice);
+    let again = env.run(&["token", "https://alice@git.example.com/x"], "");
+    assert_eq!(again.ok().stdout, alice);
+    assert_eq!(server.count("token"), 2);
+    // The account's token is the one git gets for alice, too.
+    let git = env.run(&["get"], "url=https://alice@git.example.com/\n\n");
+    assert_eq!(git.ok().field("password").unwrap(), alice.trim_end());
+
+    let out = env.run(&["token", "https://bob:hunter2@nowhere.example/"], "");
+    out.fails();
+    assert!(out.stderr.contains("https://nowhere.example/"), "{out}");
+    assert!(
+        !out.stderr.contains("hunter2") && !out.stderr.contains("bob"),
+        "{out}"
+    );
+}
