@@ -225,8 +225,17 @@ fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
 /// Turn a status and body into a JSON value or a clear error.
 pub fn interpret(server: String, status: u16, body: &[u8]) -> Result<serde_json::Value> {
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    // GitHub's token endpoint sends its errors (authorization_pending
+    // included) with HTTP 200; an `error` and no `access_token` is an error
+    // whatever the status.
+    let is_error_body = |obj: &serde_json::Map<String, serde_json::Value>| {
+        obj.get("error").is_some_and(|e| e.is_string()) && !obj.contains_key("access_token")
+    };
     if (200..300).contains(&status) {
         return match json {
+            Some(serde_json::Value::Object(obj)) if is_error_body(&obj) => {
+                Err(oauth_error(server, status, &obj))
+            }
             Some(v) if v.is_object() => Ok(v),
             _ => Err(Error::Http(format!(
                 "{server}: HTTP {status} but the answer is not a JSON object{}",
@@ -236,17 +245,9 @@ pub fn interpret(server: String, status: u16, body: &[u8]) -> Result<serde_json:
     }
     // RFC 6749 §5.2 error body, sent by most servers with 400 or 401.
     if let Some(obj) = json.as_ref().and_then(|v| v.as_object())
-        && let Some(error) = obj.get("error").and_then(|e| e.as_str())
+        && obj.get("error").is_some_and(|e| e.is_string())
     {
-        return Err(Error::OAuth {
-            server,
-            status,
-            error: printable(error, 100),
-            description: obj
-                .get("error_description")
-                .and_then(|d| d.as_str())
-                .map(|d| printable(d, 300)),
-        });
+        return Err(oauth_error(server, status, obj));
     }
     let detail = match status {
         300..=399 => Some("redirects are not followed".to_string()),
@@ -259,6 +260,23 @@ pub fn interpret(server: String, status: u16, body: &[u8]) -> Result<serde_json:
         status,
         detail,
     })
+}
+
+/// RFC 6749 §5.2: the error code and description, made printable.
+fn oauth_error(
+    server: String,
+    status: u16,
+    obj: &serde_json::Map<String, serde_json::Value>,
+) -> Error {
+    Error::OAuth {
+        server,
+        status,
+        error: printable(obj.get("error").and_then(|e| e.as_str()).unwrap_or(""), 100),
+        description: obj
+            .get("error_description")
+            .and_then(|d| d.as_str())
+            .map(|d| printable(d, 300)),
+    }
 }
 
 fn describe_body(body: &[u8]) -> String {
@@ -360,6 +378,18 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.to_string(), "https://a/token: invalid_client: bad secret");
         assert_eq!(e.oauth_code(), Some("invalid_client"));
+    }
+
+    #[test]
+    fn an_error_body_sent_with_200_is_an_error() {
+        let e = interpret(
+            "s".into(),
+            200,
+            br#"{"error":"authorization_pending","error_description":"wait"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.oauth_code(), Some("authorization_pending"));
+        assert!(interpret("s".into(), 200, br#"{"access_token":"a","error":"x"}"#).is_ok());
     }
 
     #[test]

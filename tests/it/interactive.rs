@@ -490,3 +490,22 @@ fn a_redirect_url_pasted_on_the_terminal_completes_the_login() {
     let token = lines.iter().find(|l| l.starts_with("at_")).unwrap();
     assert!(server.is_active(token), "{lines:#?}");
 }
+
+#[test]
+fn device_errors_sent_with_http_200_keep_the_poll_going() {
+    // GitHub answers authorization_pending and slow_down with HTTP 200.
+    let server = TestServer::start().unwrap();
+    let env = device_env(&server, "device_code");
+    server.fail_next_on(
+        "/token",
+        2,
+        Fault::json(
+            200,
+            r#"{"error":"authorization_pending","error_description":"wait"}"#,
+        ),
+    );
+    let (out, status) = approve(&server, &env);
+    assert_eq!(status, 200);
+    assert!(server.is_active(out.ok().stdout.trim()), "{out}");
+    assert!(server.count("device_code") >= 3, "{out}");
+}
