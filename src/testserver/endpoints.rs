@@ -133,6 +133,9 @@ fn metadata(st: &State, rq: &RecordedRequest, document: MetadataMode) -> Answer 
     if st.settings.registration {
         doc["registration_endpoint"] = format!("{base}/register").into();
     }
+    if st.settings.authorization_response_iss {
+        doc["authorization_response_iss_parameter_supported"] = true.into();
+    }
     Ok(Reply::json(200, &doc))
 }
 
@@ -415,6 +418,11 @@ fn authorize(st: &mut State, rq: &RecordedRequest) -> Answer {
         .ok_or_else(|| bad(&format!("unknown client {client_id}")))?;
     let (redirect_uri, written) = redirect_uri(client, query.get("redirect_uri")).map_err(bad)?;
     let state = query.get("state");
+    // RFC 9207 §2: the issuer identifier goes with every response, errors too.
+    let iss = st
+        .settings
+        .authorization_response_iss
+        .then(|| st.issuer.clone());
     let back = |pairs: &[(&str, &str)]| {
         let mut location = redirect_uri.clone();
         {
@@ -422,6 +430,9 @@ fn authorize(st: &mut State, rq: &RecordedRequest) -> Answer {
             query.extend_pairs(pairs);
             if let Some(state) = state {
                 query.append_pair("state", state);
+            }
+            if let Some(iss) = &iss {
+                query.append_pair("iss", iss);
             }
         }
         Reply::found(location.as_str())

@@ -210,6 +210,23 @@ impl TestServer {
         self.state().clients.insert(id.to_owned(), client);
     }
 
+    /// Adds (or replaces) a client that registered `redirect_uris`: a
+    /// loopback one then matches whatever its port (RFC 8252 §7.3), any
+    /// other only exactly, as strict servers do.
+    pub fn add_client_with_redirect_uris(&self, id: &str, secret: Option<&str>, uris: &[&str]) {
+        let client = Client {
+            secret: secret.map(str::to_owned),
+            redirect_uris: uris.iter().map(|u| (*u).to_owned()).collect(),
+        };
+        self.state().clients.insert(id.to_owned(), client);
+    }
+
+    /// RFC 9207: put `iss` into every authorization response and announce
+    /// `authorization_response_iss_parameter_supported` in the metadata.
+    pub fn set_authorization_response_iss(&self, on: bool) {
+        self.state().settings.authorization_response_iss = on;
+    }
+
     /// The `expires_in` of new access tokens; `None` omits it, and the tokens never expire.
     pub fn set_token_lifetime(&self, secs: Option<i64>) {
         self.state().settings.token_lifetime = secs;

@@ -33,6 +33,8 @@ pub(crate) struct Settings {
     pub device_slow_down: usize,
     pub device_code_lifetime: u64,
     pub delay: Duration,
+    /// RFC 9207: `iss` in every authorization response, announced in the metadata.
+    pub authorization_response_iss: bool,
 }
 
 impl Default for Settings {
@@ -55,6 +57,7 @@ impl Default for Settings {
             device_slow_down: 0,
             device_code_lifetime: 600,
             delay: Duration::ZERO,
+            authorization_response_iss: false,
         }
     }
 }
