@@ -18,6 +18,10 @@ pub struct Metadata {
     pub revocation_endpoint: Option<Url>,
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// RFC 9207 §3: the server names itself (`iss`) in every authorization
+    /// response, so a response without it is refused.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 /// How long discovered metadata is reused before it is fetched again.

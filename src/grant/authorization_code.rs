@@ -2,7 +2,7 @@
 //! PKCE with S256 (RFC 7636), a random `state`, the browser sent to the
 //! authorization endpoint, and the code caught by a loopback listener.
 
-use super::loopback::Listener;
+use super::loopback::{ExpectedIssuer, Listener};
 use super::{Client, scope_param, token_request};
 use crate::error::{Error, Result};
 use crate::http::Http;
@@ -49,6 +49,7 @@ pub struct Session {
     listener: Listener,
     pkce: Pkce,
     state: Secret,
+    issuer: ExpectedIssuer,
     url: Url,
 }
 
@@ -87,6 +88,10 @@ impl Session {
             listener,
             pkce,
             state,
+            issuer: ExpectedIssuer {
+                issuer: meta.issuer.clone(),
+                required: meta.authorization_response_iss_parameter_supported,
+            },
             url,
         })
     }
@@ -110,7 +115,9 @@ impl Session {
         timeout: Duration,
         pasted: Option<&Receiver<String>>,
     ) -> Result<Token> {
-        let code = self.listener.wait(&self.state, timeout, pasted)?;
+        let code = self
+            .listener
+            .wait(&self.state, &self.issuer, timeout, pasted)?;
         let redirect_uri = self.listener.redirect_uri().to_string();
         let form = [
             ("grant_type", "authorization_code"),

@@ -18,17 +18,20 @@ use url::{Host, Url};
 /// few hundred bytes.
 pub const MAX_QUERY: usize = 8 * 1024;
 
-/// What the authorization server sent back (RFC 6749 §4.1.2, §4.1.2.1).
+/// What the authorization server sent back (RFC 6749 §4.1.2, §4.1.2.1),
+/// with the issuer it names (RFC 9207 `iss`) when it names one.
 #[derive(Debug)]
 pub enum Callback {
     Code {
         code: Secret,
         state: Option<String>,
+        iss: Option<String>,
     },
     Error {
         error: String,
         description: Option<String>,
         state: Option<String>,
+        iss: Option<String>,
     },
     /// Neither a code nor an error, or a parameter repeated.
     Malformed,
@@ -41,7 +44,10 @@ pub fn parse_callback(query: &str) -> Callback {
         .collect();
     let mut seen = Vec::new();
     for (k, _) in &pairs {
-        if matches!(k.as_str(), "code" | "state" | "error" | "error_description") {
+        if matches!(
+            k.as_str(),
+            "code" | "state" | "error" | "error_description" | "iss"
+        ) {
             if seen.contains(&k.as_str()) {
                 return Callback::Malformed;
             }
@@ -55,19 +61,54 @@ pub fn parse_callback(query: &str) -> Callback {
             .map(|(_, v)| v.clone())
     };
     let state = get("state");
+    let iss = get("iss");
     if let Some(error) = get("error") {
         return Callback::Error {
             error: crate::http::printable(&error, 100),
             description: get("error_description").map(|d| crate::http::printable(&d, 300)),
             state,
+            iss,
         };
     }
     match get("code") {
         Some(code) => Callback::Code {
             code: Secret::new(code),
             state,
+            iss,
         },
         None => Callback::Malformed,
+    }
+}
+
+/// The authorization server a login started at, as RFC 9207 checks it: a
+/// response naming another issuer was steered here by a mix-up (RFC 9700
+/// §4.4), and one naming none is refused where the server announced that it
+/// always names itself (`authorization_response_iss_parameter_supported`).
+#[derive(Debug, Clone)]
+pub struct ExpectedIssuer {
+    pub issuer: String,
+    pub required: bool,
+}
+
+impl ExpectedIssuer {
+    /// `None` when `iss` is acceptable, else why not.
+    fn refuses(&self, iss: Option<&str>) -> Option<String> {
+        let expected = &self.issuer;
+        match iss {
+            // RFC 9207 §2.4 compares strings; one trailing slash is spelling,
+            // as in the metadata check of RFC 8414 §3.3.
+            Some(i) if i.trim_end_matches('/') == expected.trim_end_matches('/') => None,
+            Some(i) => Some(format!(
+                "the authorization response comes from issuer {:?}, not from {expected:?}, \
+                 where this login started (RFC 9207); refused",
+                crate::http::printable(i, 200)
+            )),
+            None if self.required => Some(format!(
+                "the authorization response names no issuer although {expected:?} announces \
+                 that it always does (RFC 9207); refused"
+            )),
+            None => None,
+        }
     }
 }
 
@@ -81,13 +122,19 @@ pub enum Step {
 }
 
 /// RFC 6749 §4.1.2 and §10.12: only a redirect carrying our `state` counts,
-/// compared in constant time.
-pub fn judge(callback: Callback, state: &Secret) -> Step {
+/// compared in constant time; RFC 9207: and only from our issuer.
+pub fn judge(callback: Callback, state: &Secret, issuer: &ExpectedIssuer) -> Step {
     let ours = |s: &Option<String>| s.as_deref().is_some_and(|s| state.constant_time_eq(s));
     match callback {
         Callback::Malformed => Step::Ignore("the redirect carries neither a code nor an error"),
         Callback::Code { state: s, .. } | Callback::Error { state: s, .. } if !ours(&s) => {
             Step::Ignore("the state does not match this login (a stale tab, or a forged request)")
+        }
+        Callback::Code { iss, .. } | Callback::Error { iss, .. }
+            if issuer.refuses(iss.as_deref()).is_some() =>
+        {
+            let why = issuer.refuses(iss.as_deref()).unwrap_or_default();
+            Step::Finish(Err(Error::Login(why)))
         }
         Callback::Code { code, .. } => Step::Finish(Ok(code)),
         Callback::Error {
@@ -191,6 +238,7 @@ impl Listener {
     pub fn wait(
         &self,
         state: &Secret,
+        issuer: &ExpectedIssuer,
         timeout: Duration,
         pasted: Option<&Receiver<String>>,
     ) -> Result<Secret> {
@@ -207,7 +255,7 @@ impl Listener {
             }
             if let Some(rx) = pasted {
                 while let Ok(line) = rx.try_recv() {
-                    if let Some(done) = self.pasted(&line, state) {
+                    if let Some(done) = self.pasted(&line, state, issuer) {
                         return done;
                     }
                 }
@@ -227,7 +275,7 @@ impl Listener {
                     Progress::Head(head) => {
                         busy = true;
                         let connection = connections.swap_remove(i);
-                        if let Some(done) = self.answer(connection.stream, &head, state) {
+                        if let Some(done) = self.answer(connection.stream, &head, state, issuer) {
                             return done;
                         }
                     }
@@ -260,7 +308,13 @@ impl Listener {
     }
 
     /// Handle one request head; `Some` ends the wait.
-    fn answer(&self, stream: TcpStream, head: &[u8], state: &Secret) -> Option<Result<Secret>> {
+    fn answer(
+        &self,
+        stream: TcpStream,
+        head: &[u8],
+        state: &Secret,
+        issuer: &ExpectedIssuer,
+    ) -> Option<Result<Secret>> {
         let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
         let line = String::from_utf8_lossy(line);
         let mut words = line.trim_end().split(' ');
@@ -275,7 +329,7 @@ impl Listener {
             respond(stream, 404, "Not found", "Nothing is served here.");
             return None;
         }
-        match judge(parse_callback(query), state) {
+        match judge(parse_callback(query), state, issuer) {
             Step::Ignore(why) => {
                 crate::debug!("redirect listener: ignoring a redirect: {why}");
                 respond(
@@ -308,7 +362,12 @@ impl Listener {
     }
 
     /// A URL pasted on the terminal, held to the same checks as a redirect.
-    fn pasted(&self, line: &str, state: &Secret) -> Option<Result<Secret>> {
+    fn pasted(
+        &self,
+        line: &str,
+        state: &Secret,
+        issuer: &ExpectedIssuer,
+    ) -> Option<Result<Secret>> {
         let line = line.trim();
         if line.is_empty() {
             return None;
@@ -324,7 +383,7 @@ impl Listener {
                 return None;
             }
         };
-        match judge(parse_callback(&query), state) {
+        match judge(parse_callback(&query), state, issuer) {
             Step::Ignore(why) => {
                 eprintln!("credential-oauth: not accepted: {why}; try again");
                 None
@@ -467,6 +526,17 @@ mod tests {
         Secret::new("s-123")
     }
 
+    fn judge(callback: Callback, state: &Secret) -> Step {
+        super::judge(callback, state, &issuer(false))
+    }
+
+    fn issuer(required: bool) -> ExpectedIssuer {
+        ExpectedIssuer {
+            issuer: "https://as.example".into(),
+            required,
+        }
+    }
+
     #[test]
     fn code_with_our_state_finishes() {
         let step = judge(parse_callback("code=abc&state=s-123"), &state());
@@ -515,6 +585,49 @@ mod tests {
             Step::Finish(Err(e)) => assert!(e.to_string().contains("server_error")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_response_from_another_issuer_ends_the_login_unredeemed() {
+        let q = "code=abc&state=s-123&iss=https%3A%2F%2Fevil.example";
+        for required in [false, true] {
+            match super::judge(parse_callback(q), &state(), &issuer(required)) {
+                Step::Finish(Err(e)) => {
+                    let m = e.to_string();
+                    assert!(m.contains("evil.example") && m.contains("RFC 9207"), "{m}");
+                    assert!(!m.contains("abc"), "{m}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let err = "error=access_denied&state=s-123&iss=https%3A%2F%2Fevil.example";
+        assert!(matches!(
+            super::judge(parse_callback(err), &state(), &issuer(false)),
+            Step::Finish(Err(e)) if e.to_string().contains("RFC 9207")
+        ));
+    }
+
+    #[test]
+    fn iss_is_required_only_where_the_server_announces_it() {
+        let ours = "code=abc&state=s-123&iss=https%3A%2F%2Fas.example%2F";
+        let none = "code=abc&state=s-123";
+        for (q, required, accepted) in [
+            (ours, true, true),
+            (ours, false, true),
+            (none, false, true),
+            (none, true, false),
+        ] {
+            let step = super::judge(parse_callback(q), &state(), &issuer(required));
+            assert_eq!(
+                matches!(step, Step::Finish(Ok(_))),
+                accepted,
+                "{q} {required}: {step:?}"
+            );
+        }
+        assert!(matches!(
+            parse_callback("code=a&state=s-123&iss=x&iss=y"),
+            Callback::Malformed
+        ));
     }
 
     #[test]
