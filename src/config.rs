@@ -83,7 +83,9 @@ pub struct Provider {
     pub client_secret: Option<Secret>,
     pub grant: GrantKind,
     pub scopes: Vec<String>,
-    pub redirect_uri: Url,
+    /// The `redirect_uri` written in the config, used exactly as written;
+    /// see [`Provider::redirect_uri`] for the one used when none is.
+    pub redirect_uri_written: Option<Url>,
     pub username: String,
     pub auth_method: Option<AuthMethod>,
     pub endpoints: ExplicitEndpoints,
@@ -98,9 +100,52 @@ pub struct Provider {
     /// `discover = true`: the issuer may come from the server's challenge
     /// (RFC 9728); `issuer` is then empty when not written.
     pub discover: bool,
+    /// For a provider found by RFC 9728 discovery, the protected resource's
+    /// identifier (its metadata's `resource`, as written): part of the cache
+    /// key, so a token obtained for one resource is never handed to another.
+    pub resource: Option<String>,
 }
 
 impl Provider {
+    /// Where the login's redirect comes back to (RFC 8252 §7.3). A written
+    /// `redirect_uri` exactly as written, since servers compare it exactly.
+    /// A configured client id without one gets the fixed default its app
+    /// was registered with (README). A client we register gets any free
+    /// port and a path of its issuer's own: a response another
+    /// authorization server steers to this listener finds nobody at its
+    /// path (the mix-up defence of RFC 9700 §4.4.2).
+    pub fn redirect_uri(&self) -> Url {
+        if let Some(written) = &self.redirect_uri_written {
+            return written.clone();
+        }
+        if self.client_id.is_some() {
+            return Url::parse(DEFAULT_REDIRECT_URI).expect("the default redirect URI parses");
+        }
+        Url::parse(&format!(
+            "http://127.0.0.1:0/callback/{}",
+            issuer_path_segment(&self.issuer)
+        ))
+        .expect("a hex path segment parses")
+    }
+
+    /// A provider for an issuer that RFC 9728 discovery found for `origin`
+    /// (`scheme://host[:port]`): a public client that registers itself,
+    /// bound to `resource`, asking for `scopes` (DESIGN.md "Trust").
+    pub fn discovered(
+        origin: &str,
+        issuer: &str,
+        resource: &str,
+        scopes: Vec<String>,
+    ) -> std::result::Result<Provider, String> {
+        let mut table = toml::Table::new();
+        table.insert("url".into(), toml::Value::String(format!("{origin}/")));
+        table.insert("issuer".into(), toml::Value::String(issuer.to_string()));
+        let mut provider = Provider::from_table(table)?;
+        provider.resource = Some(resource.to_string());
+        provider.scopes = scopes;
+        Ok(provider)
+    }
+
     /// The login timeout, with `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` (seconds)
     /// taking precedence over the config.
     pub fn login_timeout(&self) -> Duration {
@@ -342,6 +387,15 @@ impl Provider {
                 parse_url("issuer", &issuer)?;
                 issuer
             }
+            // A configured client belongs to its configured issuer: an
+            // issuer named by a git server's metadata must never see its id
+            // or secret (DESIGN.md "Trust").
+            None if discover && (raw.client_id.is_some() || raw.client_secret.is_some()) => {
+                return Err(
+                    "discover = true without issuer registers a public client at the issuer the                      server names, so it cannot be combined with client_id or client_secret;                      set issuer for a configured client"
+                        .into(),
+                );
+            }
             None if discover => String::new(),
             None => {
                 return Err(
@@ -354,14 +408,24 @@ impl Provider {
             |field: &str, v: &Option<String>| -> std::result::Result<Option<Url>, String> {
                 v.as_deref().map(|s| parse_url(field, s)).transpose()
             };
-        let redirect_uri = match raw.redirect_uri.as_deref() {
-            Some(s) => parse_url("redirect_uri", s)?,
-            None => parse_url("redirect_uri", DEFAULT_REDIRECT_URI)?,
-        };
-        if redirect_uri.scheme() != "http" || !crate::http::is_loopback(&redirect_uri) {
+        let redirect_uri = raw
+            .redirect_uri
+            .as_deref()
+            .map(|s| parse_url("redirect_uri", s))
+            .transpose()?;
+        if let Some(uri) = &redirect_uri
+            && (uri.scheme() != "http" || !crate::http::is_loopback(uri))
+        {
             return Err(format!(
                 "redirect_uri: {:?} must be an http:// loopback address (RFC 8252 §7.3)",
-                redirect_uri.as_str()
+                uri.as_str()
+            ));
+        }
+        // git would send the token in clear to such a server.
+        if url.scheme() == "http" && !crate::http::is_loopback(&url) && !raw.allow_insecure_http {
+            return Err(format!(
+                "url: {:?} is plain http to a host that is not loopback, so the token would                  cross the network in clear; use https, or set allow_insecure_http = true",
+                raw.url
             ));
         }
         if let Some(s) = &raw.client_id
@@ -400,7 +464,7 @@ impl Provider {
             client_secret: raw.client_secret.map(Secret::new),
             grant,
             scopes,
-            redirect_uri,
+            redirect_uri_written: redirect_uri,
             username: raw.username.unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
             auth_method: raw.token_endpoint_auth_method,
             endpoints: ExplicitEndpoints {
@@ -420,9 +484,19 @@ impl Provider {
             },
             bearer,
             discover,
+            resource: None,
             url,
         })
     }
+}
+
+/// 16 hex digits of SHA-256 of the issuer: a redirect path per issuer.
+fn issuer_path_segment(issuer: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(issuer.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Fill in what the entry leaves out from the preset; the entry's own keys win.
@@ -628,7 +702,7 @@ mod tests {
         assert_eq!(c.storage, Storage::Auto);
         assert_eq!(p.grant, GrantKind::AuthorizationCode);
         assert_eq!(p.username, "oauth2");
-        assert_eq!(p.redirect_uri.as_str(), DEFAULT_REDIRECT_URI);
+        assert_eq!(p.redirect_uri().as_str(), DEFAULT_REDIRECT_URI);
         assert_eq!(c.providers[1].scopes, ["read", "write"]);
     }
 
@@ -733,5 +807,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn discover_without_issuer_refuses_a_configured_client() {
+        for extra in ["client_id = \"app\"\n", "client_secret = \"s3cret\"\n"] {
+            let e = parse(&format!(
+                "[[provider]]\nurl = \"https://a/\"\ndiscover = true\n{extra}"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("discover") && !e.contains("s3cret"), "{e}");
+        }
+        // With an issuer the client stays with it; discovery has nothing to add.
+        assert!(
+            parse("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ndiscover = true\nclient_id = \"app\"\n")
+                .is_ok()
+        );
+        assert!(parse("[[provider]]\nurl = \"https://a/\"\ndiscover = true\n").is_ok());
+    }
+
+    #[test]
+    fn plain_http_to_a_remote_host_needs_allow_insecure_http() {
+        let e = parse("[[provider]]\nurl = \"http://git.example.com/\"\nissuer = \"https://a\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("allow_insecure_http"), "{e}");
+        assert!(parse("[[provider]]\nurl = \"http://git.example.com/\"\nissuer = \"https://a\"\nallow_insecure_http = true\n").is_ok());
+        assert!(
+            parse("[[provider]]\nurl = \"http://127.0.0.1:8080/\"\nissuer = \"https://a\"\n")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn redirect_is_written_fixed_for_configured_clients_else_per_issuer() {
+        let c = parse(
+            "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nredirect_uri = \"http://localhost:8000/cb\"\n\n\
+             [[provider]]\nurl = \"https://b/\"\nissuer = \"https://b\"\nclient_id = \"app\"\n\n\
+             [[provider]]\nurl = \"https://c/\"\nissuer = \"https://c\"\n\n\
+             [[provider]]\nurl = \"https://d/\"\nissuer = \"https://d\"\n",
+        )
+        .unwrap();
+        let r = |i: usize| c.providers[i].redirect_uri();
+        assert_eq!(r(0).as_str(), "http://localhost:8000/cb");
+        assert_eq!(r(1).as_str(), DEFAULT_REDIRECT_URI);
+        assert_eq!(r(2).port(), Some(0));
+        assert!(r(2).path().starts_with("/callback/"), "{}", r(2));
+        assert_ne!(r(2).path(), r(3).path());
+        assert_eq!(r(2), c.providers[2].redirect_uri(), "stable");
     }
 }

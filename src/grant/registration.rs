@@ -35,9 +35,15 @@ pub fn register(
     redirect_uri: &Url,
     grant_types: &[&str],
 ) -> Result<Registration> {
+    // Port 0 stands for "any free port": registered without a port, which
+    // RFC 8252 §7.3 has the server match whatever port the login uses.
+    let mut registered = redirect_uri.clone();
+    if registered.port() == Some(0) {
+        let _ = registered.set_port(None);
+    }
     let doc = serde_json::json!({
         "client_name": "credential-oauth",
-        "redirect_uris": [redirect_uri.as_str()],
+        "redirect_uris": [registered.as_str()],
         "grant_types": grant_types,
         "response_types": ["code"],
         "token_endpoint_auth_method": "none",
