@@ -199,14 +199,16 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
         Command::GitErase => git_erase(stdin),
         Command::Token(url) => {
             let config = Config::load()?;
-            let (provider, account) = cli_target(&config, url)?;
-            let token = Manager::new(&config)?.token(provider, &account)?;
+            let manager = Manager::new(&config)?;
+            let (provider, account) = cli_target(&config, &manager, url)?;
+            let token = manager.token(&provider, &account)?;
             write_out(stdout, &format!("{}\n", token.access_token.expose()))
         }
         Command::Login(url) => {
             let config = Config::load()?;
-            let (provider, account) = cli_target(&config, url)?;
-            let token = Manager::new(&config)?.login(provider, &account)?;
+            let manager = Manager::new(&config)?;
+            let (provider, account) = cli_target(&config, &manager, url)?;
+            let token = manager.login(&provider, &account)?;
             eprintln!(
                 "credential-oauth: logged in to {} (token valid until {})",
                 provider.name,
@@ -216,8 +218,12 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
         }
         Command::Logout(url) => {
             let config = Config::load()?;
-            let (provider, account) = cli_target(&config, url)?;
-            let outcome = Manager::new(&config)?.logout(provider, &account)?;
+            let manager = Manager::new(&config)?;
+            let (provider, account) = cli_target(&config, &manager, url)?;
+            let outcome = manager.logout(&provider, &account)?;
+            if account.is_empty() {
+                crate::store::discovered::forget(manager.store(), &provider)?;
+            }
             eprintln!(
                 "credential-oauth: {} {}",
                 provider.name,
@@ -405,6 +411,7 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
     // listed; a cache hit must not pay for reading the index.
     if token.obtained_at >= started {
         crate::accounts::remember(manager.store(), provider, account)?;
+        crate::store::discovered::remember(manager.store(), provider)?;
     }
     let answer = git::Response {
         username: req
@@ -459,16 +466,25 @@ fn account<'a>(provider: &crate::config::Provider, username: Option<&'a str>) ->
 }
 
 /// The provider and account a command-line URL names: as in git, a user
-/// name in the URL (`https://alice@host/`) selects that account.
-fn cli_target<'c>(config: &'c Config, arg: &str) -> Result<(&'c crate::config::Provider, String)> {
+/// name in the URL (`https://alice@host/`) selects that account. A URL no
+/// config names may belong to a provider found by discovery earlier.
+fn cli_target(
+    config: &Config,
+    manager: &Manager,
+    arg: &str,
+) -> Result<(crate::config::Provider, String)> {
     let mut url = parse_cli_url(arg)?;
     let username = url.username().to_string();
     // Neither the user name nor a password may appear in messages.
     let _ = url.set_username("");
     let _ = url.set_password(None);
-    let provider = config
-        .provider_for(&url)
-        .ok_or_else(|| Error::NoProvider(url.to_string()))?;
+    let provider = match config.provider_for(&url) {
+        Some(p) => p.clone(),
+        None => crate::store::discovered::providers_for(manager.store(), &url)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NoProvider(url.to_string()))?,
+    };
     crate::debug!("provider {:?} matches {url}", provider.name);
     // Percent-decoded; a '+' is itself, not a space as in a form.
     let username =
@@ -476,7 +492,8 @@ fn cli_target<'c>(config: &'c Config, arg: &str) -> Result<(&'c crate::config::P
             .next()
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default();
-    Ok((provider, account(provider, Some(&username)).to_string()))
+    let account = account(&provider, Some(&username)).to_string();
+    Ok((provider, account))
 }
 
 fn parse_cli_url(s: &str) -> Result<Url> {
@@ -496,13 +513,19 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
         Some(p) => out.push_str(&format!("config: {}\n", p.display())),
         None => out.push_str("config: none (no providers)\n"),
     }
-    if config.providers.is_empty() {
+    let manager = Manager::new(&config)?;
+    // Providers found by RFC 9728 discovery hold tokens too, though no
+    // config names them.
+    let discovered: Vec<crate::config::Provider> = crate::store::discovered::list(manager.store())?
+        .iter()
+        .filter_map(crate::store::discovered::Entry::provider)
+        .collect();
+    if config.providers.is_empty() && discovered.is_empty() {
         return write_out(stdout, &out);
     }
-    let manager = Manager::new(&config)?;
     out.push_str(&format!("storage: {}\n", manager.store_name()));
     let now = token::now();
-    for p in &config.providers {
+    for p in config.providers.iter().chain(&discovered) {
         let key = Manager::key(p, "");
         let found = manager.cached_with_backend(&key)?;
         let state = match found.as_ref().map(|(t, _)| t) {
@@ -530,11 +553,17 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
         let stored = found.map_or(String::new(), |(_, backend)| {
             format!("\n  stored: {backend}")
         });
+        let resource = p.resource.as_ref().map_or(String::new(), |r| {
+            format!(
+                "  found by discovery for the resource {}\n",
+                crate::http::printable(r, 200)
+            )
+        });
         out.push_str(&format!(
-            "\n{}\n  url:    {}\n  issuer: {}\n  grant:  {:?}\n  key:    {}\n  {}{stored}\n",
+            "\n{}\n{resource}  url:    {}\n  issuer: {}\n  grant:  {:?}\n  key:    {}\n  {}{stored}\n",
             p.name,
             p.url,
-            p.issuer,
+            crate::http::printable(&p.issuer, 200),
             p.grant,
             key.as_str(),
             state

@@ -63,6 +63,16 @@ pub fn origin(url: &Url) -> String {
     u.to_string()
 }
 
+/// How an authorization server is named to a person: the `scheme://host[:port]`
+/// of its issuer, with an internationalised host in its ASCII form, so a
+/// look-alike name cannot pass for another.
+pub fn authority(issuer: &str) -> String {
+    match Url::parse(issuer) {
+        Ok(u) if u.host().is_some() => u.origin().ascii_serialization(),
+        _ => printable(issuer, 200),
+    }
+}
+
 /// Client authentication sent with a form (RFC 6749 §2.3.1).
 pub enum ClientAuth<'a> {
     /// `Authorization: Basic` with the form-urlencoded id and secret.

@@ -78,13 +78,20 @@ impl Manager {
         Ok(http)
     }
 
+    /// The cache key of `provider`'s token for `account` (DESIGN.md "Where
+    /// tokens live"); a provider found by RFC 9728 discovery adds its resource.
     pub fn key(provider: &Provider, account: &str) -> CacheKey {
-        CacheKey::new(
-            &provider.issuer,
-            provider.client_id.as_deref().unwrap_or(""),
-            &provider.scopes,
-            account,
-        )
+        let client_id = provider.client_id.as_deref().unwrap_or("");
+        match &provider.resource {
+            Some(resource) => CacheKey::for_resource(
+                &provider.issuer,
+                client_id,
+                &provider.scopes,
+                account,
+                resource,
+            ),
+            None => CacheKey::new(&provider.issuer, client_id, &provider.scopes, account),
+        }
     }
 
     /// The cached token, if any. A corrupt entry reads as none.
@@ -251,14 +258,28 @@ impl Manager {
         let key = Manager::key(provider, account);
         let token = self.cached(&key)?;
         let removed = self.store.delete(&key);
-        let revocation = token.map(|t| {
-            self.http(provider)
-                .and_then(|http| grant::revocation::at_logout(&http, provider, &t))
-        });
+        let revocation = token.map(|t| self.revoke(provider, &t));
         Ok(Logout {
             removed: removed?,
             revocation,
         })
+    }
+
+    /// RFC 7009, as the client the grant was made as: the configured one or
+    /// the registration made for it. Never registers anew: a new client
+    /// could not revoke the old one's grant.
+    fn revoke(&self, provider: &Provider, token: &Token) -> Result<grant::revocation::Outcome> {
+        let meta = self.metadata(provider)?;
+        if meta.revocation_endpoint.is_none() {
+            return Ok(grant::revocation::Outcome::NotOffered);
+        }
+        let client = self.known_client(provider, &meta)?.ok_or_else(|| {
+            Error::Login(format!(
+                "{}: the registration this token was obtained with is gone",
+                provider.name
+            ))
+        })?;
+        grant::revocation::at_logout(&*self.http(provider)?, &meta, &client, token)
     }
 
     fn save(&self, key: &CacheKey, token: &Token) -> Result<()> {
@@ -314,9 +335,13 @@ impl Manager {
             GrantKind::ClientCredentials => {
                 grant::client_credentials::obtain(http, meta, &client, &provider.scopes)
             }
-            GrantKind::DeviceCode => {
-                grant::device_code::obtain(http, meta, &client, &provider.scopes, &provider.name)
-            }
+            GrantKind::DeviceCode => grant::device_code::obtain(
+                http,
+                meta,
+                &client,
+                &provider.scopes,
+                &device_login(provider),
+            ),
             GrantKind::AuthorizationCode => self.browser_login(provider, meta, &client, account),
         };
         let mut token = match token {
@@ -324,7 +349,7 @@ impl Manager {
                 // A registration the server no longer knows is dropped, so
                 // the next run registers again.
                 if provider.client_id.is_none() {
-                    let key = grant::registration::key(&provider.issuer, &provider.redirect_uri);
+                    let key = grant::registration::key(&provider.issuer, &provider.redirect_uri());
                     self.store.delete(&key)?;
                 }
                 return Err(e);
@@ -352,7 +377,13 @@ impl Manager {
         let http = &*self.http(provider)?;
         let device = |why: &str| {
             eprintln!("credential-oauth: {why}; using the device login instead");
-            grant::device_code::obtain(http, meta, client, &provider.scopes, &provider.name)
+            grant::device_code::obtain(
+                http,
+                meta,
+                client,
+                &provider.scopes,
+                &device_login(provider),
+            )
         };
         let has_device = meta.device_authorization_endpoint.is_some();
         let browser = browser_available();
@@ -364,13 +395,15 @@ impl Manager {
             meta,
             client,
             &provider.scopes,
-            &provider.redirect_uri,
+            &provider.redirect_uri(),
             hint,
             provider.transport.allow_insecure_http,
         )?;
+        let authority = crate::http::authority(&meta.issuer);
         let opened = if browser {
             eprintln!(
-                "credential-oauth: opening the browser to log in to {}; if it does not open, visit:\n  {}",
+                "credential-oauth: opening the browser to log in to {} at the authorization server \
+                 {authority}; if it does not open, visit:\n  {}",
                 provider.name,
                 session.url()
             );
@@ -387,7 +420,8 @@ impl Manager {
             Err(e) => {
                 crate::debug!("{e}");
                 eprintln!(
-                    "credential-oauth: no browser could be opened. To log in to {}, visit:\n  {}",
+                    "credential-oauth: no browser could be opened. To log in to {} at the \
+                     authorization server {authority}, visit:\n  {}",
                     provider.name,
                     session.url()
                 );
@@ -416,23 +450,11 @@ impl Manager {
     /// The client the provider's requests are made as: the configured one,
     /// else the one registered earlier, else a new registration (RFC 7591).
     fn client(&self, provider: &Provider, meta: &Metadata) -> Result<Client> {
-        if let Some(id) = &provider.client_id {
-            return Ok(Client {
-                id: id.clone(),
-                secret: provider.client_secret.clone(),
-                method: meta.auth_method(provider.auth_method),
-            });
+        if let Some(client) = self.known_client(provider, meta)? {
+            return Ok(client);
         }
-        let key = grant::registration::key(&provider.issuer, &provider.redirect_uri);
-        if let Some(text) = self.store.load(&key)? {
-            match serde_json::from_str::<Registration>(&text) {
-                Ok(r) => return Ok(r.client()),
-                Err(_) => crate::debug!(
-                    "registration entry {} is corrupt; ignoring it",
-                    key.as_str()
-                ),
-            }
-        }
+        let redirect_uri = provider.redirect_uri();
+        let key = grant::registration::key(&provider.issuer, &redirect_uri);
         let endpoint = meta.registration_endpoint.as_ref().ok_or_else(|| {
             Error::Login(format!(
                 "{}: no client_id is configured and the server offers no registration endpoint; set client_id",
@@ -449,7 +471,7 @@ impl Manager {
         let registration = grant::registration::register(
             &*self.http(provider)?,
             endpoint,
-            &provider.redirect_uri,
+            &redirect_uri,
             &grant_types,
         )?;
         let text = serde_json::to_string(&registration)
@@ -457,6 +479,50 @@ impl Manager {
         self.store.save(&key, &text)?;
         crate::debug!("{}: registered as a new client", provider.name);
         Ok(registration.client())
+    }
+}
+
+impl Manager {
+    /// The configured client, else the registration stored for the
+    /// provider's issuer and redirect; `None` when neither exists.
+    fn known_client(&self, provider: &Provider, meta: &Metadata) -> Result<Option<Client>> {
+        if let Some(id) = &provider.client_id {
+            // Config refuses this; the check stays where the secret leaves.
+            if provider.resource.is_some() {
+                return Err(Error::Login(format!(
+                    "{}: a configured client is never used at an issuer found by discovery",
+                    provider.name
+                )));
+            }
+            return Ok(Some(Client {
+                id: id.clone(),
+                secret: provider.client_secret.clone(),
+                method: meta.auth_method(provider.auth_method),
+            }));
+        }
+        let key = grant::registration::key(&provider.issuer, &provider.redirect_uri());
+        match self.store.load(&key)? {
+            Some(text) => match serde_json::from_str::<Registration>(&text) {
+                Ok(r) => Ok(Some(r.client())),
+                Err(_) => {
+                    crate::debug!(
+                        "registration entry {} is corrupt; ignoring it",
+                        key.as_str()
+                    );
+                    Ok(None)
+                }
+            },
+            None => Ok(None),
+        }
+    }
+}
+
+/// What a device login shows and how long it waits.
+fn device_login(provider: &Provider) -> grant::device_code::Login<'_> {
+    grant::device_code::Login {
+        provider: &provider.name,
+        timeout: provider.login_timeout(),
+        allow_insecure_http: provider.transport.allow_insecure_http,
     }
 }
 

@@ -38,17 +38,33 @@ pub fn host_allowed(config: &Config, url: &Url) -> bool {
         .any(|h| h.eq_ignore_ascii_case(&with_port))
 }
 
+/// What a protected resource's metadata says, once checked against the
+/// URL git asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The first of `authorization_servers`.
+    pub issuer: String,
+    /// `resource`, exactly as written: part of the cache key.
+    pub resource: String,
+    /// `scopes_supported`, the well-formed ones.
+    pub scopes_supported: Vec<String>,
+}
+
+/// Most scopes taken from a server's document.
+const MAX_SCOPES: usize = 32;
+
 /// Check a metadata document against the URL git asked about and take its
 /// first authorization server. RFC 9728 §3.3 asks that `resource` be the
 /// resource the client accessed; a git server names its origin (or a path
 /// above the repository), so `resource` must be the request's origin plus a
 /// whole-segment prefix of its path.
-pub fn issuer_from(doc: &serde_json::Value, request: &Url) -> Result<String> {
-    let resource = doc
+pub fn found_in(doc: &serde_json::Value, request: &Url) -> Result<Found> {
+    let written = doc
         .get("resource")
         .and_then(|r| r.as_str())
-        .and_then(|r| Url::parse(r).ok())
         .ok_or_else(|| Error::Http("protected resource metadata has no resource".into()))?;
+    let resource = Url::parse(written)
+        .map_err(|_| Error::Http("protected resource metadata has no resource".into()))?;
     let prefix = resource.path().trim_end_matches('/');
     let covers = resource.origin() == request.origin()
         && request
@@ -62,7 +78,8 @@ pub fn issuer_from(doc: &serde_json::Value, request: &Url) -> Result<String> {
             crate::http::origin(request)
         )));
     }
-    doc.get("authorization_servers")
+    let issuer = doc
+        .get("authorization_servers")
         .and_then(|a| a.as_array())
         .and_then(|a| a.first())
         .and_then(|s| s.as_str())
@@ -70,13 +87,56 @@ pub fn issuer_from(doc: &serde_json::Value, request: &Url) -> Result<String> {
         .map(str::to_string)
         .ok_or_else(|| {
             Error::Http("protected resource metadata names no authorization server".into())
+        })?;
+    let scopes_supported = doc
+        .get("scopes_supported")
+        .and_then(|a| a.as_array())
+        .map(|a| a.iter().filter_map(|s| s.as_str()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    Ok(Found {
+        issuer,
+        resource: written.to_string(),
+        scopes_supported: scope_tokens(scopes_supported),
+    })
+}
+
+/// The scope a Bearer challenge names (RFC 6750 §3 `scope`).
+pub fn challenge_scope(wwwauth: &[String]) -> Vec<String> {
+    wwwauth
+        .iter()
+        .filter_map(|v| Challenge::parse(v))
+        .filter(|c| c.is("Bearer"))
+        .find_map(|c| {
+            c.param("scope")
+                .map(|s| scope_tokens(s.split(' ').collect()))
         })
+        .unwrap_or_default()
+}
+
+/// RFC 6749 §3.3 scope-tokens only, at most [`MAX_SCOPES`].
+fn scope_tokens(words: Vec<&str>) -> Vec<String> {
+    let valid = |w: &&str| {
+        !w.is_empty()
+            && w.len() <= 200
+            && w.bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+    };
+    words
+        .into_iter()
+        .filter(valid)
+        .take(MAX_SCOPES)
+        .map(str::to_string)
+        .collect()
 }
 
 /// The provider for a request once the challenge is known: a `discover`
 /// provider without issuer gets the one the resource metadata names; an
-/// unconfigured host in `discover_hosts` gets a provider of its own (no
-/// client id: registered dynamically). `Ok(None)` when nothing applies.
+/// unconfigured host in `discover_hosts` gets a provider of its own. Either
+/// way it is a public client that registers itself (config refuses a client
+/// id or secret there), its token is bound to the resource, it asks for
+/// the scope the challenge names, else the resource's `scopes_supported`,
+/// and the issuer must use https (loopback excepted). `Ok(None)` when
+/// nothing applies.
 pub fn complete(
     config: &Config,
     provider: Option<Provider>,
@@ -104,22 +164,41 @@ pub fn complete(
         .map(|p| p.transport.clone())
         .unwrap_or_default();
     let doc = Http::new(&transport)?.get_json(&meta_url)?;
-    let issuer = issuer_from(&doc, url)?;
-    crate::debug!("{url}: authorization server {issuer} from the resource metadata");
+    let found = found_in(&doc, url)?;
+    let issuer_url = Url::parse(&found.issuer).map_err(|_| {
+        Error::Http("protected resource metadata names no authorization server".into())
+    })?;
+    crate::http::check_transport(&issuer_url).map_err(|_| {
+        Error::Http(format!(
+            "{}: the authorization server it names, {}, does not use https; refused",
+            crate::http::origin(url),
+            crate::http::authority(&found.issuer)
+        ))
+    })?;
+    crate::debug!(
+        "{url}: authorization server {} from the resource metadata",
+        found.issuer
+    );
+    let scopes = match challenge_scope(wwwauth) {
+        named if !named.is_empty() => named,
+        _ => found.scopes_supported,
+    };
     let provider = match provider {
         Some(mut p) => {
-            p.issuer = issuer;
+            p.issuer = found.issuer;
+            p.resource = Some(found.resource);
+            if p.scopes.is_empty() {
+                p.scopes = scopes;
+            }
             p
         }
-        None => {
-            let mut table = toml::Table::new();
-            table.insert(
-                "url".into(),
-                toml::Value::String(format!("{}/", url.origin().ascii_serialization())),
-            );
-            table.insert("issuer".into(), toml::Value::String(issuer));
-            Provider::from_table(table).map_err(Error::Http)?
-        }
+        None => Provider::discovered(
+            &url.origin().ascii_serialization(),
+            &found.issuer,
+            &found.resource,
+            scopes,
+        )
+        .map_err(Error::Http)?,
     };
     Ok(Some(provider))
 }
@@ -128,6 +207,10 @@ pub fn complete(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn issuer_from(doc: &serde_json::Value, request: &Url) -> Result<String> {
+        found_in(doc, request).map(|f| f.issuer)
+    }
 
     #[test]
     fn metadata_url_comes_from_a_bearer_challenge_only() {
@@ -156,6 +239,32 @@ mod tests {
         assert!(issuer_from(&doc("https://git.example/or"), &req).is_err());
         assert!(issuer_from(&doc("https://other.example/"), &req).is_err());
         assert!(issuer_from(&json!({"resource": "https://git.example/"}), &req).is_err());
+    }
+
+    #[test]
+    fn resource_is_kept_as_written_and_only_scope_tokens_are_taken() {
+        let req = Url::parse("https://git.example/org/repo.git").unwrap();
+        let f = found_in(
+            &json!({"resource": "https://GIT.example/org", "authorization_servers": ["https://as"],
+                    "scopes_supported": ["read", "bad scope", "", "q\"x", "write", 7]}),
+            &req,
+        )
+        .unwrap();
+        assert_eq!(f.resource, "https://GIT.example/org");
+        assert_eq!(f.scopes_supported, ["read", "write"]);
+    }
+
+    #[test]
+    fn the_challenge_names_the_scope() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            challenge_scope(&v(&[
+                "Basic scope=\"no\"",
+                "Bearer realm=\"git\", scope=\"repo:read  repo:write\""
+            ])),
+            ["repo:read", "repo:write"]
+        );
+        assert!(challenge_scope(&v(&["Bearer realm=\"git\""])).is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::{Client, post_as_client, scope_param, token_request};
 use crate::error::{Error, Result};
-use crate::http::{Http, printable};
+use crate::http::{Http, authority, printable};
 use crate::metadata::Metadata;
 use crate::secret::Secret;
 use crate::token::{Token, parse_expires_in};
@@ -67,11 +67,14 @@ impl Authorization {
         })
     }
 
-    /// RFC 8628 §3.3: what the person is asked to do, on stderr. The
-    /// `user_code=` line is for scripts (DESIGN.md "People in the loop").
-    pub fn instructions(&self, provider: &str) -> String {
+    /// RFC 8628 §3.3: what the person is asked to do, on stderr, naming
+    /// the authorization server that asks (RFC 8628 §5.4: the person should
+    /// know whom they are authorizing). The `user_code=` line is for
+    /// scripts (DESIGN.md "People in the loop").
+    pub fn instructions(&self, provider: &str, authority: &str) -> String {
         let mut s = format!(
-            "credential-oauth: to log in to {provider}, open {} and enter the code {}\n",
+            "credential-oauth: to log in to {provider} at the authorization server {authority}, \
+             open {} and enter the code {}\n",
             self.verification_uri, self.user_code
         );
         if let Some(complete) = &self.verification_uri_complete {
@@ -142,20 +145,64 @@ pub fn start(
     Authorization::from_response(&body)
 }
 
-/// The whole grant: start, show the code on stderr, poll until done.
+/// Who a device login is for and how long it may take.
+pub struct Login<'a> {
+    /// The provider's name, as the person knows it.
+    pub provider: &'a str,
+    /// `login_timeout`: the wait ends then, even if the code lives longer.
+    pub timeout: Duration,
+    /// `allow_insecure_http`: a verification page on plain http may be shown.
+    pub allow_insecure_http: bool,
+}
+
+/// The whole grant: start, show the code on stderr, poll until done or
+/// until the code or `login.timeout` runs out, whichever is first.
 pub fn obtain(
     http: &Http,
     meta: &Metadata,
     client: &Client,
     scopes: &[String],
-    provider: &str,
+    login: &Login,
 ) -> Result<Token> {
     let auth = start(http, meta, client, scopes)?;
-    eprint!("{}", auth.instructions(provider));
-    let deadline = Instant::now() + Duration::from_secs(auth.expires_in);
+    // The person is sent to these pages; like every endpoint they are
+    // https unless loopback, or a phishing page on plain http could take
+    // the code (RFC 8628 §5.4).
+    for uri in std::iter::once(&auth.verification_uri).chain(&auth.verification_uri_complete) {
+        let parsed = url::Url::parse(uri)
+            .map_err(|_| Error::Login("the device login's verification_uri is not a URL".into()))?;
+        crate::http::check_transport_allowing(&parsed, login.allow_insecure_http).map_err(
+            |_| {
+                Error::Login(format!(
+                    "the authorization server {} sends the person to {} for the device login, \
+                     which is not https; refused",
+                    authority(&meta.issuer),
+                    crate::http::origin(&parsed)
+                ))
+            },
+        )?;
+    }
+    eprint!(
+        "{}",
+        auth.instructions(login.provider, &authority(&meta.issuer))
+    );
+    let started = Instant::now();
+    let code_ends = started + Duration::from_secs(auth.expires_in);
+    let login_ends = started + login.timeout;
     let mut interval = auth.interval;
     loop {
-        std::thread::sleep(Duration::from_secs(interval).max(MIN_PAUSE));
+        let pause = Duration::from_secs(interval).max(MIN_PAUSE);
+        let left = code_ends
+            .min(login_ends)
+            .saturating_duration_since(Instant::now());
+        std::thread::sleep(pause.min(left));
+        if Instant::now() >= login_ends && login_ends < code_ends {
+            return Err(Error::Login(format!(
+                "no approval within {} s; the login timed out \
+                 (login_timeout in the config sets how long to wait)",
+                login.timeout.as_secs()
+            )));
+        }
         let form = [
             ("grant_type", GRANT_TYPE),
             ("device_code", auth.device_code.expose()),
@@ -168,7 +215,7 @@ pub fn obtain(
             Poll::SlowDown => crate::debug!("device grant: slow_down, now every {interval} s"),
             Poll::Pending => {}
         }
-        if Instant::now() >= deadline {
+        if Instant::now() >= code_ends {
             return Err(Error::Login(
                 "the user code expired before the login was approved; run the command again".into(),
             ));
@@ -234,7 +281,11 @@ mod tests {
         assert_eq!(a.interval, 5);
         assert_eq!(a.expires_in, 1800);
         assert_eq!(a.verification_uri, "https://a.example/device");
-        let text = a.instructions("corp");
+        let text = a.instructions("corp", "https://as.example");
+        assert!(
+            text.starts_with("credential-oauth: to log in to corp at the authorization server https://as.example, open https://a.example/device"),
+            "{text}"
+        );
         assert!(text.contains("\nuser_code=WDJB-MJHT\n"), "{text}");
         assert!(!text.contains("dc"), "{text}");
         assert!(Authorization::from_response(&json!({"user_code": "x"})).is_err());

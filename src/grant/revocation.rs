@@ -2,10 +2,9 @@
 //! grant, so a copy of the token left anywhere stops working.
 
 use super::Client;
-use crate::config::Provider;
 use crate::error::Result;
 use crate::http::Http;
-use crate::metadata::{self, Metadata};
+use crate::metadata::Metadata;
 use crate::token::Token;
 use url::Url;
 
@@ -24,27 +23,13 @@ pub enum Outcome {
     Revoked { which: Revoked, endpoint: String },
 }
 
-/// Revoke `token` for `provider` at logout: at the configured
-/// `revocation_endpoint`, else the one in the server's metadata (RFC 8414 §2).
-pub fn at_logout(http: &Http, provider: &Provider, token: &Token) -> Result<Outcome> {
-    // An explicit endpoint needs no discovery.
-    let meta = match &provider.endpoints.revocation {
-        Some(_) => Metadata {
-            issuer: provider.issuer.clone(),
-            ..Metadata::default()
-        },
-        None => metadata::discover(http, &provider.issuer)?,
-    }
-    .with_explicit(&provider.endpoints);
+/// Revoke `token` at logout, as `client` (the client the grant was made
+/// as: configured or registered), at the revocation endpoint of `meta`.
+pub fn at_logout(http: &Http, meta: &Metadata, client: &Client, token: &Token) -> Result<Outcome> {
     let Some(endpoint) = &meta.revocation_endpoint else {
         return Ok(Outcome::NotOffered);
     };
-    let client = Client {
-        id: provider.client_id.clone().unwrap_or_default(),
-        secret: provider.client_secret.clone(),
-        method: meta.auth_method(provider.auth_method),
-    };
-    let which = revoke(http, endpoint, &client, token)?;
+    let which = revoke(http, endpoint, client, token)?;
     Ok(Outcome::Revoked {
         which,
         endpoint: crate::http::origin(endpoint),

@@ -4,6 +4,7 @@
 //! file ([`file`]), or the file alone.
 
 pub mod chunked;
+pub mod discovered;
 pub mod file;
 pub mod keyring;
 pub mod layered;
@@ -24,10 +25,28 @@ pub struct CacheKey(String);
 
 impl CacheKey {
     pub fn new(issuer: &str, client_id: &str, scopes: &[String], account: &str) -> CacheKey {
+        CacheKey::hashed(&CacheKey::token_input(issuer, client_id, scopes, account))
+    }
+
+    /// The key of a token for a provider found by RFC 9728 discovery: the
+    /// protected resource's identifier is added (`"\n" resource`), so a
+    /// token obtained for one resource is never handed to another, nor to a
+    /// configured provider of the same issuer.
+    pub fn for_resource(
+        issuer: &str,
+        client_id: &str,
+        scopes: &[String],
+        account: &str,
+        resource: &str,
+    ) -> CacheKey {
+        let input = CacheKey::token_input(issuer, client_id, scopes, account);
+        CacheKey::hashed(&format!("{input}\n{resource}"))
+    }
+
+    fn token_input(issuer: &str, client_id: &str, scopes: &[String], account: &str) -> String {
         let mut sorted: Vec<&str> = scopes.iter().map(String::as_str).collect();
         sorted.sort_unstable();
-        let input = format!("{issuer}\n{client_id}\n{}\n{account}", sorted.join(" "));
-        CacheKey::hashed(&input)
+        format!("{issuer}\n{client_id}\n{}\n{account}", sorted.join(" "))
     }
 
     /// A key for something other than a token, in its own namespace.
@@ -159,5 +178,15 @@ mod tests {
         let c = CacheKey::new("i", "c", &["x".into(), "y".into()], "alice");
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn a_discovered_resource_has_a_key_of_its_own() {
+        let key = CacheKey::for_resource("https://as", "", &[], "", "https://git.example/");
+        assert_eq!(
+            key,
+            CacheKey::hashed("https://as\n\n\n\nhttps://git.example/")
+        );
+        assert_ne!(key, CacheKey::new("https://as", "", &[], ""));
     }
 }
