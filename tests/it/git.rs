@@ -281,15 +281,19 @@ fn forge_with_resource_metadata() -> Forge {
         r#"{{"resource":"http://127.0.0.1:{{port}}/","authorization_servers":["{}"]}}"#,
         auth.issuer()
     );
-    let f = forge_from(auth, &[RESOURCE_CHALLENGE], Some(doc));
-    f.auth.add_client("ci", Some("ci-secret"));
+    let mut f = forge_from(auth, &[RESOURCE_CHALLENGE], Some(doc));
+    f.env.browser(FOLLOW);
     f
 }
 
+/// A browser that follows the login to the loopback listener.
+const FOLLOW: &str = r#"curl -sS -L -o "$DIR/page.html" "$1""#;
+
+/// A provider whose issuer the git server names: a public client that
+/// registers itself there (a configured one would stay with its issuer).
 fn discover_config(f: &Forge, provider_url: &str) -> String {
     format!(
         "storage = \"file\"\n\n[[provider]]\nurl = \"{provider_url}\"\ndiscover = true\n\
-         client_id = \"ci\"\nclient_secret = \"ci-secret\"\ngrant = \"client_credentials\"\n\
          authtype = \"bearer\"\n# git server on port {}\n",
         f.git.port
     )
@@ -309,7 +313,8 @@ fn the_issuer_is_found_through_resource_metadata_for_an_allowed_host() {
     )
     .ok();
     assert!(f.git.metadata_requests() >= 1);
-    assert_eq!(f.auth.count("client_credentials"), 1);
+    assert_eq!(f.auth.count("authorization_code"), 1);
+    assert_eq!(f.auth.registered_clients().len(), 1);
     assert!(f.git.tokens().iter().all(|t| f.auth.is_active(t)));
 }
 
@@ -337,8 +342,8 @@ fn resource_metadata_for_another_resource_is_refused() {
         r#"{{"resource":"https://elsewhere.example/","authorization_servers":["{}"]}}"#,
         auth.issuer()
     );
-    let f = forge_from(auth, &[RESOURCE_CHALLENGE], Some(doc));
-    f.auth.add_client("ci", Some("ci-secret"));
+    let mut f = forge_from(auth, &[RESOURCE_CHALLENGE], Some(doc));
+    f.env.browser(FOLLOW);
     f.env.write_config(&discover_config(
         &f,
         &format!("http://127.0.0.1:{}/", f.git.port),

@@ -22,7 +22,10 @@ impl Seen {
     pub fn carries(&self, needle: &str) -> bool {
         self.query.contains(needle)
             || self.body.contains(needle)
-            || self.authorization.as_deref().is_some_and(|a| a.contains(needle))
+            || self
+                .authorization
+                .as_deref()
+                .is_some_and(|a| a.contains(needle))
     }
 
     /// The form parameter `name` of the body.
@@ -145,7 +148,8 @@ fn serve(mut rq: tiny_http::Request, port: u16, plan: &Plan, seen: &Mutex<Vec<Se
     let target = rq.url().to_string();
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let mut body = String::new();
-    let _ = std::io::Read::read_to_string(&mut std::io::Read::take(rq.as_reader(), 1 << 20), &mut body);
+    let _ =
+        std::io::Read::read_to_string(&mut std::io::Read::take(rq.as_reader(), 1 << 20), &mut body);
     let authorization = rq
         .headers()
         .iter()

@@ -416,7 +416,8 @@ fn registration_happens_once_and_is_reused() {
         serde_json::from_str(&server.last_request("/register").unwrap().body).unwrap();
     assert_eq!(body["token_endpoint_auth_method"], "none");
     assert_eq!(body["client_name"], "credential-oauth");
-    assert_eq!(body["redirect_uris"][0], "http://127.0.0.1:0/");
+    // Port 0 (any free port) is registered without a port (RFC 8252 §7.3).
+    assert_eq!(body["redirect_uris"][0], "http://127.0.0.1/");
 
     env.run(&["logout", URL], "").ok();
     let second = token(&env);
