@@ -20,6 +20,11 @@ use crate::config::{Config, Provider};
 use std::process::Command;
 use url::Url;
 
+/// The scoped keys git is asked for: section `credential`, a subsection
+/// (the URL as written), a variable starting with `oauth`. git lowercases
+/// section and variable names before matching; the subsection keeps its case.
+pub const SCOPED_KEYS: &str = r"^credential\..+\.oauth[^.]*$";
+
 /// git config keys (lowercased, as `--get-urlmatch` prints them) and the
 /// config file keys they stand for.
 const KEYS: &[(&str, &str)] = &[
@@ -79,6 +84,97 @@ pub fn provider_for(config: &Config, url: &Url) -> Option<Provider> {
             None
         }
     }
+}
+
+/// One `credential.<url>.<variable>` key as `--get-regexp --null` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScopedEntry {
+    /// The subsection exactly as written: git matches it as a URL pattern.
+    pub url: String,
+    /// Lowercase, as git prints variable names.
+    pub variable: String,
+    /// `None` for a key written without `=` (git's boolean true).
+    pub value: Option<String>,
+}
+
+/// `--get-regexp --null` output (`key\nvalue\0`, or `key\0` without a
+/// value) as scoped `oauth*` entries, in git's order. Keys without a
+/// subsection, or whose variable does not start with `oauth`, are dropped
+/// here as well, whatever pattern git was given.
+pub fn parse_scoped(out: &[u8]) -> Vec<ScopedEntry> {
+    const SECTION: &str = "credential.";
+    String::from_utf8_lossy(out)
+        .split('\0')
+        .filter(|e| !e.is_empty())
+        .filter_map(|e| {
+            let (key, value) = match e.split_once('\n') {
+                Some((k, v)) => (k, Some(v.to_string())),
+                None => (e, None),
+            };
+            let rest = key
+                .get(..SECTION.len())
+                .filter(|s| s.eq_ignore_ascii_case(SECTION))
+                .and_then(|_| key.get(SECTION.len()..))?;
+            // A variable name cannot hold a dot; a subsection can.
+            let (url, variable) = rest.rsplit_once('.')?;
+            let variable = variable.to_ascii_lowercase();
+            (!url.is_empty() && variable.starts_with("oauth")).then(|| ScopedEntry {
+                url: url.to_string(),
+                variable,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// `entries` as git config text, one `[credential "URL"]` section per entry
+/// in the given order, which git reads back as exactly these keys and values
+/// (and so matches exactly as it matched the originals). The subsection
+/// escapes `\` and `"`; a value is quoted and escapes `\`, `"`, newline, tab
+/// and backspace, the escapes git's parser knows. An entry git could not
+/// have printed (a newline in the subsection, an invalid variable name) is
+/// left out.
+pub fn scoped_config_text(entries: &[ScopedEntry]) -> String {
+    let mut text = String::new();
+    for ScopedEntry {
+        url,
+        variable,
+        value,
+    } in entries
+    {
+        let valid_variable = variable.starts_with("oauth")
+            && variable
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if url.is_empty() || url.contains('\n') || !valid_variable {
+            continue;
+        }
+        text.push_str("[credential \"");
+        for c in url.chars() {
+            if matches!(c, '\\' | '"') {
+                text.push('\\');
+            }
+            text.push(c);
+        }
+        text.push_str("\"]\n\t");
+        text.push_str(variable);
+        if let Some(value) = value {
+            text.push_str(" = \"");
+            for c in value.chars() {
+                match c {
+                    '\\' => text.push_str("\\\\"),
+                    '"' => text.push_str("\\\""),
+                    '\n' => text.push_str("\\n"),
+                    '\t' => text.push_str("\\t"),
+                    '\u{8}' => text.push_str("\\b"),
+                    c => text.push(c),
+                }
+            }
+            text.push('"');
+        }
+        text.push('\n');
+    }
+    text
 }
 
 /// `--null` output: `key\nvalue\0` per entry (a key without value has no
@@ -164,5 +260,71 @@ mod tests {
         assert!(synthesise(&parse_urlmatch(b"credential.helper\ncache\0"), &url).is_none());
         let bad = synthesise(&parse_urlmatch(b"credential.oauthclientid\nabc\0"), &url).unwrap();
         assert!(bad.unwrap_err().contains("issuer"));
+    }
+
+    fn entry(url: &str, variable: &str, value: Option<&str>) -> ScopedEntry {
+        ScopedEntry {
+            url: url.into(),
+            variable: variable.into(),
+            value: value.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn only_keys_with_a_url_subsection_are_scoped() {
+        let out = b"credential.oauthclientsecret\ns3cret\0\
+            credential.HTTPS://Host.Example.com/Path.oauthclientid\napp\0\
+            credential.https://*.example.com.oauthissuer\0\
+            credential.https://a.oauth.example.helper\ncache\0\
+            credential..oauthclientid\nempty\0\
+            credential.https://u@x.example/p.q.oauthscopes\na b\nc\0";
+        assert_eq!(
+            parse_scoped(out),
+            vec![
+                entry(
+                    "HTTPS://Host.Example.com/Path",
+                    "oauthclientid",
+                    Some("app")
+                ),
+                entry("https://*.example.com", "oauthissuer", None),
+                entry("https://u@x.example/p.q", "oauthscopes", Some("a b\nc")),
+            ]
+        );
+    }
+
+    #[test]
+    fn config_text_escapes_subsections_and_values() {
+        let text = scoped_config_text(&[
+            entry(r#"https://x.example/a"b\c"#, "oauthclientid", Some("plain")),
+            entry(
+                "https://x.example",
+                "oauthclientsecret",
+                Some(" lead\"q\\b\nline\ttab\u{8}#;trail "),
+            ),
+            entry("https://x.example", "oauthissuer", None),
+        ]);
+        assert_eq!(
+            text,
+            "[credential \"https://x.example/a\\\"b\\\\c\"]\n\toauthclientid = \"plain\"\n\
+             [credential \"https://x.example\"]\n\toauthclientsecret = \
+             \" lead\\\"q\\\\b\\nline\\ttab\\b#;trail \"\n\
+             [credential \"https://x.example\"]\n\toauthissuer\n"
+        );
+    }
+
+    #[test]
+    fn config_text_leaves_out_what_git_could_not_have_printed() {
+        let text = scoped_config_text(&[
+            entry(
+                "https://x.example\n[credential]",
+                "oauthclientid",
+                Some("a"),
+            ),
+            entry("", "oauthclientid", Some("a")),
+            entry("https://x.example", "helper", Some("a")),
+            entry("https://x.example", "oauth id", Some("a")),
+            entry("https://x.example", "oauth\n[x]", Some("a")),
+        ]);
+        assert_eq!(text, "");
     }
 }
