@@ -10,20 +10,38 @@
 //!
 //! Only consulted when git calls us (`get`/`erase`) and the config file has
 //! no provider for the URL: the config file wins, and a warm `get` for a
-//! config-file provider never spawns git. Otherwise one
-//! `git config --null --get-urlmatch credential URL` reads every
-//! `credential.*` key that applies to the URL (git's own URL matching, with
-//! `-c` options and the repository's config included since we run where git
-//! runs us).
+//! config-file provider never spawns git.
+//!
+//! Only URL-scoped keys (`credential.<url>.oauth*`) count (DESIGN.md,
+//! "Trust"). A plain `[credential]` section applies to every host git talks
+//! to, so an origin-relative preset there would send the client id and
+//! secret to whatever host a remote, a submodule or a redirect names.
+//! `git config --get-urlmatch credential URL` returns those keys too, so:
+//!
+//! 1. `git config --null --get-regexp '^credential\..+\.oauth[^.]*$'` lists
+//!    the scoped keys from everything git reads (system, global, repository,
+//!    includes, `-c`), in git's order. A key without a subsection does not
+//!    match. None (the common case): not ours, after one git process, as
+//!    before.
+//! 2. Those entries, and only those, are written back as config text, and
+//!    git matches the URL against them:
+//!    `git config --file - --null --get-urlmatch credential URL` with the
+//!    text on stdin (never in a file: it may hold a client secret). So git's
+//!    own URL matching (scheme, `*` in host names, port, path prefix, user,
+//!    most specific wins, the later one among equals) is kept exactly.
 
 use crate::config::{Config, Provider};
-use std::process::Command;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
 use url::Url;
 
 /// The scoped keys git is asked for: section `credential`, a subsection
 /// (the URL as written), a variable starting with `oauth`. git lowercases
 /// section and variable names before matching; the subsection keeps its case.
 pub const SCOPED_KEYS: &str = r"^credential\..+\.oauth[^.]*$";
+
+/// Most we read from one `git config`. Real configs are a few KiB.
+const MAX_GIT_OUTPUT: u64 = 1024 * 1024;
 
 /// git config keys (lowercased, as `--get-urlmatch` prints them) and the
 /// config file keys they stand for.
@@ -48,29 +66,29 @@ const KEYS: &[(&str, &str)] = &[
 ];
 
 /// The provider for `url`: the config file's, else one written in git's
-/// config, else none.
+/// config for that URL, else none.
 pub fn provider_for(config: &Config, url: &Url) -> Option<Provider> {
     if let Some(p) = config.provider_for(url) {
         return Some(p.clone());
     }
-    let out = Command::new("git")
-        .args([
-            "config",
+    let listed = git_config(&["--null", "--get-regexp", SCOPED_KEYS], None)?;
+    let scoped = parse_scoped(&listed);
+    if scoped.is_empty() {
+        return None;
+    }
+    let text = scoped_config_text(&scoped);
+    let matched = git_config(
+        &[
+            "--file",
+            "-",
             "--null",
             "--get-urlmatch",
             "credential",
             url.as_str(),
-        ])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .inspect_err(|e| crate::debug!("cannot run git config: {e}"))
-        .ok()?;
-    // Exit 1: nothing set for this URL.
-    if !out.status.success() {
-        return None;
-    }
-    let entries = parse_urlmatch(&out.stdout);
+        ],
+        Some(text.as_bytes()),
+    )?;
+    let entries = parse_urlmatch(&matched);
     match synthesise(&entries, url)? {
         Ok(p) => {
             crate::debug!("provider {:?} from git config for {url}", p.name);
@@ -80,9 +98,72 @@ pub fn provider_for(config: &Config, url: &Url) -> Option<Provider> {
             // Someone wrote oauth* keys for this URL; a silent miss would
             // leave them guessing, so say why (only under -v, as git may
             // be asking for a URL this helper is not meant to serve).
-            crate::debug!("git config credential.oauth* for {url}: {m}");
+            crate::debug!("git config credential.<url>.oauth* for {url}: {m}");
             None
         }
+    }
+}
+
+/// `git config ARGS`, given `stdin` (or nothing): its stdout when it exits
+/// 0 and printed at most [`MAX_GIT_OUTPUT`] bytes. Exit 1 is "no such key";
+/// any other failure (no git, a broken config) is "not ours" too, said under
+/// `-v` only.
+fn git_config(args: &[&str], stdin: Option<&[u8]>) -> Option<Vec<u8>> {
+    let mut cmd = Command::new("git");
+    cmd.arg("config")
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if stdin.is_some() {
+        // With `--file`, git reads that file alone (2.39 and 2.47 checked);
+        // dropping `-c` options as well means no git could ever mix unscoped
+        // `-c credential.oauth*` keys into the match.
+        cmd.env_remove("GIT_CONFIG_PARAMETERS")
+            .env_remove("GIT_CONFIG_COUNT");
+    }
+    let mut child = cmd
+        .spawn()
+        .inspect_err(|e| crate::debug!("cannot run git config: {e}"))
+        .ok()?;
+    let input = child.stdin.take();
+    let output = child.stdout.take();
+    let mut out = Vec::new();
+    let read = std::thread::scope(|scope| {
+        if let (Some(mut pipe), Some(text)) = (input, stdin) {
+            // On a thread, so a git that answers before reading all of its
+            // input cannot deadlock us; one that stops reading ends it (EPIPE).
+            scope.spawn(move || {
+                let _ = pipe.write_all(text);
+            });
+        }
+        let read = output.map(|o| o.take(MAX_GIT_OUTPUT + 1).read_to_end(&mut out));
+        if out.len() as u64 > MAX_GIT_OUTPUT {
+            // Before the writer is joined: a git blocked on its full stdout
+            // would never read the rest of its stdin.
+            let _ = child.kill();
+        }
+        read
+    });
+    if out.len() as u64 > MAX_GIT_OUTPUT {
+        crate::debug!(
+            "git config printed more than {} KiB; git config ignored",
+            MAX_GIT_OUTPUT / 1024
+        );
+        let _ = child.wait();
+        return None;
+    }
+    let status = child
+        .wait()
+        .inspect_err(|e| crate::debug!("git config: {e}"))
+        .ok()?;
+    match read {
+        Some(Ok(_)) if status.success() => Some(out),
+        _ => None,
     }
 }
 
@@ -190,7 +271,8 @@ pub fn parse_urlmatch(out: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A provider from `credential.oauth*` entries; `None` when there are none
+/// A provider from the `credential.oauth*` entries `--get-urlmatch` printed
+/// for the URL (only scoped ones reach it); `None` when there are none
 /// (the URL is not ours), `Some(Err)` when they do not make a provider.
 pub fn synthesise(entries: &[(String, String)], url: &Url) -> Option<Result<Provider, String>> {
     let mut table = toml::Table::new();
