@@ -8,6 +8,7 @@ mod configure;
 mod docker;
 mod git;
 mod git_server;
+mod gitconfig_scope;
 mod hardening;
 mod hostile;
 mod interactive;
