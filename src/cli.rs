@@ -405,8 +405,14 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
     // interactive grants send it as login_hint.
     let manager = Manager::new(&config)?;
     let started = crate::token::now();
-    let token =
-        manager.token_with_refresh_hint(provider, account, req.oauth_refresh_token.as_ref())?;
+    // A refresh token git kept from another helper was obtained from
+    // whoever served this URL then; it goes only to an issuer someone
+    // configured for it, never to one the server's challenge named.
+    let hint = req
+        .oauth_refresh_token
+        .as_ref()
+        .filter(|_| provider.resource.is_none());
+    let token = manager.token_with_refresh_hint(provider, account, hint)?;
     // Only a token obtained just now can belong to an account not yet
     // listed; a cache hit must not pay for reading the index.
     if token.obtained_at >= started {

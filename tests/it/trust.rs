@@ -316,3 +316,24 @@ fn a_plain_http_provider_url_needs_allow_insecure_http() {
     ));
     env.run(&["token", "http://git.example.com/"], "").ok();
 }
+
+#[test]
+fn a_refresh_token_git_brings_never_goes_to_a_discovered_issuer() {
+    let hostile = Hostile::start(Plan {
+        verification_uri: "https://verify.example/device".into(),
+        ..Plan::default()
+    });
+    let env = Env::new();
+    env.write_config(&discovering(&hostile, ""));
+    // git kept this for the URL from another helper's login elsewhere.
+    let request = hostile
+        .git_request("repo.git", None)
+        .replace("\n\n", "\noauth_refresh_token=rt-from-another-helper\n\n");
+    let out = env.run(&["get"], &request);
+    for seen in hostile.seen() {
+        assert!(
+            !seen.carries("rt-from-another-helper"),
+            "the attacker received git's refresh token: {seen:?}\n{out}"
+        );
+    }
+}
