@@ -13,14 +13,16 @@ use url::Url;
 /// The `resource_metadata` URL of the first Bearer challenge naming one
 /// (RFC 9728 §5.1).
 pub fn metadata_url(wwwauth: &[String]) -> Option<Url> {
+    bearer_param(wwwauth, |v| Url::parse(v).ok(), "resource_metadata")
+}
+
+/// Parameter `name` of the first Bearer challenge where `take` accepts it.
+fn bearer_param<T>(wwwauth: &[String], take: impl Fn(&str) -> Option<T>, name: &str) -> Option<T> {
     wwwauth
         .iter()
         .filter_map(|v| Challenge::parse(v))
         .filter(|c| c.is("Bearer"))
-        .find_map(|c| {
-            c.param("resource_metadata")
-                .and_then(|u| Url::parse(u).ok())
-        })
+        .find_map(|c| c.param(name).and_then(&take))
 }
 
 /// Whether the user allowed discovery for `url`'s host.
@@ -102,15 +104,12 @@ pub fn found_in(doc: &serde_json::Value, request: &Url) -> Result<Found> {
 
 /// The scope a Bearer challenge names (RFC 6750 §3 `scope`).
 pub fn challenge_scope(wwwauth: &[String]) -> Vec<String> {
-    wwwauth
-        .iter()
-        .filter_map(|v| Challenge::parse(v))
-        .filter(|c| c.is("Bearer"))
-        .find_map(|c| {
-            c.param("scope")
-                .map(|s| scope_tokens(s.split(' ').collect()))
-        })
-        .unwrap_or_default()
+    bearer_param(
+        wwwauth,
+        |s| Some(scope_tokens(s.split(' ').collect())),
+        "scope",
+    )
+    .unwrap_or_default()
 }
 
 /// RFC 6749 §3.3 scope-tokens only, at most [`MAX_SCOPES`].
