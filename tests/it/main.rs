@@ -11,6 +11,7 @@ mod git_server;
 mod hardening;
 mod interactive;
 mod keyring;
+mod local_hardening;
 mod logout;
 mod registry;
 mod secrets;
