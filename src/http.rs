@@ -83,12 +83,9 @@ impl Http {
         // Several crates may pull in a provider; ours is ring. An error here
         // means one is already installed, which is just as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let timeout = std::env::var("CREDENTIAL_OAUTH_HTTP_TIMEOUT")
-            .ok()
-            .and_then(|s| s.parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map(Duration::from_secs_f64)
-            .unwrap_or(DEFAULT_TIMEOUT);
+        // Bounded there: 1e20 used to overflow Duration::from_secs_f64 and abort.
+        let timeout =
+            crate::config::env_seconds("CREDENTIAL_OAUTH_HTTP_TIMEOUT").unwrap_or(DEFAULT_TIMEOUT);
         let mut builder = reqwest::blocking::Client::builder();
         if let Some(path) = &transport.ca_file {
             builder = builder.tls_certs_merge(read_ca_file(path)?);

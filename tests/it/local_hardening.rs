@@ -31,3 +31,116 @@ fn every_directory_created_is_0700_even_under_umask_000() {
         assert_eq!(mode(&file), 0o600, "{}", file.display());
     }
 }
+
+/// Whether the run ended in a panic: exit 101 or the panic message.
+fn panicked(out: &Output) -> bool {
+    out.code == Some(101) || out.stderr.contains("panicked")
+}
+
+#[test]
+fn hostile_environment_values_never_panic() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let server = TestServer::start().unwrap();
+    // Inside the 60 s margin: every run asks the server, so the HTTP client
+    // and the lock wait (which read the timeouts) are built every time.
+    server.set_token_lifetime(Some(30));
+    let env = Env::new();
+    env.client_credentials_config(&server, URL);
+    let run = |var: &str, value: &OsStr| {
+        let mut cmd = env.command(BIN);
+        cmd.env(var, value).args(["token", URL]);
+        run_command(cmd, b"")
+    };
+    // Values that are not a usable number of seconds are ignored and huge
+    // ones are capped: the token still comes.
+    let ignored_or_capped = [
+        "1e20",
+        "1e308",
+        "1.8e308",
+        "inf",
+        "-inf",
+        "infinity",
+        "NaN",
+        "-1",
+        "0",
+        "-0",
+        "18446744073709551616",
+        "340282366920938463463374607431768211456",
+        "99999999999999999999999999999999999999999",
+        "",
+        " ",
+        "0x10",
+        "1_000",
+        "\u{663}",
+        "\u{202e}5",
+        "5\u{1b}[31m",
+    ];
+    for var in [
+        "CREDENTIAL_OAUTH_HTTP_TIMEOUT",
+        "CREDENTIAL_OAUTH_LOGIN_TIMEOUT",
+    ] {
+        for value in ignored_or_capped {
+            let out = run(var, OsStr::new(value));
+            assert!(!panicked(&out), "{var}={value:?}\n{out}");
+            assert!(
+                server.is_active(out.ok().stdout.trim_end()),
+                "{var}={value:?}\n{out}"
+            );
+        }
+        // Tiny but positive: a valid, useless timeout. It may fail; it may
+        // not panic.
+        for value in ["1e-320", "0.000000001", "5e-324"] {
+            let out = run(var, OsStr::new(value));
+            assert!(!panicked(&out), "{var}={value:?}\n{out}");
+        }
+        let out = run(var, OsStr::from_bytes(b"\xff\xfe30"));
+        assert!(!panicked(&out), "{var}=<not UTF-8>\n{out}");
+        assert!(server.is_active(out.ok().stdout.trim_end()), "{out}");
+    }
+    // The words: wrong ones are an error or ignored, never a panic.
+    for var in [
+        "CREDENTIAL_OAUTH_STORAGE",
+        "CREDENTIAL_OAUTH_LOG",
+        "CREDENTIAL_OAUTH_PROTOCOL",
+        "XDG_CACHE_HOME",
+        "XDG_CONFIG_HOME",
+        "BROWSER",
+        "DISPLAY",
+    ] {
+        for value in [
+            OsStr::new(""),
+            OsStr::new("1e20"),
+            OsStr::new("\u{1b}]0;x\u{7}"),
+            OsStr::new("relative/dir"),
+            OsStr::new(":::"),
+            OsStr::from_bytes(b"\xff\xfe"),
+            OsStr::from_bytes(b"/\xff\xfe"),
+        ] {
+            let out = run(var, value);
+            assert!(!panicked(&out), "{var}={value:?}\n{out}");
+            assert!(out.stderr.lines().count() <= 1, "{var}={value:?}\n{out}");
+        }
+    }
+}
+
+#[test]
+fn a_home_that_is_not_utf8_is_used_as_it_is() {
+    use std::os::unix::ffi::OsStrExt;
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    env.client_credentials_config(&server, URL);
+    let home = env.root.join(std::ffi::OsStr::from_bytes(b"home-\xff\xfe"));
+    std::fs::create_dir_all(home.join(".config")).unwrap();
+    std::fs::rename(
+        env.home.join(".config/credential-oauth"),
+        home.join(".config/credential-oauth"),
+    )
+    .unwrap();
+    let mut cmd = env.command(BIN);
+    cmd.env("HOME", &home).args(["token", URL]);
+    let out = run_command(cmd, b"");
+    assert!(!panicked(&out), "{out}");
+    assert!(server.is_active(out.ok().stdout.trim_end()), "{out}");
+    assert!(home.join(".cache/credential-oauth/tokens").is_dir());
+}
