@@ -18,8 +18,9 @@
 //! split for platforms with small credentials), [`grant::loopback`] (the
 //! redirect listener), [`grant::revocation`] (RFC 7009 at logout),
 //! [`random`] (the OS RNG) and [`log`] (`-v`).
-// One exception, in store::file: geteuid(2), to refuse token files that
-// belong to another user. Everything else is safe code.
+// Two exceptions: in store::file, geteuid(2), to refuse token files that
+// belong to another user; in secret::protect_process_memory, setrlimit(2)
+// and prctl(2), so no core file holds a secret. Everything else is safe code.
 #![deny(unsafe_code)]
 
 pub mod accounts;

@@ -144,3 +144,76 @@ fn a_home_that_is_not_utf8_is_used_as_it_is() {
     assert!(server.is_active(out.ok().stdout.trim_end()), "{out}");
     assert!(home.join(".cache/credential-oauth/tokens").is_dir());
 }
+
+/// The effective uid of the test process, from /proc.
+fn test_euid() -> u32 {
+    proc_uid(&std::fs::read_to_string("/proc/self/status").unwrap())
+}
+
+/// The effective uid on the `Uid:` line of a /proc/<pid>/status.
+fn proc_uid(status: &str) -> u32 {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|u| u.parse().ok())
+        .unwrap()
+}
+
+/// Raise the soft core limit as far as the hard one allows, so the check
+/// below sees what the program did rather than what the test runner had.
+const CORE_LIMIT_UP: &str = "ulimit -S -c \"$(ulimit -H -c)\" 2>/dev/null; exec \"$0\" \"$@\"";
+
+#[test]
+fn a_process_waiting_for_a_login_writes_no_core_and_is_not_dumpable() {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::CommandExt;
+    let server = TestServer::start().unwrap();
+    server.add_client("app", None);
+    let mut env = Env::new();
+    env.write_config(&interactive_provider(
+        &server,
+        URL,
+        "client_id = \"app\"\nlogin_timeout = 60\n",
+    ));
+    // A browser that opens nothing: the login waits for a redirect.
+    env.browser("exit 0");
+    let mut cmd = env.command("sh");
+    cmd.args(["-c", CORE_LIMIT_UP, BIN, "login", URL]);
+    // A process that is not dumpable has its /proc files owned by root
+    // (proc(5)). Root owns its own either way, so under root the program runs
+    // as nobody, where the owner tells the two apart.
+    if test_euid() == 0 {
+        let chown = std::process::Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(&env.root)
+            .status()
+            .unwrap();
+        assert!(chown.success());
+        cmd.uid(65534).gid(65534);
+    }
+    let mut run = spawn_command(cmd, "");
+    run.wait_for_line("  http://", 20);
+    let pid = run.pid();
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let status_path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&status_path).unwrap();
+    let owner = std::fs::metadata(&status_path).unwrap().uid();
+    let out = run.kill();
+    let core: Vec<&str> = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max core file size"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(core[..2], ["0", "0"], "{limits}\n{out}");
+    assert_ne!(
+        proc_uid(&status),
+        0,
+        "the check needs a process not run as root"
+    );
+    assert_eq!(
+        owner, 0,
+        "/proc/{pid} is not owned by root: the process is dumpable\n{out}"
+    );
+}
