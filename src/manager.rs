@@ -90,11 +90,11 @@ impl Manager {
     /// The cached token, if any. A corrupt entry reads as none.
     pub fn cached(&self, key: &CacheKey) -> Result<Option<Token>> {
         Ok(self.store.load(key)?.and_then(|text| {
-            serde_json::from_str::<Token>(&text)
-                .inspect_err(|_| {
-                    crate::debug!("cache entry {} is corrupt; ignoring it", key.as_str())
-                })
-                .ok()
+            let token = Token::from_stored(&text);
+            if token.is_none() {
+                crate::debug!("cache entry {} is corrupt; ignoring it", key.as_str());
+            }
+            token
         }))
     }
 
@@ -170,7 +170,9 @@ impl Manager {
         account: &str,
         hint: Option<&Secret>,
     ) -> Result<Token> {
-        let Some(hint) = hint else {
+        // A hint that is not a b64token could never have come from us; it is
+        // ignored rather than sent, or carried into the store.
+        let Some(hint) = hint.filter(|h| token::is_b64token(h.expose())) else {
             return self.token(provider, account);
         };
         let key = Manager::key(provider, account);
@@ -237,11 +239,10 @@ impl Manager {
 
     /// The cached token and the backend that holds it, for `status`.
     pub fn cached_with_backend(&self, key: &CacheKey) -> Result<Option<(Token, &'static str)>> {
-        Ok(self.store.find(key)?.and_then(|(text, backend)| {
-            serde_json::from_str::<Token>(&text)
-                .ok()
-                .map(|t| (t, backend))
-        }))
+        Ok(self
+            .store
+            .find(key)?
+            .and_then(|(text, backend)| Token::from_stored(&text).map(|t| (t, backend))))
     }
 
     /// Forget the cached token wherever it is, and revoke it at the server

@@ -217,3 +217,79 @@ fn a_process_waiting_for_a_login_writes_no_core_and_is_not_dumpable() {
         "/proc/{pid} is not owned by root: the process is dumpable\n{out}"
     );
 }
+
+/// Each body replaces the token endpoint's answer once.
+const NOT_B64TOKEN: [&str; 5] = [
+    r#"{"access_token":"evil\nInjected: 1","token_type":"Bearer","expires_in":3600}"#,
+    r#"{"access_token":"evil token","token_type":"Bearer","expires_in":3600}"#,
+    r#"{"access_token":"evil\u0000token","token_type":"Bearer","expires_in":3600}"#,
+    r#"{"access_token":"evil=token","token_type":"Bearer","expires_in":3600}"#,
+    r#"{"access_token":"at_good","token_type":"Bearer","expires_in":3600,"refresh_token":"evil refresh"}"#,
+];
+
+#[test]
+fn a_token_that_is_not_a_b64token_is_neither_printed_nor_cached() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    env.client_credentials_config(&server, URL);
+    for body in NOT_B64TOKEN {
+        server.fail_next_on("/token", 1, Fault::json(200, body));
+        let out = env.run(&["token", URL], "");
+        assert_eq!(out.code, Some(1), "{body}\n{out}");
+        assert_eq!(out.stdout, "", "{body}\n{out}");
+        assert_eq!(out.stderr.lines().count(), 1, "{body}\n{out}");
+        assert!(out.stderr.starts_with("credential-oauth: "), "{out}");
+        assert!(
+            !out.stderr.contains("evil") && !out.stderr.contains("Injected"),
+            "the value is not shown\n{out}"
+        );
+        assert!(env.token_entries().is_empty(), "{body}\n{out}");
+    }
+}
+
+#[test]
+fn a_cached_token_that_is_not_a_b64token_is_a_miss_and_is_replaced() {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    env.client_credentials_config(&server, URL);
+    // An entry as an older version (or anyone who can write the store) left it.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(env.tokens_dir())
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let entry = env
+        .tokens_dir()
+        .join(format!("{}.json", Env::client_credentials_key(&server)));
+    for evil in ["evil\nInjected: 1", "evil token", "évil"] {
+        let stored = serde_json::json!({
+            "access_token": evil,
+            "token_type": "Bearer",
+            "obtained_at": now,
+            "expires_at": now + 3600,
+        });
+        let _ = std::fs::remove_file(&entry);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&entry)
+            .unwrap();
+        std::io::Write::write_all(&mut f, stored.to_string().as_bytes()).unwrap();
+        drop(f);
+        let before = server.count("token");
+        let out = env.run(&["token", URL], "");
+        let token = out.ok().stdout.trim_end().to_string();
+        assert!(server.is_active(&token), "{evil:?}\n{out}");
+        assert_eq!(server.count("token"), before + 1, "{out}");
+        assert!(!out.stdout.contains("evil"), "{out}");
+        let replaced: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
+        assert_eq!(replaced["access_token"], token.as_str());
+    }
+}
