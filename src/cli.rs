@@ -209,7 +209,7 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
             let token = Manager::new(&config)?.login(provider, &account)?;
             eprintln!(
                 "credential-oauth: logged in to {} (token valid until {})",
-                provider.name,
+                crate::prompt::escape(&provider.name),
                 format_utc(token.deadline())
             );
             Ok(())
@@ -220,14 +220,14 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
             let outcome = Manager::new(&config)?.logout(provider, &account)?;
             eprintln!(
                 "credential-oauth: {} {}",
-                provider.name,
+                crate::prompt::escape(&provider.name),
                 if outcome.removed {
                     "logged out"
                 } else {
                     "had no cached token"
                 }
             );
-            report_revocation(&provider.name, outcome.revocation);
+            report_revocation(&crate::prompt::escape(&provider.name), outcome.revocation);
             Ok(())
         }
         Command::Status => status(stdout),
@@ -492,8 +492,11 @@ fn parse_cli_url(s: &str) -> Result<Url> {
 fn status(stdout: &mut dyn Write) -> Result<()> {
     let config = Config::load()?;
     let mut out = String::new();
+    // Names below come from the config, git's config, git's requests (the
+    // accounts) and servers: every one is escaped for the terminal.
+    let shown = crate::prompt::escape;
     match &config.path {
-        Some(p) => out.push_str(&format!("config: {}\n", p.display())),
+        Some(p) => out.push_str(&format!("config: {}\n", shown(&p.display().to_string()))),
         None => out.push_str("config: none (no providers)\n"),
     }
     if config.providers.is_empty() {
@@ -532,9 +535,9 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
         });
         out.push_str(&format!(
             "\n{}\n  url:    {}\n  issuer: {}\n  grant:  {:?}\n  key:    {}\n  {}{stored}\n",
-            p.name,
-            p.url,
-            p.issuer,
+            shown(&p.name),
+            shown(p.url.as_str()),
+            shown(&p.issuer),
             p.grant,
             key.as_str(),
             state
@@ -548,7 +551,7 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
                 }
                 Some(t) => format!("token valid until {}", format_utc(t.deadline())),
             };
-            out.push_str(&format!("  account {name}: {state}\n"));
+            out.push_str(&format!("  account {}: {state}\n", shown(&name)));
         }
     }
     write_out(stdout, &out)

@@ -288,11 +288,19 @@ fn describe_body(body: &[u8]) -> String {
     }
 }
 
-/// A server-chosen string made safe for one terminal line.
+/// A server-chosen string made safe for one terminal line: what
+/// [`crate::prompt::is_unsafe_on_a_terminal`] flags (controls, and format
+/// characters such as U+202E that would reorder the line) becomes a space.
 pub fn printable(s: &str, max: usize) -> String {
     s.chars()
         .take(max)
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if crate::prompt::is_unsafe_on_a_terminal(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -387,6 +395,15 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.oauth_code(), Some("authorization_pending"));
         assert!(interpret("s".into(), 200, br#"{"access_token":"a","error":"x"}"#).is_ok());
+    }
+
+    #[test]
+    fn printable_blanks_controls_and_format_characters() {
+        assert_eq!(
+            printable("a\u{1b}[2Jb\u{202e}c\u{200b}d\u{2028}e", 100),
+            "a [2Jb c d e"
+        );
+        assert_eq!(printable("abcdef", 3), "abc");
     }
 
     #[test]

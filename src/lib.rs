@@ -37,6 +37,8 @@ pub mod log;
 pub mod manager;
 pub mod metadata;
 pub mod preset;
+/// What is said to a person: text chosen by others made safe for a terminal.
+pub mod prompt;
 pub mod protocol;
 pub mod random;
 pub mod resource_metadata;

@@ -293,3 +293,35 @@ fn a_cached_token_that_is_not_a_b64token_is_a_miss_and_is_replaced() {
         assert_eq!(replaced["access_token"], token.as_str());
     }
 }
+
+#[test]
+fn status_escapes_control_and_format_characters_in_account_names() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    let url = format!("http://127.0.0.1:{}/", server.port());
+    env.client_credentials_config(&server, &url);
+    // An OSC that retitles the terminal, a bell, a right-to-left override,
+    // a zero-width space, a byte order mark and a soft hyphen.
+    let account = "\u{1b}]0;pwned\u{7}\u{202e}x\u{200b}y\u{feff}z\u{ad}";
+    let request = format!(
+        "protocol=http\nhost=127.0.0.1:{}\nusername={account}\n\n",
+        server.port()
+    );
+    let get = env.run(&["get"], &request);
+    assert!(
+        server.is_active(&get.ok().field("password").unwrap()),
+        "{get}"
+    );
+    let out = env.run(&["status"], "");
+    out.ok();
+    for c in [
+        '\u{1b}', '\u{7}', '\u{202e}', '\u{200b}', '\u{feff}', '\u{ad}',
+    ] {
+        assert!(!out.stdout.contains(c), "{c:?} shown raw\n{out}");
+    }
+    assert!(
+        out.stdout
+            .contains(r"account \x1b]0;pwned\x07\u{202e}x\u{200b}y\u{feff}z\u{ad}: token valid"),
+        "{out}"
+    );
+}
