@@ -325,3 +325,89 @@ fn status_escapes_control_and_format_characters_in_account_names() {
         "{out}"
     );
 }
+
+#[test]
+fn text_browsers_are_skipped_and_no_browser_touches_gits_pipes() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = TestServer::start().unwrap();
+    server.add_client("app", None);
+    let mut env = Env::new();
+    env.write_config(&interactive_provider(
+        &server,
+        URL,
+        "client_id = \"app\"\nlogin_timeout = 20\n",
+    ));
+    // A `lynx` first on PATH: were it run on git's stdout, git would read
+    // its output as the credential.
+    std::fs::create_dir_all(env.bin_dir()).unwrap();
+    let lynx = env.bin_dir().join("lynx");
+    std::fs::write(
+        &lynx,
+        format!(
+            "#!/bin/sh\ntouch '{}'\necho password=stolen\n",
+            env.root.join("lynx-ran").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&lynx, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A graphical browser that follows the URL, says something on stdout and
+    // reads stdin.
+    env.browser(
+        r#"echo password=from-the-browser
+cat > "$DIR/browser-stdin"
+curl -sS -L -o "$DIR/page.html" -w '%{http_code}' "$1" > "$DIR/status.tmp"
+mv "$DIR/status.tmp" "$DIR/status""#,
+    );
+    let script = env.root.join("browser.sh").display().to_string();
+    env.set_var("BROWSER", &format!("lynx:{script}"));
+    let path = env.path_with_bin_dir().into_string().unwrap();
+    env.set_var("PATH", &path);
+    // Something after the request that a browser on our stdin could read.
+    let stdin = format!("url={URL}\n\nleftover=1\n");
+    let out = env.run(&["get"], &stdin);
+    out.ok();
+    assert!(server.is_active(&out.field("password").unwrap()), "{out}");
+    assert!(
+        out.stdout.lines().all(|l| l.contains('=')) && !out.stdout.contains("stolen"),
+        "{out}"
+    );
+    assert!(!out.stdout.contains("from-the-browser"), "{out}");
+    assert!(!env.root.join("lynx-ran").exists(), "lynx was run\n{out}");
+    assert!(wait_for_file(&env.root.join("status"), 10));
+    assert_eq!(env.lines_of("status"), ["200"]);
+    // git's stdin is read to its end before a browser starts; `token` does
+    // not read its stdin, so there a browser on our stdin would get it.
+    env.run(&["logout", URL], "").ok();
+    std::fs::remove_file(env.root.join("browser-stdin")).unwrap();
+    let out = env.run(&["token", URL], "typed-by-the-person\n");
+    assert!(server.is_active(out.ok().stdout.trim_end()), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(env.root.join("browser-stdin")).unwrap(),
+        "",
+        "the browser read our stdin"
+    );
+    assert!(!env.root.join("lynx-ran").exists(), "lynx was run\n{out}");
+}
+
+#[test]
+fn a_browser_that_fails_to_start_is_skipped_for_the_next_one() {
+    let server = TestServer::start().unwrap();
+    server.add_client("app", None);
+    let mut env = Env::new();
+    env.write_config(&interactive_provider(
+        &server,
+        URL,
+        "client_id = \"app\"\nlogin_timeout = 20\n",
+    ));
+    env.browser(
+        r#"curl -sS -L -o /dev/null -w '%{http_code}' "$1" > "$DIR/status.tmp"
+mv "$DIR/status.tmp" "$DIR/status""#,
+    );
+    let script = env.root.join("browser.sh").display().to_string();
+    env.set_var("BROWSER", &format!("false:{script} %s"));
+    let out = env.run(&["token", URL], "");
+    assert!(server.is_active(out.ok().stdout.trim_end()), "{out}");
+    // The browser writes the page's status after the login has its code.
+    assert!(wait_for_file(&env.root.join("status"), 10));
+    assert_eq!(env.lines_of("status"), ["200"]);
+}
