@@ -98,9 +98,12 @@ fn hostile_environment_values_never_panic() {
         assert!(!panicked(&out), "{var}=<not UTF-8>\n{out}");
         assert!(server.is_active(out.ok().stdout.trim_end()), "{out}");
     }
-    // The words: wrong ones are an error or ignored, never a panic.
+    // Variables holding words or paths: a wrong value is one line of error
+    // or is ignored, never a panic.
     for var in [
         "CREDENTIAL_OAUTH_STORAGE",
+        "CREDENTIAL_OAUTH_CONFIG",
+        "HOME",
         "CREDENTIAL_OAUTH_LOG",
         "CREDENTIAL_OAUTH_PROTOCOL",
         "XDG_CACHE_HOME",
