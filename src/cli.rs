@@ -211,7 +211,7 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
             let token = manager.login(&provider, &account)?;
             eprintln!(
                 "credential-oauth: logged in to {} (token valid until {})",
-                provider.name,
+                crate::prompt::escape(&provider.name),
                 format_utc(token.deadline())
             );
             Ok(())
@@ -226,14 +226,14 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
             }
             eprintln!(
                 "credential-oauth: {} {}",
-                provider.name,
+                crate::prompt::escape(&provider.name),
                 if outcome.removed {
                     "logged out"
                 } else {
                     "had no cached token"
                 }
             );
-            report_revocation(&provider.name, outcome.revocation);
+            report_revocation(&crate::prompt::escape(&provider.name), outcome.revocation);
             Ok(())
         }
         Command::Status => status(stdout),
@@ -515,8 +515,11 @@ fn parse_cli_url(s: &str) -> Result<Url> {
 fn status(stdout: &mut dyn Write) -> Result<()> {
     let config = Config::load()?;
     let mut out = String::new();
+    // Names below come from the config, git's config, git's requests (the
+    // accounts) and servers: every one is escaped for the terminal.
+    let shown = crate::prompt::escape;
     match &config.path {
-        Some(p) => out.push_str(&format!("config: {}\n", p.display())),
+        Some(p) => out.push_str(&format!("config: {}\n", shown(&p.display().to_string()))),
         None => out.push_str("config: none (no providers)\n"),
     }
     let manager = Manager::new(&config)?;
@@ -560,16 +563,13 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
             format!("\n  stored: {backend}")
         });
         let resource = p.resource.as_ref().map_or(String::new(), |r| {
-            format!(
-                "  found by discovery for the resource {}\n",
-                crate::http::printable(r, 200)
-            )
+            format!("  found by discovery for the resource {}\n", shown(r))
         });
         out.push_str(&format!(
             "\n{}\n{resource}  url:    {}\n  issuer: {}\n  grant:  {:?}\n  key:    {}\n  {}{stored}\n",
-            p.name,
-            p.url,
-            crate::http::printable(&p.issuer, 200),
+            shown(&p.name),
+            shown(p.url.as_str()),
+            shown(&p.issuer),
             p.grant,
             key.as_str(),
             state
@@ -583,7 +583,7 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
                 }
                 Some(t) => format!("token valid until {}", format_utc(t.deadline())),
             };
-            out.push_str(&format!("  account {name}: {state}\n"));
+            out.push_str(&format!("  account {}: {state}\n", shown(&name)));
         }
     }
     write_out(stdout, &out)

@@ -149,12 +149,30 @@ impl Provider {
     /// The login timeout, with `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` (seconds)
     /// taking precedence over the config.
     pub fn login_timeout(&self) -> Duration {
-        non_empty_env("CREDENTIAL_OAUTH_LOGIN_TIMEOUT")
-            .and_then(|s| s.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
-            .map(Duration::from_secs_f64)
-            .unwrap_or(self.login_timeout)
+        env_seconds("CREDENTIAL_OAUTH_LOGIN_TIMEOUT").unwrap_or(self.login_timeout)
     }
+}
+
+/// Longest wait an environment variable can ask for; more is capped. The
+/// config's `login_timeout` has the same bound.
+const MAX_ENV_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// A number of seconds from the environment (`CREDENTIAL_OAUTH_*_TIMEOUT`):
+/// `None` when unset or not a positive number (NaN, infinities, negative,
+/// zero, not UTF-8, garbage); capped at [`MAX_ENV_WAIT`], so no value can
+/// overflow a `Duration` or an `Instant` later.
+pub fn env_seconds(name: &str) -> Option<Duration> {
+    seconds(&non_empty_env(name)?)
+}
+
+fn seconds(text: &str) -> Option<Duration> {
+    let secs = text.trim().parse::<f64>().ok()?;
+    if !(secs.is_finite() && secs > 0.0) {
+        return None;
+    }
+    Duration::try_from_secs_f64(secs.min(MAX_ENV_WAIT.as_secs_f64()))
+        .ok()
+        .filter(|d| !d.is_zero())
 }
 
 #[derive(Debug, Clone)]
@@ -209,22 +227,30 @@ struct RawProvider {
 /// `~/.config/credential-oauth/config.toml`. The flag says whether the path
 /// was named explicitly (then it must exist).
 pub fn config_path() -> Option<(PathBuf, bool)> {
-    if let Some(p) = non_empty_env("CREDENTIAL_OAUTH_CONFIG") {
-        return Some((PathBuf::from(p), true));
+    if let Some(p) = non_empty_env_path("CREDENTIAL_OAUTH_CONFIG") {
+        return Some((p, true));
     }
-    let base = non_empty_env("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
+    let base = non_empty_env_path("XDG_CONFIG_HOME")
         .filter(|p| p.is_absolute())
         .or_else(|| home_dir().map(|h| h.join(".config")))?;
     Some((base.join("credential-oauth").join("config.toml"), false))
 }
 
 pub fn home_dir() -> Option<PathBuf> {
-    non_empty_env("HOME").map(PathBuf::from)
+    non_empty_env_path("HOME")
 }
 
+/// A variable holding words; one that is not UTF-8 counts as unset.
 fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// A variable holding a path, taken as the bytes it is: a path need not be
+/// UTF-8, and reading it as a string would silently drop it.
+fn non_empty_env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 impl Config {
@@ -575,6 +601,18 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config> {
         Config::parse(text, Path::new("/etc/co.toml"))
+    }
+
+    #[test]
+    fn seconds_from_the_environment_are_positive_finite_and_capped() {
+        assert_eq!(seconds(" 2.5 "), Some(Duration::from_millis(2500)));
+        assert_eq!(seconds("1e20"), Some(MAX_ENV_WAIT));
+        assert_eq!(seconds("1e308"), Some(MAX_ENV_WAIT));
+        for bad in [
+            "", "inf", "-inf", "NaN", "-1", "0", "-0", "1e-320", "0x10", "5s",
+        ] {
+            assert_eq!(seconds(bad), None, "{bad:?}");
+        }
     }
 
     const TWO: &str = r#"

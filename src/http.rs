@@ -93,12 +93,9 @@ impl Http {
         // Several crates may pull in a provider; ours is ring. An error here
         // means one is already installed, which is just as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let timeout = std::env::var("CREDENTIAL_OAUTH_HTTP_TIMEOUT")
-            .ok()
-            .and_then(|s| s.parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map(Duration::from_secs_f64)
-            .unwrap_or(DEFAULT_TIMEOUT);
+        // Bounded there: 1e20 used to overflow Duration::from_secs_f64 and abort.
+        let timeout =
+            crate::config::env_seconds("CREDENTIAL_OAUTH_HTTP_TIMEOUT").unwrap_or(DEFAULT_TIMEOUT);
         let mut builder = reqwest::blocking::Client::builder();
         if let Some(path) = &transport.ca_file {
             builder = builder.tls_certs_merge(read_ca_file(path)?);
@@ -301,11 +298,19 @@ fn describe_body(body: &[u8]) -> String {
     }
 }
 
-/// A server-chosen string made safe for one terminal line.
+/// A server-chosen string made safe for one terminal line: what
+/// [`crate::prompt::is_unsafe_on_a_terminal`] flags (controls, and format
+/// characters such as U+202E that would reorder the line) becomes a space.
 pub fn printable(s: &str, max: usize) -> String {
     s.chars()
         .take(max)
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if crate::prompt::is_unsafe_on_a_terminal(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -400,6 +405,15 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.oauth_code(), Some("authorization_pending"));
         assert!(interpret("s".into(), 200, br#"{"access_token":"a","error":"x"}"#).is_ok());
+    }
+
+    #[test]
+    fn printable_blanks_controls_and_format_characters() {
+        assert_eq!(
+            printable("a\u{1b}[2Jb\u{202e}c\u{200b}d\u{2028}e", 100),
+            "a [2Jb c d e"
+        );
+        assert_eq!(printable("abcdef", 3), "abc");
     }
 
     #[test]

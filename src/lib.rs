@@ -18,8 +18,9 @@
 //! split for platforms with small credentials), [`grant::loopback`] (the
 //! redirect listener), [`grant::revocation`] (RFC 7009 at logout),
 //! [`random`] (the OS RNG) and [`log`] (`-v`).
-// One exception, in store::file: geteuid(2), to refuse token files that
-// belong to another user. Everything else is safe code.
+// Two exceptions: in store::file, geteuid(2), to refuse token files that
+// belong to another user; in secret::protect_process_memory, setrlimit(2)
+// and prctl(2), so no core file holds a secret. Everything else is safe code.
 #![deny(unsafe_code)]
 
 pub mod accounts;
@@ -36,6 +37,8 @@ pub mod log;
 pub mod manager;
 pub mod metadata;
 pub mod preset;
+/// What is said to a person: text chosen by others made safe for a terminal.
+pub mod prompt;
 pub mod protocol;
 pub mod random;
 pub mod resource_metadata;

@@ -2,6 +2,9 @@
 //! process to `run` and turns its answer into an exit code.
 
 fn main() {
+    // Before anything else, and before any secret is read (DESIGN.md:
+    // "no core file is written").
+    credential_oauth::secret::protect_process_memory();
     let args: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();

@@ -97,11 +97,11 @@ impl Manager {
     /// The cached token, if any. A corrupt entry reads as none.
     pub fn cached(&self, key: &CacheKey) -> Result<Option<Token>> {
         Ok(self.store.load(key)?.and_then(|text| {
-            serde_json::from_str::<Token>(&text)
-                .inspect_err(|_| {
-                    crate::debug!("cache entry {} is corrupt; ignoring it", key.as_str())
-                })
-                .ok()
+            let token = Token::from_stored(&text);
+            if token.is_none() {
+                crate::debug!("cache entry {} is corrupt; ignoring it", key.as_str());
+            }
+            token
         }))
     }
 
@@ -177,7 +177,9 @@ impl Manager {
         account: &str,
         hint: Option<&Secret>,
     ) -> Result<Token> {
-        let Some(hint) = hint else {
+        // A hint that is not a b64token could never have come from us; it is
+        // ignored rather than sent, or carried into the store.
+        let Some(hint) = hint.filter(|h| token::is_b64token(h.expose())) else {
             return self.token(provider, account);
         };
         let key = Manager::key(provider, account);
@@ -244,11 +246,10 @@ impl Manager {
 
     /// The cached token and the backend that holds it, for `status`.
     pub fn cached_with_backend(&self, key: &CacheKey) -> Result<Option<(Token, &'static str)>> {
-        Ok(self.store.find(key)?.and_then(|(text, backend)| {
-            serde_json::from_str::<Token>(&text)
-                .ok()
-                .map(|t| (t, backend))
-        }))
+        Ok(self
+            .store
+            .find(key)?
+            .and_then(|(text, backend)| Token::from_stored(&text).map(|t| (t, backend))))
     }
 
     /// Forget the cached token wherever it is, and revoke it at the server
@@ -404,7 +405,7 @@ impl Manager {
             eprintln!(
                 "credential-oauth: opening the browser to log in to {} at the authorization server \
                  {authority}; if it does not open, visit:\n  {}",
-                provider.name,
+                crate::prompt::escape(&provider.name),
                 session.url()
             );
             open_browser(session.url())
@@ -422,7 +423,7 @@ impl Manager {
                 eprintln!(
                     "credential-oauth: no browser could be opened. To log in to {} at the \
                      authorization server {authority}, visit:\n  {}",
-                    provider.name,
+                    crate::prompt::escape(&provider.name),
                     session.url()
                 );
                 let pasted = grant::loopback::terminal_lines();

@@ -4,6 +4,47 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
+/// Keep the secrets this process holds out of core files and away from
+/// other processes of the same user: no core file may be written (hard limit
+/// 0, so nothing in the process can raise it again), and on Linux the
+/// process is not dumpable, which also refuses ptrace attach and
+/// `/proc/<pid>/mem` to anyone without CAP_SYS_PTRACE (prctl(2), proc(5)).
+/// Called first thing in `main`; failures are ignored, since a system that
+/// refuses these calls is no worse off than before.
+///
+/// The one place besides `store::file` that needs `unsafe`: the libc calls
+/// have no safe wrapper in std.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+pub fn protect_process_memory() {
+    let no_core = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit(2) only reads the struct passed, which lives for the call.
+    let _ = unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        // SAFETY: PR_SET_DUMPABLE takes integer arguments only and touches no
+        // memory of ours; the variadic arguments are passed as the unsigned
+        // longs prctl(2) reads.
+        let _ = unsafe {
+            libc::prctl(
+                libc::PR_SET_DUMPABLE,
+                0 as libc::c_ulong,
+                0 as libc::c_ulong,
+                0 as libc::c_ulong,
+                0 as libc::c_ulong,
+            )
+        };
+    }
+}
+
+/// Elsewhere there is nothing to do here (Windows writes no core files
+/// unless configured system-wide).
+#[cfg(not(unix))]
+pub fn protect_process_memory() {}
+
 /// Holds a secret value. `Debug` is redacted and there is no `Display`: the
 /// value leaves only through [`Secret::expose`], at the one place it is sent.
 #[derive(Clone, PartialEq, Eq)]

@@ -66,8 +66,18 @@ impl Token {
         let obj = body
             .as_object()
             .ok_or_else(|| bad("is not a JSON object"))?;
+        // The value is not named in these errors: it may be a working token.
+        let not_b64token = |what: &str| {
+            bad(&format!(
+                "has {what} that is not an RFC 6750 b64token (letters, digits, -._~+/ \
+                 and trailing =); refusing it"
+            ))
+        };
         let access_token = match obj.get("access_token") {
-            Some(serde_json::Value::String(s)) if !s.is_empty() => Secret::new(s.clone()),
+            Some(serde_json::Value::String(s)) if is_b64token(s) => Secret::new(s.clone()),
+            Some(serde_json::Value::String(s)) if !s.is_empty() => {
+                return Err(not_b64token("an access_token"));
+            }
             _ => return Err(bad("has no access_token")),
         };
         // RFC 6749 §7.1: the type is case-insensitive. A few servers omit it;
@@ -91,8 +101,14 @@ impl Token {
                 bad("has an expires_in that is not a positive number of seconds")
             })?)),
         };
+        // RFC 6749 §A.17 would allow spaces in a refresh token; none is seen
+        // in practice, and one that is not a b64token is refused with the
+        // answer, so nothing unchecked reaches the store.
         let refresh_token = match obj.get("refresh_token") {
-            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(Secret::new(s.clone())),
+            Some(serde_json::Value::String(s)) if is_b64token(s) => Some(Secret::new(s.clone())),
+            Some(serde_json::Value::String(s)) if !s.is_empty() => {
+                return Err(not_b64token("a refresh_token"));
+            }
             _ => None,
         };
         let scope = match obj.get("scope") {
@@ -108,6 +124,33 @@ impl Token {
             expires_at,
         })
     }
+}
+
+impl Token {
+    /// A cache entry read back, or `None` when it is not one this version
+    /// writes: not a token's JSON, or holding a value that is not a
+    /// b64token (older versions stored what the server sent unchecked). The
+    /// caller treats `None` as a miss, and the next save replaces the entry.
+    pub fn from_stored(text: &str) -> Option<Token> {
+        serde_json::from_str::<Token>(text).ok().filter(|t| {
+            is_b64token(t.access_token.expose())
+                && t.refresh_token
+                    .as_ref()
+                    .is_none_or(|r| is_b64token(r.expose()))
+        })
+    }
+}
+
+/// RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
+/// "+" / "/" ) *"="`. Only such a value can be sent as `Authorization:
+/// Bearer <token>` and printed on one line: a newline, space or NUL in a
+/// token would inject into the header or the caller's protocol.
+pub fn is_b64token(value: &str) -> bool {
+    let body = value.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 /// `expires_in` as a number of seconds: a JSON number or, as some servers
@@ -193,6 +236,63 @@ mod tests {
         let err = Token::from_response(&mac, 0).unwrap_err().to_string();
         assert!(err.contains("mac") && !err.contains("\"a\""), "{err}");
         assert!(Token::from_response(&json!({"access_token":"a","expires_in":-1}), 0).is_err());
+    }
+
+    #[test]
+    fn b64token_is_rfc6750_section_2_1() {
+        for ok in ["a", "at_x-y.z~", "A+/9", "abc=", "abc==", "Zm9v", "-"] {
+            assert!(is_b64token(ok), "{ok:?}");
+        }
+        for bad in [
+            "",
+            "=",
+            "==",
+            "a=b",
+            "a b",
+            "a\nb",
+            "a\rb",
+            "a\0b",
+            "a\tb",
+            "é",
+            "a,b",
+            "a:b",
+            "\"a\"",
+            "a\u{202e}",
+        ] {
+            assert!(!is_b64token(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_value_that_is_not_a_b64token_is_refused_without_being_shown() {
+        for body in [
+            json!({"access_token":"evil\nInjected: 1"}),
+            json!({"access_token":"evil token"}),
+            json!({"access_token":"ok","refresh_token":"evil token"}),
+        ] {
+            let err = Token::from_response(&body, 0).unwrap_err().to_string();
+            assert!(err.contains("b64token") && !err.contains("evil"), "{err}");
+            assert_eq!(err.lines().count(), 1);
+        }
+    }
+
+    #[test]
+    fn a_stored_value_that_is_not_a_b64token_reads_as_no_token() {
+        let good = serde_json::to_string(&token(5, Some(10))).unwrap();
+        assert!(Token::from_stored(&good).is_some());
+        for (access, refresh) in [
+            ("a b", None),
+            ("a\nb", None),
+            ("", None),
+            ("a", Some("r r")),
+        ] {
+            let mut t = token(5, Some(10));
+            t.access_token = Secret::new(access);
+            t.refresh_token = refresh.map(Secret::new);
+            let text = serde_json::to_string(&t).unwrap();
+            assert!(Token::from_stored(&text).is_none(), "{text}");
+        }
+        assert!(Token::from_stored("{not json").is_none());
     }
 
     #[test]

@@ -184,7 +184,10 @@ pub fn obtain(
     }
     eprint!(
         "{}",
-        auth.instructions(login.provider, &authority(&meta.issuer))
+        auth.instructions(
+            &crate::prompt::escape(login.provider),
+            &authority(&meta.issuer)
+        )
     );
     let started = Instant::now();
     let code_ends = started + Duration::from_secs(auth.expires_in);

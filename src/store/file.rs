@@ -58,15 +58,21 @@ impl FileStore {
     }
 }
 
-/// Create `dir` (and parents) with mode 0700 for the last component.
+/// Create `dir` with mode 0700, and every missing parent with 0700 too:
+/// each directory we create is private from the moment it exists, whatever
+/// the umask (DESIGN.md "Where tokens live"; the XDG Base Directory
+/// Specification asks for 0700 when creating a missing base directory such
+/// as `~/.cache`). Directories that already exist are left as they are,
+/// except `dir` itself, which is checked.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
     let err = |e: std::io::Error| Error::Store(format!("cannot create {}: {e}", dir.display()));
-    if let Some(parent) = dir.parent() {
-        fs::create_dir_all(parent).map_err(err)?;
-    }
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    if let Some(parent) = dir.parent() {
+        builder.recursive(true).create(parent).map_err(err)?;
+        builder.recursive(false);
+    }
     match builder.create(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {

@@ -13,6 +13,7 @@ mod hardening;
 mod hostile;
 mod interactive;
 mod keyring;
+mod local_hardening;
 mod logout;
 mod registry;
 mod secrets;

@@ -258,39 +258,44 @@ impl Env {
 
     /// Start the binary and return at once; stderr is read line by line.
     pub fn spawn(&self, args: &[&str], stdin: &str) -> Running {
-        use std::io::BufRead;
         let mut cmd = self.command(BIN);
         cmd.args(args);
-        let shown = format!("{cmd:?}");
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
-        let mut pipe = child.stdin.take().unwrap();
-        let input = stdin.as_bytes().to_vec();
-        std::thread::spawn(move || {
-            let _ = pipe.write_all(&input);
-        });
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            let mut all = String::new();
-            for line in std::io::BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                all.push_str(&line);
-                all.push('\n');
-                let _ = tx.send(line);
-            }
-            all
-        });
-        Running {
-            cmd: shown,
-            child,
-            lines: rx,
-            reader: Some(reader),
+        spawn_command(cmd, stdin)
+    }
+}
+
+/// Start `cmd` and return at once; stderr is read line by line.
+pub fn spawn_command(mut cmd: Command, stdin: &str) -> Running {
+    use std::io::BufRead;
+    let shown = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.as_bytes().to_vec();
+    std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            all.push_str(&line);
+            all.push('\n');
+            let _ = tx.send(line);
         }
+        all
+    });
+    Running {
+        cmd: shown,
+        child,
+        lines: rx,
+        reader: Some(reader),
     }
 }
 
@@ -305,6 +310,12 @@ pub struct Running {
 impl Running {
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Kill the process (by its handle, so by its PID) and collect its output.
+    pub fn kill(&mut self) -> Output {
+        let _ = self.child.kill();
+        self.finish()
     }
 
     /// The first stderr line starting with `prefix`, waiting at most `secs`.
