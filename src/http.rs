@@ -52,6 +52,24 @@ pub struct Transport {
     pub ca_file: Option<std::path::PathBuf>,
 }
 
+/// The system roots are loaded by the TLS stack, which reads
+/// `SSL_CERT_FILE` to its end: `/dev/zero` there grew memory without bound.
+/// Only a regular file of at most [`MAX_CA_FILE`] bytes is let through.
+fn check_cert_file_env() -> Result<()> {
+    let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let path = std::path::Path::new(&path);
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() && m.len() <= MAX_CA_FILE => Ok(()),
+        _ => Err(Error::Http(format!(
+            "SSL_CERT_FILE={} is not a readable certificate file of at most {} MiB",
+            crate::prompt::escape(&path.display().to_string()),
+            MAX_CA_FILE / (1024 * 1024)
+        ))),
+    }
+}
+
 /// Largest CA file read.
 const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 
@@ -96,6 +114,7 @@ impl Http {
         // Bounded there: 1e20 used to overflow Duration::from_secs_f64 and abort.
         let timeout =
             crate::config::env_seconds("CREDENTIAL_OAUTH_HTTP_TIMEOUT").unwrap_or(DEFAULT_TIMEOUT);
+        check_cert_file_env()?;
         let mut builder = reqwest::blocking::Client::builder();
         if let Some(path) = &transport.ca_file {
             builder = builder.tls_certs_merge(read_ca_file(path)?);

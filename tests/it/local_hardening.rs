@@ -414,3 +414,20 @@ mv "$DIR/status.tmp" "$DIR/status""#,
     assert!(wait_for_file(&env.root.join("status"), 10));
     assert_eq!(env.lines_of("status"), ["200"]);
 }
+
+#[test]
+fn a_certificate_file_that_never_ends_is_refused_not_read() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    env.client_credentials_config(&server, URL);
+    for value in ["/dev/zero", "/", "/nonexistent/ca.pem"] {
+        let mut cmd = env.command(BIN);
+        cmd.env("SSL_CERT_FILE", value).args(["token", URL]);
+        let out = run_command(cmd, b"");
+        out.fails();
+        assert!(out.stderr.contains("SSL_CERT_FILE"), "{out}");
+        assert_eq!(out.stderr.lines().count(), 1, "{out}");
+        assert!(out.stdout.is_empty(), "{out}");
+    }
+    assert_eq!(server.count("token"), 0);
+}
