@@ -1,16 +1,17 @@
 //! credential-oauth: OAuth 2.0 access tokens for git, docker and scripts.
 //!
-//! A request comes in through a frontend ([`protocol::git`], [`protocol::docker`],
-//! or the commands of [`cli`]), which turns it into a URL. [`config::Config`] picks
-//! the provider for that URL; [`manager::Manager`] answers with a token from
+//! A request comes in through a [`frontend`] (git, docker, the commands),
+//! which parses its wire format ([`protocol`]) into a URL. [`config`] picks
+//! the provider for that URL (the config file, then git's config, then
+//! RFC 9728 [`discovery`]); [`manager::Manager`] answers with a token from
 //! the [`store`], refreshed or obtained anew through a [`grant`] when it is
-//! about to expire. Endpoints come from [`metadata`] discovery. Only
-//! [`http`] speaks HTTP, only the frontends know a wire format, and every
-//! secret travels as a [`secret::Secret`], which cannot be printed.
+//! about to expire. Endpoints come from [`discovery`]. Only [`http`] speaks
+//! HTTP, only the frontends know a wire format, and every secret travels as
+//! a [`secret::Secret`], which cannot be printed.
 //!
 //! docker asks one helper for every registry, so for registries that are not
-//! OAuth providers [`docker_store`] keeps the static credentials `docker
-//! login` stores, in the same [`store`] as the tokens.
+//! OAuth providers [`store::static_credentials`] keeps the static
+//! credentials `docker login` stores, in the same [`store`] as the tokens.
 //!
 //! Homes beyond the design's map: [`store::keyring`] (the OS keychain),
 //! [`store::layered`] (keychain in front of the file, so tokens written
@@ -23,25 +24,18 @@
 // and prctl(2), so no core file holds a secret. Everything else is safe code.
 #![deny(unsafe_code)]
 
-pub mod accounts;
-pub mod challenge;
-pub mod cli;
 pub mod config;
-pub mod configure;
-pub mod docker_store;
+pub mod discovery;
 pub mod error;
-pub mod gitconfig;
+pub mod frontend;
 pub mod grant;
 pub mod http;
 pub mod log;
 pub mod manager;
-pub mod metadata;
-pub mod preset;
 /// What is said to a person: text chosen by others made safe for a terminal.
 pub mod prompt;
 pub mod protocol;
 pub mod random;
-pub mod resource_metadata;
 pub mod secret;
 pub mod store;
 pub mod testserver;

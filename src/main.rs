@@ -1,4 +1,4 @@
-//! `credential-oauth`: see `credential_oauth::cli`. This file only wires the
+//! `credential-oauth`: see `credential_oauth::frontend`. This file only wires the
 //! process to `run` and turns its answer into an exit code.
 
 fn main() {
@@ -8,7 +8,7 @@ fn main() {
     let args: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let code = credential_oauth::cli::run(
+    let code = credential_oauth::frontend::run(
         &args,
         &mut std::io::stdin().lock(),
         &mut std::io::stdout().lock(),

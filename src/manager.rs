@@ -2,11 +2,11 @@
 //! little as possible. A warm call reads one entry and touches no network.
 
 use crate::config::{Config, GrantKind, Provider};
+use crate::discovery::authorization_server::{self as metadata, Metadata};
 use crate::error::{Error, Result};
 use crate::grant::registration::Registration;
 use crate::grant::{self, Client};
 use crate::http::{Http, Transport};
-use crate::metadata::{self, Metadata};
 use crate::secret::Secret;
 use crate::store::file::FileStore;
 use crate::store::lock::KeyLock;
@@ -59,9 +59,12 @@ impl Manager {
     }
 
     /// The store and lock directory, for entries that are not tokens: docker's
-    /// static credentials live where the tokens do (see [`crate::docker_store`]).
-    pub fn static_credentials(&self) -> crate::docker_store::StaticCredentials<'_> {
-        crate::docker_store::StaticCredentials::new(self.store.as_ref(), &self.lock_dir)
+    /// static credentials live where the tokens do (see [`crate::store::static_credentials`]).
+    pub fn static_credentials(&self) -> crate::store::static_credentials::StaticCredentials<'_> {
+        crate::store::static_credentials::StaticCredentials::new(
+            self.store.as_ref(),
+            &self.lock_dir,
+        )
     }
 
     /// The HTTP client for `provider`'s transport, built on first use only:

@@ -4,9 +4,9 @@
 
 use super::loopback::{ExpectedIssuer, Listener};
 use super::{Client, scope_param, token_request};
+use crate::discovery::authorization_server::Metadata;
 use crate::error::{Error, Result};
 use crate::http::Http;
-use crate::metadata::Metadata;
 use crate::secret::Secret;
 use crate::token::Token;
 use base64::Engine;

@@ -2,9 +2,9 @@
 //! token for itself, with no person involved.
 
 use super::{Client, scope_param, token_request};
+use crate::discovery::authorization_server::Metadata;
 use crate::error::Result;
 use crate::http::Http;
-use crate::metadata::Metadata;
 use crate::token::Token;
 
 /// RFC 6749 §4.4.2.

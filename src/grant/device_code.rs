@@ -3,9 +3,9 @@
 //! this process polls the token endpoint.
 
 use super::{Client, post_as_client, scope_param, token_request};
+use crate::discovery::authorization_server::Metadata;
 use crate::error::{Error, Result};
 use crate::http::{Http, authority, printable};
-use crate::metadata::Metadata;
 use crate::secret::Secret;
 use crate::token::{Token, parse_expires_in};
 use std::time::{Duration, Instant};

@@ -10,9 +10,9 @@ pub mod registration;
 pub mod revocation;
 
 use crate::config::AuthMethod;
+use crate::discovery::authorization_server::Metadata;
 use crate::error::Result;
 use crate::http::{ClientAuth, Http};
-use crate::metadata::Metadata;
 use crate::secret::Secret;
 use crate::token::Token;
 

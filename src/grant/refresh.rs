@@ -2,9 +2,9 @@
 //! token replaces the old one, and the old one is kept when none comes back.
 
 use super::{Client, scope_param, token_request};
+use crate::discovery::authorization_server::Metadata;
 use crate::error::{Error, Result};
 use crate::http::Http;
-use crate::metadata::Metadata;
 use crate::token::Token;
 
 /// RFC 6749 §6: trade `old`'s refresh token for a new access token with the

@@ -2,9 +2,9 @@
 //! grant, so a copy of the token left anywhere stops working.
 
 use super::Client;
+use crate::discovery::authorization_server::Metadata;
 use crate::error::Result;
 use crate::http::Http;
-use crate::metadata::Metadata;
 use crate::token::Token;
 use url::Url;
 

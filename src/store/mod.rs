@@ -3,12 +3,14 @@
 //! [`open`] picks the backend: the OS keychain ([`keyring`]) in front of the
 //! file ([`file`]), or the file alone.
 
+pub mod accounts;
 pub mod chunked;
 pub mod discovered;
 pub mod file;
 pub mod keyring;
 pub mod layered;
 pub mod lock;
+pub mod static_credentials;
 
 use crate::config::Storage;
 use crate::error::{Error, Result};

@@ -392,7 +392,7 @@ fn git_config(env: &Env, args: &[&str], stdin: &str) -> Output {
 
 #[test]
 fn rebuilt_config_text_matches_urls_exactly_as_git_matches_the_original() {
-    use credential_oauth::gitconfig::{SCOPED_KEYS, parse_scoped, scoped_config_text};
+    use credential_oauth::config::gitconfig::{SCOPED_KEYS, parse_scoped, scoped_config_text};
     let Some(()) = require_tools(&["git"]) else {
         return;
     };
@@ -456,7 +456,7 @@ fn rebuilt_config_text_matches_urls_exactly_as_git_matches_the_original() {
                 ],
                 stdin,
             );
-            credential_oauth::gitconfig::parse_urlmatch(out.stdout.as_bytes())
+            credential_oauth::config::gitconfig::parse_urlmatch(out.stdout.as_bytes())
                 .into_iter()
                 // The original's plain `[credential]` key is what must go.
                 .filter(|(k, v)| k.starts_with("credential.oauth") && v != "unscoped")

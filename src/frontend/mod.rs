@@ -1,6 +1,8 @@
 //! Which protocol and command was asked for, and running it. `main` only maps
 //! the result to an exit code.
 
+pub mod configure;
+
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::grant::revocation::{Outcome as RevocationOutcome, Revoked};
@@ -66,7 +68,7 @@ pub enum Command {
     Logout(String),
     Status,
     /// `configure` (false) or `unconfigure` (true).
-    Configure(crate::configure::Targets, bool),
+    Configure(crate::frontend::configure::Targets, bool),
 }
 
 /// The protocol chosen by the program name (argv[0], so a symlink works), or
@@ -129,7 +131,7 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             Command::Logout(words[1].to_string())
         }
         (Protocol::Main, Some(verb @ ("configure" | "unconfigure"))) => Command::Configure(
-            crate::configure::Targets::parse(&words[1..])?,
+            crate::frontend::configure::Targets::parse(&words[1..])?,
             verb == "unconfigure",
         ),
         (Protocol::Main, Some("status")) => {
@@ -238,7 +240,7 @@ fn execute(cmd: &Command, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
         }
         Command::Status => status(stdout),
         Command::Configure(targets, remove) => {
-            let said = crate::configure::run(targets, *remove)?;
+            let said = crate::frontend::configure::run(targets, *remove)?;
             write_out(stdout, &(said.join("\n") + "\n"))
         }
     }
@@ -308,7 +310,7 @@ fn docker_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<Found> {
             None => {
                 crate::debug!(
                     "no provider and no stored credentials for {}",
-                    crate::docker_store::registry_name(&server)
+                    crate::store::static_credentials::registry_name(&server)
                         .unwrap_or_else(|| "that server URL".into())
                 );
                 return Ok(Found::No);
@@ -392,8 +394,9 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
         return Ok(());
     };
     let config = Config::load()?;
-    let found = crate::gitconfig::provider_for(&config, &url);
-    let Some(provider) = crate::resource_metadata::complete(&config, found, &url, &req.wwwauth)?
+    let found = crate::config::gitconfig::provider_for(&config, &url);
+    let Some(provider) =
+        crate::discovery::protected_resource::complete(&config, found, &url, &req.wwwauth)?
     else {
         crate::debug!("no provider for {url}; leaving it to other helpers");
         return Ok(());
@@ -416,7 +419,7 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
     // Only a token obtained just now can belong to an account not yet
     // listed; a cache hit must not pay for reading the index.
     if token.obtained_at >= started {
-        crate::accounts::remember(manager.store(), provider, account)?;
+        crate::store::accounts::remember(manager.store(), provider, account)?;
         crate::store::discovered::remember(manager.store(), provider)?;
     }
     let answer = git::Response {
@@ -433,7 +436,7 @@ fn git_get(stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
         authtype: req.has_capability("authtype")
             && (provider.bearer
                 || req.wwwauth.is_empty()
-                || crate::challenge::offers_bearer(&req.wwwauth)),
+                || crate::protocol::challenge::offers_bearer(&req.wwwauth)),
     };
     answer.to_message().write_to(stdout)
 }
@@ -444,8 +447,9 @@ fn git_erase(stdin: &mut dyn Read) -> Result<()> {
         return Ok(());
     };
     let config = Config::load()?;
-    let found = crate::gitconfig::provider_for(&config, &url);
-    let Some(provider) = crate::resource_metadata::complete(&config, found, &url, &req.wwwauth)?
+    let found = crate::config::gitconfig::provider_for(&config, &url);
+    let Some(provider) =
+        crate::discovery::protected_resource::complete(&config, found, &url, &req.wwwauth)?
     else {
         return Ok(());
     };
@@ -574,7 +578,7 @@ fn status(stdout: &mut dyn Write) -> Result<()> {
             key.as_str(),
             state
         ));
-        for name in crate::accounts::list(manager.store(), p)? {
+        for name in crate::store::accounts::list(manager.store(), p)? {
             let t = manager.cached(&Manager::key(p, &name))?;
             let state = match t {
                 None => "no token".to_string(),

@@ -4,10 +4,10 @@
 //! names the issuer. Only for hosts the user allowed: a provider with
 //! `discover = true`, or a host in `discover_hosts`; never for any host.
 
-use crate::challenge::Challenge;
 use crate::config::{Config, Provider};
 use crate::error::{Error, Result};
 use crate::http::Http;
+use crate::protocol::challenge::Challenge;
 use url::Url;
 
 /// The `resource_metadata` URL of the first Bearer challenge naming one

@@ -1,5 +1,8 @@
 //! The config file (DESIGN.md "Config") and matching a request URL to a provider.
 
+pub mod gitconfig;
+pub mod preset;
+
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use serde::Deserialize;
@@ -400,7 +403,7 @@ impl Provider {
             return Err(format!("url: {:?} is not an http(s) URL", raw.url));
         }
         if let Some(name) = raw.preset.take() {
-            apply_preset(&mut raw, &crate::preset::expand(&name, &url)?);
+            apply_preset(&mut raw, &crate::config::preset::expand(&name, &url)?);
         }
         let bearer = match raw.authtype.as_deref() {
             None | Some("auto") => false,
@@ -526,7 +529,7 @@ fn issuer_path_segment(issuer: &str) -> String {
 }
 
 /// Fill in what the entry leaves out from the preset; the entry's own keys win.
-fn apply_preset(raw: &mut RawProvider, preset: &crate::preset::Preset) {
+fn apply_preset(raw: &mut RawProvider, preset: &crate::config::preset::Preset) {
     let fill = |slot: &mut Option<String>, value: Option<&Url>| {
         if slot.is_none() {
             *slot = value.map(|u| u.to_string());
@@ -822,7 +825,9 @@ mod tests {
         assert_eq!(gh.grant, GrantKind::AuthorizationCode);
         assert_eq!(gh.scopes, ["repo", "workflow"]);
         assert_eq!(gh.username, "me");
-        assert!(crate::metadata::explicit_is_enough(gh));
+        assert!(crate::discovery::authorization_server::explicit_is_enough(
+            gh
+        ));
         let e = parse("[[provider]]\nurl = \"https://a/\"\npreset = \"nope\"\n")
             .unwrap_err()
             .to_string();
