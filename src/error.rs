@@ -12,6 +12,11 @@ pub enum Error {
     #[error("no provider is configured for {0}")]
     NoProvider(String),
 
+    /// The caller asked about something there is nothing for (docker's
+    /// "credentials not found"): an answer of the protocol, not a failure.
+    #[error("{0}")]
+    NotFound(String),
+
     /// The command line was wrong.
     #[error("{0}")]
     Usage(String),

@@ -36,6 +36,7 @@ pub mod manager;
 pub mod prompt;
 pub mod protocol;
 pub mod random;
+pub mod resolver;
 pub mod secret;
 pub mod store;
 pub mod testserver;

@@ -1,5 +1,8 @@
-//! `credential-oauth`: see `credential_oauth::frontend`. This file only wires the
-//! process to `run` and turns its answer into an exit code.
+//! `credential-oauth`: see `credential_oauth::frontend`. This file wires the
+//! process to `run`, with the real person ([`Terminal`]), and turns its
+//! outcome into an exit code, the only place that does.
+
+use credential_oauth::prompt::Terminal;
 
 fn main() {
     // Before anything else, and before any secret is read (DESIGN.md:
@@ -8,11 +11,20 @@ fn main() {
     let args: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let code = credential_oauth::frontend::run(
+    let outcome = credential_oauth::frontend::run(
         &args,
         &mut std::io::stdin().lock(),
         &mut std::io::stdout().lock(),
-        &mut std::io::stderr(),
+        &Terminal,
     );
+    let code = match &outcome.result {
+        Ok(()) => 0,
+        Err(e) => {
+            if outcome.protocol.reports_errors_on_stderr() {
+                eprintln!("credential-oauth: {e}");
+            }
+            outcome.protocol.exit_code(e)
+        }
+    };
     std::process::exit(code);
 }

@@ -1,12 +1,15 @@
-//! Load → refresh → login: hands out a usable token for a provider, doing as
-//! little as possible. A warm call reads one entry and touches no network.
+//! The one home of token policy: cache → refresh → login, single-flight
+//! per key, for a [`Binding`]. A warm call reads one entry and touches no
+//! network; refresh and login run under the per-key lock, so parallel
+//! callers do the work once. Logout and status go through here too.
 
 use crate::config::{Config, GrantKind, Provider};
-use crate::discovery::authorization_server::{self as metadata, Metadata};
+use crate::discovery::{self, authorization_server::Metadata};
 use crate::error::{Error, Result};
-use crate::grant::registration::Registration;
 use crate::grant::{self, Client};
 use crate::http::{Http, Transport};
+use crate::prompt::Prompt;
+use crate::resolver::Binding;
 use crate::secret::Secret;
 use crate::store::file::FileStore;
 use crate::store::lock::KeyLock;
@@ -31,14 +34,34 @@ pub struct Logout {
     pub revocation: Option<Result<grant::revocation::Outcome>>,
 }
 
-pub struct Manager {
+/// Where a token handed out came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The store held a fresh one (or another process just renewed it).
+    Cached,
+    /// Renewed with a refresh token (RFC 6749 §6).
+    Refreshed,
+    /// A new grant: a login, or client credentials.
+    Obtained,
+}
+
+/// A usable token and where it came from.
+#[derive(Debug)]
+pub struct Fetched {
+    pub token: Token,
+    pub source: Source,
+}
+
+pub struct Manager<'p> {
     store: Box<dyn Store>,
     lock_dir: PathBuf,
     http: RefCell<Option<(Transport, Rc<Http>)>>,
+    endpoints: discovery::Cache,
+    prompt: &'p dyn Prompt,
 }
 
-impl Manager {
-    pub fn new(config: &Config) -> Result<Manager> {
+impl<'p> Manager<'p> {
+    pub fn new(config: &Config, prompt: &'p dyn Prompt) -> Result<Manager<'p>> {
         let file = FileStore::default_location()?;
         let lock_dir = file.dir().to_path_buf();
         let store = crate::store::open(config.storage, file)?;
@@ -47,6 +70,8 @@ impl Manager {
             store,
             lock_dir,
             http: RefCell::new(None),
+            endpoints: discovery::Cache::open(),
+            prompt,
         })
     }
 
@@ -109,9 +134,19 @@ impl Manager {
     }
 
     /// A token with more than a minute left: from the cache, else refreshed,
-    /// else from a new grant. Refresh and login run under the per-key lock,
-    /// so parallel callers do the work once.
-    pub fn token(&self, provider: &Provider, account: &str) -> Result<Token> {
+    /// else from a new grant.
+    pub fn token(&self, binding: &Binding) -> Result<Fetched> {
+        self.token_with_hint(binding, None)
+    }
+
+    /// [`Manager::token`], where the caller may bring a refresh token
+    /// (git's `oauth_refresh_token`): it stands in for the cache's when the
+    /// cache holds none, and a refusal only means the usual way in.
+    pub fn token_with_hint(&self, binding: &Binding, hint: Option<&Secret>) -> Result<Fetched> {
+        let Binding { provider, account } = binding;
+        // A hint that is not a b64token could never have come from us; it is
+        // ignored rather than sent, or carried into the store.
+        let hint = hint.filter(|h| token::is_b64token(h.expose()));
         let key = Manager::key(provider, account);
         let seen = self.cached(&key)?;
         let now = token::now();
@@ -121,7 +156,7 @@ impl Manager {
                 provider.name,
                 t.deadline() - now
             );
-            return Ok(t.clone());
+            return Ok(fetched(t.clone(), Source::Cached));
         }
         crate::debug!(
             "{}: cache {}",
@@ -138,16 +173,13 @@ impl Manager {
             .filter(|t| Some(*t) != seen.as_ref() && !t.is_expired(token::now()))
         {
             crate::debug!("{}: another process renewed the token", provider.name);
-            return Ok(t.clone());
+            return Ok(fetched(t.clone(), Source::Cached));
         }
-        // Discovered once for both the refresh and a login after it.
-        let meta = self.metadata(provider)?;
+        // Resolved once for both the refresh and a login after it.
+        let meta = self.endpoints(provider)?;
         if let Some(old) = current.filter(|t| t.refresh_token.is_some()) {
             match self.refresh(provider, &meta, &old) {
-                Ok(token) => {
-                    self.save(&key, &token)?;
-                    return Ok(token);
-                }
+                Ok(token) => return self.keep(binding, &key, token, Source::Refreshed),
                 Err(e) if grant::refresh::grant_is_gone(&e) => {
                     crate::debug!("{}: refresh refused ({e}); logging in again", provider.name);
                     // A dead refresh token must not be tried again should the
@@ -160,84 +192,55 @@ impl Manager {
                         "{}: refresh failed ({e}); using the old token",
                         provider.name
                     );
-                    return Ok(old);
+                    return Ok(fetched(old, Source::Cached));
                 }
                 Err(e) => return Err(e),
             }
+        } else if let Some(hint) = hint {
+            match self.refresh(provider, &meta, &brought(hint)) {
+                Ok(token) => {
+                    crate::debug!("{}: used the refresh token git brought", provider.name);
+                    return self.keep(binding, &key, token, Source::Refreshed);
+                }
+                Err(e) => crate::debug!(
+                    "{}: the refresh token git brought was refused: {e}",
+                    provider.name
+                ),
+            }
         }
         let token = self.obtain(provider, &meta, account)?;
-        self.save(&key, &token)?;
-        Ok(token)
-    }
-
-    /// Like [`Manager::token`], but when the cache has no fresh token and no
-    /// refresh token of its own, first try `hint`: a refresh token the caller
-    /// brought (git's `oauth_refresh_token`). If the server refuses it, the
-    /// usual path runs.
-    pub fn token_with_refresh_hint(
-        &self,
-        provider: &Provider,
-        account: &str,
-        hint: Option<&Secret>,
-    ) -> Result<Token> {
-        // A hint that is not a b64token could never have come from us; it is
-        // ignored rather than sent, or carried into the store.
-        let Some(hint) = hint.filter(|h| token::is_b64token(h.expose())) else {
-            return self.token(provider, account);
-        };
-        let key = Manager::key(provider, account);
-        let seen = self.cached(&key)?;
-        let usable = |t: &Token| t.is_fresh(token::now()) || t.refresh_token.is_some();
-        if seen.as_ref().is_none_or(|t| !usable(t)) {
-            let lock = KeyLock::acquire(&self.lock_dir, &key, lock_wait(provider))?;
-            if self.cached(&key)?.as_ref().is_none_or(|t| !usable(t)) {
-                let meta = self.metadata(provider)?;
-                // The hint stands in for the refresh token of a cached entry.
-                let brought = Token {
-                    access_token: Secret::new(""),
-                    token_type: "Bearer".into(),
-                    refresh_token: Some(hint.clone()),
-                    scope: None,
-                    obtained_at: 0,
-                    expires_at: Some(0),
-                };
-                let got = self.refresh(provider, &meta, &brought);
-                match got {
-                    Ok(t) => {
-                        crate::debug!("{}: used the refresh token git brought", provider.name);
-                        self.save(&key, &t)?;
-                        return Ok(t);
-                    }
-                    Err(e) => crate::debug!(
-                        "{}: the refresh token git brought was refused: {e}",
-                        provider.name
-                    ),
-                }
-            }
-            drop(lock);
-        }
-        self.token(provider, account)
+        self.keep(binding, &key, token, Source::Obtained)
     }
 
     /// Run the grant now, whatever the cache holds.
-    pub fn login(&self, provider: &Provider, account: &str) -> Result<Token> {
-        let key = Manager::key(provider, account);
-        let _lock = KeyLock::acquire(&self.lock_dir, &key, lock_wait(provider))?;
-        let meta = self.metadata(provider)?;
-        let token = self.obtain(provider, &meta, account)?;
-        self.save(&key, &token)?;
-        Ok(token)
+    pub fn login(&self, binding: &Binding) -> Result<Token> {
+        let key = Manager::key(&binding.provider, &binding.account);
+        let _lock = KeyLock::acquire(&self.lock_dir, &key, lock_wait(&binding.provider))?;
+        let meta = self.endpoints(&binding.provider)?;
+        let token = self.obtain(&binding.provider, &meta, &binding.account)?;
+        Ok(self.keep(binding, &key, token, Source::Obtained)?.token)
+    }
+
+    /// Save a token just refreshed or obtained, and record what `status`
+    /// and `logout` need to find it again: its account, and a provider
+    /// found by discovery.
+    fn keep(
+        &self,
+        binding: &Binding,
+        key: &CacheKey,
+        token: Token,
+        source: Source,
+    ) -> Result<Fetched> {
+        self.save(key, &token)?;
+        crate::store::accounts::remember(self.store(), &binding.provider, &binding.account)?;
+        crate::store::discovered::remember(self.store(), &binding.provider)?;
+        Ok(fetched(token, source))
     }
 
     /// Drop the cached token. With `presented`, only when it is that token:
     /// a newer token written by another process is left alone.
-    pub fn erase(
-        &self,
-        provider: &Provider,
-        account: &str,
-        presented: Option<&Secret>,
-    ) -> Result<bool> {
-        let key = Manager::key(provider, account);
+    pub fn erase(&self, binding: &Binding, presented: Option<&Secret>) -> Result<bool> {
+        let key = Manager::key(&binding.provider, &binding.account);
         if let Some(p) = presented {
             match self.cached(&key)? {
                 Some(t) if t.access_token == *p => {}
@@ -257,11 +260,15 @@ impl Manager {
 
     /// Forget the cached token wherever it is, and revoke it at the server
     /// when the server offers RFC 7009 revocation. The local entry goes even
-    /// when revocation fails.
-    pub fn logout(&self, provider: &Provider, account: &str) -> Result<Logout> {
+    /// when revocation fails; so does the record of a discovered provider.
+    pub fn logout(&self, binding: &Binding) -> Result<Logout> {
+        let Binding { provider, account } = binding;
         let key = Manager::key(provider, account);
         let token = self.cached(&key)?;
         let removed = self.store.delete(&key);
+        if account.is_empty() {
+            crate::store::discovered::forget(self.store(), provider)?;
+        }
         let revocation = token.map(|t| self.revoke(provider, &t));
         Ok(Logout {
             removed: removed?,
@@ -269,15 +276,14 @@ impl Manager {
         })
     }
 
-    /// RFC 7009, as the client the grant was made as: the configured one or
-    /// the registration made for it. Never registers anew: a new client
-    /// could not revoke the old one's grant.
+    /// RFC 7009, as the client the grant was made as (never a new
+    /// registration, which could not revoke the old one's grant).
     fn revoke(&self, provider: &Provider, token: &Token) -> Result<grant::revocation::Outcome> {
-        let meta = self.metadata(provider)?;
+        let meta = self.endpoints(provider)?;
         if meta.revocation_endpoint.is_none() {
             return Ok(grant::revocation::Outcome::NotOffered);
         }
-        let client = self.known_client(provider, &meta)?.ok_or_else(|| {
+        let client = grant::client::known(provider, &meta, self.store())?.ok_or_else(|| {
             Error::Login(format!(
                 "{}: the registration this token was obtained with is gone",
                 provider.name
@@ -292,36 +298,12 @@ impl Manager {
         self.store.save(key, &text)
     }
 
-    fn metadata(&self, provider: &Provider) -> Result<Metadata> {
-        if metadata::explicit_is_enough(provider) {
-            crate::debug!("{}: endpoints from the config", provider.name);
-            let base = Metadata {
-                issuer: provider.issuer.clone(),
-                ..Metadata::default()
-            };
-            return Ok(base.with_explicit(&provider.endpoints));
-        }
-        // Metadata is public and changes rarely: one discovery per issuer a
-        // day keeps a cold `get` to a single request.
-        let cache = crate::store::cache_dir().map(|d| FileStore::new(d.join("metadata")));
-        let key = CacheKey::hashed(&format!("metadata\n{}", provider.issuer));
-        let now = token::now();
-        if let Some(meta) = cache
-            .as_ref()
-            .and_then(|c| c.load(&key).ok().flatten())
-            .and_then(|text| metadata::Cached::parse(&text, &provider.issuer, now))
-        {
-            crate::debug!("{}: endpoints from the metadata cache", provider.name);
-            return Ok(meta.with_explicit(&provider.endpoints));
-        }
-        let meta = metadata::discover(&*self.http(provider)?, &provider.issuer)?;
-        if let Some(c) = &cache {
-            // A cache that cannot be written only costs a discovery next time.
-            if let Err(e) = c.save(&key, &metadata::Cached::encode(&meta, now)) {
-                crate::debug!("metadata cache not written: {e}");
-            }
-        }
-        Ok(meta.with_explicit(&provider.endpoints))
+    fn endpoints(&self, provider: &Provider) -> Result<Metadata> {
+        discovery::endpoints(provider, &self.endpoints, || self.http(provider))
+    }
+
+    fn client(&self, provider: &Provider, meta: &Metadata) -> Result<Client> {
+        grant::client::known_or_registered(provider, meta, self.store(), &*self.http(provider)?)
     }
 
     /// RFC 6749 §6, as the client that obtained the token.
@@ -344,18 +326,16 @@ impl Manager {
                 meta,
                 &client,
                 &provider.scopes,
-                &device_login(provider),
+                &grant::interactive::device_login(provider),
+                self.prompt,
             ),
-            GrantKind::AuthorizationCode => self.browser_login(provider, meta, &client, account),
+            GrantKind::AuthorizationCode => {
+                grant::interactive::login(http, meta, &client, provider, account, self.prompt)
+            }
         };
         let mut token = match token {
             Err(e) if e.oauth_code() == Some("invalid_client") => {
-                // A registration the server no longer knows is dropped, so
-                // the next run registers again.
-                if provider.client_id.is_none() {
-                    let key = grant::registration::key(&provider.issuer, &provider.redirect_uri());
-                    self.store.delete(&key)?;
-                }
+                grant::client::forget_registration(provider, self.store())?;
                 return Err(e);
             }
             other => other?,
@@ -366,167 +346,21 @@ impl Manager {
         }
         Ok(token)
     }
-
-    /// RFC 8252: the browser and a loopback redirect; the device grant when
-    /// no browser can open and the server offers it; otherwise the URL is
-    /// printed and a pasted redirect URL is accepted on the terminal.
-    fn browser_login(
-        &self,
-        provider: &Provider,
-        meta: &Metadata,
-        client: &Client,
-        account: &str,
-    ) -> Result<Token> {
-        use grant::authorization_code::{Session, browser_available, open_browser};
-        let http = &*self.http(provider)?;
-        let device = |why: &str| {
-            eprintln!("credential-oauth: {why}; using the device login instead");
-            grant::device_code::obtain(
-                http,
-                meta,
-                client,
-                &provider.scopes,
-                &device_login(provider),
-            )
-        };
-        let has_device = meta.device_authorization_endpoint.is_some();
-        let browser = browser_available();
-        if !browser && has_device {
-            return device("no browser can open here (no $BROWSER, DISPLAY or WAYLAND_DISPLAY)");
-        }
-        let hint = (!account.is_empty()).then_some(account);
-        let session = Session::start(
-            meta,
-            client,
-            &provider.scopes,
-            &provider.redirect_uri(),
-            hint,
-            provider.transport.allow_insecure_http,
-        )?;
-        let authority = crate::http::authority(&meta.issuer);
-        let opened = if browser {
-            eprintln!(
-                "credential-oauth: opening the browser to log in to {} at the authorization server \
-                 {authority}; if it does not open, visit:\n  {}",
-                crate::prompt::escape(&provider.name),
-                session.url()
-            );
-            open_browser(session.url())
-        } else {
-            Err(Error::Login("no browser can open here".into()))
-        };
-        let pasted = match opened {
-            Ok(()) => None,
-            Err(e) if has_device => {
-                drop(session);
-                return device(&e.to_string());
-            }
-            Err(e) => {
-                crate::debug!("{e}");
-                eprintln!(
-                    "credential-oauth: no browser could be opened. To log in to {} at the \
-                     authorization server {authority}, visit:\n  {}",
-                    crate::prompt::escape(&provider.name),
-                    session.url()
-                );
-                let pasted = grant::loopback::terminal_lines();
-                eprintln!(
-                    "credential-oauth: waiting for the redirect to {}{}",
-                    session.redirect_uri(),
-                    if pasted.is_some() {
-                        "; or paste here the address the browser ends on"
-                    } else {
-                        ""
-                    }
-                );
-                pasted
-            }
-        };
-        session.finish(
-            http,
-            meta,
-            client,
-            provider.login_timeout(),
-            pasted.as_ref(),
-        )
-    }
-
-    /// The client the provider's requests are made as: the configured one,
-    /// else the one registered earlier, else a new registration (RFC 7591).
-    fn client(&self, provider: &Provider, meta: &Metadata) -> Result<Client> {
-        if let Some(client) = self.known_client(provider, meta)? {
-            return Ok(client);
-        }
-        let redirect_uri = provider.redirect_uri();
-        let key = grant::registration::key(&provider.issuer, &redirect_uri);
-        let endpoint = meta.registration_endpoint.as_ref().ok_or_else(|| {
-            Error::Login(format!(
-                "{}: no client_id is configured and the server offers no registration endpoint; set client_id",
-                provider.name
-            ))
-        })?;
-        let mut grant_types = vec!["authorization_code", "refresh_token"];
-        if provider.grant == GrantKind::DeviceCode
-            || (provider.grant == GrantKind::AuthorizationCode
-                && meta.device_authorization_endpoint.is_some())
-        {
-            grant_types.push(grant::device_code::GRANT_TYPE);
-        }
-        let registration = grant::registration::register(
-            &*self.http(provider)?,
-            endpoint,
-            &redirect_uri,
-            &grant_types,
-        )?;
-        let text = serde_json::to_string(&registration)
-            .map_err(|e| Error::Store(format!("cannot encode registration: {e}")))?;
-        self.store.save(&key, &text)?;
-        crate::debug!("{}: registered as a new client", provider.name);
-        Ok(registration.client())
-    }
 }
 
-impl Manager {
-    /// The configured client, else the registration stored for the
-    /// provider's issuer and redirect; `None` when neither exists.
-    fn known_client(&self, provider: &Provider, meta: &Metadata) -> Result<Option<Client>> {
-        if let Some(id) = &provider.client_id {
-            // Config refuses this; the check stays where the secret leaves.
-            if provider.resource.is_some() {
-                return Err(Error::Login(format!(
-                    "{}: a configured client is never used at an issuer found by discovery",
-                    provider.name
-                )));
-            }
-            return Ok(Some(Client {
-                id: id.clone(),
-                secret: provider.client_secret.clone(),
-                method: meta.auth_method(provider.auth_method),
-            }));
-        }
-        let key = grant::registration::key(&provider.issuer, &provider.redirect_uri());
-        match self.store.load(&key)? {
-            Some(text) => match serde_json::from_str::<Registration>(&text) {
-                Ok(r) => Ok(Some(r.client())),
-                Err(_) => {
-                    crate::debug!(
-                        "registration entry {} is corrupt; ignoring it",
-                        key.as_str()
-                    );
-                    Ok(None)
-                }
-            },
-            None => Ok(None),
-        }
-    }
+fn fetched(token: Token, source: Source) -> Fetched {
+    Fetched { token, source }
 }
 
-/// What a device login shows and how long it waits.
-fn device_login(provider: &Provider) -> grant::device_code::Login<'_> {
-    grant::device_code::Login {
-        provider: &provider.name,
-        timeout: provider.login_timeout(),
-        allow_insecure_http: provider.transport.allow_insecure_http,
+/// A refresh token the caller brought, as the refresh token of an entry.
+fn brought(hint: &Secret) -> Token {
+    Token {
+        access_token: Secret::new(""),
+        token_type: "Bearer".into(),
+        refresh_token: Some(hint.clone()),
+        scope: None,
+        obtained_at: 0,
+        expires_at: Some(0),
     }
 }
 

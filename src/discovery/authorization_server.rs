@@ -24,30 +24,6 @@ pub struct Metadata {
     pub authorization_response_iss_parameter_supported: bool,
 }
 
-/// How long discovered metadata is reused before it is fetched again.
-pub const CACHE_TTL: u64 = 24 * 3600;
-
-/// Discovered metadata as kept in the cache, with the time it was fetched.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Cached {
-    fetched_at: u64,
-    metadata: Metadata,
-}
-
-impl Cached {
-    pub fn encode(metadata: &Metadata, now: u64) -> String {
-        serde_json::json!({ "fetched_at": now, "metadata": metadata }).to_string()
-    }
-
-    /// The cached metadata for `issuer`, unless it is older than
-    /// [`CACHE_TTL`], from the future, corrupt, or for another issuer.
-    pub fn parse(text: &str, issuer: &str, now: u64) -> Option<Metadata> {
-        let cached: Cached = serde_json::from_str(text).ok()?;
-        let fresh = cached.fetched_at <= now && now - cached.fetched_at < CACHE_TTL;
-        (fresh && cached.metadata.issuer == issuer).then_some(cached.metadata)
-    }
-}
-
 /// RFC 8414 §3.1: the well-known segment goes between host and path.
 pub fn rfc8414_url(issuer: &str) -> Result<Url> {
     let url = parse_issuer(issuer)?;
@@ -238,21 +214,6 @@ mod tests {
             m.registration_endpoint.unwrap().as_str(),
             "https://a.example/realm/register"
         );
-    }
-
-    #[test]
-    fn cached_metadata_lives_one_day_for_its_issuer_only() {
-        let meta = guessed("https://a.example").unwrap();
-        let text = Cached::encode(&meta, 1000);
-        assert_eq!(
-            Cached::parse(&text, "https://a.example", 1000),
-            Some(meta.clone())
-        );
-        assert!(Cached::parse(&text, "https://a.example", 1000 + CACHE_TTL - 1).is_some());
-        assert!(Cached::parse(&text, "https://a.example", 1000 + CACHE_TTL).is_none());
-        assert!(Cached::parse(&text, "https://a.example", 999).is_none());
-        assert!(Cached::parse(&text, "https://b.example", 1000).is_none());
-        assert!(Cached::parse("{", "https://a.example", 1000).is_none());
     }
 
     #[test]

@@ -141,6 +141,7 @@ pub fn complete(
     provider: Option<Provider>,
     url: &Url,
     wwwauth: &[String],
+    cache: &super::Cache,
 ) -> Result<Option<Provider>> {
     let needs_issuer = |p: &Provider| p.discover && p.issuer.is_empty();
     match provider {
@@ -162,7 +163,17 @@ pub fn complete(
         .as_ref()
         .map(|p| p.transport.clone())
         .unwrap_or_default();
-    let doc = Http::new(&transport)?.get_json(&meta_url)?;
+    // Kept a day like the authorization server's: a warm `get` with a
+    // challenge touches no network.
+    let now = crate::token::now();
+    let doc = match cache.get::<serde_json::Value>("resource", meta_url.as_str(), now) {
+        Some(doc) => doc,
+        None => {
+            let doc = Http::new(&transport)?.get_json(&meta_url)?;
+            cache.put("resource", meta_url.as_str(), &doc, now);
+            doc
+        }
+    };
     let found = found_in(&doc, url)?;
     let issuer_url = Url::parse(&found.issuer).map_err(|_| {
         Error::Http("protected resource metadata names no authorization server".into())

@@ -163,6 +163,7 @@ pub fn obtain(
     client: &Client,
     scopes: &[String],
     login: &Login,
+    prompt: &dyn crate::prompt::Prompt,
 ) -> Result<Token> {
     let auth = start(http, meta, client, scopes)?;
     // The person is sent to these pages; like every endpoint they are
@@ -182,13 +183,10 @@ pub fn obtain(
             },
         )?;
     }
-    eprint!(
-        "{}",
-        auth.instructions(
-            &crate::prompt::escape(login.provider),
-            &authority(&meta.issuer)
-        )
-    );
+    prompt.say(&auth.instructions(
+        &crate::prompt::escape(login.provider),
+        &authority(&meta.issuer),
+    ));
     let started = Instant::now();
     let code_ends = started + Duration::from_secs(auth.expires_in);
     let login_ends = started + login.timeout;

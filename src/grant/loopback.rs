@@ -7,6 +7,7 @@
 //! must neither end the login nor be believed (RFC 6749 §10.12).
 
 use crate::error::{Error, Result};
+use crate::prompt::Prompt;
 use crate::secret::Secret;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
@@ -241,6 +242,7 @@ impl Listener {
         issuer: &ExpectedIssuer,
         timeout: Duration,
         pasted: Option<&Receiver<String>>,
+        prompt: &dyn Prompt,
     ) -> Result<Secret> {
         let deadline = Instant::now() + timeout;
         let mut connections: Vec<Connection> = Vec::new();
@@ -255,7 +257,7 @@ impl Listener {
             }
             if let Some(rx) = pasted {
                 while let Ok(line) = rx.try_recv() {
-                    if let Some(done) = self.pasted(&line, state, issuer) {
+                    if let Some(done) = self.pasted(&line, state, issuer, prompt) {
                         return done;
                     }
                 }
@@ -367,6 +369,7 @@ impl Listener {
         line: &str,
         state: &Secret,
         issuer: &ExpectedIssuer,
+        prompt: &dyn Prompt,
     ) -> Option<Result<Secret>> {
         let line = line.trim();
         if line.is_empty() {
@@ -375,17 +378,17 @@ impl Listener {
         let query = match Url::parse(line) {
             Ok(u) if u.path() == self.path => u.query().unwrap_or("").to_string(),
             _ => {
-                eprintln!(
+                prompt.say(&format!(
                     "credential-oauth: that is not the address the browser was sent back to \
                      ({}...); try again",
                     self.redirect_uri
-                );
+                ));
                 return None;
             }
         };
         match judge(parse_callback(&query), state, issuer) {
             Step::Ignore(why) => {
-                eprintln!("credential-oauth: not accepted: {why}; try again");
+                prompt.say(&format!("credential-oauth: not accepted: {why}; try again"));
                 None
             }
             Step::Finish(done) => Some(done),
@@ -489,33 +492,6 @@ pub fn html_escape(s: &str) -> String {
         }
     }
     out
-}
-
-/// Lines typed or pasted on the terminal (`/dev/tty`, never stdin, which git
-/// uses for the protocol), when there is one. The reader thread lives until
-/// the process ends; it only ever blocks on the terminal.
-pub fn terminal_lines() -> Option<Receiver<String>> {
-    use std::io::{BufRead, Read};
-    let tty = std::fs::File::open("/dev/tty").ok()?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("tty-paste".into())
-        .spawn(move || {
-            let mut reader = std::io::BufReader::new(tty);
-            loop {
-                let mut line = String::new();
-                match (&mut reader).take(MAX_QUERY as u64).read_line(&mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        if tx.send(line).is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-        })
-        .ok()?;
-    Some(rx)
 }
 
 #[cfg(test)]

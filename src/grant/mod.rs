@@ -2,8 +2,10 @@
 //! request they share (RFC 6749 §3.2, §5).
 
 pub mod authorization_code;
+pub mod client;
 pub mod client_credentials;
 pub mod device_code;
+pub mod interactive;
 pub mod loopback;
 pub mod refresh;
 pub mod registration;

@@ -1,0 +1,162 @@
+//! The commands people and scripts run: `token`, `login`, `logout`,
+//! `status` (`configure` is in [`super::configure`]).
+
+use super::{Prompt, write_out};
+use crate::config::Config;
+use crate::error::Result;
+use crate::grant::revocation::{Outcome as RevocationOutcome, Revoked};
+use crate::manager::Manager;
+use crate::prompt::escape;
+use crate::resolver::Resolver;
+use crate::token;
+use std::io::Write;
+
+/// `token URL`: the access token alone, for scripts.
+pub fn token(url: &str, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+    let config = Config::load()?;
+    let manager = Manager::new(&config, prompt)?;
+    let binding = Resolver::new(&config).for_command(url, manager.store())?;
+    let fetched = manager.token(&binding)?;
+    write_out(
+        stdout,
+        &format!("{}\n", fetched.token.access_token.expose()),
+    )
+}
+
+/// `login URL`: the grant now, whatever the cache holds.
+pub fn login(url: &str, prompt: &dyn Prompt) -> Result<()> {
+    let config = Config::load()?;
+    let manager = Manager::new(&config, prompt)?;
+    let binding = Resolver::new(&config).for_command(url, manager.store())?;
+    let token = manager.login(&binding)?;
+    prompt.say(&format!(
+        "credential-oauth: logged in to {} (token valid until {})",
+        escape(&binding.provider.name),
+        token::format_utc(token.deadline())
+    ));
+    Ok(())
+}
+
+/// `logout URL`: forget the token here and revoke it at the server.
+pub fn logout(url: &str, prompt: &dyn Prompt) -> Result<()> {
+    let config = Config::load()?;
+    let manager = Manager::new(&config, prompt)?;
+    let binding = Resolver::new(&config).for_command(url, manager.store())?;
+    let outcome = manager.logout(&binding)?;
+    let name = escape(&binding.provider.name);
+    prompt.say(&format!(
+        "credential-oauth: {name} {}",
+        if outcome.removed {
+            "logged out"
+        } else {
+            "had no cached token"
+        }
+    ));
+    report_revocation(&name, outcome.revocation, prompt);
+    Ok(())
+}
+
+/// A failed revocation is worth a line but not a failed logout: the token
+/// is gone from this machine either way.
+fn report_revocation(
+    name: &str,
+    revocation: Option<Result<RevocationOutcome>>,
+    prompt: &dyn Prompt,
+) {
+    match revocation {
+        None => {}
+        Some(Ok(RevocationOutcome::NotOffered)) => {
+            crate::debug!("{name}: the server offers no revocation endpoint");
+        }
+        Some(Ok(RevocationOutcome::Revoked { which, endpoint })) => {
+            let which = match which {
+                Revoked::RefreshToken => "refresh token",
+                Revoked::AccessToken => "access token",
+            };
+            crate::debug!("{name}: revoked the {which} at {endpoint}");
+        }
+        Some(Err(e)) => prompt.say(&format!(
+            "credential-oauth: {name}: the server could not revoke the token ({e}); \
+             it was removed from this machine anyway"
+        )),
+    }
+}
+
+/// `status`: configured providers and those found by discovery, their
+/// cached tokens and accounts; never a secret.
+pub fn status(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+    let config = Config::load()?;
+    let mut out = String::new();
+    // Names below come from the config, git's config, git's requests (the
+    // accounts) and servers: every one is escaped for the terminal.
+    let shown = crate::prompt::escape;
+    match &config.path {
+        Some(p) => out.push_str(&format!("config: {}\n", shown(&p.display().to_string()))),
+        None => out.push_str("config: none (no providers)\n"),
+    }
+    let manager = Manager::new(&config, prompt)?;
+    // Providers found by RFC 9728 discovery hold tokens too, though no
+    // config names them.
+    let discovered: Vec<crate::config::Provider> = crate::store::discovered::list(manager.store())?
+        .iter()
+        .filter_map(crate::store::discovered::Entry::provider)
+        .collect();
+    if config.providers.is_empty() && discovered.is_empty() {
+        return write_out(stdout, &out);
+    }
+    out.push_str(&format!("storage: {}\n", manager.store_name()));
+    let now = token::now();
+    for p in config.providers.iter().chain(&discovered) {
+        let key = Manager::key(p, "");
+        let found = manager.cached_with_backend(&key)?;
+        let state = match found.as_ref().map(|(t, _)| t) {
+            None => "no token".to_string(),
+            Some(t) if t.is_expired(now) => format!(
+                "token expired {}{}",
+                token::format_utc(t.deadline()),
+                if t.refresh_token.is_some() {
+                    " (refreshable)"
+                } else {
+                    ""
+                }
+            ),
+            Some(t) => format!(
+                "token valid until {} ({} min left){}",
+                token::format_utc(t.deadline()),
+                (t.deadline() - now) / 60,
+                if t.expires_at.is_none() {
+                    ", lifetime assumed"
+                } else {
+                    ""
+                }
+            ),
+        };
+        let stored = found.map_or(String::new(), |(_, backend)| {
+            format!("\n  stored: {backend}")
+        });
+        let resource = p.resource.as_ref().map_or(String::new(), |r| {
+            format!("  found by discovery for the resource {}\n", shown(r))
+        });
+        out.push_str(&format!(
+            "\n{}\n{resource}  url:    {}\n  issuer: {}\n  grant:  {:?}\n  key:    {}\n  {}{stored}\n",
+            shown(&p.name),
+            shown(p.url.as_str()),
+            shown(&p.issuer),
+            p.grant,
+            key.as_str(),
+            state
+        ));
+        for name in crate::store::accounts::list(manager.store(), p)? {
+            let t = manager.cached(&Manager::key(p, &name))?;
+            let state = match t {
+                None => "no token".to_string(),
+                Some(t) if t.is_expired(now) => {
+                    format!("token expired {}", token::format_utc(t.deadline()))
+                }
+                Some(t) => format!("token valid until {}", token::format_utc(t.deadline())),
+            };
+            out.push_str(&format!("  account {}: {state}\n", shown(&name)));
+        }
+    }
+    write_out(stdout, &out)
+}

@@ -1,0 +1,83 @@
+//! Everything said to or read from a person: the browser, the device code,
+//! the address pasted back, progress and notices. [`Prompt`] is the one
+//! seam; [`Terminal`] is the real person at stderr, `/dev/tty` and the
+//! system browser, and tests script their own. Nothing else writes to a
+//! person (diagnostics for `-v` go through [`crate::log`]).
+
+pub mod browser;
+pub mod text;
+
+pub use text::{escape, is_unsafe_on_a_terminal};
+
+use crate::error::Result;
+use std::sync::mpsc::Receiver;
+use url::Url;
+
+/// Longest line read from the terminal: a pasted redirect address is a few
+/// hundred bytes.
+const MAX_LINE: u64 = 8 * 1024;
+
+/// The person, as the grants and commands talk to them.
+pub trait Prompt {
+    /// Whether a browser could open here at all.
+    fn can_open_browser(&self) -> bool;
+    /// Open `url` in the browser; `Err` when none started.
+    fn open_browser(&self, url: &Url) -> Result<()>;
+    /// Tell the person `text`: whole lines, on stderr for a terminal.
+    fn say(&self, text: &str);
+    /// Lines the person types or pastes, when there is a terminal to read.
+    fn typed_lines(&self) -> Option<Receiver<String>>;
+}
+
+/// The real person: stderr, `/dev/tty` (never stdin, which callers use for
+/// their protocol) and the system browser.
+pub struct Terminal;
+
+impl Prompt for Terminal {
+    fn can_open_browser(&self) -> bool {
+        browser::available()
+    }
+
+    fn open_browser(&self, url: &Url) -> Result<()> {
+        browser::open(url)
+    }
+
+    fn say(&self, text: &str) {
+        if text.ends_with('\n') {
+            eprint!("{text}");
+        } else {
+            eprintln!("{text}");
+        }
+    }
+
+    fn typed_lines(&self) -> Option<Receiver<String>> {
+        terminal_lines()
+    }
+}
+
+/// Lines typed or pasted on the terminal (`/dev/tty`, never stdin, which git
+/// uses for the protocol), when there is one. The reader thread lives until
+/// the process ends; it only ever blocks on the terminal.
+pub fn terminal_lines() -> Option<Receiver<String>> {
+    use std::io::{BufRead, Read};
+    let tty = std::fs::File::open("/dev/tty").ok()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("tty-paste".into())
+        .spawn(move || {
+            let mut reader = std::io::BufReader::new(tty);
+            loop {
+                let mut line = String::new();
+                match (&mut reader).take(MAX_LINE).read_line(&mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        if tx.send(line).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+        .ok()?;
+    Some(rx)
+}
