@@ -99,8 +99,139 @@ pub enum ClientAuth<'a> {
     None,
 }
 
+/// The request method. Only what the protocols here use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// One request as it goes on the wire, built by [`Http`] and sent by an
+/// [`HttpClient`]. Its `Debug` names the server and the header names but
+/// never the `Authorization` value or the body, which carry secrets.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: Url,
+    /// Header names and values, in the order they are sent.
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    /// The value of header `name` (ASCII case-insensitive), if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured so a new field cannot slip into Debug unredacted.
+        let HttpRequest {
+            method,
+            url,
+            headers,
+            body,
+        } = self;
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(name, value)| {
+                if name.eq_ignore_ascii_case("authorization") {
+                    (*name, "<redacted>")
+                } else {
+                    (*name, value.as_str())
+                }
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", method)
+            .field("url", &origin(url))
+            .field("headers", &headers)
+            .field("body", &format_args!("<{} bytes redacted>", body.len()))
+            .finish()
+    }
+}
+
+/// What came back: the status and the body (read at most [`MAX_BODY`] + 1
+/// bytes by the real client). No response header is used. Its `Debug`
+/// leaves the body out: a token answer carries the tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let HttpResponse { status, body } = self;
+        f.debug_struct("HttpResponse")
+            .field("status", status)
+            .field("body", &format_args!("<{} bytes redacted>", body.len()))
+            .finish()
+    }
+}
+
+/// The seam between [`Http`]'s policy and the network (in the manner of
+/// oauth2-rs's `SyncHttpClient`): send one request as given, follow no
+/// redirect, and return the status and body. An error names the server,
+/// never the request's secrets. Any `Fn(HttpRequest) -> Result<HttpResponse>`
+/// is one, so a unit test passes a closure that records the request and
+/// answers from a script.
+pub trait HttpClient {
+    fn execute(&self, request: HttpRequest) -> Result<HttpResponse>;
+}
+
+impl<F> HttpClient for F
+where
+    F: Fn(HttpRequest) -> Result<HttpResponse>,
+{
+    fn execute(&self, request: HttpRequest) -> Result<HttpResponse> {
+        self(request)
+    }
+}
+
+/// The real client: built by [`Http::new`] with the timeouts, the trust
+/// anchors and no redirect policy; the body read is bounded here, so a
+/// server cannot make this process hold more than [`MAX_BODY`] + 1 bytes.
+impl HttpClient for reqwest::blocking::Client {
+    fn execute(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let HttpRequest {
+            method,
+            url,
+            headers,
+            body,
+        } = request;
+        let server = origin(&url);
+        let mut req = match method {
+            Method::Get => self.get(url),
+            Method::Post => self.post(url).body(body),
+        };
+        for (name, value) in headers {
+            req = req.header(name, value);
+        }
+        let resp = req
+            .send()
+            .map_err(|e| Error::Http(format!("{server}: {}", one_line(&e))))?;
+        let status = resp.status().as_u16();
+        let mut body = Vec::new();
+        resp.take(MAX_BODY + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| Error::Http(format!("{server}: reading the answer failed: {e}")))?;
+        Ok(HttpResponse { status, body })
+    }
+}
+
+const USER_AGENT: &str = concat!("credential-oauth/", env!("CARGO_PKG_VERSION"));
+
+/// The HTTP policy every grant and discovery goes through: https except
+/// loopback, `Accept: application/json`, no redirect followed, bounded
+/// answers, OAuth errors interpreted. It sends through an [`HttpClient`].
 pub struct Http {
-    client: reqwest::blocking::Client,
+    client: Box<dyn HttpClient>,
     allow_insecure_http: bool,
 }
 
@@ -123,20 +254,24 @@ impl Http {
             .connect_timeout(CONNECT_TIMEOUT.min(timeout))
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("credential-oauth/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Http(format!("cannot set up HTTP client: {}", one_line(&e))))?;
-        Ok(Http {
-            client,
-            allow_insecure_http: transport.allow_insecure_http,
-        })
+        Ok(Http::with_client(client, transport.allow_insecure_http))
+    }
+
+    /// The same policy over another client: a closure in unit tests.
+    /// `allow_insecure_http` is the provider's setting, as in [`Transport`].
+    pub fn with_client(client: impl HttpClient + 'static, allow_insecure_http: bool) -> Http {
+        Http {
+            client: Box::new(client),
+            allow_insecure_http,
+        }
     }
 
     /// GET a JSON document.
     pub fn get_json(&self, url: &Url) -> Result<serde_json::Value> {
-        check_transport_allowing(url, self.allow_insecure_http)?;
-        let req = self.client.get(url.clone());
-        self.send(url, req)
+        let req = self.request(Method::Get, url, None, None, Vec::new())?;
+        self.send(req)
     }
 
     /// POST a form and read a JSON answer.
@@ -147,18 +282,19 @@ impl Http {
         auth: ClientAuth<'_>,
     ) -> Result<serde_json::Value> {
         let req = self.form_request(url, form, auth)?;
-        self.send(url, req)
+        self.send(req)
     }
 
     /// POST a JSON document (RFC 7591 registration) and read a JSON answer.
     pub fn post_json(&self, url: &Url, doc: &serde_json::Value) -> Result<serde_json::Value> {
-        check_transport_allowing(url, self.allow_insecure_http)?;
-        let req = self
-            .client
-            .post(url.clone())
-            .header("Content-Type", "application/json")
-            .body(doc.to_string());
-        self.send(url, req)
+        let req = self.request(
+            Method::Post,
+            url,
+            Some("application/json"),
+            None,
+            doc.to_string().into_bytes(),
+        )?;
+        self.send(req)
     }
 
     /// POST a form to an endpoint whose success has no body to read
@@ -170,7 +306,7 @@ impl Http {
         auth: ClientAuth<'_>,
     ) -> Result<()> {
         let req = self.form_request(url, form, auth)?;
-        let (server, status, body) = self.exchange(url, req)?;
+        let (server, status, body) = self.exchange(req)?;
         if (200..300).contains(&status) {
             return Ok(());
         }
@@ -182,44 +318,62 @@ impl Http {
         url: &Url,
         form: &[(&str, &str)],
         auth: ClientAuth<'_>,
-    ) -> Result<reqwest::blocking::RequestBuilder> {
-        check_transport_allowing(url, self.allow_insecure_http)?;
+    ) -> Result<HttpRequest> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        let mut req = self
-            .client
-            .post(url.clone())
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body);
-        if let ClientAuth::Basic { id, secret } = auth {
-            req = req.header("Authorization", basic_auth(id, secret));
-        }
-        Ok(req)
+        let authorization = match auth {
+            ClientAuth::Basic { id, secret } => Some(basic_auth(id, secret)),
+            ClientAuth::None => None,
+        };
+        self.request(
+            Method::Post,
+            url,
+            Some("application/x-www-form-urlencoded"),
+            authorization,
+            body.into_bytes(),
+        )
     }
 
-    fn send(&self, url: &Url, req: reqwest::blocking::RequestBuilder) -> Result<serde_json::Value> {
-        let (server, status, body) = self.exchange(url, req)?;
+    /// The request with the headers every one carries; refused before
+    /// anything is sent when the URL breaks the transport rule.
+    fn request(
+        &self,
+        method: Method,
+        url: &Url,
+        content_type: Option<&str>,
+        authorization: Option<String>,
+        body: Vec<u8>,
+    ) -> Result<HttpRequest> {
+        check_transport_allowing(url, self.allow_insecure_http)?;
+        let mut headers = Vec::with_capacity(4);
+        if let Some(ct) = content_type {
+            headers.push(("Content-Type", ct.to_string()));
+        }
+        if let Some(value) = authorization {
+            headers.push(("Authorization", value));
+        }
+        headers.push(("Accept", "application/json".to_string()));
+        headers.push(("User-Agent", USER_AGENT.to_string()));
+        Ok(HttpRequest {
+            method,
+            url: url.clone(),
+            headers,
+            body,
+        })
+    }
+
+    fn send(&self, req: HttpRequest) -> Result<serde_json::Value> {
+        let (server, status, body) = self.exchange(req)?;
         interpret(server, status, &body)
     }
 
-    /// Send `req` and read the status and the (bounded) body.
-    fn exchange(
-        &self,
-        url: &Url,
-        req: reqwest::blocking::RequestBuilder,
-    ) -> Result<(String, u16, Vec<u8>)> {
-        let server = origin(url);
-        let resp = req
-            .header("Accept", "application/json")
-            .send()
-            .map_err(|e| Error::Http(format!("{server}: {}", one_line(&e))))?;
-        let status = resp.status().as_u16();
+    /// Send `req` and take the status and the body, refused when larger
+    /// than [`MAX_BODY`] whichever client read it.
+    fn exchange(&self, req: HttpRequest) -> Result<(String, u16, Vec<u8>)> {
+        let server = origin(&req.url);
+        let HttpResponse { status, body } = self.client.execute(req)?;
         crate::debug!("{server}: HTTP {status}");
-        let mut body = Vec::new();
-        resp.take(MAX_BODY + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| Error::Http(format!("{server}: reading the answer failed: {e}")))?;
         if body.len() as u64 > MAX_BODY {
             return Err(Error::Http(format!(
                 "{server}: answer is larger than {} KiB",
