@@ -1,6 +1,11 @@
 //! The one HTTP client. It sends `Accept: application/json`, follows no
 //! redirect, bounds time and body size, speaks only HTTPS to non-loopback
 //! hosts, and turns OAuth error bodies (RFC 6749 §5.2) into [`Error::OAuth`].
+//!
+//! [`Http`] holds that policy and builds each [`HttpRequest`]; an
+//! [`HttpClient`] sends it. The real one is reqwest's blocking client (the
+//! only place reqwest is named); a closure is another, which is how unit
+//! tests assert a grant's exact request without a server.
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
