@@ -119,15 +119,34 @@ impl Session {
         let code = self
             .listener
             .wait(&self.state, &self.issuer, timeout, pasted, prompt)?;
-        let redirect_uri = self.listener.redirect_uri().to_string();
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code.expose()),
-            ("redirect_uri", &redirect_uri),
-            ("code_verifier", self.pkce.verifier.expose()),
-        ];
-        token_request(http, meta, client, &form)
+        exchange(
+            http,
+            meta,
+            client,
+            &code,
+            self.listener.redirect_uri(),
+            &self.pkce.verifier,
+        )
     }
+}
+
+/// RFC 6749 §4.1.3 with RFC 7636 §4.5: trade `code` for a token. The
+/// `redirect_uri` is the one the authorization request carried, exactly.
+pub fn exchange(
+    http: &Http,
+    meta: &Metadata,
+    client: &Client,
+    code: &Secret,
+    redirect_uri: &Url,
+    verifier: &Secret,
+) -> Result<Token> {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.expose()),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("code_verifier", verifier.expose()),
+    ];
+    token_request(http, meta, client, &form)
 }
 
 /// RFC 6749 §4.1.1 with the RFC 7636 §4.3 challenge; parameters the
@@ -185,6 +204,101 @@ mod tests {
         );
         assert_ne!(a.verifier, b.verifier);
         assert_eq!(a.challenge.len(), 43);
+    }
+
+    use crate::grant::examples::{BASIC, TOKEN, confidential, metadata, public};
+    use crate::http::scripted::{self, COMMON, body, headers};
+
+    #[test]
+    fn code_exchange_sends_code_redirect_uri_and_verifier_exactly() {
+        let (http, sent) = scripted::http(&[(200, TOKEN)]);
+        let redirect = Url::parse("http://127.0.0.1:5210/cb").unwrap();
+        let verifier = Secret::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+        let client = confidential(AuthMethod::ClientSecretBasic);
+        let token = exchange(
+            &http,
+            &metadata(),
+            &client,
+            &Secret::new("c+/="),
+            &redirect,
+            &verifier,
+        )
+        .unwrap();
+        assert_eq!(token.access_token.expose(), "at");
+        let req = sent.only();
+        assert_eq!(req.url.as_str(), "https://as.example/token");
+        let mut expected = vec![
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Authorization", BASIC),
+        ];
+        expected.extend(COMMON);
+        assert_eq!(headers(&req), expected);
+        assert_eq!(
+            body(&req),
+            "grant_type=authorization_code&code=c%2B%2F%3D\
+             &redirect_uri=http%3A%2F%2F127.0.0.1%3A5210%2Fcb\
+             &code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+        );
+    }
+
+    #[test]
+    fn finish_exchanges_the_pasted_code_with_the_listeners_redirect_uri() {
+        let meta = metadata();
+        let client = public();
+        let redirect = Url::parse("http://127.0.0.1:0/").unwrap();
+        let session = Session::start(&meta, &client, &[], &redirect, None, false).unwrap();
+        let sent_in_url = |name: &str| {
+            session
+                .url()
+                .query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+                .unwrap()
+        };
+        let state = sent_in_url("state");
+        let challenge = sent_in_url("code_challenge");
+        // The listener took a free port; the exchange names it, as the
+        // authorization request did.
+        let redirect_uri = session.redirect_uri().clone();
+        assert_ne!(redirect_uri.port(), Some(0));
+        let (tx, rx) = std::sync::mpsc::channel();
+        tx.send(format!("{redirect_uri}?code=the-code&state={state}"))
+            .unwrap();
+        let (http, sent) = scripted::http(&[(200, TOKEN)]);
+        session
+            .finish(
+                &http,
+                &meta,
+                &client,
+                Duration::from_secs(5),
+                Some(&rx),
+                &crate::prompt::Terminal,
+            )
+            .unwrap();
+        let req = sent.only();
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(&req.body)
+            .into_owned()
+            .collect();
+        let names: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "grant_type",
+                "code",
+                "redirect_uri",
+                "code_verifier",
+                "client_id"
+            ]
+        );
+        let get = |k: &str| form.iter().find(|(n, _)| n == k).unwrap().1.as_str();
+        assert_eq!(get("code"), "the-code");
+        assert_eq!(get("redirect_uri"), redirect_uri.as_str());
+        assert_eq!(get("client_id"), "app");
+        // The verifier is the one whose challenge went out in the URL.
+        assert_eq!(
+            Pkce::from_verifier(Secret::new(get("code_verifier"))).challenge,
+            challenge
+        );
     }
 
     #[test]

@@ -16,3 +16,73 @@ pub fn obtain(http: &Http, meta: &Metadata, client: &Client, scopes: &[String]) 
     }
     token_request(http, meta, client, &form)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AuthMethod;
+    use crate::error::Error;
+    use crate::grant::examples::{BASIC, TOKEN, confidential, metadata};
+    use crate::http::scripted::{self, COMMON, body, headers};
+
+    const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+    #[test]
+    fn basic_client_sends_its_secret_in_the_header_and_the_scope_in_the_form() {
+        let (http, sent) = scripted::http(&[(200, TOKEN)]);
+        let scopes = ["read".to_string(), "write:all".to_string()];
+        let client = confidential(AuthMethod::ClientSecretBasic);
+        let token = obtain(&http, &metadata(), &client, &scopes).unwrap();
+        assert_eq!(token.access_token.expose(), "at");
+        let req = sent.only();
+        assert_eq!(req.method, crate::http::Method::Post);
+        assert_eq!(req.url.as_str(), "https://as.example/token");
+        let mut expected = vec![FORM, ("Authorization", BASIC)];
+        expected.extend(COMMON);
+        assert_eq!(headers(&req), expected);
+        assert_eq!(
+            body(&req),
+            "grant_type=client_credentials&scope=read+write%3Aall"
+        );
+    }
+
+    #[test]
+    fn client_secret_post_puts_id_and_secret_in_the_form_and_no_scope_sends_none() {
+        let (http, sent) = scripted::http(&[(200, TOKEN)]);
+        let client = confidential(AuthMethod::ClientSecretPost);
+        obtain(&http, &metadata(), &client, &[]).unwrap();
+        let req = sent.only();
+        let mut expected = vec![FORM];
+        expected.extend(COMMON);
+        assert_eq!(headers(&req), expected);
+        assert_eq!(
+            body(&req),
+            "grant_type=client_credentials&client_id=app&client_secret=s3cret"
+        );
+    }
+
+    #[test]
+    fn a_redirect_from_the_token_endpoint_fails_the_grant() {
+        let (http, sent) = scripted::http(&[(302, b"")]);
+        let client = confidential(AuthMethod::ClientSecretBasic);
+        let e = obtain(&http, &metadata(), &client, &[]).unwrap_err();
+        assert!(matches!(e, Error::Status { status: 302, .. }), "{e:?}");
+        assert!(e.to_string().contains("redirects are not followed"), "{e}");
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        assert_eq!(sent.all().len(), 1);
+    }
+
+    #[test]
+    fn an_oversize_token_answer_is_refused() {
+        let mut big = br#"{"access_token":""#.to_vec();
+        big.resize(2 * crate::http::MAX_BODY as usize, b'a');
+        big.extend_from_slice(br#""}"#);
+        let (http, _) = scripted::http(&[(200, &big)]);
+        let client = confidential(AuthMethod::ClientSecretBasic);
+        let e = obtain(&http, &metadata(), &client, &[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "https://as.example/token: answer is larger than 1024 KiB"
+        );
+    }
+}

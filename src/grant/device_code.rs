@@ -145,6 +145,15 @@ pub fn start(
     Authorization::from_response(&body)
 }
 
+/// RFC 8628 §3.4: ask the token endpoint once whether the login is done.
+pub fn poll(http: &Http, meta: &Metadata, client: &Client, device_code: &Secret) -> Poll {
+    let form = [
+        ("grant_type", GRANT_TYPE),
+        ("device_code", device_code.expose()),
+    ];
+    decide(token_request(http, meta, client, &form))
+}
+
 /// Who a device login is for and how long it may take.
 pub struct Login<'a> {
     /// The provider's name, as the person knows it.
@@ -204,11 +213,7 @@ pub fn obtain(
                 login.timeout.as_secs()
             )));
         }
-        let form = [
-            ("grant_type", GRANT_TYPE),
-            ("device_code", auth.device_code.expose()),
-        ];
-        let poll = decide(token_request(http, meta, client, &form));
+        let poll = poll(http, meta, client, &auth.device_code);
         interval = next_interval(interval, &poll);
         match poll {
             Poll::Done(token) => return Ok(token),
@@ -236,6 +241,70 @@ mod tests {
             error: code.into(),
             description: None,
         }
+    }
+
+    use crate::config::AuthMethod;
+    use crate::grant::examples::{BASIC, TOKEN, confidential, metadata, public};
+    use crate::http::scripted::{self, COMMON, body, headers};
+
+    const DEVICE_ANSWER: &[u8] = br#"{"device_code":"dc-1","user_code":"WDJB-MJHT",
+        "verification_uri":"https://as.example/activate","expires_in":900,"interval":3}"#;
+
+    #[test]
+    fn start_posts_the_scope_and_the_public_client_id() {
+        let (http, sent) = scripted::http(&[(200, DEVICE_ANSWER)]);
+        let scopes = ["read".to_string(), "offline_access".to_string()];
+        let auth = start(&http, &metadata(), &public(), &scopes).unwrap();
+        assert_eq!(auth.device_code.expose(), "dc-1");
+        assert_eq!(auth.user_code, "WDJB-MJHT");
+        assert_eq!(auth.interval, 3);
+        let req = sent.only();
+        assert_eq!(req.method, crate::http::Method::Post);
+        assert_eq!(req.url.as_str(), "https://as.example/device");
+        let mut expected = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        expected.extend(COMMON);
+        assert_eq!(headers(&req), expected);
+        assert_eq!(body(&req), "scope=read+offline_access&client_id=app");
+    }
+
+    #[test]
+    fn start_as_a_confidential_client_authenticates_and_no_scope_sends_an_empty_form() {
+        let (http, sent) = scripted::http(&[(200, DEVICE_ANSWER)]);
+        let client = confidential(AuthMethod::ClientSecretBasic);
+        start(&http, &metadata(), &client, &[]).unwrap();
+        let req = sent.only();
+        assert_eq!(req.header("Authorization"), Some(BASIC));
+        assert_eq!(body(&req), "");
+    }
+
+    #[test]
+    fn one_poll_sends_the_device_code_under_the_grant_type_urn() {
+        let (http, sent) = scripted::http(&[(200, TOKEN)]);
+        let poll = poll(&http, &metadata(), &public(), &Secret::new("dc-1"));
+        assert!(matches!(poll, Poll::Done(_)), "{poll:?}");
+        let req = sent.only();
+        assert_eq!(req.url.as_str(), "https://as.example/token");
+        assert_eq!(
+            body(&req),
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code\
+             &device_code=dc-1&client_id=app"
+        );
+    }
+
+    #[test]
+    fn pending_and_slow_down_keep_polling_whether_sent_with_400_or_200() {
+        let (http, _) = scripted::http(&[
+            (400, br#"{"error":"authorization_pending"}"#),
+            (200, br#"{"error":"authorization_pending"}"#),
+            (400, br#"{"error":"slow_down"}"#),
+            (400, br#"{"error":"access_denied"}"#),
+        ]);
+        let code = Secret::new("dc-1");
+        let next = || poll(&http, &metadata(), &public(), &code);
+        assert!(matches!(next(), Poll::Pending));
+        assert!(matches!(next(), Poll::Pending));
+        assert!(matches!(next(), Poll::SlowDown));
+        assert!(matches!(next(), Poll::Fail(Error::Login(_))));
     }
 
     #[test]

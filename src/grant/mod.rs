@@ -83,3 +83,50 @@ fn post_as_client(
 pub fn scope_param(scopes: &[String]) -> Option<String> {
     (!scopes.is_empty()).then(|| scopes.join(" "))
 }
+
+/// What the grants' unit tests send requests as and to.
+#[cfg(test)]
+pub(crate) mod examples {
+    use super::Client;
+    use crate::config::AuthMethod;
+    use crate::discovery::authorization_server::Metadata;
+    use crate::secret::Secret;
+    use url::Url;
+
+    /// A token endpoint's answer.
+    pub const TOKEN: &[u8] = br#"{"access_token":"at","token_type":"Bearer","expires_in":3600}"#;
+
+    /// `Authorization` for `app` with the secret `s3cret`: base64 of `app:s3cret`.
+    pub const BASIC: &str = "Basic YXBwOnMzY3JldA==";
+
+    pub fn metadata() -> Metadata {
+        let at = |path: &str| Some(Url::parse(&format!("https://as.example{path}")).unwrap());
+        Metadata {
+            issuer: "https://as.example".into(),
+            authorization_endpoint: at("/authorize"),
+            token_endpoint: at("/token"),
+            device_authorization_endpoint: at("/device"),
+            registration_endpoint: at("/register"),
+            revocation_endpoint: at("/revoke"),
+            ..Metadata::default()
+        }
+    }
+
+    /// Client `app`, with the secret `s3cret` sent by `method`.
+    pub fn confidential(method: AuthMethod) -> Client {
+        Client {
+            id: "app".into(),
+            secret: Some(Secret::new("s3cret")),
+            method,
+        }
+    }
+
+    /// Client `app` with no secret.
+    pub fn public() -> Client {
+        Client {
+            id: "app".into(),
+            secret: None,
+            method: AuthMethod::None,
+        }
+    }
+}

@@ -91,6 +91,84 @@ mod tests {
         assert_eq!(t.scope.as_deref(), Some("y"));
     }
 
+    use crate::config::AuthMethod;
+    use crate::grant::examples::{BASIC, TOKEN, confidential, metadata, public};
+    use crate::http::scripted::{self, COMMON, body, headers};
+
+    fn cached(refresh_token: Option<&str>) -> Token {
+        let mut doc = json!({"access_token": "old", "scope": "read"});
+        if let Some(r) = refresh_token {
+            doc["refresh_token"] = json!(r);
+        }
+        Token::from_response(&doc, 0).unwrap()
+    }
+
+    #[test]
+    fn refresh_sends_the_refresh_token_and_the_configured_scope() {
+        let (http, sent) = scripted::http(&[(200, TOKEN)]);
+        let scopes = ["read".to_string(), "write".to_string()];
+        let t = obtain(&http, &metadata(), &public(), &cached(Some("r/1")), &scopes).unwrap();
+        assert_eq!(t.access_token.expose(), "at");
+        assert_eq!(t.refresh_token, Some(Secret::new("r/1")));
+        let req = sent.only();
+        assert_eq!(req.url.as_str(), "https://as.example/token");
+        assert_eq!(
+            body(&req),
+            "grant_type=refresh_token&refresh_token=r%2F1&scope=read+write&client_id=app"
+        );
+        let mut expected = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        expected.extend(COMMON);
+        assert_eq!(headers(&req), expected);
+    }
+
+    #[test]
+    fn a_confidential_refresh_authenticates_and_no_scope_sends_none() {
+        let (http, sent) = scripted::http(&[(200, TOKEN)]);
+        let client = confidential(AuthMethod::ClientSecretBasic);
+        obtain(&http, &metadata(), &client, &cached(Some("r1")), &[]).unwrap();
+        let req = sent.only();
+        assert_eq!(req.header("Authorization"), Some(BASIC));
+        assert_eq!(body(&req), "grant_type=refresh_token&refresh_token=r1");
+    }
+
+    #[test]
+    fn a_refused_scope_is_asked_again_without_scope() {
+        let (http, sent) = scripted::http(&[(400, br#"{"error":"invalid_scope"}"#), (200, TOKEN)]);
+        let scopes = ["admin".to_string()];
+        let t = obtain(&http, &metadata(), &public(), &cached(Some("r1")), &scopes).unwrap();
+        assert_eq!(t.scope.as_deref(), Some("read"));
+        let bodies: Vec<String> = sent.all().iter().map(|r| body(r).to_string()).collect();
+        assert_eq!(
+            bodies,
+            [
+                "grant_type=refresh_token&refresh_token=r1&scope=admin&client_id=app",
+                "grant_type=refresh_token&refresh_token=r1&client_id=app",
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_grant_comes_back_as_the_oauth_error_whatever_the_status() {
+        for status in [400, 200] {
+            let (http, sent) = scripted::http(&[(status, br#"{"error":"invalid_grant"}"#)]);
+            let e = obtain(&http, &metadata(), &public(), &cached(Some("r1")), &[]).unwrap_err();
+            assert!(
+                matches!(&e, Error::OAuth { status: s, error, .. } if *s == status && error == "invalid_grant"),
+                "{e:?}"
+            );
+            assert!(grant_is_gone(&e));
+            assert!(!e.to_string().contains("r1"), "{e}");
+            assert_eq!(sent.all().len(), 1);
+        }
+    }
+
+    #[test]
+    fn without_a_refresh_token_nothing_is_sent() {
+        let (http, sent) = scripted::http(&[]);
+        assert!(obtain(&http, &metadata(), &public(), &cached(None), &[]).is_err());
+        assert!(sent.all().is_empty());
+    }
+
     #[test]
     fn only_a_dead_grant_asks_for_a_new_login() {
         let e = |code: &str| Error::OAuth {

@@ -95,6 +95,55 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    use crate::http::scripted::{self, COMMON, body, headers};
+
+    #[test]
+    fn registration_posts_a_native_public_client_as_json() {
+        let (http, sent) = scripted::http(&[(201, br#"{"client_id":"c1"}"#)]);
+        let endpoint = Url::parse("https://as.example/register").unwrap();
+        // Port 0 ("any free port") is registered without a port.
+        let redirect = Url::parse("http://127.0.0.1:0/cb").unwrap();
+        let r = register(
+            &http,
+            &endpoint,
+            &redirect,
+            &["authorization_code", "refresh_token"],
+        )
+        .unwrap();
+        assert_eq!(r.client_id, "c1");
+        let req = sent.only();
+        assert_eq!(req.method, crate::http::Method::Post);
+        assert_eq!(req.url, endpoint);
+        let mut expected = vec![("Content-Type", "application/json")];
+        expected.extend(COMMON);
+        assert_eq!(headers(&req), expected);
+        let doc: serde_json::Value = serde_json::from_str(body(&req)).unwrap();
+        assert_eq!(
+            doc,
+            json!({
+                "client_name": "credential-oauth",
+                "redirect_uris": ["http://127.0.0.1/cb"],
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+                "token_endpoint_auth_method": "none",
+                "application_type": "native",
+            })
+        );
+    }
+
+    #[test]
+    fn a_refused_registration_is_the_oauth_error() {
+        let (http, _) = scripted::http(&[(400, br#"{"error":"invalid_redirect_uri"}"#)]);
+        let e = register(
+            &http,
+            &Url::parse("https://as.example/register").unwrap(),
+            &Url::parse("http://127.0.0.1:5210/").unwrap(),
+            &["authorization_code"],
+        )
+        .unwrap_err();
+        assert_eq!(e.oauth_code(), Some("invalid_redirect_uri"));
+    }
+
     #[test]
     fn answer_parses_and_round_trips_through_the_store_format() {
         let r = Registration::from_response(&json!({

@@ -53,3 +53,77 @@ pub fn revoke(http: &Http, endpoint: &Url, client: &Client, token: &Token) -> Re
     http.post_form_no_content(endpoint, &form, auth)?;
     Ok(revoked)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AuthMethod;
+    use crate::discovery::authorization_server::Metadata;
+    use crate::grant::examples::{BASIC, confidential, metadata};
+    use crate::http::scripted::{self, COMMON, body, headers};
+    use serde_json::json;
+
+    fn token(refresh_token: Option<&str>) -> Token {
+        let mut doc = json!({"access_token": "at-1"});
+        if let Some(r) = refresh_token {
+            doc["refresh_token"] = json!(r);
+        }
+        Token::from_response(&doc, 0).unwrap()
+    }
+
+    #[test]
+    fn logout_revokes_the_refresh_token_with_its_hint_as_the_client() {
+        // RFC 7009 §2.2: the body of a 200 is not read.
+        let (http, sent) = scripted::http(&[(200, b"")]);
+        let client = confidential(AuthMethod::ClientSecretBasic);
+        let outcome = at_logout(&http, &metadata(), &client, &token(Some("rt-1"))).unwrap();
+        assert_eq!(
+            outcome,
+            Outcome::Revoked {
+                which: Revoked::RefreshToken,
+                endpoint: "https://as.example/revoke".into(),
+            }
+        );
+        let req = sent.only();
+        assert_eq!(req.url.as_str(), "https://as.example/revoke");
+        let mut expected = vec![
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Authorization", BASIC),
+        ];
+        expected.extend(COMMON);
+        assert_eq!(headers(&req), expected);
+        assert_eq!(body(&req), "token=rt-1&token_type_hint=refresh_token");
+    }
+
+    #[test]
+    fn without_a_refresh_token_the_access_token_is_revoked() {
+        let (http, sent) = scripted::http(&[(200, b"")]);
+        let client = confidential(AuthMethod::ClientSecretPost);
+        let endpoint = Url::parse("https://as.example/revoke").unwrap();
+        let which = revoke(&http, &endpoint, &client, &token(None)).unwrap();
+        assert_eq!(which, Revoked::AccessToken);
+        let req = sent.only();
+        assert_eq!(req.header("Authorization"), None);
+        assert_eq!(
+            body(&req),
+            "token=at-1&token_type_hint=access_token&client_id=app&client_secret=s3cret"
+        );
+    }
+
+    #[test]
+    fn a_refusal_is_the_oauth_error_and_no_endpoint_sends_nothing() {
+        let (http, _) = scripted::http(&[(400, br#"{"error":"unsupported_token_type"}"#)]);
+        let client = confidential(AuthMethod::ClientSecretBasic);
+        let e = at_logout(&http, &metadata(), &client, &token(Some("rt-1"))).unwrap_err();
+        assert_eq!(e.oauth_code(), Some("unsupported_token_type"));
+        assert!(!e.to_string().contains("rt-1"), "{e}");
+        let (http, sent) = scripted::http(&[]);
+        let bare = Metadata {
+            revocation_endpoint: None,
+            ..metadata()
+        };
+        let outcome = at_logout(&http, &bare, &client, &token(Some("rt-1"))).unwrap();
+        assert_eq!(outcome, Outcome::NotOffered);
+        assert!(sent.all().is_empty());
+    }
+}
