@@ -100,7 +100,7 @@ impl Manager {
     /// The cached token, if any. A corrupt entry reads as none.
     pub fn cached(&self, key: &CacheKey) -> Result<Option<Token>> {
         Ok(self.store.load(key)?.and_then(|text| {
-            let token = Token::from_stored(&text);
+            let token = Token::from_stored(text.expose());
             if token.is_none() {
                 crate::debug!("cache entry {} is corrupt; ignoring it", key.as_str());
             }
@@ -252,7 +252,7 @@ impl Manager {
         Ok(self
             .store
             .find(key)?
-            .and_then(|(text, backend)| Token::from_stored(&text).map(|t| (t, backend))))
+            .and_then(|(text, backend)| Token::from_stored(text.expose()).map(|t| (t, backend))))
     }
 
     /// Forget the cached token wherever it is, and revoke it at the server
@@ -288,6 +288,7 @@ impl Manager {
 
     fn save(&self, key: &CacheKey, token: &Token) -> Result<()> {
         let text = serde_json::to_string(token)
+            .map(Secret::new)
             .map_err(|e| Error::Store(format!("cannot encode token: {e}")))?;
         self.store.save(key, &text)
     }
@@ -309,7 +310,7 @@ impl Manager {
         if let Some(meta) = cache
             .as_ref()
             .and_then(|c| c.load(&key).ok().flatten())
-            .and_then(|text| metadata::Cached::parse(&text, &provider.issuer, now))
+            .and_then(|text| metadata::Cached::parse(text.expose(), &provider.issuer, now))
         {
             crate::debug!("{}: endpoints from the metadata cache", provider.name);
             return Ok(meta.with_explicit(&provider.endpoints));
@@ -317,7 +318,9 @@ impl Manager {
         let meta = metadata::discover(&*self.http(provider)?, &provider.issuer)?;
         if let Some(c) = &cache {
             // A cache that cannot be written only costs a discovery next time.
-            if let Err(e) = c.save(&key, &metadata::Cached::encode(&meta, now)) {
+            // Public metadata; the store takes every value as a secret.
+            let text = Secret::new(metadata::Cached::encode(&meta, now));
+            if let Err(e) = c.save(&key, &text) {
                 crate::debug!("metadata cache not written: {e}");
             }
         }
@@ -479,6 +482,7 @@ impl Manager {
             &grant_types,
         )?;
         let text = serde_json::to_string(&registration)
+            .map(Secret::new)
             .map_err(|e| Error::Store(format!("cannot encode registration: {e}")))?;
         self.store.save(&key, &text)?;
         crate::debug!("{}: registered as a new client", provider.name);
@@ -506,7 +510,7 @@ impl Manager {
         }
         let key = grant::registration::key(&provider.issuer, &provider.redirect_uri());
         match self.store.load(&key)? {
-            Some(text) => match serde_json::from_str::<Registration>(&text) {
+            Some(text) => match serde_json::from_str::<Registration>(text.expose()) {
                 Ok(r) => Ok(Some(r.client())),
                 Err(_) => {
                     crate::debug!(

@@ -3,6 +3,7 @@
 
 use super::{CacheKey, Store};
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -148,7 +149,7 @@ pub fn check_private(path: &Path, mode: u32) -> Result<bool> {
 }
 
 impl Store for FileStore {
-    fn load(&self, key: &CacheKey) -> Result<Option<String>> {
+    fn load(&self, key: &CacheKey) -> Result<Option<Secret>> {
         let path = self.path(key);
         if !check_private(&self.dir, 0o700)? || !check_private(&path, 0o600)? {
             return Ok(None);
@@ -162,15 +163,15 @@ impl Store for FileStore {
         match file.take(MAX_ENTRY + 1).read_to_string(&mut text) {
             // An unreadable or oversized entry is treated like a corrupt one:
             // a miss that the next save replaces.
-            Ok(n) if n as u64 <= MAX_ENTRY => Ok(Some(text)),
+            Ok(n) if n as u64 <= MAX_ENTRY => Ok(Some(Secret::new(text))),
             _ => {
                 crate::debug!("ignoring unreadable cache entry {}", path.display());
-                Ok(Some(String::new()))
+                Ok(Some(Secret::new("")))
             }
         }
     }
 
-    fn save(&self, key: &CacheKey, value: &str) -> Result<()> {
+    fn save(&self, key: &CacheKey, value: &Secret) -> Result<()> {
         create_private_dir(&self.dir)?;
         check_private(&self.dir, 0o700)?;
         let path = self.path(key);
@@ -182,7 +183,7 @@ impl Store for FileStore {
         ));
         let err = |e: std::io::Error| Error::Store(format!("cannot write {}: {e}", path.display()));
         let written = create_private_file(&tmp).and_then(|mut f| {
-            f.write_all(value.as_bytes())?;
+            f.write_all(value.expose().as_bytes())?;
             f.sync_all()
         });
         if let Err(e) = written.and_then(|()| fs::rename(&tmp, &path)) {
