@@ -232,10 +232,7 @@ impl Request {
                 req.protocol = Some(url.scheme().to_string());
             }
             if !later("host") {
-                req.host = url.host_str().map(|h| match url.port() {
-                    Some(p) => format!("{h}:{p}"),
-                    None => h.to_string(),
-                });
+                req.host = url.host_str().map(|h| super::host_and_port(h, url.port()));
             }
             if !later("path") {
                 let p = url.path().trim_start_matches('/');

@@ -5,7 +5,7 @@ use super::{CacheKey, Store};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Largest entry read back; tokens are a few KiB at most.
@@ -159,12 +159,14 @@ impl Store for FileStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::Store(format!("cannot read {}: {e}", path.display()))),
         };
-        let mut text = String::new();
-        match file.take(MAX_ENTRY + 1).read_to_string(&mut text) {
-            // An unreadable or oversized entry is treated like a corrupt one:
-            // a miss that the next save replaces.
-            Ok(n) if n as u64 <= MAX_ENTRY => Ok(Some(Secret::new(text))),
-            _ => {
+        let text = crate::protocol::read_at_most(file, MAX_ENTRY)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        match text {
+            Some(text) => Ok(Some(Secret::new(text))),
+            // An unreadable, oversized or non-UTF-8 entry is treated like a
+            // corrupt one: a miss that the next save replaces.
+            None => {
                 crate::debug!("ignoring unreadable cache entry {}", path.display());
                 Ok(Some(Secret::new("")))
             }

@@ -68,10 +68,7 @@ pub fn registry_name(server: &str) -> Option<String> {
         "docker.io" | "registry-1.docker.io" => "index.docker.io",
         h => h,
     };
-    Some(match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    })
+    Some(crate::protocol::host_and_port(host, url.port()))
 }
 
 fn entry_key(registry: &str) -> CacheKey {
