@@ -311,7 +311,7 @@ impl Config {
             };
             let raw: RawProvider = value
                 .try_into()
-                .map_err(|e: toml::de::Error| err(format!("{label}: {}", one_line(e.message()))))?;
+                .map_err(|e: toml::de::Error| err(format!("{label}: {}", field_error(&e))))?;
             providers.push(Provider::from_raw(raw).map_err(|m| err(format!("{label}: {m}")))?);
         }
         Ok(Config {
@@ -399,7 +399,7 @@ impl Provider {
     pub fn from_table(table: toml::Table) -> std::result::Result<Provider, String> {
         let raw: RawProvider = toml::Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| one_line(e.message()))?;
+            .map_err(|e: toml::de::Error| field_error(&e))?;
         Provider::from_raw(raw)
     }
 
@@ -578,6 +578,22 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
     )?;
     String::from_utf8(bytes)
         .map_err(|_| Error::new(ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
+}
+
+/// A provider table's type error as one line that names its key, as the
+/// checks in `from_raw` do (`grant: unknown variant ...`): toml's message
+/// alone says what was wrong but not where.
+fn field_error(e: &toml::de::Error) -> String {
+    let message = one_line(e.message());
+    let shown = e.to_string();
+    match shown
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("in `")?.strip_suffix('`'))
+    {
+        Some(key) => format!("{key}: {message}"),
+        None => message,
+    }
 }
 
 /// toml's messages span several lines (position, source excerpt, caret,
