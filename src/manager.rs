@@ -125,7 +125,7 @@ impl<'p> Manager<'p> {
     /// The cached token, if any. A corrupt entry reads as none.
     pub fn cached(&self, key: &CacheKey) -> Result<Option<Token>> {
         Ok(self.store.load(key)?.and_then(|text| {
-            let token = Token::from_stored(&text);
+            let token = Token::from_stored(text.expose());
             if token.is_none() {
                 crate::debug!("cache entry {} is corrupt; ignoring it", key.as_str());
             }
@@ -255,7 +255,7 @@ impl<'p> Manager<'p> {
         Ok(self
             .store
             .find(key)?
-            .and_then(|(text, backend)| Token::from_stored(&text).map(|t| (t, backend))))
+            .and_then(|(text, backend)| Token::from_stored(text.expose()).map(|t| (t, backend))))
     }
 
     /// Forget the cached token wherever it is, and revoke it at the server
@@ -294,6 +294,7 @@ impl<'p> Manager<'p> {
 
     fn save(&self, key: &CacheKey, token: &Token) -> Result<()> {
         let text = serde_json::to_string(token)
+            .map(Secret::new)
             .map_err(|e| Error::Store(format!("cannot encode token: {e}")))?;
         self.store.save(key, &text)
     }

@@ -31,7 +31,7 @@
 //!    most specific wins, the later one among equals) is kept exactly.
 
 use crate::config::{Config, Provider};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 use url::Url;
 
@@ -132,8 +132,7 @@ fn git_config(args: &[&str], stdin: Option<&[u8]>) -> Option<Vec<u8>> {
         .ok()?;
     let input = child.stdin.take();
     let output = child.stdout.take();
-    let mut out = Vec::new();
-    let read = std::thread::scope(|scope| {
+    let (read, too_large) = std::thread::scope(|scope| {
         if let (Some(mut pipe), Some(text)) = (input, stdin) {
             // On a thread, so a git that answers before reading all of its
             // input cannot deadlock us; one that stops reading ends it (EPIPE).
@@ -141,15 +140,17 @@ fn git_config(args: &[&str], stdin: Option<&[u8]>) -> Option<Vec<u8>> {
                 let _ = pipe.write_all(text);
             });
         }
-        let read = output.map(|o| o.take(MAX_GIT_OUTPUT + 1).read_to_end(&mut out));
-        if out.len() as u64 > MAX_GIT_OUTPUT {
+        let read = output.map(|o| crate::protocol::read_at_most(o, MAX_GIT_OUTPUT));
+        let too_large =
+            matches!(&read, Some(Err(e)) if e.kind() == std::io::ErrorKind::FileTooLarge);
+        if too_large {
             // Before the writer is joined: a git blocked on its full stdout
             // would never read the rest of its stdin.
             let _ = child.kill();
         }
-        read
+        (read, too_large)
     });
-    if out.len() as u64 > MAX_GIT_OUTPUT {
+    if too_large {
         crate::debug!(
             "git config printed more than {} KiB; git config ignored",
             MAX_GIT_OUTPUT / 1024
@@ -162,7 +163,7 @@ fn git_config(args: &[&str], stdin: Option<&[u8]>) -> Option<Vec<u8>> {
         .inspect_err(|e| crate::debug!("git config: {e}"))
         .ok()?;
     match read {
-        Some(Ok(_)) if status.success() => Some(out),
+        Some(Ok(out)) if status.success() => Some(out),
         _ => None,
     }
 }

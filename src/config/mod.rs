@@ -311,7 +311,7 @@ impl Config {
             };
             let raw: RawProvider = value
                 .try_into()
-                .map_err(|e: toml::de::Error| err(format!("{label}: {}", one_line(e.message()))))?;
+                .map_err(|e: toml::de::Error| err(format!("{label}: {}", field_error(&e))))?;
             providers.push(Provider::from_raw(raw).map_err(|m| err(format!("{label}: {m}")))?);
         }
         Ok(Config {
@@ -381,9 +381,15 @@ fn url_matches(provider: &Url, request: &Url) -> bool {
     {
         return false;
     }
-    let prefix = provider.path().trim_end_matches('/');
-    let path = request.path();
-    path.strip_prefix(prefix)
+    path_covers(provider.path(), request.path())
+}
+
+/// Whether the URL path `prefix` is `path` or a prefix of it on whole
+/// segments: `/org` covers `/org` and `/org/repo`, not `/organisation`. A
+/// trailing `/` on `prefix` changes nothing (DESIGN.md "Matching"; RFC 9728
+/// §3.3 for a resource's path).
+pub fn path_covers(prefix: &str, path: &str) -> bool {
+    path.strip_prefix(prefix.trim_end_matches('/'))
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
@@ -393,7 +399,7 @@ impl Provider {
     pub fn from_table(table: toml::Table) -> std::result::Result<Provider, String> {
         let raw: RawProvider = toml::Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| one_line(e.message()))?;
+            .map_err(|e: toml::de::Error| field_error(&e))?;
         Provider::from_raw(raw)
     }
 
@@ -563,15 +569,31 @@ fn parse_url(field: &str, s: &str) -> std::result::Result<Url, String> {
 }
 
 fn read_bounded(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(MAX_CONFIG + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_CONFIG {
-        return Err(std::io::Error::other("file is larger than 1 MiB"));
+    use std::io::{Error, ErrorKind};
+    let bytes = crate::protocol::read_at_most(std::fs::File::open(path)?, MAX_CONFIG).map_err(
+        |e| match e.kind() {
+            ErrorKind::FileTooLarge => Error::other("file is larger than 1 MiB"),
+            _ => e,
+        },
+    )?;
+    String::from_utf8(bytes)
+        .map_err(|_| Error::new(ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
+}
+
+/// A provider table's type error as one line that names its key, as the
+/// checks in `from_raw` do (`grant: unknown variant ...`): toml's message
+/// alone says what was wrong but not where.
+fn field_error(e: &toml::de::Error) -> String {
+    let message = one_line(e.message());
+    let shown = e.to_string();
+    match shown
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("in `")?.strip_suffix('`'))
+    {
+        Some(key) => format!("{key}: {message}"),
+        None => message,
     }
-    Ok(text)
 }
 
 /// toml's messages span several lines (position, source excerpt, caret,
@@ -604,6 +626,16 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config> {
         Config::parse(text, Path::new("/etc/co.toml"))
+    }
+
+    #[test]
+    fn path_covers_whole_segments_only() {
+        assert!(path_covers("/org", "/org"));
+        assert!(path_covers("/org/", "/org/repo.git"));
+        assert!(path_covers("/", "/anything"));
+        assert!(path_covers("", "/"));
+        assert!(!path_covers("/org", "/organisation"));
+        assert!(!path_covers("/org/repo", "/org"));
     }
 
     #[test]

@@ -44,7 +44,7 @@ impl Cache {
     /// from the future, corrupt, or for another id.
     pub fn get<T: for<'de> Deserialize<'de>>(&self, kind: &str, id: &str, now: u64) -> Option<T> {
         let text = self.files.as_ref()?.load(&key(kind, id)).ok()??;
-        let entry: Entry<T> = serde_json::from_str(&text).ok()?;
+        let entry: Entry<T> = serde_json::from_str(text.expose()).ok()?;
         let fresh = entry.fetched_at <= now && now - entry.fetched_at < CACHE_TTL;
         (fresh && entry.id == id).then_some(entry.document)
     }
@@ -60,7 +60,8 @@ impl Cache {
         };
         let written = serde_json::to_string(&entry)
             .map_err(|e| crate::error::Error::Store(e.to_string()))
-            .and_then(|text| files.save(&key(kind, id), &text));
+            // Public documents; the store takes every value as a secret.
+            .and_then(|text| files.save(&key(kind, id), &crate::secret::Secret::new(text)));
         if let Err(e) = written {
             crate::debug!("metadata cache not written: {e}");
         }

@@ -30,10 +30,7 @@ pub fn host_allowed(config: &Config, url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };
-    let with_port = match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    };
+    let with_port = crate::protocol::host_and_port(host, url.port());
     config
         .discover_hosts
         .iter()
@@ -67,12 +64,8 @@ pub fn found_in(doc: &serde_json::Value, request: &Url) -> Result<Found> {
         .ok_or_else(|| Error::Http("protected resource metadata has no resource".into()))?;
     let resource = Url::parse(written)
         .map_err(|_| Error::Http("protected resource metadata has no resource".into()))?;
-    let prefix = resource.path().trim_end_matches('/');
     let covers = resource.origin() == request.origin()
-        && request
-            .path()
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        && crate::config::path_covers(resource.path(), request.path());
     if !covers {
         return Err(Error::Http(format!(
             "protected resource metadata is for {}, not {} (RFC 9728 §3.3)",

@@ -31,7 +31,7 @@ pub fn known(provider: &Provider, meta: &Metadata, store: &dyn Store) -> Result<
     }
     let key = registration::key(&provider.issuer, &provider.redirect_uri());
     match store.load(&key)? {
-        Some(text) => match serde_json::from_str::<Registration>(&text) {
+        Some(text) => match serde_json::from_str::<Registration>(text.expose()) {
             Ok(r) => Ok(Some(r.client())),
             Err(_) => {
                 crate::debug!(
@@ -72,6 +72,7 @@ pub fn known_or_registered(
     }
     let registration = registration::register(http, endpoint, &redirect_uri, &grant_types)?;
     let text = serde_json::to_string(&registration)
+        .map(crate::secret::Secret::new)
         .map_err(|e| Error::Store(format!("cannot encode registration: {e}")))?;
     store.save(&registration::key(&provider.issuer, &redirect_uri), &text)?;
     crate::debug!("{}: registered as a new client", provider.name);

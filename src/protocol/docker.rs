@@ -92,14 +92,32 @@ pub fn parse_server_url(input: &[u8]) -> Result<String> {
     Ok(url.to_string())
 }
 
-/// One set of credentials: what `store` reads and `get` answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One set of credentials: what `store` reads and `get` answers. `Debug`
+/// leaves the secret out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     pub server_url: String,
     /// `<token>` says that the secret is an identity token (docker's own
     /// convention); it is kept and handed back unchanged.
     pub username: String,
     pub secret: Secret,
+}
+
+/// Destructured in full so that a new field has to be judged secret or not
+/// here (as gitoxide's `Context::redacted()` does).
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Credentials {
+            server_url,
+            username,
+            secret: _,
+        } = self;
+        f.debug_struct("Credentials")
+            .field("server_url", server_url)
+            .field("username", username)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Credentials {
@@ -229,6 +247,17 @@ fn push_json_string(buf: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_of_credentials_shows_no_secret() {
+        let creds =
+            Credentials::parse(br#"{"ServerURL":"r.example","Username":"u","Secret":"hunter2"}"#)
+                .unwrap();
+        for shown in [format!("{creds:?}"), format!("{creds:#?}")] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(shown.contains("r.example") && shown.contains("<redacted>"));
+        }
+    }
 
     fn args(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

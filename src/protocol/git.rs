@@ -3,13 +3,58 @@
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use std::fmt;
 use std::io::Write;
 use url::Url;
 
-/// The ordered `key=value` pairs of one message, exactly as sent.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The ordered `key=value` pairs of one message, exactly as sent. Its
+/// `Debug` shows the keys that carry secrets as `<redacted>`.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Message {
     pub entries: Vec<(String, String)>,
+}
+
+/// Keys whose values are secrets (git-credential(1)): the password, the
+/// pre-encoded `authtype` credential and the OAuth refresh token.
+const SECRET_KEYS: [&str; 3] = ["password", "credential", "oauth_refresh_token"];
+
+const REDACTED: &str = "<redacted>";
+
+/// What `Debug` may show of the value of `key`: secrets not at all, a URL
+/// without the password it may carry in its user information.
+fn shown(key: &str, value: &str) -> String {
+    if SECRET_KEYS.contains(&key) {
+        return REDACTED.to_string();
+    }
+    if key != "url" {
+        return value.to_string();
+    }
+    match Url::parse(value) {
+        Ok(mut url) if url.has_host() => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some(REDACTED));
+            }
+            url.to_string()
+        }
+        // No URL with a host: it may still hold `user:password@`.
+        _ if value.contains('@') => REDACTED.to_string(),
+        _ => value.to_string(),
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Message { entries } = self;
+        f.debug_struct("Message")
+            .field(
+                "entries",
+                &entries
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), shown(k, v)))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl Message {
@@ -103,8 +148,8 @@ impl Message {
     }
 }
 
-/// What git asks about.
-#[derive(Debug, Clone, Default)]
+/// What git asks about. `Debug` leaves the secrets out.
+#[derive(Clone, Default)]
 pub struct Request {
     pub protocol: Option<String>,
     pub host: Option<String>,
@@ -117,6 +162,36 @@ pub struct Request {
     pub capabilities: Vec<String>,
     pub wwwauth: Vec<String>,
     pub oauth_refresh_token: Option<Secret>,
+}
+
+/// Destructured in full so that a new field has to be judged secret or not
+/// here (as gitoxide's `Context::redacted()` does).
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Request {
+            protocol,
+            host,
+            path,
+            username,
+            password,
+            credential,
+            capabilities,
+            wwwauth,
+            oauth_refresh_token,
+        } = self;
+        let redacted = |s: &Option<Secret>| s.as_ref().map(|_| REDACTED);
+        f.debug_struct("Request")
+            .field("protocol", protocol)
+            .field("host", host)
+            .field("path", path)
+            .field("username", username)
+            .field("password", &redacted(password))
+            .field("credential", &redacted(credential))
+            .field("capabilities", capabilities)
+            .field("wwwauth", wwwauth)
+            .field("oauth_refresh_token", &redacted(oauth_refresh_token))
+            .finish()
+    }
 }
 
 impl Request {
@@ -157,10 +232,7 @@ impl Request {
                 req.protocol = Some(url.scheme().to_string());
             }
             if !later("host") {
-                req.host = url.host_str().map(|h| match url.port() {
-                    Some(p) => format!("{h}:{p}"),
-                    None => h.to_string(),
-                });
+                req.host = url.host_str().map(|h| super::host_and_port(h, url.port()));
             }
             if !later("path") {
                 let p = url.path().trim_start_matches('/');
@@ -194,14 +266,32 @@ impl Request {
     }
 }
 
-/// What the helper answers to `get`.
-#[derive(Debug, Clone)]
+/// What the helper answers to `get`. `Debug` leaves the token out.
+#[derive(Clone)]
 pub struct Response {
     pub username: String,
     pub token: Secret,
     pub expiry_utc: u64,
     /// Answer in the `authtype`/`credential` form as well (git ≥ 2.46).
     pub authtype: bool,
+}
+
+/// Destructured in full, as [`Request`]'s is.
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Response {
+            username,
+            token: _,
+            expiry_utc,
+            authtype,
+        } = self;
+        f.debug_struct("Response")
+            .field("username", username)
+            .field("token", &REDACTED)
+            .field("expiry_utc", expiry_utc)
+            .field("authtype", authtype)
+            .finish()
+    }
 }
 
 impl Response {
@@ -225,6 +315,36 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_of_every_message_type_shows_no_secret() {
+        let input = b"protocol=https\nhost=git.example\nusername=alice\npassword=pw_hunter2\n\
+credential=cr_hunter2\noauth_refresh_token=rt_hunter2\nurl=https://alice:url_hunter2@git.example/\n";
+        let msg = Message::parse(input).unwrap();
+        let req = Request::from_message(&msg);
+        let resp = Response {
+            username: "alice".into(),
+            token: Secret::new("at_hunter2"),
+            expiry_utc: 1,
+            authtype: true,
+        };
+        for shown in [
+            format!("{msg:?}"),
+            format!("{req:?}"),
+            format!("{resp:?}"),
+            format!("{:?}", resp.to_message()),
+            format!("{req:#?}"),
+        ] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(shown.contains("alice"), "{shown}");
+        }
+        assert!(format!("{req:?}").contains(r#"password: Some("<redacted>")"#));
+        assert!(format!("{msg:?}").contains("git.example"));
+        let unparsable = Message {
+            entries: vec![("url".into(), "alice:url_hunter2@git example".into())],
+        };
+        assert!(!format!("{unparsable:?}").contains("hunter2"));
+    }
 
     #[test]
     fn message_round_trips_byte_for_byte() {

@@ -5,6 +5,7 @@
 
 use crate::config::Provider;
 use crate::error::Result;
+use crate::secret::Secret;
 use crate::store::{CacheKey, Store};
 
 fn index_key(provider: &Provider) -> CacheKey {
@@ -19,7 +20,7 @@ fn index_key(provider: &Provider) -> CacheKey {
 pub fn list(store: &dyn Store, provider: &Provider) -> Result<Vec<String>> {
     Ok(store
         .load(&index_key(provider))?
-        .and_then(|text| serde_json::from_str::<Vec<String>>(&text).ok())
+        .and_then(|text| serde_json::from_str::<Vec<String>>(text.expose()).ok())
         .unwrap_or_default())
 }
 
@@ -36,5 +37,6 @@ pub fn remember(store: &dyn Store, provider: &Provider, account: &str) -> Result
     names.push(account.to_string());
     names.sort();
     let text = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
-    store.save(&index_key(provider), &text)
+    // No secret here; the store takes every value as one.
+    store.save(&index_key(provider), &Secret::new(text))
 }

@@ -10,6 +10,7 @@
 
 use super::{CacheKey, Store};
 use crate::error::Result;
+use crate::secret::Secret;
 
 const MARKER: &str = "credential-oauth-chunks:";
 
@@ -79,7 +80,7 @@ impl<S: Store> Chunked<S> {
             .load(key)
             .ok()
             .flatten()
-            .and_then(|t| Head::parse(&t))
+            .and_then(|t| Head::parse(t.expose()))
     }
 
     fn remove_parts(&self, key: &CacheKey, head: &Head) {
@@ -92,40 +93,43 @@ impl<S: Store> Chunked<S> {
 }
 
 impl<S: Store> Store for Chunked<S> {
-    fn load(&self, key: &CacheKey) -> Result<Option<String>> {
+    fn load(&self, key: &CacheKey) -> Result<Option<Secret>> {
         let Some(text) = self.inner.load(key)? else {
             return Ok(None);
         };
-        let Some(head) = Head::parse(&text) else {
+        let Some(head) = Head::parse(text.expose()) else {
             return Ok(Some(text));
         };
         let mut value = String::new();
         for i in 0..head.count {
             match self.inner.load(&head.part(key, i))? {
-                Some(part) => value.push_str(&part),
+                Some(part) => value.push_str(part.expose()),
                 None => {
                     crate::debug!("{}: part {i} is missing", key.as_str());
-                    return Ok(Some(String::new()));
+                    return Ok(Some(Secret::new("")));
                 }
             }
         }
-        Ok(Some(value))
+        Ok(Some(Secret::new(value)))
     }
 
-    fn save(&self, key: &CacheKey, value: &str) -> Result<()> {
+    fn save(&self, key: &CacheKey, value: &Secret) -> Result<()> {
         let old = self.head(key);
-        if value.len() <= self.chunk && Head::parse(value).is_none() {
+        let text = value.expose();
+        if text.len() <= self.chunk && Head::parse(text).is_none() {
             self.inner.save(key, value)?;
         } else {
-            let parts = split(value, self.chunk);
+            let parts = split(text, self.chunk);
             let head = Head {
                 id: format!("{:016x}", crate::random::u64()),
                 count: parts.len(),
             };
             for (i, part) in parts.iter().enumerate() {
-                self.inner.save(&head.part(key, i), part)?;
+                self.inner.save(&head.part(key, i), &Secret::new(*part))?;
             }
-            self.inner.save(key, &head.render())?;
+            // The head names parts, not the value: it is no secret, but the
+            // store takes every value in one type.
+            self.inner.save(key, &Secret::new(head.render()))?;
         }
         if let Some(old) = old {
             self.remove_parts(key, &old);
@@ -150,39 +154,15 @@ impl<S: Store> Store for Chunked<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
-    use std::collections::BTreeMap;
+    use crate::store::memory::MemoryStore;
 
     /// Entries in memory that refuse values over a size, as Windows does.
-    struct Limited {
-        entries: RefCell<BTreeMap<String, String>>,
-        max: usize,
+    fn limited() -> MemoryStore {
+        MemoryStore::new("keyring").with_limit(64)
     }
 
-    impl Store for &Limited {
-        fn load(&self, key: &CacheKey) -> Result<Option<String>> {
-            Ok(self.entries.borrow().get(key.as_str()).cloned())
-        }
-        fn save(&self, key: &CacheKey, value: &str) -> Result<()> {
-            assert!(value.len() <= self.max, "{} bytes stored", value.len());
-            self.entries
-                .borrow_mut()
-                .insert(key.as_str().into(), value.into());
-            Ok(())
-        }
-        fn delete(&self, key: &CacheKey) -> Result<bool> {
-            Ok(self.entries.borrow_mut().remove(key.as_str()).is_some())
-        }
-        fn name(&self) -> &'static str {
-            "keyring"
-        }
-    }
-
-    fn limited() -> Limited {
-        Limited {
-            entries: RefCell::new(BTreeMap::new()),
-            max: 64,
-        }
+    fn secret(value: &str) -> Secret {
+        Secret::new(value)
     }
 
     fn key() -> CacheKey {
@@ -204,10 +184,12 @@ mod tests {
     fn a_value_that_fits_is_stored_as_it_is() {
         let backend = limited();
         let store = Chunked::new(&backend, 64);
-        store.save(&key(), r#"{"access_token":"a"}"#).unwrap();
-        assert_eq!(backend.entries.borrow().len(), 1);
+        store
+            .save(&key(), &secret(r#"{"access_token":"a"}"#))
+            .unwrap();
+        assert_eq!(backend.len(), 1);
         assert_eq!(
-            backend.entries.borrow().get(key().as_str()).unwrap(),
+            backend.get(key().as_str()).unwrap(),
             r#"{"access_token":"a"}"#
         );
     }
@@ -219,24 +201,24 @@ mod tests {
         let big: String = (0..300)
             .map(|i| char::from(b'a' + (i % 26) as u8))
             .collect();
-        store.save(&key(), &big).unwrap();
-        assert_eq!(backend.entries.borrow().len(), 1 + 5, "head and 5 parts");
-        assert_eq!(store.load(&key()).unwrap().as_deref(), Some(big.as_str()));
+        store.save(&key(), &secret(&big)).unwrap();
+        assert_eq!(backend.len(), 1 + 5, "head and 5 parts");
+        assert_eq!(store.load(&key()).unwrap(), Some(secret(&big)));
 
         // Replacing it with another large value drops the old parts.
         let bigger = big.repeat(2);
-        store.save(&key(), &bigger).unwrap();
-        assert_eq!(backend.entries.borrow().len(), 1 + 10);
-        assert_eq!(store.load(&key()).unwrap(), Some(bigger));
+        store.save(&key(), &secret(&bigger)).unwrap();
+        assert_eq!(backend.len(), 1 + 10);
+        assert_eq!(store.load(&key()).unwrap(), Some(secret(&bigger)));
 
         // A small value replaces the head and the parts go.
-        store.save(&key(), "small").unwrap();
-        assert_eq!(backend.entries.borrow().len(), 1);
-        assert_eq!(store.load(&key()).unwrap().as_deref(), Some("small"));
+        store.save(&key(), &secret("small")).unwrap();
+        assert_eq!(backend.len(), 1);
+        assert_eq!(store.load(&key()).unwrap(), Some(secret("small")));
 
-        store.save(&key(), &big).unwrap();
+        store.save(&key(), &secret(&big)).unwrap();
         assert!(store.delete(&key()).unwrap());
-        assert!(backend.entries.borrow().is_empty());
+        assert!(backend.is_empty());
         assert_eq!(store.load(&key()).unwrap(), None);
     }
 
@@ -244,16 +226,14 @@ mod tests {
     fn a_head_with_a_missing_part_reads_as_corrupt() {
         let backend = limited();
         let store = Chunked::new(&backend, 64);
-        store.save(&key(), &"x".repeat(200)).unwrap();
+        store.save(&key(), &secret(&"x".repeat(200))).unwrap();
         let part = backend
-            .entries
-            .borrow()
             .keys()
+            .into_iter()
             .find(|k| k.ends_with(".1"))
-            .cloned()
             .unwrap();
-        backend.entries.borrow_mut().remove(&part);
-        assert_eq!(store.load(&key()).unwrap().as_deref(), Some(""));
+        backend.remove(&part);
+        assert_eq!(store.load(&key()).unwrap(), Some(secret("")));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use crate::config::{Config, Provider};
 use crate::error::Result;
+use crate::secret::Secret;
 use crate::store::{CacheKey, Store};
 use serde::{Deserialize, Serialize};
 
@@ -46,7 +47,7 @@ fn index_key() -> CacheKey {
 pub fn list(store: &dyn Store) -> Result<Vec<Entry>> {
     Ok(store
         .load(&index_key())?
-        .and_then(|text| serde_json::from_str::<Vec<Entry>>(&text).ok())
+        .and_then(|text| serde_json::from_str::<Vec<Entry>>(text.expose()).ok())
         .unwrap_or_default())
 }
 
@@ -96,13 +97,14 @@ pub fn forget(store: &dyn Store, provider: &Provider) -> Result<()> {
 
 fn save(store: &dyn Store, entries: &[Entry]) -> Result<()> {
     let text = serde_json::to_string(entries).unwrap_or_else(|_| "[]".into());
-    store.save(&index_key(), &text)
+    // No secret here; the store takes every value as one.
+    store.save(&index_key(), &Secret::new(text))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::file::FileStore;
+    use crate::store::memory::MemoryStore;
 
     fn provider(origin: &str, scopes: &[&str]) -> Provider {
         Provider::discovered(
@@ -116,9 +118,7 @@ mod tests {
 
     #[test]
     fn remembered_providers_are_found_by_url_and_forgotten() {
-        let dir = std::env::temp_dir().join(format!("co-discovered-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let store = FileStore::new(dir.clone());
+        let store = MemoryStore::default();
         let a = provider("https://git.example", &["read"]);
         let b = provider("https://other.example", &[]);
         remember(&store, &a).unwrap();
@@ -137,6 +137,5 @@ mod tests {
         configured.resource = None;
         remember(&store, &configured).unwrap();
         assert_eq!(list(&store).unwrap().len(), 1);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -3,8 +3,9 @@
 
 use super::{CacheKey, Store};
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Largest entry read back; tokens are a few KiB at most.
@@ -148,7 +149,7 @@ pub fn check_private(path: &Path, mode: u32) -> Result<bool> {
 }
 
 impl Store for FileStore {
-    fn load(&self, key: &CacheKey) -> Result<Option<String>> {
+    fn load(&self, key: &CacheKey) -> Result<Option<Secret>> {
         let path = self.path(key);
         if !check_private(&self.dir, 0o700)? || !check_private(&path, 0o600)? {
             return Ok(None);
@@ -158,19 +159,21 @@ impl Store for FileStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::Store(format!("cannot read {}: {e}", path.display()))),
         };
-        let mut text = String::new();
-        match file.take(MAX_ENTRY + 1).read_to_string(&mut text) {
-            // An unreadable or oversized entry is treated like a corrupt one:
-            // a miss that the next save replaces.
-            Ok(n) if n as u64 <= MAX_ENTRY => Ok(Some(text)),
-            _ => {
+        let text = crate::protocol::read_at_most(file, MAX_ENTRY)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        match text {
+            Some(text) => Ok(Some(Secret::new(text))),
+            // An unreadable, oversized or non-UTF-8 entry is treated like a
+            // corrupt one: a miss that the next save replaces.
+            None => {
                 crate::debug!("ignoring unreadable cache entry {}", path.display());
-                Ok(Some(String::new()))
+                Ok(Some(Secret::new("")))
             }
         }
     }
 
-    fn save(&self, key: &CacheKey, value: &str) -> Result<()> {
+    fn save(&self, key: &CacheKey, value: &Secret) -> Result<()> {
         create_private_dir(&self.dir)?;
         check_private(&self.dir, 0o700)?;
         let path = self.path(key);
@@ -182,7 +185,7 @@ impl Store for FileStore {
         ));
         let err = |e: std::io::Error| Error::Store(format!("cannot write {}: {e}", path.display()));
         let written = create_private_file(&tmp).and_then(|mut f| {
-            f.write_all(value.as_bytes())?;
+            f.write_all(value.expose().as_bytes())?;
             f.sync_all()
         });
         if let Err(e) = written.and_then(|()| fs::rename(&tmp, &path)) {

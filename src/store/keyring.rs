@@ -10,6 +10,7 @@
 
 use super::{CacheKey, Store};
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -53,11 +54,11 @@ impl KeyringStore {
 }
 
 impl Store for KeyringStore {
-    fn load(&self, key: &CacheKey) -> Result<Option<String>> {
+    fn load(&self, key: &CacheKey) -> Result<Option<Secret>> {
         let account = key.as_str().to_string();
         bounded(self.bound, move || {
             match ::keyring::Entry::new(SERVICE, &account).and_then(|e| e.get_password()) {
-                Ok(text) => Ok(Some(text)),
+                Ok(text) => Ok(Some(Secret::new(text))),
                 Err(::keyring::Error::NoEntry) => Ok(None),
                 // Not text, or several items for one key: a corrupt entry,
                 // which reads as a miss and is replaced by the next save.
@@ -65,23 +66,23 @@ impl Store for KeyringStore {
                     ::keyring::Error::BadEncoding(_)
                     | ::keyring::Error::BadDataFormat(..)
                     | ::keyring::Error::Ambiguous(_),
-                ) => Ok(Some(String::new())),
+                ) => Ok(Some(Secret::new(""))),
                 Err(e) => Err(describe(e)),
             }
         })
     }
 
-    fn save(&self, key: &CacheKey, value: &str) -> Result<()> {
+    fn save(&self, key: &CacheKey, value: &Secret) -> Result<()> {
         let account = key.as_str().to_string();
-        let value = value.to_string();
+        let value = value.clone();
         bounded(self.bound, move || {
             let entry = ::keyring::Entry::new(SERVICE, &account).map_err(describe)?;
-            match entry.set_password(&value) {
+            match entry.set_password(value.expose()) {
                 Err(::keyring::Error::Ambiguous(duplicates)) => {
                     for d in duplicates {
                         d.delete_credential().map_err(describe)?;
                     }
-                    entry.set_password(&value).map_err(describe)?;
+                    entry.set_password(value.expose()).map_err(describe)?;
                 }
                 other => other.map_err(describe)?,
             }

@@ -12,6 +12,7 @@
 use super::file::FileStore;
 use super::{CacheKey, Store};
 use crate::error::Result;
+use crate::secret::Secret;
 use std::cell::Cell;
 
 pub struct Layered {
@@ -66,11 +67,11 @@ impl Layered {
 }
 
 impl Store for Layered {
-    fn load(&self, key: &CacheKey) -> Result<Option<String>> {
+    fn load(&self, key: &CacheKey) -> Result<Option<Secret>> {
         Ok(self.find(key)?.map(|(value, _)| value))
     }
 
-    fn find(&self, key: &CacheKey) -> Result<Option<(String, &'static str)>> {
+    fn find(&self, key: &CacheKey) -> Result<Option<(Secret, &'static str)>> {
         if let Some(Some(value)) = self.keychain(|k| k.load(key))? {
             crate::debug!("{}: served by the {}", key.as_str(), self.keychain.name());
             return Ok(Some((value, self.keychain.name())));
@@ -82,12 +83,12 @@ impl Store for Layered {
         Ok(found.map(|value| (value, self.file.name())))
     }
 
-    fn save(&self, key: &CacheKey, value: &str) -> Result<()> {
-        if !Layered::fits(value, self.limit) {
+    fn save(&self, key: &CacheKey, value: &Secret) -> Result<()> {
+        if !Layered::fits(value.expose(), self.limit) {
             crate::debug!(
                 "{}: {} bytes is more than the keychain takes; using the file",
                 key.as_str(),
-                value.len()
+                value.expose().len()
             );
             // A smaller, older token left in the keychain would be read first.
             self.keychain(|k| k.delete(key))?;
@@ -116,52 +117,12 @@ impl Store for Layered {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
-    use std::cell::RefCell;
-    use std::collections::HashMap;
+    use crate::store::memory::{MemoryStore, Op};
     use std::path::PathBuf;
-
-    /// A keychain in memory that can be told to fail.
-    #[derive(Default)]
-    struct Memory {
-        entries: RefCell<HashMap<String, String>>,
-        broken: Cell<bool>,
-        calls: Cell<usize>,
-    }
-
-    impl Memory {
-        fn check(&self) -> Result<()> {
-            self.calls.set(self.calls.get() + 1);
-            if self.broken.get() {
-                return Err(Error::Store("keychain: locked".into()));
-            }
-            Ok(())
-        }
-    }
-
-    impl Store for std::rc::Rc<Memory> {
-        fn load(&self, key: &CacheKey) -> Result<Option<String>> {
-            self.check()?;
-            Ok(self.entries.borrow().get(key.as_str()).cloned())
-        }
-        fn save(&self, key: &CacheKey, value: &str) -> Result<()> {
-            self.check()?;
-            self.entries
-                .borrow_mut()
-                .insert(key.as_str().into(), value.into());
-            Ok(())
-        }
-        fn delete(&self, key: &CacheKey) -> Result<bool> {
-            self.check()?;
-            Ok(self.entries.borrow_mut().remove(key.as_str()).is_some())
-        }
-        fn name(&self) -> &'static str {
-            "keyring"
-        }
-    }
+    use std::rc::Rc;
 
     struct Fixture {
-        memory: std::rc::Rc<Memory>,
+        memory: Rc<MemoryStore>,
         dir: PathBuf,
         store: Layered,
     }
@@ -178,7 +139,7 @@ mod tests {
             std::process::id(),
             crate::random::u64()
         ));
-        let memory = std::rc::Rc::new(Memory::default());
+        let memory = Rc::new(MemoryStore::new("keyring"));
         let store = Layered::new(
             Box::new(memory.clone()),
             FileStore::new(dir.clone()),
@@ -192,35 +153,35 @@ mod tests {
         CacheKey::hashed("layered")
     }
 
+    fn secret(value: &str) -> Secret {
+        Secret::new(value)
+    }
+
     #[test]
     fn a_file_entry_keeps_working_and_moves_to_the_keychain_on_the_next_save() {
         let f = fixture(None, false);
-        FileStore::new(f.dir.clone()).save(&key(), "old").unwrap();
-        assert_eq!(
-            f.store.find(&key()).unwrap(),
-            Some(("old".to_string(), "file"))
-        );
-        f.store.save(&key(), "new").unwrap();
-        assert_eq!(
-            f.memory.entries.borrow().get(key().as_str()).unwrap(),
-            "new"
-        );
+        FileStore::new(f.dir.clone())
+            .save(&key(), &secret("old"))
+            .unwrap();
+        assert_eq!(f.store.find(&key()).unwrap(), Some((secret("old"), "file")));
+        f.store.save(&key(), &secret("new")).unwrap();
+        assert_eq!(f.memory.get(key().as_str()).unwrap(), "new");
         assert_eq!(FileStore::new(f.dir.clone()).load(&key()).unwrap(), None);
         assert_eq!(
             f.store.find(&key()).unwrap(),
-            Some(("new".to_string(), "keyring"))
+            Some((secret("new"), "keyring"))
         );
     }
 
     #[test]
     fn entries_larger_than_the_limit_go_to_the_file_and_drop_the_keychain_copy() {
         let f = fixture(Some(8), false);
-        f.store.save(&key(), "short").unwrap();
-        assert!(f.memory.entries.borrow().contains_key(key().as_str()));
+        f.store.save(&key(), &secret("short")).unwrap();
+        assert!(f.memory.get(key().as_str()).is_some());
         let big = "x".repeat(9);
-        f.store.save(&key(), &big).unwrap();
-        assert!(f.memory.entries.borrow().is_empty());
-        assert_eq!(f.store.find(&key()).unwrap(), Some((big, "file")));
+        f.store.save(&key(), &secret(&big)).unwrap();
+        assert!(f.memory.is_empty());
+        assert_eq!(f.store.find(&key()).unwrap(), Some((secret(&big), "file")));
         assert!(Layered::fits("12345678", Some(8)));
         assert!(!Layered::fits("123456789", Some(8)));
         assert!(Layered::fits(&"x".repeat(100_000), None));
@@ -229,9 +190,9 @@ mod tests {
     #[test]
     fn delete_removes_the_entry_from_both() {
         let f = fixture(None, false);
-        f.store.save(&key(), "in keychain").unwrap();
+        f.store.save(&key(), &secret("in keychain")).unwrap();
         FileStore::new(f.dir.clone())
-            .save(&key(), "in file")
+            .save(&key(), &secret("in file"))
             .unwrap();
         assert!(f.store.delete(&key()).unwrap());
         assert_eq!(f.store.find(&key()).unwrap(), None);
@@ -241,32 +202,36 @@ mod tests {
     #[test]
     fn a_failing_keychain_falls_back_to_the_file_once_and_for_all() {
         let f = fixture(None, false);
-        f.memory.broken.set(true);
-        f.store.save(&key(), "v").unwrap();
+        f.memory.fail_all("keychain: locked");
+        f.store.save(&key(), &secret("v")).unwrap();
         assert_eq!(
-            FileStore::new(f.dir.clone())
-                .load(&key())
-                .unwrap()
-                .as_deref(),
-            Some("v")
+            FileStore::new(f.dir.clone()).load(&key()).unwrap(),
+            Some(secret("v"))
         );
-        let calls = f.memory.calls.get();
+        let calls = f.memory.total_calls();
+        assert_eq!(f.store.find(&key()).unwrap(), Some((secret("v"), "file")));
         assert_eq!(
-            f.store.find(&key()).unwrap(),
-            Some(("v".to_string(), "file"))
-        );
-        assert_eq!(
-            f.memory.calls.get(),
+            f.memory.total_calls(),
             calls,
             "a failed keychain is not asked again"
         );
     }
 
     #[test]
+    fn a_keychain_that_fails_only_to_read_also_sends_writes_to_the_file() {
+        let f = fixture(None, false);
+        f.memory.fail(Op::Load, "keychain: locked");
+        assert_eq!(f.store.find(&key()).unwrap(), None);
+        f.store.save(&key(), &secret("v")).unwrap();
+        assert_eq!(f.memory.calls(Op::Save), 0);
+        assert_eq!(f.store.find(&key()).unwrap(), Some((secret("v"), "file")));
+    }
+
+    #[test]
     fn a_failing_keychain_is_an_error_when_it_was_asked_for() {
         let f = fixture(None, true);
-        f.memory.broken.set(true);
-        assert!(f.store.save(&key(), "v").is_err());
+        f.memory.fail_all("keychain: locked");
+        assert!(f.store.save(&key(), &secret("v")).is_err());
         assert!(f.store.find(&key()).is_err());
         assert_eq!(FileStore::new(f.dir.clone()).load(&key()).unwrap(), None);
     }

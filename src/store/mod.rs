@@ -1,4 +1,4 @@
-//! Where tokens live: a [`Store`] of small strings addressed by [`CacheKey`],
+//! Where tokens live: a [`Store`] of small [`Secret`]s addressed by [`CacheKey`],
 //! and a per-key lock that serialises refresh and login across processes.
 //! [`open`] picks the backend: the OS keychain ([`keyring`]) in front of the
 //! file ([`file`]), or the file alone.
@@ -10,10 +10,13 @@ pub mod file;
 pub mod keyring;
 pub mod layered;
 pub mod lock;
+#[cfg(test)]
+pub mod memory;
 pub mod static_credentials;
 
 use crate::config::Storage;
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 use file::FileStore;
 use md5::{Digest, Md5};
 use std::path::PathBuf;
@@ -62,19 +65,21 @@ impl CacheKey {
     }
 }
 
-/// A place for cache entries. Values are the JSON the manager writes; the
-/// store neither parses nor logs them.
+/// A place for cache entries. Values are the JSON the manager writes, held
+/// as [`Secret`]s on both sides of the interface (DESIGN.md "Rules that hold
+/// everywhere"): the store neither parses nor logs them, and a backend
+/// exposes a value only where it hands it to the keychain or the file.
 pub trait Store {
     /// The entry for `key`, or `None` when there is none.
-    fn load(&self, key: &CacheKey) -> Result<Option<String>>;
+    fn load(&self, key: &CacheKey) -> Result<Option<Secret>>;
     /// Replace the entry for `key` atomically: readers see the old or the new value.
-    fn save(&self, key: &CacheKey, value: &str) -> Result<()>;
+    fn save(&self, key: &CacheKey, value: &Secret) -> Result<()>;
     /// Remove the entry; `true` when there was one.
     fn delete(&self, key: &CacheKey) -> Result<bool>;
     /// A short name for diagnostics and `status`.
     fn name(&self) -> &'static str;
     /// The entry and the name of the backend that holds it.
-    fn find(&self, key: &CacheKey) -> Result<Option<(String, &'static str)>> {
+    fn find(&self, key: &CacheKey) -> Result<Option<(Secret, &'static str)>> {
         Ok(self.load(key)?.map(|value| (value, self.name())))
     }
 }

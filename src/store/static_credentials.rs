@@ -68,10 +68,7 @@ pub fn registry_name(server: &str) -> Option<String> {
         "docker.io" | "registry-1.docker.io" => "index.docker.io",
         h => h,
     };
-    Some(match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    })
+    Some(crate::protocol::host_and_port(host, url.port()))
 }
 
 fn entry_key(registry: &str) -> CacheKey {
@@ -97,7 +94,7 @@ impl<'a> StaticCredentials<'a> {
         let Some(text) = self.store.load(&entry_key(&registry))? else {
             return Ok(None);
         };
-        let Ok(entry) = serde_json::from_str::<Entry>(&text) else {
+        let Ok(entry) = serde_json::from_str::<Entry>(text.expose()) else {
             crate::debug!("stored credentials for {registry} are corrupt; ignoring them");
             return Ok(None);
         };
@@ -120,6 +117,7 @@ impl<'a> StaticCredentials<'a> {
             secret: creds.secret.clone(),
         };
         let text = serde_json::to_string(&entry)
+            .map(Secret::new)
             .map_err(|e| Error::Store(format!("cannot encode credentials: {e}")))?;
         let _lock = KeyLock::acquire(self.lock_dir, &index_key(), INDEX_LOCK_WAIT)?;
         self.store.save(&key, &text)?;
@@ -166,7 +164,7 @@ impl<'a> StaticCredentials<'a> {
             .store
             .load(&index_key())?
             .and_then(|text| {
-                serde_json::from_str(&text)
+                serde_json::from_str(text.expose())
                     .inspect_err(|_| crate::debug!("the docker index is corrupt; ignoring it"))
                     .ok()
             })
@@ -176,37 +174,16 @@ impl<'a> StaticCredentials<'a> {
     fn save_index(&self, index: &Index) -> Result<()> {
         let text = serde_json::to_string(index)
             .map_err(|e| Error::Store(format!("cannot encode the docker index: {e}")))?;
-        self.store.save(&index_key(), &text)
+        // No secret in the index; the store takes every value as one.
+        self.store.save(&index_key(), &Secret::new(text))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
-    use std::collections::HashMap;
+    use crate::store::memory::MemoryStore;
     use std::path::PathBuf;
-
-    #[derive(Default)]
-    struct MemoryStore(RefCell<HashMap<String, String>>);
-
-    impl Store for MemoryStore {
-        fn load(&self, key: &CacheKey) -> Result<Option<String>> {
-            Ok(self.0.borrow().get(key.as_str()).cloned())
-        }
-        fn save(&self, key: &CacheKey, value: &str) -> Result<()> {
-            self.0
-                .borrow_mut()
-                .insert(key.as_str().to_string(), value.to_string());
-            Ok(())
-        }
-        fn delete(&self, key: &CacheKey) -> Result<bool> {
-            Ok(self.0.borrow_mut().remove(key.as_str()).is_some())
-        }
-        fn name(&self) -> &'static str {
-            "memory"
-        }
-    }
 
     fn lock_dir(name: &str) -> PathBuf {
         std::env::temp_dir().join(format!(
@@ -276,7 +253,7 @@ mod tests {
         assert_eq!(list["https://registry.example.com"], "alice");
         assert_eq!(list["https://index.docker.io/v1/"], "<token>");
         // The index holds no secret.
-        let index = store.load(&index_key()).unwrap().unwrap();
+        let index = store.get(index_key().as_str()).unwrap();
         assert!(!index.contains("pw1") && !index.contains("idt"), "{index}");
 
         // Storing again replaces, under the newest spelling.
@@ -303,10 +280,8 @@ mod tests {
         let store = MemoryStore::default();
         let dir = lock_dir("corrupt");
         let s = StaticCredentials::new(&store, &dir);
-        store
-            .save(&entry_key("r.example.com"), "{not json")
-            .unwrap();
-        store.save(&index_key(), "[]").unwrap();
+        store.insert(&entry_key("r.example.com"), "{not json");
+        store.insert(&index_key(), "[]");
         assert!(s.get("r.example.com").unwrap().is_none());
         assert!(s.list().unwrap().is_empty());
         s.put(&creds("r.example.com", "u", "p")).unwrap();
@@ -324,7 +299,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!e.contains("hunter2"), "{e}");
-        assert!(store.0.borrow().is_empty());
+        assert!(store.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_store_that_fails_is_an_error_and_the_index_is_left_alone() {
+        let store = MemoryStore::default();
+        let dir = lock_dir("failing");
+        let s = StaticCredentials::new(&store, &dir);
+        store.fail(crate::store::memory::Op::Save, "disk full");
+        let e = s.put(&creds("r.example.com", "u", "hunter2")).unwrap_err();
+        assert!(e.to_string().contains("disk full"), "{e}");
+        assert!(store.is_empty());
+        store.fail(crate::store::memory::Op::Load, "locked");
+        assert!(s.get("r.example.com").is_err(), "not a silent miss");
+        assert!(s.list().is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
