@@ -44,5 +44,4 @@ pub mod random;
 pub mod resource_metadata;
 pub mod secret;
 pub mod store;
-pub mod testserver;
 pub mod token;
