@@ -32,7 +32,9 @@ cd "$(dirname "$0")"
 prefix=${PREFIX:-$HOME/.local}
 bin=$prefix/bin
 
-cargo build --release --locked --bins
+# --workspace: oauth-test-server (the quick start's demo server) is a crate
+# of its own in crates/testserver; credential-oauth links none of it.
+cargo build --release --locked --workspace --bins
 mkdir -p "$bin"
 for f in target/release/credential-oauth target/release/oauth-test-server helpers/*-credential-oauth; do
     # Copy then rename, so a running helper is never overwritten in place.

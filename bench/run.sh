@@ -18,7 +18,8 @@ if [ -z "${BENCH_IN_SESSION:-}" ] && command -v dbus-run-session >/dev/null &&
 fi
 
 command -v hyperfine >/dev/null || { echo "bench/run.sh: hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
-cargo build --release --locked --bins >&2
+# --workspace: the test server is its own crate (crates/testserver).
+cargo build --release --locked --workspace --bins >&2
 bin=$PWD/target/release
 work=$(mktemp -d)
 server_pid=

@@ -19,6 +19,10 @@
 //! split for platforms with small credentials), [`grant::loopback`] (the
 //! redirect listener), [`grant::revocation`] (RFC 7009 at logout),
 //! [`random`] (the OS RNG) and [`log`] (`-v`).
+//!
+//! The in-memory authorization server of the tests and the quick start is
+//! not in this crate: it is the `oauth-test-server` workspace member in
+//! `crates/testserver/`, a dev-dependency only.
 // Two exceptions: in store::file, geteuid(2), to refuse token files that
 // belong to another user; in secret::protect_process_memory, setrlimit(2)
 // and prctl(2), so no core file holds a secret. Everything else is safe code.
@@ -39,5 +43,4 @@ pub mod random;
 pub mod resolver;
 pub mod secret;
 pub mod store;
-pub mod testserver;
 pub mod token;

@@ -8,7 +8,7 @@
 //! is answered by closing the connection, so the client falls back to plain
 //! HTTP at once instead of waiting out its handshake timeout.
 
-use credential_oauth::testserver::TestServer;
+use oauth_test_server::TestServer;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use credential_oauth::testserver::{Fault, MetadataMode, TestServer};
+pub use oauth_test_server::{Fault, MetadataMode, TestServer};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_credential-oauth");
 

@@ -1,6 +1,5 @@
 //! HTTP plumbing: what a request looked like, and how an answer is written.
 
-use crate::grant::loopback::html_escape;
 use std::io::{Cursor, Read};
 
 use base64::Engine;
@@ -286,6 +285,23 @@ impl From<Fault> for Reply {
         reply.headers.extend(headers);
         reply
     }
+}
+
+/// Text made safe to place in an HTML page. A copy of the helper's own
+/// (`grant::loopback`), so this crate needs nothing from credential-oauth.
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

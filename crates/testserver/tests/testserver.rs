@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use credential_oauth::testserver::{Fault, MetadataMode, TestServer};
+use oauth_test_server::{Fault, MetadataMode, TestServer};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::{Url, form_urlencoded};

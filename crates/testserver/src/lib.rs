@@ -14,6 +14,8 @@
 //! answer never holds up the others; the state sits behind one mutex that is
 //! never held across I/O or a sleep.
 
+#![forbid(unsafe_code)]
+
 mod endpoints;
 mod state;
 mod wire;

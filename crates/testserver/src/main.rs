@@ -1,10 +1,12 @@
 //! `oauth-test-server`: the in-memory authorization server of the tests, on
 //! its own, for demos and for trying credential-oauth by hand.
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 use std::process::ExitCode;
 
-use credential_oauth::testserver::TestServer;
+use oauth_test_server::TestServer;
 
 const USAGE: &str = "\
 usage: oauth-test-server [--port N] [--client ID[:SECRET]]... [--lifetime SECS] [--device-interval SECS] [--refresh]
