@@ -249,7 +249,7 @@ impl Http {
         let _ = rustls::crypto::ring::default_provider().install_default();
         // Bounded there: 1e20 used to overflow Duration::from_secs_f64 and abort.
         let timeout =
-            crate::config::env_seconds("CREDENTIAL_OAUTH_HTTP_TIMEOUT").unwrap_or(DEFAULT_TIMEOUT);
+            crate::env::seconds_from("CREDENTIAL_OAUTH_HTTP_TIMEOUT").unwrap_or(DEFAULT_TIMEOUT);
         check_cert_file_env()?;
         let mut builder = reqwest::blocking::Client::builder();
         if let Some(path) = &transport.ca_file {

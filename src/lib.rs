@@ -30,6 +30,7 @@
 
 pub mod config;
 pub mod discovery;
+pub mod env;
 pub mod error;
 pub mod frontend;
 pub mod grant;

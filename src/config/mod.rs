@@ -1,7 +1,15 @@
 //! The config file (DESIGN.md "Config") and matching a request URL to a provider.
 
 pub mod gitconfig;
+mod matching;
 pub mod preset;
+mod provider;
+
+pub use matching::{path_covers, server_host};
+pub use provider::{
+    AuthMethod, DEFAULT_LOGIN_TIMEOUT, DEFAULT_REDIRECT_URI, DEFAULT_USERNAME, ExplicitEndpoints,
+    GrantKind, Provider,
+};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -12,11 +20,6 @@ use url::Url;
 
 /// Largest config file read; anything bigger is a mistake.
 const MAX_CONFIG: u64 = 1024 * 1024;
-
-pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:5210/";
-pub const DEFAULT_USERNAME: &str = "oauth2";
-/// How long an interactive login waits for the browser's redirect.
-pub const DEFAULT_LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,146 +39,6 @@ impl Storage {
             _ => None,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantKind {
-    AuthorizationCode,
-    DeviceCode,
-    ClientCredentials,
-}
-
-impl GrantKind {
-    /// The name used in the config file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrantKind::AuthorizationCode => "authorization_code",
-            GrantKind::DeviceCode => "device_code",
-            GrantKind::ClientCredentials => "client_credentials",
-        }
-    }
-}
-
-/// How a client proves itself at the token endpoint (RFC 6749 §2.3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
-    ClientSecretBasic,
-    ClientSecretPost,
-    None,
-}
-
-/// Endpoints written in the config; each wins over discovery.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExplicitEndpoints {
-    pub authorization: Option<Url>,
-    pub token: Option<Url>,
-    pub device_authorization: Option<Url>,
-    pub registration: Option<Url>,
-    pub revocation: Option<Url>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Provider {
-    pub name: String,
-    pub url: Url,
-    /// The issuer exactly as written (it is part of the cache key).
-    pub issuer: String,
-    pub client_id: Option<String>,
-    pub client_secret: Option<Secret>,
-    pub grant: GrantKind,
-    pub scopes: Vec<String>,
-    /// The `redirect_uri` written in the config, used exactly as written;
-    /// see [`Provider::redirect_uri`] for the one used when none is.
-    pub redirect_uri_written: Option<Url>,
-    pub username: String,
-    pub auth_method: Option<AuthMethod>,
-    pub endpoints: ExplicitEndpoints,
-    /// How long a browser login waits for the redirect (`login_timeout`,
-    /// seconds; `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` wins).
-    pub login_timeout: Duration,
-    /// `allow_insecure_http` and `ca_file`.
-    pub transport: crate::http::Transport,
-    /// `authtype = "bearer"`: answer git in the Bearer form even when the
-    /// server's challenge does not offer it.
-    pub bearer: bool,
-    /// `discover = true`: the issuer may come from the server's challenge
-    /// (RFC 9728); `issuer` is then empty when not written.
-    pub discover: bool,
-    /// For a provider found by RFC 9728 discovery, the protected resource's
-    /// identifier (its metadata's `resource`, as written): part of the cache
-    /// key, so a token obtained for one resource is never handed to another.
-    pub resource: Option<String>,
-}
-
-impl Provider {
-    /// Where the login's redirect comes back to (RFC 8252 §7.3). A written
-    /// `redirect_uri` exactly as written, since servers compare it exactly.
-    /// A configured client id without one gets the fixed default its app
-    /// was registered with (README). A client we register gets any free
-    /// port and a path of its issuer's own: a response another
-    /// authorization server steers to this listener finds nobody at its
-    /// path (the mix-up defence of RFC 9700 §4.4.2).
-    pub fn redirect_uri(&self) -> Url {
-        if let Some(written) = &self.redirect_uri_written {
-            return written.clone();
-        }
-        if self.client_id.is_some() {
-            return Url::parse(DEFAULT_REDIRECT_URI).expect("the default redirect URI parses");
-        }
-        Url::parse(&format!(
-            "http://127.0.0.1:0/callback/{}",
-            issuer_path_segment(&self.issuer)
-        ))
-        .expect("a hex path segment parses")
-    }
-
-    /// A provider for an issuer that RFC 9728 discovery found for `origin`
-    /// (`scheme://host[:port]`): a public client that registers itself,
-    /// bound to `resource`, asking for `scopes` (DESIGN.md "Trust").
-    pub fn discovered(
-        origin: &str,
-        issuer: &str,
-        resource: &str,
-        scopes: Vec<String>,
-    ) -> std::result::Result<Provider, String> {
-        let mut table = toml::Table::new();
-        table.insert("url".into(), toml::Value::String(format!("{origin}/")));
-        table.insert("issuer".into(), toml::Value::String(issuer.to_string()));
-        let mut provider = Provider::from_table(table)?;
-        provider.resource = Some(resource.to_string());
-        provider.scopes = scopes;
-        Ok(provider)
-    }
-
-    /// The login timeout, with `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` (seconds)
-    /// taking precedence over the config.
-    pub fn login_timeout(&self) -> Duration {
-        env_seconds("CREDENTIAL_OAUTH_LOGIN_TIMEOUT").unwrap_or(self.login_timeout)
-    }
-}
-
-/// Longest wait an environment variable can ask for; more is capped. The
-/// config's `login_timeout` has the same bound.
-const MAX_ENV_WAIT: Duration = Duration::from_secs(24 * 3600);
-
-/// A number of seconds from the environment (`CREDENTIAL_OAUTH_*_TIMEOUT`):
-/// `None` when unset or not a positive number (NaN, infinities, negative,
-/// zero, not UTF-8, garbage); capped at [`MAX_ENV_WAIT`], so no value can
-/// overflow a `Duration` or an `Instant` later.
-pub fn env_seconds(name: &str) -> Option<Duration> {
-    seconds(&non_empty_env(name)?)
-}
-
-fn seconds(text: &str) -> Option<Duration> {
-    let secs = text.trim().parse::<f64>().ok()?;
-    if !(secs.is_finite() && secs > 0.0) {
-        return None;
-    }
-    Duration::try_from_secs_f64(secs.min(MAX_ENV_WAIT.as_secs_f64()))
-        .ok()
-        .filter(|d| !d.is_zero())
 }
 
 #[derive(Debug, Clone)]
@@ -230,30 +93,13 @@ struct RawProvider {
 /// `~/.config/credential-oauth/config.toml`. The flag says whether the path
 /// was named explicitly (then it must exist).
 pub fn config_path() -> Option<(PathBuf, bool)> {
-    if let Some(p) = non_empty_env_path("CREDENTIAL_OAUTH_CONFIG") {
+    if let Some(p) = crate::env::non_empty_path("CREDENTIAL_OAUTH_CONFIG") {
         return Some((p, true));
     }
-    let base = non_empty_env_path("XDG_CONFIG_HOME")
+    let base = crate::env::non_empty_path("XDG_CONFIG_HOME")
         .filter(|p| p.is_absolute())
-        .or_else(|| home_dir().map(|h| h.join(".config")))?;
+        .or_else(|| crate::env::home_dir().map(|h| h.join(".config")))?;
     Some((base.join("credential-oauth").join("config.toml"), false))
-}
-
-pub fn home_dir() -> Option<PathBuf> {
-    non_empty_env_path("HOME")
-}
-
-/// A variable holding words; one that is not UTF-8 counts as unset.
-fn non_empty_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// A variable holding a path, taken as the bytes it is: a path need not be
-/// UTF-8, and reading it as a string would silently drop it.
-fn non_empty_env_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
 }
 
 impl Config {
@@ -272,7 +118,7 @@ impl Config {
             },
             None => Config::empty(),
         };
-        if let Some(s) = non_empty_env("CREDENTIAL_OAUTH_STORAGE") {
+        if let Some(s) = crate::env::non_empty("CREDENTIAL_OAUTH_STORAGE") {
             config.storage = Storage::parse(&s).ok_or_else(|| {
                 Error::Usage(format!(
                     "CREDENTIAL_OAUTH_STORAGE={s:?} is not one of auto, keyring, file"
@@ -321,79 +167,27 @@ impl Config {
             discover_hosts: raw.discover_hosts,
         })
     }
-
-    /// The provider for `url`: scheme, host and port equal, the provider's
-    /// path a prefix of the request's (whole segments), longest match wins.
-    pub fn provider_for(&self, url: &Url) -> Option<&Provider> {
-        self.providers
-            .iter()
-            .filter(|p| url_matches(&p.url, url))
-            .max_by_key(|p| p.url.path().trim_end_matches('/').len())
-    }
-
-    /// The provider for a docker server address (DESIGN.md "Config"). A URL
-    /// (`https://index.docker.io/v1/`) matches as in [`Config::provider_for`].
-    /// A bare `host[:port]` (`registry.example.com`, `127.0.0.1:5000`) matches
-    /// a provider with that host and port whatever its scheme, the port being
-    /// 443 when absent. A bare host names no path, so among providers on that
-    /// host and port the one with the shortest path wins (the first on a tie).
-    pub fn provider_for_server(&self, server: &str) -> Option<&Provider> {
-        let server = server.trim();
-        if server.contains("://") {
-            let url = Url::parse(server).ok()?;
-            // A registry address holds no user name or password; one that
-            // does belongs to no provider (and is not echoed anywhere).
-            if !url.username().is_empty() || url.password().is_some() {
-                return None;
-            }
-            return self.provider_for(&url);
-        }
-        let bare = server_host(server)?;
-        self.providers
-            .iter()
-            .filter(|p| {
-                p.url.host() == bare.host()
-                    && p.url.port_or_known_default() == bare.port_or_known_default()
-            })
-            .min_by_key(|p| p.url.path().trim_end_matches('/').len())
-    }
-}
-
-/// The `https://host[:port]/` a docker server address names: its scheme and
-/// path dropped, as docker's `ConvertToHostname` does; `None` when what is
-/// left is not a host (empty, or holding a user name or stray characters).
-pub fn server_host(server: &str) -> Option<Url> {
-    let server = server.trim();
-    let rest = server.split_once("://").map_or(server, |(_, rest)| rest);
-    let host = rest.split('/').next().unwrap_or_default();
-    if host.is_empty() || host.contains(['@', '?', '#', '\\']) || host.contains(char::is_whitespace)
-    {
-        return None;
-    }
-    let url = Url::parse(&format!("https://{host}/")).ok()?;
-    url.host().is_some().then_some(url)
-}
-
-fn url_matches(provider: &Url, request: &Url) -> bool {
-    if provider.scheme() != request.scheme()
-        || provider.host() != request.host()
-        || provider.port_or_known_default() != request.port_or_known_default()
-    {
-        return false;
-    }
-    path_covers(provider.path(), request.path())
-}
-
-/// Whether the URL path `prefix` is `path` or a prefix of it on whole
-/// segments: `/org` covers `/org` and `/org/repo`, not `/organisation`. A
-/// trailing `/` on `prefix` changes nothing (DESIGN.md "Matching"; RFC 9728
-/// §3.3 for a resource's path).
-pub fn path_covers(prefix: &str, path: &str) -> bool {
-    path.strip_prefix(prefix.trim_end_matches('/'))
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 impl Provider {
+    /// A provider for an issuer that RFC 9728 discovery found for `origin`
+    /// (`scheme://host[:port]`): a public client that registers itself,
+    /// bound to `resource`, asking for `scopes` (DESIGN.md "Trust").
+    pub fn discovered(
+        origin: &str,
+        issuer: &str,
+        resource: &str,
+        scopes: Vec<String>,
+    ) -> std::result::Result<Provider, String> {
+        let mut table = toml::Table::new();
+        table.insert("url".into(), toml::Value::String(format!("{origin}/")));
+        table.insert("issuer".into(), toml::Value::String(issuer.to_string()));
+        let mut provider = Provider::from_table(table)?;
+        provider.resource = Some(resource.to_string());
+        provider.scopes = scopes;
+        Ok(provider)
+    }
+
     /// A provider from a table with the config file's keys (used for
     /// providers written in git's config, see src/gitconfig.rs).
     pub fn from_table(table: toml::Table) -> std::result::Result<Provider, String> {
@@ -525,15 +319,6 @@ impl Provider {
     }
 }
 
-/// 16 hex digits of SHA-256 of the issuer: a redirect path per issuer.
-fn issuer_path_segment(issuer: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(issuer.as_bytes())[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Fill in what the entry leaves out from the preset; the entry's own keys win.
 fn apply_preset(raw: &mut RawProvider, preset: &crate::config::preset::Preset) {
     let fill = |slot: &mut Option<String>, value: Option<&Url>| {
@@ -628,28 +413,6 @@ mod tests {
         Config::parse(text, Path::new("/etc/co.toml"))
     }
 
-    #[test]
-    fn path_covers_whole_segments_only() {
-        assert!(path_covers("/org", "/org"));
-        assert!(path_covers("/org/", "/org/repo.git"));
-        assert!(path_covers("/", "/anything"));
-        assert!(path_covers("", "/"));
-        assert!(!path_covers("/org", "/organisation"));
-        assert!(!path_covers("/org/repo", "/org"));
-    }
-
-    #[test]
-    fn seconds_from_the_environment_are_positive_finite_and_capped() {
-        assert_eq!(seconds(" 2.5 "), Some(Duration::from_millis(2500)));
-        assert_eq!(seconds("1e20"), Some(MAX_ENV_WAIT));
-        assert_eq!(seconds("1e308"), Some(MAX_ENV_WAIT));
-        for bad in [
-            "", "inf", "-inf", "NaN", "-1", "0", "-0", "1e-320", "0x10", "5s",
-        ] {
-            assert_eq!(seconds(bad), None, "{bad:?}");
-        }
-    }
-
     const TWO: &str = r#"
         [[provider]]
         name = "root"
@@ -666,107 +429,6 @@ mod tests {
         grant = "client_credentials"
         scopes = ["read", "write"]
     "#;
-
-    #[test]
-    fn longest_path_prefix_wins_and_whole_segments_only() {
-        let c = parse(TWO).unwrap();
-        let name = |u: &str| {
-            c.provider_for(&Url::parse(u).unwrap())
-                .map(|p| p.name.as_str())
-        };
-        assert_eq!(name("https://git.example.com/team/repo.git"), Some("team"));
-        assert_eq!(name("https://git.example.com/team"), Some("team"));
-        assert_eq!(name("https://git.example.com/teammate/x"), Some("root"));
-        assert_eq!(name("https://git.example.com/"), Some("root"));
-        assert_eq!(name("https://git.example.com:443/x"), Some("root"));
-        assert_eq!(name("https://GIT.example.com/x"), Some("root"));
-        assert_eq!(name("http://git.example.com/x"), None);
-        assert_eq!(name("https://git.example.com:8443/x"), None);
-        assert_eq!(name("https://other.example.com/"), None);
-    }
-
-    #[test]
-    fn docker_server_addresses_match_by_host_and_port() {
-        let c = parse(
-            r#"
-            [[provider]]
-            name = "registry"
-            url = "https://registry.example.com/"
-            issuer = "https://auth.example.com"
-            client_id = "abc"
-
-            [[provider]]
-            name = "registry-team"
-            url = "https://registry.example.com/team"
-            issuer = "https://auth.example.com"
-            client_id = "abc"
-
-            [[provider]]
-            name = "local"
-            url = "http://127.0.0.1:5000/"
-            issuer = "https://auth.example.com"
-            client_id = "abc"
-
-            [[provider]]
-            name = "hub"
-            url = "https://index.docker.io/"
-            issuer = "https://auth.example.com"
-            client_id = "abc"
-        "#,
-        )
-        .unwrap();
-        let name = |s: &str| c.provider_for_server(s).map(|p| p.name.as_str());
-        // Bare hosts: https's port when none is given, scheme not compared.
-        assert_eq!(name("registry.example.com"), Some("registry"));
-        assert_eq!(name(" Registry.Example.COM\n"), Some("registry"));
-        assert_eq!(name("registry.example.com:443"), Some("registry"));
-        assert_eq!(name("registry.example.com:5000"), None);
-        assert_eq!(name("127.0.0.1:5000"), Some("local"));
-        assert_eq!(name("127.0.0.1"), None);
-        assert_eq!(name("127.0.0.1:5001"), None);
-        // URLs: the ordinary rules, scheme and path included.
-        assert_eq!(name("https://index.docker.io/v1/"), Some("hub"));
-        assert_eq!(name("https://registry.example.com"), Some("registry"));
-        assert_eq!(
-            name("https://registry.example.com/team/x"),
-            Some("registry-team")
-        );
-        assert_eq!(name("http://registry.example.com"), None);
-        assert_eq!(name("http://127.0.0.1:5000"), Some("local"));
-        assert_eq!(name("https://127.0.0.1:5000"), None);
-        // Not a host at all.
-        for bad in [
-            "",
-            "   ",
-            "user@registry.example.com",
-            "https://user:pw@registry.example.com/",
-            "a b",
-            "https://",
-            "/v2/",
-        ] {
-            assert_eq!(name(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn server_host_drops_scheme_and_path() {
-        let host = |s: &str| server_host(s).map(|u| u.as_str().to_string());
-        assert_eq!(
-            host("https://index.docker.io/v1/").as_deref(),
-            Some("https://index.docker.io/")
-        );
-        assert_eq!(
-            host("127.0.0.1:5000").as_deref(),
-            Some("https://127.0.0.1:5000/")
-        );
-        assert_eq!(
-            host("http://REG.example.com:443/x").as_deref(),
-            Some("https://reg.example.com/")
-        );
-        assert_eq!(host("[::1]:5000").as_deref(), Some("https://[::1]:5000/"));
-        assert_eq!(host("a@b"), None);
-        assert_eq!(host(""), None);
-    }
 
     #[test]
     fn defaults_are_filled_in() {

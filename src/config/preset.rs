@@ -3,7 +3,7 @@
 //! and `client_id`. Explicit keys in the entry win over the preset. No client
 //! id ships here: each user registers their own OAuth app.
 
-use crate::config::GrantKind;
+use super::provider::GrantKind;
 use url::Url;
 
 /// What a preset fills in for a provider.

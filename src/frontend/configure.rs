@@ -133,7 +133,7 @@ pub fn docker_config_path() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir).join("config.json"));
     }
-    crate::config::home_dir()
+    crate::env::home_dir()
         .map(|h| h.join(".docker").join("config.json"))
         .ok_or_else(|| Error::Input("HOME is not set; cannot find docker's config".into()))
 }

@@ -146,7 +146,7 @@ pub fn cache_dir() -> Option<PathBuf> {
     std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
-        .or_else(|| crate::config::home_dir().map(|h| h.join(".cache")))
+        .or_else(|| crate::env::home_dir().map(|h| h.join(".cache")))
         .map(|base| base.join("credential-oauth"))
 }
 

@@ -1,0 +1,217 @@
+//! Matching a request to a provider (DESIGN.md "Config", Matching): scheme,
+//! host and port equal, the provider's path a prefix of the request's on
+//! whole segments, the longest match wins; a bare docker host by host and
+//! port.
+
+use super::{Config, Provider};
+use url::Url;
+
+impl Config {
+    /// The provider for `url`: scheme, host and port equal, the provider's
+    /// path a prefix of the request's (whole segments), longest match wins.
+    pub fn provider_for(&self, url: &Url) -> Option<&Provider> {
+        self.providers
+            .iter()
+            .filter(|p| url_matches(&p.url, url))
+            .max_by_key(|p| p.url.path().trim_end_matches('/').len())
+    }
+
+    /// The provider for a docker server address (DESIGN.md "Config"). A URL
+    /// (`https://index.docker.io/v1/`) matches as in [`Config::provider_for`].
+    /// A bare `host[:port]` (`registry.example.com`, `127.0.0.1:5000`) matches
+    /// a provider with that host and port whatever its scheme, the port being
+    /// 443 when absent. A bare host names no path, so among providers on that
+    /// host and port the one with the shortest path wins (the first on a tie).
+    pub fn provider_for_server(&self, server: &str) -> Option<&Provider> {
+        let server = server.trim();
+        if server.contains("://") {
+            let url = Url::parse(server).ok()?;
+            // A registry address holds no user name or password; one that
+            // does belongs to no provider (and is not echoed anywhere).
+            if !url.username().is_empty() || url.password().is_some() {
+                return None;
+            }
+            return self.provider_for(&url);
+        }
+        let bare = server_host(server)?;
+        self.providers
+            .iter()
+            .filter(|p| {
+                p.url.host() == bare.host()
+                    && p.url.port_or_known_default() == bare.port_or_known_default()
+            })
+            .min_by_key(|p| p.url.path().trim_end_matches('/').len())
+    }
+}
+
+/// The `https://host[:port]/` a docker server address names: its scheme and
+/// path dropped, as docker's `ConvertToHostname` does; `None` when what is
+/// left is not a host (empty, or holding a user name or stray characters).
+pub fn server_host(server: &str) -> Option<Url> {
+    let server = server.trim();
+    let rest = server.split_once("://").map_or(server, |(_, rest)| rest);
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains(['@', '?', '#', '\\']) || host.contains(char::is_whitespace)
+    {
+        return None;
+    }
+    let url = Url::parse(&format!("https://{host}/")).ok()?;
+    url.host().is_some().then_some(url)
+}
+
+fn url_matches(provider: &Url, request: &Url) -> bool {
+    if provider.scheme() != request.scheme()
+        || provider.host() != request.host()
+        || provider.port_or_known_default() != request.port_or_known_default()
+    {
+        return false;
+    }
+    path_covers(provider.path(), request.path())
+}
+
+/// Whether the URL path `prefix` is `path` or a prefix of it on whole
+/// segments: `/org` covers `/org` and `/org/repo`, not `/organisation`. A
+/// trailing `/` on `prefix` changes nothing (DESIGN.md "Matching"; RFC 9728
+/// §3.3 for a resource's path).
+pub fn path_covers(prefix: &str, path: &str) -> bool {
+    path.strip_prefix(prefix.trim_end_matches('/'))
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn parse(text: &str) -> crate::error::Result<Config> {
+        Config::parse(text, Path::new("/etc/co.toml"))
+    }
+
+    const TWO: &str = r#"
+        [[provider]]
+        name = "root"
+        url = "https://git.example.com/"
+        issuer = "https://auth.example.com"
+        client_id = "abc"
+
+        [[provider]]
+        name = "team"
+        url = "https://git.example.com/team"
+        issuer = "https://auth.example.com/team"
+        client_id = "def"
+        client_secret = "s3cret"
+        grant = "client_credentials"
+        scopes = ["read", "write"]
+    "#;
+
+    #[test]
+    fn path_covers_whole_segments_only() {
+        assert!(path_covers("/org", "/org"));
+        assert!(path_covers("/org/", "/org/repo.git"));
+        assert!(path_covers("/", "/anything"));
+        assert!(path_covers("", "/"));
+        assert!(!path_covers("/org", "/organisation"));
+        assert!(!path_covers("/org/repo", "/org"));
+    }
+
+    #[test]
+    fn longest_path_prefix_wins_and_whole_segments_only() {
+        let c = parse(TWO).unwrap();
+        let name = |u: &str| {
+            c.provider_for(&Url::parse(u).unwrap())
+                .map(|p| p.name.as_str())
+        };
+        assert_eq!(name("https://git.example.com/team/repo.git"), Some("team"));
+        assert_eq!(name("https://git.example.com/team"), Some("team"));
+        assert_eq!(name("https://git.example.com/teammate/x"), Some("root"));
+        assert_eq!(name("https://git.example.com/"), Some("root"));
+        assert_eq!(name("https://git.example.com:443/x"), Some("root"));
+        assert_eq!(name("https://GIT.example.com/x"), Some("root"));
+        assert_eq!(name("http://git.example.com/x"), None);
+        assert_eq!(name("https://git.example.com:8443/x"), None);
+        assert_eq!(name("https://other.example.com/"), None);
+    }
+
+    #[test]
+    fn docker_server_addresses_match_by_host_and_port() {
+        let c = parse(
+            r#"
+            [[provider]]
+            name = "registry"
+            url = "https://registry.example.com/"
+            issuer = "https://auth.example.com"
+            client_id = "abc"
+
+            [[provider]]
+            name = "registry-team"
+            url = "https://registry.example.com/team"
+            issuer = "https://auth.example.com"
+            client_id = "abc"
+
+            [[provider]]
+            name = "local"
+            url = "http://127.0.0.1:5000/"
+            issuer = "https://auth.example.com"
+            client_id = "abc"
+
+            [[provider]]
+            name = "hub"
+            url = "https://index.docker.io/"
+            issuer = "https://auth.example.com"
+            client_id = "abc"
+        "#,
+        )
+        .unwrap();
+        let name = |s: &str| c.provider_for_server(s).map(|p| p.name.as_str());
+        // Bare hosts: https's port when none is given, scheme not compared.
+        assert_eq!(name("registry.example.com"), Some("registry"));
+        assert_eq!(name(" Registry.Example.COM\n"), Some("registry"));
+        assert_eq!(name("registry.example.com:443"), Some("registry"));
+        assert_eq!(name("registry.example.com:5000"), None);
+        assert_eq!(name("127.0.0.1:5000"), Some("local"));
+        assert_eq!(name("127.0.0.1"), None);
+        assert_eq!(name("127.0.0.1:5001"), None);
+        // URLs: the ordinary rules, scheme and path included.
+        assert_eq!(name("https://index.docker.io/v1/"), Some("hub"));
+        assert_eq!(name("https://registry.example.com"), Some("registry"));
+        assert_eq!(
+            name("https://registry.example.com/team/x"),
+            Some("registry-team")
+        );
+        assert_eq!(name("http://registry.example.com"), None);
+        assert_eq!(name("http://127.0.0.1:5000"), Some("local"));
+        assert_eq!(name("https://127.0.0.1:5000"), None);
+        // Not a host at all.
+        for bad in [
+            "",
+            "   ",
+            "user@registry.example.com",
+            "https://user:pw@registry.example.com/",
+            "a b",
+            "https://",
+            "/v2/",
+        ] {
+            assert_eq!(name(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn server_host_drops_scheme_and_path() {
+        let host = |s: &str| server_host(s).map(|u| u.as_str().to_string());
+        assert_eq!(
+            host("https://index.docker.io/v1/").as_deref(),
+            Some("https://index.docker.io/")
+        );
+        assert_eq!(
+            host("127.0.0.1:5000").as_deref(),
+            Some("https://127.0.0.1:5000/")
+        );
+        assert_eq!(
+            host("http://REG.example.com:443/x").as_deref(),
+            Some("https://reg.example.com/")
+        );
+        assert_eq!(host("[::1]:5000").as_deref(), Some("https://[::1]:5000/"));
+        assert_eq!(host("a@b"), None);
+        assert_eq!(host(""), None);
+    }
+}

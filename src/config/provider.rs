@@ -1,0 +1,121 @@
+//! What a provider is: the types the config file, presets, git config and
+//! discovery all produce, with no parsing of their own.
+
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::time::Duration;
+use url::Url;
+
+pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:5210/";
+pub const DEFAULT_USERNAME: &str = "oauth2";
+/// How long an interactive login waits for the browser's redirect.
+pub const DEFAULT_LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantKind {
+    AuthorizationCode,
+    DeviceCode,
+    ClientCredentials,
+}
+
+impl GrantKind {
+    /// The name used in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantKind::AuthorizationCode => "authorization_code",
+            GrantKind::DeviceCode => "device_code",
+            GrantKind::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+/// How a client proves itself at the token endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    None,
+}
+
+/// Endpoints written in the config; each wins over discovery.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExplicitEndpoints {
+    pub authorization: Option<Url>,
+    pub token: Option<Url>,
+    pub device_authorization: Option<Url>,
+    pub registration: Option<Url>,
+    pub revocation: Option<Url>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub name: String,
+    pub url: Url,
+    /// The issuer exactly as written (it is part of the cache key).
+    pub issuer: String,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub grant: GrantKind,
+    pub scopes: Vec<String>,
+    /// The `redirect_uri` written in the config, used exactly as written;
+    /// see [`Provider::redirect_uri`] for the one used when none is.
+    pub redirect_uri_written: Option<Url>,
+    pub username: String,
+    pub auth_method: Option<AuthMethod>,
+    pub endpoints: ExplicitEndpoints,
+    /// How long a browser login waits for the redirect (`login_timeout`,
+    /// seconds; `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` wins).
+    pub login_timeout: Duration,
+    /// `allow_insecure_http` and `ca_file`.
+    pub transport: crate::http::Transport,
+    /// `authtype = "bearer"`: answer git in the Bearer form even when the
+    /// server's challenge does not offer it.
+    pub bearer: bool,
+    /// `discover = true`: the issuer may come from the server's challenge
+    /// (RFC 9728); `issuer` is then empty when not written.
+    pub discover: bool,
+    /// For a provider found by RFC 9728 discovery, the protected resource's
+    /// identifier (its metadata's `resource`, as written): part of the cache
+    /// key, so a token obtained for one resource is never handed to another.
+    pub resource: Option<String>,
+}
+
+impl Provider {
+    /// Where the login's redirect comes back to (RFC 8252 §7.3). A written
+    /// `redirect_uri` exactly as written, since servers compare it exactly.
+    /// A configured client id without one gets the fixed default its app
+    /// was registered with (README). A client we register gets any free
+    /// port and a path of its issuer's own: a response another
+    /// authorization server steers to this listener finds nobody at its
+    /// path (the mix-up defence of RFC 9700 §4.4.2).
+    pub fn redirect_uri(&self) -> Url {
+        if let Some(written) = &self.redirect_uri_written {
+            return written.clone();
+        }
+        if self.client_id.is_some() {
+            return Url::parse(DEFAULT_REDIRECT_URI).expect("the default redirect URI parses");
+        }
+        Url::parse(&format!(
+            "http://127.0.0.1:0/callback/{}",
+            issuer_path_segment(&self.issuer)
+        ))
+        .expect("a hex path segment parses")
+    }
+
+    /// The login timeout, with `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` (seconds)
+    /// taking precedence over the config.
+    pub fn login_timeout(&self) -> Duration {
+        crate::env::seconds_from("CREDENTIAL_OAUTH_LOGIN_TIMEOUT").unwrap_or(self.login_timeout)
+    }
+}
+
+/// 16 hex digits of SHA-256 of the issuer: a redirect path per issuer.
+fn issuer_path_segment(issuer: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(issuer.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
