@@ -75,7 +75,11 @@ fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Res
             }
         }
         None => match manager.static_credentials().get(&server)? {
-            Some(creds) => creds,
+            Some(stored) => docker::Credentials {
+                server_url: stored.server_url,
+                username: stored.username,
+                secret: stored.secret,
+            },
             None => {
                 crate::debug!(
                     "no provider and no stored credentials for {}",
@@ -103,10 +107,20 @@ fn store(stdin: &mut dyn Read, prompt: &dyn Prompt) -> Result<Found> {
         );
         return Ok(Found::Yes);
     }
+    let docker::Credentials {
+        server_url,
+        username,
+        secret,
+    } = creds;
+    let stored = crate::store::static_credentials::Credentials {
+        server_url,
+        username,
+        secret,
+    };
     Manager::new(&config, prompt)?
         .static_credentials()
-        .put(&creds)?;
-    crate::debug!("stored credentials for {}", creds.server_url);
+        .put(&stored)?;
+    crate::debug!("stored credentials for {}", stored.server_url);
     Ok(Found::Yes)
 }
 

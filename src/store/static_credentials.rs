@@ -13,7 +13,6 @@
 
 use crate::config::server_host;
 use crate::error::{Error, Result};
-use crate::protocol::docker::Credentials;
 use crate::secret::Secret;
 use crate::store::lock::KeyLock;
 use crate::store::{CacheKey, Store};
@@ -25,6 +24,15 @@ use std::time::Duration;
 /// How long an index update waits for another one. Updates take
 /// milliseconds; only a stuck process holds the lock longer.
 const INDEX_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// What `docker login` stored for a registry, as the store keeps it (the
+/// docker frontend turns it into the wire type and back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub server_url: String,
+    pub username: String,
+    pub secret: Secret,
+}
 
 /// The static credentials in a store.
 pub struct StaticCredentials<'a> {
