@@ -1,5 +1,9 @@
-//! One error type for the whole crate. Every message is a single line that
-//! holds no secret: values are redacted before an error is built.
+//! One error type for the whole crate, its variants saying what happened in
+//! terms a caller can act on: not mine, bad input, the server refused (with
+//! its OAuth code), the network, a rule of trust, the local environment.
+//! Every message is a single line that holds no secret: values are
+//! redacted before an error is built. Exit codes are decided in one place,
+//! by the frontend's protocol (`frontend::Protocol::exit_code`), for `main`.
 
 use std::path::PathBuf;
 
@@ -46,13 +50,26 @@ pub enum Error {
         detail: Option<String>,
     },
 
-    /// Transport failed or the server's answer made no sense.
-    #[error("{0}")]
-    Http(String),
+    /// The server could not be reached, or the connection broke: passing,
+    /// worth trying again later.
+    #[error("{server}: {detail}")]
+    Network { server: String, detail: String },
 
-    /// Reading or writing the token store failed.
+    /// The server's answer made no sense (malformed metadata, a token
+    /// answer without a token, another issuer's metadata).
     #[error("{0}")]
-    Store(String),
+    BadAnswer(String),
+
+    /// A rule of trust refused to go on: plain http to a remote host, an
+    /// issuer found by discovery without https, a verification page that
+    /// is not https (DESIGN.md "Trust").
+    #[error("{0}")]
+    Refused(String),
+
+    /// The local environment failed: the token store, the keychain, a file,
+    /// a certificate file, the HTTP client's set-up.
+    #[error("{0}")]
+    Local(String),
 
     /// An interactive login could not finish.
     #[error("{0}")]

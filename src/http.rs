@@ -41,7 +41,7 @@ pub fn check_transport_allowing(url: &Url, allow_insecure_http: bool) -> Result<
     match url.scheme() {
         "https" => Ok(()),
         "http" if allow_insecure_http || is_loopback(url) => Ok(()),
-        _ => Err(Error::Http(format!(
+        _ => Err(Error::Refused(format!(
             "refusing {}: endpoints must use https (plain http only on loopback, \
              or with allow_insecure_http = true)",
             origin(url)
@@ -67,7 +67,7 @@ fn check_cert_file_env() -> Result<()> {
     let path = std::path::Path::new(&path);
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() && m.len() <= MAX_CA_FILE => Ok(()),
-        _ => Err(Error::Http(format!(
+        _ => Err(Error::Local(format!(
             "SSL_CERT_FILE={} is not a readable certificate file of at most {} MiB",
             crate::prompt::escape(&path.display().to_string()),
             MAX_CA_FILE / (1024 * 1024)
@@ -218,14 +218,18 @@ impl HttpClient for reqwest::blocking::Client {
         for (name, value) in headers {
             req = req.header(name, value);
         }
-        let resp = req
-            .send()
-            .map_err(|e| Error::Http(format!("{server}: {}", one_line(&e))))?;
+        let resp = req.send().map_err(|e| Error::Network {
+            server: server.clone(),
+            detail: one_line(&e),
+        })?;
         let status = resp.status().as_u16();
         let mut body = Vec::new();
         resp.take(MAX_BODY + 1)
             .read_to_end(&mut body)
-            .map_err(|e| Error::Http(format!("{server}: reading the answer failed: {e}")))?;
+            .map_err(|e| Error::Network {
+                server: server.clone(),
+                detail: format!("reading the answer failed: {e}"),
+            })?;
         Ok(HttpResponse { status, body })
     }
 }
@@ -260,7 +264,7 @@ impl Http {
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| Error::Http(format!("cannot set up HTTP client: {}", one_line(&e))))?;
+            .map_err(|e| Error::Local(format!("cannot set up HTTP client: {}", one_line(&e))))?;
         Ok(Http::with_client(client, transport.allow_insecure_http))
     }
 
@@ -380,7 +384,7 @@ impl Http {
         let HttpResponse { status, body } = self.client.execute(req)?;
         crate::debug!("{server}: HTTP {status}");
         if body.len() as u64 > MAX_BODY {
-            return Err(Error::Http(format!(
+            return Err(Error::BadAnswer(format!(
                 "{server}: answer is larger than {} KiB",
                 MAX_BODY / 1024
             )));
@@ -391,7 +395,7 @@ impl Http {
 
 fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
     use std::io::Read;
-    let err = |what: String| Error::Http(format!("ca_file {}: {what}", path.display()));
+    let err = |what: String| Error::Local(format!("ca_file {}: {what}", path.display()));
     let mut pem = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_CA_FILE + 1).read_to_end(&mut pem))
@@ -422,7 +426,7 @@ pub fn interpret(server: String, status: u16, body: &[u8]) -> Result<serde_json:
                 Err(oauth_error(server, status, &obj))
             }
             Some(v) if v.is_object() => Ok(v),
-            _ => Err(Error::Http(format!(
+            _ => Err(Error::BadAnswer(format!(
                 "{server}: HTTP {status} but the answer is not a JSON object{}",
                 describe_body(body)
             ))),
@@ -571,7 +575,7 @@ pub(crate) mod scripted {
             answers
                 .borrow_mut()
                 .pop_front()
-                .ok_or_else(|| Error::Http("the script has no answer left".into()))
+                .ok_or_else(|| Error::BadAnswer("the script has no answer left".into()))
         };
         (Http::with_client(client, false), sent)
     }
@@ -729,7 +733,11 @@ mod tests {
     #[test]
     fn a_client_error_is_passed_on() {
         let http = Http::with_client(
-            |_: HttpRequest| Err(Error::Http("https://as.example/: cannot connect".into())),
+            |_: HttpRequest| {
+                Err(Error::BadAnswer(
+                    "https://as.example/: cannot connect".into(),
+                ))
+            },
             false,
         );
         let e = http.get_json(&url("https://as.example/")).unwrap_err();

@@ -295,7 +295,7 @@ impl<'p> Manager<'p> {
     fn save(&self, key: &CacheKey, token: &Token) -> Result<()> {
         let text = serde_json::to_string(token)
             .map(Secret::new)
-            .map_err(|e| Error::Store(format!("cannot encode token: {e}")))?;
+            .map_err(|e| Error::Local(format!("cannot encode token: {e}")))?;
         self.store.save(key, &text)
     }
 

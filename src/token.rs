@@ -62,7 +62,7 @@ impl Token {
 
     /// Parse a successful token endpoint answer (RFC 6749 §5.1), obtained at `now`.
     pub fn from_response(body: &serde_json::Value, now: u64) -> Result<Token> {
-        let bad = |what: &str| Error::Http(format!("token endpoint answer {what}"));
+        let bad = |what: &str| Error::BadAnswer(format!("token endpoint answer {what}"));
         let obj = body
             .as_object()
             .ok_or_else(|| bad("is not a JSON object"))?;

@@ -62,10 +62,10 @@ pub fn guessed(issuer: &str) -> Result<Metadata> {
 
 fn parse_issuer(issuer: &str) -> Result<Url> {
     let url = Url::parse(issuer)
-        .map_err(|e| Error::Http(format!("issuer {issuer:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::BadAnswer(format!("issuer {issuer:?} is not a URL: {e}")))?;
     if url.query().is_some() || url.fragment().is_some() {
         // RFC 8414 §2: the issuer has no query or fragment.
-        return Err(Error::Http(format!(
+        return Err(Error::BadAnswer(format!(
             "issuer {issuer:?} must not have a query or fragment"
         )));
     }
@@ -98,9 +98,9 @@ pub fn discover(http: &Http, issuer: &str) -> Result<Metadata> {
 fn from_document(issuer: &str, url: &Url, doc: serde_json::Value) -> Result<Metadata> {
     let server = crate::http::origin(url);
     let meta: Metadata = serde_json::from_value(doc)
-        .map_err(|e| Error::Http(format!("{server}: metadata is malformed: {e}")))?;
+        .map_err(|e| Error::BadAnswer(format!("{server}: metadata is malformed: {e}")))?;
     if !same_issuer(&meta.issuer, issuer) {
-        return Err(Error::Http(format!(
+        return Err(Error::BadAnswer(format!(
             "{server}: metadata names issuer {:?}, not the configured {issuer:?}",
             crate::http::printable(&meta.issuer, 200)
         )));
@@ -146,9 +146,9 @@ impl Metadata {
     }
 
     pub fn token_endpoint(&self) -> Result<&Url> {
-        self.token_endpoint
-            .as_ref()
-            .ok_or_else(|| Error::Http(format!("issuer {:?} has no token_endpoint", self.issuer)))
+        self.token_endpoint.as_ref().ok_or_else(|| {
+            Error::BadAnswer(format!("issuer {:?} has no token_endpoint", self.issuer))
+        })
     }
 
     /// The client authentication method: the config's, else basic, unless

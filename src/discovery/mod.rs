@@ -59,7 +59,7 @@ impl Cache {
             document,
         };
         let written = serde_json::to_string(&entry)
-            .map_err(|e| crate::error::Error::Store(e.to_string()))
+            .map_err(|e| crate::error::Error::Local(e.to_string()))
             // Public documents; the store takes every value as a secret.
             .and_then(|text| files.save(&key(kind, id), &crate::secret::Secret::new(text)));
         if let Err(e) = written {

@@ -61,13 +61,13 @@ pub fn found_in(doc: &serde_json::Value, request: &Url) -> Result<Found> {
     let written = doc
         .get("resource")
         .and_then(|r| r.as_str())
-        .ok_or_else(|| Error::Http("protected resource metadata has no resource".into()))?;
+        .ok_or_else(|| Error::BadAnswer("protected resource metadata has no resource".into()))?;
     let resource = Url::parse(written)
-        .map_err(|_| Error::Http("protected resource metadata has no resource".into()))?;
+        .map_err(|_| Error::BadAnswer("protected resource metadata has no resource".into()))?;
     let covers = resource.origin() == request.origin()
         && crate::config::path_covers(resource.path(), request.path());
     if !covers {
-        return Err(Error::Http(format!(
+        return Err(Error::BadAnswer(format!(
             "protected resource metadata is for {}, not {} (RFC 9728 §3.3)",
             crate::http::printable(resource.as_str(), 200),
             crate::http::origin(request)
@@ -81,7 +81,7 @@ pub fn found_in(doc: &serde_json::Value, request: &Url) -> Result<Found> {
         .filter(|s| Url::parse(s).is_ok())
         .map(str::to_string)
         .ok_or_else(|| {
-            Error::Http("protected resource metadata names no authorization server".into())
+            Error::BadAnswer("protected resource metadata names no authorization server".into())
         })?;
     let scopes_supported = doc
         .get("scopes_supported")
@@ -169,10 +169,10 @@ pub fn complete(
     };
     let found = found_in(&doc, url)?;
     let issuer_url = Url::parse(&found.issuer).map_err(|_| {
-        Error::Http("protected resource metadata names no authorization server".into())
+        Error::BadAnswer("protected resource metadata names no authorization server".into())
     })?;
     crate::http::check_transport(&issuer_url).map_err(|_| {
-        Error::Http(format!(
+        Error::Refused(format!(
             "{}: the authorization server it names, {}, does not use https; refused",
             crate::http::origin(url),
             crate::http::authority(&found.issuer)
@@ -201,7 +201,7 @@ pub fn complete(
             &found.resource,
             scopes,
         )
-        .map_err(Error::Http)?,
+        .map_err(Error::BadAnswer)?,
     };
     Ok(Some(provider))
 }

@@ -73,7 +73,7 @@ pub fn known_or_registered(
     let registration = registration::register(http, endpoint, &redirect_uri, &grant_types)?;
     let text = serde_json::to_string(&registration)
         .map(crate::secret::Secret::new)
-        .map_err(|e| Error::Store(format!("cannot encode registration: {e}")))?;
+        .map_err(|e| Error::Local(format!("cannot encode registration: {e}")))?;
     store.save(&registration::key(&provider.issuer, &redirect_uri), &text)?;
     crate::debug!("{}: registered as a new client", provider.name);
     Ok(registration.client())

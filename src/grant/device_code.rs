@@ -35,7 +35,7 @@ pub struct Authorization {
 
 impl Authorization {
     pub fn from_response(body: &serde_json::Value) -> Result<Authorization> {
-        let bad = |what: &str| Error::Http(format!("device authorization answer {what}"));
+        let bad = |what: &str| Error::BadAnswer(format!("device authorization answer {what}"));
         let text = |name: &str| {
             body.get(name)
                 .and_then(|v| v.as_str())
@@ -183,7 +183,7 @@ pub fn obtain(
             .map_err(|_| Error::Login("the device login's verification_uri is not a URL".into()))?;
         crate::http::check_transport_allowing(&parsed, login.allow_insecure_http).map_err(
             |_| {
-                Error::Login(format!(
+                Error::Refused(format!(
                     "the authorization server {} sends the person to {} for the device login, \
                      which is not https; refused",
                     authority(&meta.issuer),
@@ -327,7 +327,7 @@ mod tests {
             Poll::Fail(Error::OAuth { .. })
         ));
         assert!(matches!(
-            decide(Err(Error::Http("down".into()))),
+            decide(Err(Error::BadAnswer("down".into()))),
             Poll::Fail(_)
         ));
         let t = Token::from_response(&json!({"access_token":"a"}), 0).unwrap();

@@ -179,6 +179,9 @@ mod tests {
         };
         assert!(grant_is_gone(&e("invalid_grant")));
         assert!(!grant_is_gone(&e("invalid_client")));
-        assert!(!grant_is_gone(&Error::Http("timed out".into())));
+        assert!(!grant_is_gone(&Error::Network {
+            server: "https://as.example/".into(),
+            detail: "timed out".into(),
+        }));
     }
 }

@@ -60,7 +60,7 @@ impl Registration {
             .get("client_id")
             .and_then(|v| v.as_str())
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::Http("registration answer has no client_id".into()))?;
+            .ok_or_else(|| Error::BadAnswer("registration answer has no client_id".into()))?;
         Ok(Registration {
             client_id: client_id.to_string(),
             client_secret: body

@@ -23,7 +23,7 @@ impl FileStore {
     /// The store under the XDG cache directory.
     pub fn default_location() -> Result<FileStore> {
         super::tokens_dir().map(FileStore::new).ok_or_else(|| {
-            Error::Store("cannot find a cache directory: set HOME or XDG_CACHE_HOME".into())
+            Error::Local("cannot find a cache directory: set HOME or XDG_CACHE_HOME".into())
         })
     }
 
@@ -66,7 +66,7 @@ impl FileStore {
 /// as `~/.cache`). Directories that already exist are left as they are,
 /// except `dir` itself, which is checked.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
-    let err = |e: std::io::Error| Error::Store(format!("cannot create {}: {e}", dir.display()));
+    let err = |e: std::io::Error| Error::Local(format!("cannot create {}: {e}", dir.display()));
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
@@ -110,14 +110,14 @@ pub fn check_private(path: &Path, mode: u32) -> Result<bool> {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => {
-            return Err(Error::Store(format!(
+            return Err(Error::Local(format!(
                 "cannot inspect {}: {e}",
                 path.display()
             )));
         }
     };
     if meta.file_type().is_symlink() {
-        return Err(Error::Store(format!(
+        return Err(Error::Local(format!(
             "refusing to use {}: it is a symbolic link",
             path.display()
         )));
@@ -127,7 +127,7 @@ pub fn check_private(path: &Path, mode: u32) -> Result<bool> {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let uid = effective_uid();
         if meta.uid() != uid {
-            return Err(Error::Store(format!(
+            return Err(Error::Local(format!(
                 "refusing to use {}: it belongs to uid {}, not to uid {uid}",
                 path.display(),
                 meta.uid()
@@ -135,7 +135,7 @@ pub fn check_private(path: &Path, mode: u32) -> Result<bool> {
         }
         if meta.mode() & 0o077 != 0 {
             fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| {
-                Error::Store(format!("cannot restrict access to {}: {e}", path.display()))
+                Error::Local(format!("cannot restrict access to {}: {e}", path.display()))
             })?;
             eprintln!(
                 "credential-oauth: warning: {} was accessible to other users; its mode is now {mode:o}",
@@ -157,7 +157,7 @@ impl Store for FileStore {
         let file = match fs::File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::Store(format!("cannot read {}: {e}", path.display()))),
+            Err(e) => return Err(Error::Local(format!("cannot read {}: {e}", path.display()))),
         };
         let text = crate::protocol::read_at_most(file, MAX_ENTRY)
             .ok()
@@ -183,7 +183,7 @@ impl Store for FileStore {
             std::process::id(),
             crate::random::u64()
         ));
-        let err = |e: std::io::Error| Error::Store(format!("cannot write {}: {e}", path.display()));
+        let err = |e: std::io::Error| Error::Local(format!("cannot write {}: {e}", path.display()));
         let written = create_private_file(&tmp).and_then(|mut f| {
             f.write_all(value.expose().as_bytes())?;
             f.sync_all()
@@ -205,7 +205,7 @@ impl Store for FileStore {
         match fs::remove_file(&path) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(Error::Store(format!(
+            Err(e) => Err(Error::Local(format!(
                 "cannot remove {}: {e}",
                 path.display()
             ))),

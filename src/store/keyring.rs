@@ -139,7 +139,7 @@ fn label_account(_entry: &::keyring::Entry, _account: &str) {}
 /// A keychain error as one line. keyring's messages hold no secret (the
 /// variants that carry the stored bytes are handled before this).
 fn describe(e: impl std::fmt::Display) -> Error {
-    Error::Store(format!(
+    Error::Local(format!(
         "keychain: {}",
         crate::http::printable(&e.to_string(), 300)
     ))
@@ -157,15 +157,15 @@ fn bounded<T: Send + 'static>(
         .spawn(move || {
             let _ = tx.send(op());
         })
-        .map_err(|e| Error::Store(format!("keychain: cannot start a thread: {e}")))?;
+        .map_err(|e| Error::Local(format!("keychain: cannot start a thread: {e}")))?;
     match rx.recv_timeout(wait) {
         Ok(result) => result,
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::Store(format!(
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::Local(format!(
             "keychain: no answer within {:.1} s",
             wait.as_secs_f64()
         ))),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
-            Err(Error::Store("keychain: the call failed".into()))
+            Err(Error::Local("keychain: the call failed".into()))
         }
     }
 }

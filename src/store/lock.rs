@@ -24,12 +24,12 @@ impl KeyLock {
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         let file = opts
             .open(&path)
-            .map_err(|e| Error::Store(format!("cannot open lock {}: {e}", path.display())))?;
+            .map_err(|e| Error::Local(format!("cannot open lock {}: {e}", path.display())))?;
         match file.try_lock() {
             Ok(()) => return Ok(KeyLock { _file: file }),
             Err(fs::TryLockError::WouldBlock) => {}
             Err(fs::TryLockError::Error(e)) => {
-                return Err(Error::Store(format!("cannot lock {}: {e}", path.display())));
+                return Err(Error::Local(format!("cannot lock {}: {e}", path.display())));
             }
         }
         // Someone else is refreshing or logging in. Block in the kernel on a
@@ -47,9 +47,9 @@ impl KeyLock {
         });
         match rx.recv_timeout(wait) {
             Ok(Ok(file)) => Ok(KeyLock { _file: file }),
-            Ok(Err(e)) => Err(Error::Store(format!("cannot lock {}: {e}", path.display()))),
+            Ok(Err(e)) => Err(Error::Local(format!("cannot lock {}: {e}", path.display()))),
             // The blocked thread goes away with the process.
-            Err(_) => Err(Error::Store(format!(
+            Err(_) => Err(Error::Local(format!(
                 "another credential-oauth process has held {} for {} s; giving up",
                 path.display(),
                 wait.as_secs()

@@ -63,12 +63,12 @@ impl MemoryStore {
         self
     }
 
-    /// From now on `op` fails with `Error::Store(message)`.
+    /// From now on `op` fails with `Error::Local(message)`.
     pub fn fail(&self, op: Op, message: &str) {
         self.failures.borrow_mut()[op.index()] = Some(message.to_string());
     }
 
-    /// From now on every operation fails with `Error::Store(message)`.
+    /// From now on every operation fails with `Error::Local(message)`.
     pub fn fail_all(&self, message: &str) {
         for op in [Op::Load, Op::Save, Op::Delete] {
             self.fail(op, message);
@@ -128,7 +128,7 @@ impl MemoryStore {
         let count = &self.calls[op.index()];
         count.set(count.get() + 1);
         match &self.failures.borrow()[op.index()] {
-            Some(message) => Err(Error::Store(message.clone())),
+            Some(message) => Err(Error::Local(message.clone())),
             None => Ok(()),
         }
     }
@@ -144,7 +144,7 @@ impl Store for MemoryStore {
         self.enter(Op::Save)?;
         let len = value.expose().len();
         if let Some(max) = self.limit.filter(|max| len > *max) {
-            return Err(Error::Store(format!(
+            return Err(Error::Local(format!(
                 "{}: {len} bytes is more than an entry holds ({max})",
                 self.name
             )));
@@ -235,7 +235,7 @@ mod tests {
         store.fail(Op::Save, "keychain: locked");
         let e = store.save(&key(), &Secret::new("v")).unwrap_err();
         assert!(
-            matches!(&e, Error::Store(m) if m == "keychain: locked"),
+            matches!(&e, Error::Local(m) if m == "keychain: locked"),
             "{e}"
         );
         assert_eq!(store.load(&key()).unwrap(), None);

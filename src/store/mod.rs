@@ -106,7 +106,7 @@ pub fn open(storage: Storage, file: FileStore) -> Result<Box<dyn Store>> {
         Storage::Keyring => {
             let keychain = self::keyring::KeyringStore::connect(STRICT_PROBE, STRICT_CALL)
                 .map_err(|e| {
-                    Error::Store(format!(
+                    Error::Local(format!(
                         "storage = \"keyring\" but no keychain is available ({e}); \
                      use storage = \"auto\" or \"file\""
                     ))

@@ -126,7 +126,7 @@ impl<'a> StaticCredentials<'a> {
         };
         let text = serde_json::to_string(&entry)
             .map(Secret::new)
-            .map_err(|e| Error::Store(format!("cannot encode credentials: {e}")))?;
+            .map_err(|e| Error::Local(format!("cannot encode credentials: {e}")))?;
         let _lock = KeyLock::acquire(self.lock_dir, &index_key(), INDEX_LOCK_WAIT)?;
         self.store.save(&key, &text)?;
         let mut index = self.index()?;
@@ -181,7 +181,7 @@ impl<'a> StaticCredentials<'a> {
 
     fn save_index(&self, index: &Index) -> Result<()> {
         let text = serde_json::to_string(index)
-            .map_err(|e| Error::Store(format!("cannot encode the docker index: {e}")))?;
+            .map_err(|e| Error::Local(format!("cannot encode the docker index: {e}")))?;
         // No secret in the index; the store takes every value as one.
         self.store.save(&index_key(), &Secret::new(text))
     }
