@@ -1,13 +1,21 @@
 //! credential-oauth: OAuth 2.0 access tokens for git, docker and scripts.
 //!
-//! A request comes in through a [`frontend`] (git, docker, the commands),
-//! which parses its wire format ([`protocol`]) into a URL. [`config`] picks
-//! the provider for that URL (the config file, then git's config, then
-//! RFC 9728 [`discovery`]); [`manager::Manager`] answers with a token from
-//! the [`store`], refreshed or obtained anew through a [`grant`] when it is
-//! about to expire. Endpoints come from [`discovery`]. Only [`http`] speaks
-//! HTTP, only the frontends know a wire format, and every secret travels as
-//! a [`secret::Secret`], which cannot be printed.
+//! A request comes in through a [`frontend`] (one file per calling
+//! program), which parses its wire format ([`protocol`]) into a
+//! [`resolver::Request`]. The [`resolver`] turns it into a
+//! [`resolver::Binding`] (provider, account, resource) from the [`config`]
+//! file, then git's config, then RFC 9728 [`discovery`];
+//! [`manager::Manager`], the one home of token policy, answers with a token
+//! from the [`store`], refreshed or obtained anew through a [`grant`] with
+//! endpoints from [`discovery`]. Only [`http`] speaks HTTP, only [`prompt`]
+//! talks to a person, only the frontends know a wire format, only `main`
+//! turns an error into an exit code, and every secret travels as a
+//! [`secret::Secret`], which cannot be printed.
+//!
+//! Layers, each importing only those below it: [`secret`], [`error`],
+//! [`env`](mod@env), [`log`], [`random`] → [`token`], [`prompt`], [`http`] →
+//! [`protocol`] → [`config`] → [`store`] → [`discovery`] → [`grant`] →
+//! [`resolver`], [`manager`] → [`frontend`].
 //!
 //! docker asks one helper for every registry, so for registries that are not
 //! OAuth providers [`store::static_credentials`] keeps the static
@@ -18,6 +26,9 @@
 //! before the keychain existed keep working), [`store::chunked`] (entries
 //! split for platforms with small credentials), [`grant::loopback`] (the
 //! redirect listener), [`grant::revocation`] (RFC 7009 at logout),
+//! [`grant::client`] (the configured or registered client),
+//! [`grant::interactive`] (browser, device or paste), [`resolver`] (the
+//! data flow's Resolver), [`env`](mod@env) (environment values that cannot panic),
 //! [`random`] (the OS RNG) and [`log`] (`-v`).
 //!
 //! The in-memory authorization server of the tests and the quick start is
@@ -37,7 +48,6 @@ pub mod grant;
 pub mod http;
 pub mod log;
 pub mod manager;
-/// What is said to a person: text chosen by others made safe for a terminal.
 pub mod prompt;
 pub mod protocol;
 pub mod random;

@@ -23,6 +23,13 @@ pub fn env_asks_for_debug() -> bool {
         .unwrap_or(false)
 }
 
+/// A warning that is not part of any dialogue and must be seen even
+/// without `-v` (a token file others could read, a failing OS RNG): one
+/// line on stderr, never a secret.
+pub fn warn(message: &str) {
+    eprintln!("credential-oauth: warning: {message}");
+}
+
 #[macro_export]
 macro_rules! debug {
     ($($arg:tt)*) => {

@@ -8,7 +8,7 @@ use rand::rngs::SysRng;
 pub fn bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
     if SysRng.try_fill_bytes(&mut buf).is_err() {
-        eprintln!("credential-oauth: the operating system's random generator failed");
+        crate::log::warn("the operating system's random generator failed; stopping");
         std::process::exit(1);
     }
     buf

@@ -479,7 +479,7 @@ fn respond(mut stream: TcpStream, status: u16, title: &str, message: &str) {
 }
 
 /// Text made safe to place in an HTML page.
-pub fn html_escape(s: &str) -> String {
+fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -137,10 +137,10 @@ pub fn check_private(path: &Path, mode: u32) -> Result<bool> {
             fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| {
                 Error::Local(format!("cannot restrict access to {}: {e}", path.display()))
             })?;
-            eprintln!(
-                "credential-oauth: warning: {} was accessible to other users; its mode is now {mode:o}",
+            crate::log::warn(&format!(
+                "{} was accessible to other users; its mode is now {mode:o}",
                 path.display()
-            );
+            ));
         }
     }
     #[cfg(not(unix))]
