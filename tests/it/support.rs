@@ -1,8 +1,6 @@
 //! Shared helpers: run the real binary in a private HOME against the test
 //! server, and show command, stdout and stderr when an assertion fails.
 
-#![allow(dead_code, unused_imports)]
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -204,11 +202,6 @@ pub fn git_request(url: &str) -> String {
     }
     req.push('\n');
     req
-}
-
-/// Whether the test server accepts `token` at its protected resource.
-pub fn server_accepts(server: &TestServer, token: &str) -> bool {
-    server.is_active(token)
 }
 
 /// The provider block for an interactive grant on `server`: redirect port 0
@@ -509,7 +502,6 @@ pub fn require_tools(tools: &[&str]) -> Option<()> {
 /// Service on it (its login collection unlocked), for one test. Its
 /// address is put into the `Env`; the daemons are killed on drop.
 pub struct SessionBus {
-    pub address: String,
     children: Vec<std::process::Child>,
 }
 
@@ -593,7 +585,6 @@ impl SessionBus {
         std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut address).unwrap();
         let address = address.trim().to_string();
         let bus = SessionBus {
-            address: address.clone(),
             children: vec![dbus],
         };
         assert!(!address.is_empty(), "dbus-daemon printed no address");
