@@ -1,6 +1,11 @@
 //! Shared helpers: run the real binary in a private HOME against the test
 //! server, and show command, stdout and stderr when an assertion fails.
-//! One file per concern; everything a test needs is re-exported here.
+//! One file per concern; everything a test needs is re-exported here,
+//! except the servers that stand in for a git host and an attacker, which
+//! tests name by module.
+
+pub mod git_server;
+pub mod hostile;
 
 mod browser;
 mod env;
