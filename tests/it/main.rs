@@ -13,7 +13,6 @@ mod interactive;
 mod keyring;
 mod local_hardening;
 mod logout;
-mod registry;
 mod secrets;
 mod tls;
 mod trust;

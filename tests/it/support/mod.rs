@@ -1,11 +1,12 @@
 //! Shared helpers: run the real binary in a private HOME against the test
 //! server, and show command, stdout and stderr when an assertion fails.
 //! One file per concern; everything a test needs is re-exported here,
-//! except the servers that stand in for a git host and an attacker, which
-//! tests name by module.
+//! except the servers that stand in for a git host, an OCI registry and an
+//! attacker, which tests name by module.
 
 pub mod git_server;
 pub mod hostile;
+pub mod registry;
 
 mod browser;
 mod env;
