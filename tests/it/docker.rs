@@ -2,7 +2,7 @@
 //! real binary, and a real OCI client (skopeo) pulling a manifest from a
 //! registry that accepts only a live token.
 
-use crate::registry::{REPO, Registry, TAG};
+use crate::support::registry::{REPO, Registry, TAG};
 use crate::support::*;
 use std::path::Path;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! git itself, over smart HTTP, through the helper: clone, push, a rejected
 //! token erased and replaced, and the Basic and Bearer answers.
 
-use crate::git_server::{GitServer, Settings};
+use crate::support::git_server::{GitServer, Settings};
 use crate::support::*;
 use std::path::Path;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! Each test plays the attacker with a hostile server on loopback and
 //! asserts what the attacker received.
 
-use crate::hostile::{Hostile, Plan};
+use crate::support::hostile::{Hostile, Plan};
 use crate::support::*;
 
 /// A browser that follows every redirect, keeping the page it ends on.

@@ -1,8 +1,6 @@
 //! A smart-HTTP git server on a loopback port: git's own `git http-backend`
 //! run as CGI behind a check that the request carries a live token.
 
-#![allow(dead_code)]
-
 use base64::Engine;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,7 +22,6 @@ struct Seen {
 
 pub struct GitServer {
     pub port: u16,
-    pub root: PathBuf,
     http: Arc<tiny_http::Server>,
     seen: Arc<Mutex<Seen>>,
     thread: Option<JoinHandle<()>>,
@@ -66,7 +63,6 @@ impl GitServer {
         };
         GitServer {
             port,
-            root: root.to_path_buf(),
             http,
             seen,
             thread: Some(thread),

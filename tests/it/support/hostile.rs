@@ -2,15 +2,12 @@
 //! protected resource, RFC 9728) and an authorization server, and records
 //! everything it is sent: what the tests assert is what the attacker got.
 
-#![allow(dead_code)]
-
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// One request as the attacker received it.
 #[derive(Debug, Clone)]
 pub struct Seen {
-    pub method: String,
     pub path: String,
     pub query: String,
     pub body: String,
@@ -156,7 +153,6 @@ fn serve(mut rq: tiny_http::Request, port: u16, plan: &Plan, seen: &Mutex<Vec<Se
         .find(|h| h.field.equiv("Authorization"))
         .map(|h| h.value.as_str().to_string());
     seen.lock().unwrap().push(Seen {
-        method: rq.method().as_str().to_string(),
         path: path.to_string(),
         query: query.to_string(),
         body,

@@ -1,0 +1,28 @@
+//! Shared helpers: run the real binary in a private HOME against the test
+//! server, and show command, stdout and stderr when an assertion fails.
+//! One file per concern; everything a test needs is re-exported here,
+//! except the servers that stand in for a git host, an OCI registry and an
+//! attacker, which tests name by module.
+
+pub mod git_server;
+pub mod hostile;
+pub mod registry;
+
+mod browser;
+mod env;
+mod http;
+mod links;
+mod process;
+mod request;
+mod session_bus;
+mod tools;
+
+pub use oauth_test_server::{Fault, MetadataMode, TestServer};
+
+pub use browser::wait_for_file;
+pub use env::{Env, interactive_provider, mode};
+pub use http::http_get;
+pub use process::{BIN, Output, run_command, spawn_command};
+pub use request::git_request;
+pub use session_bus::SessionBus;
+pub use tools::require_tools;
