@@ -21,7 +21,8 @@ pub const CACHE_TTL: u64 = 24 * 3600;
 /// Discovered documents, kept in the cache directory's `metadata/`. A cache
 /// that cannot be read or written only costs a fetch.
 pub struct Cache {
-    files: Option<FileStore>,
+    /// Found on first use: a warm `get` never looks for it.
+    files: std::cell::OnceCell<Option<FileStore>>,
 }
 
 /// One cached document, with what it was fetched for and when.
@@ -36,21 +37,27 @@ impl Cache {
     /// The cache in its usual place.
     pub fn open() -> Cache {
         Cache {
-            files: crate::store::cache_dir().map(|d| FileStore::new(d.join("metadata"))),
+            files: std::cell::OnceCell::new(),
         }
+    }
+
+    fn files(&self) -> Option<&FileStore> {
+        self.files
+            .get_or_init(|| crate::store::cache_dir().map(|d| FileStore::new(d.join("metadata"))))
+            .as_ref()
     }
 
     /// The `kind` document for `id`, unless it is older than [`CACHE_TTL`],
     /// from the future, corrupt, or for another id.
     pub fn get<T: for<'de> Deserialize<'de>>(&self, kind: &str, id: &str, now: u64) -> Option<T> {
-        let text = self.files.as_ref()?.load(&key(kind, id)).ok()??;
+        let text = self.files()?.load(&key(kind, id)).ok()??;
         let entry: Entry<T> = serde_json::from_str(text.expose()).ok()?;
         let fresh = entry.fetched_at <= now && now - entry.fetched_at < CACHE_TTL;
         (fresh && entry.id == id).then_some(entry.document)
     }
 
     pub fn put<T: Serialize>(&self, kind: &str, id: &str, document: &T, now: u64) {
-        let Some(files) = &self.files else {
+        let Some(files) = self.files() else {
             return;
         };
         let entry = Entry {
@@ -109,7 +116,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("co-discovery-cache-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let cache = Cache {
-            files: Some(FileStore::new(dir.clone())),
+            files: std::cell::OnceCell::from(Some(FileStore::new(dir.clone()))),
         };
         let doc = serde_json::json!({"resource": "https://git.example/"});
         cache.put("resource", "https://git.example/.well-known/x", &doc, 1000);

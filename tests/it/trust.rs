@@ -337,3 +337,24 @@ fn a_refresh_token_git_brings_never_goes_to_a_discovered_issuer() {
         );
     }
 }
+
+#[test]
+fn a_warm_get_with_a_challenge_touches_no_network() {
+    let honest = TestServer::start().unwrap();
+    let hostile = Hostile::start(Plan {
+        resource_issuer: Some(honest.issuer()),
+        ..Plan::default()
+    });
+    let mut env = Env::new();
+    env.write_config(&discovering(&hostile, ""));
+    env.browser(FOLLOW);
+    let first = env.run(&["get"], &hostile.git_request("repo.git", Some("read")));
+    first.ok();
+    let (resource_seen, server_seen) = (hostile.seen().len(), honest.count("metadata"));
+    let warm = env.run(&["get"], &hostile.git_request("repo.git", Some("read")));
+    warm.ok();
+    assert_eq!(warm.field("password"), first.field("password"));
+    assert_eq!(hostile.seen().len(), resource_seen, "{warm}");
+    assert_eq!(honest.count("metadata"), server_seen);
+    assert_eq!(honest.count("token"), 1);
+}
