@@ -21,6 +21,13 @@ pub enum Error {
     #[error("{0}")]
     NotFound(String),
 
+    /// A login is needed and nobody can be asked here (a caller that
+    /// forbids prompts): said at once, with the command that logs in.
+    #[error(
+        "{provider}: no cached token and nobody to ask here; run: credential-oauth login {url}"
+    )]
+    NeedsPerson { provider: String, url: String },
+
     /// The command line was wrong.
     #[error("{0}")]
     Usage(String),

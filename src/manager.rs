@@ -316,6 +316,12 @@ impl<'p> Manager<'p> {
 
     /// A new token from the provider's grant.
     fn obtain(&self, provider: &Provider, meta: &Metadata, account: &str) -> Result<Token> {
+        if provider.grant != GrantKind::ClientCredentials && !self.prompt.someone_to_ask() {
+            return Err(Error::NeedsPerson {
+                provider: crate::prompt::escape(&provider.name),
+                url: provider.url.to_string(),
+            });
+        }
         let client = self.client(provider, meta)?;
         let http = &*self.http(provider)?;
         let token = match provider.grant {

@@ -27,6 +27,40 @@ pub trait Prompt {
     fn say(&self, text: &str);
     /// Lines the person types or pastes, when there is a terminal to read.
     fn typed_lines(&self) -> Option<Receiver<String>>;
+    /// Whether anyone can be asked at all. With nobody to ask no login
+    /// starts; a refresh, which needs nobody, still runs (DESIGN.md
+    /// "People in the loop").
+    fn someone_to_ask(&self) -> bool {
+        true
+    }
+}
+
+/// A caller that forbids prompts (kubectl's `interactive: false`, …): what
+/// is said still reaches stderr, but nobody is asked anything.
+pub struct Unattended<'a>(pub &'a dyn Prompt);
+
+impl Prompt for Unattended<'_> {
+    fn can_open_browser(&self) -> bool {
+        false
+    }
+
+    fn open_browser(&self, _: &Url) -> Result<()> {
+        Err(crate::error::Error::Login(
+            "nobody to ask here: no browser is opened".into(),
+        ))
+    }
+
+    fn say(&self, text: &str) {
+        self.0.say(text);
+    }
+
+    fn typed_lines(&self) -> Option<Receiver<String>> {
+        None
+    }
+
+    fn someone_to_ask(&self) -> bool {
+        false
+    }
 }
 
 /// The real person: stderr, `/dev/tty` (never stdin, which callers use for
@@ -52,6 +86,20 @@ impl Prompt for Terminal {
 
     fn typed_lines(&self) -> Option<Receiver<String>> {
         terminal_lines()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unattended_asks_nobody_and_opens_nothing() {
+        let p = Unattended(&Terminal);
+        assert!(!p.someone_to_ask() && !p.can_open_browser());
+        assert!(p.typed_lines().is_none());
+        assert!(p.open_browser(&Url::parse("https://a/").unwrap()).is_err());
+        assert!(Terminal.someone_to_ask());
     }
 }
 
