@@ -89,20 +89,6 @@ impl Prompt for Terminal {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unattended_asks_nobody_and_opens_nothing() {
-        let p = Unattended(&Terminal);
-        assert!(!p.someone_to_ask() && !p.can_open_browser());
-        assert!(p.typed_lines().is_none());
-        assert!(p.open_browser(&Url::parse("https://a/").unwrap()).is_err());
-        assert!(Terminal.someone_to_ask());
-    }
-}
-
 /// Lines typed or pasted on the terminal (`/dev/tty`, never stdin, which git
 /// uses for the protocol), when there is one. The reader thread lives until
 /// the process ends; it only ever blocks on the terminal.
@@ -128,4 +114,18 @@ pub fn terminal_lines() -> Option<Receiver<String>> {
         })
         .ok()?;
     Some(rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unattended_asks_nobody_and_opens_nothing() {
+        let p = Unattended(&Terminal);
+        assert!(!p.someone_to_ask() && !p.can_open_browser());
+        assert!(p.typed_lines().is_none());
+        assert!(p.open_browser(&Url::parse("https://a/").unwrap()).is_err());
+        assert!(Terminal.someone_to_ask());
+    }
 }
