@@ -1,6 +1,7 @@
 //! Wire formats of the programs that ask for credentials. Nothing here knows
 //! OAuth; nothing outside knows a wire format.
 
+pub mod cargo;
 pub mod challenge;
 pub mod docker;
 pub mod git;
