@@ -50,6 +50,13 @@ impl Token {
             .unwrap_or(self.obtained_at.saturating_add(ASSUMED_LIFETIME))
     }
 
+    /// The moment this helper stops handing the token out from its cache:
+    /// [`REFRESH_MARGIN`] before the deadline. Callers that cache a token
+    /// themselves (cargo's `expiration`) keep it no longer than this.
+    pub fn usable_until(&self) -> u64 {
+        self.deadline().saturating_sub(REFRESH_MARGIN)
+    }
+
     /// Fresh while more than [`REFRESH_MARGIN`] seconds remain.
     pub fn is_fresh(&self, now: u64) -> bool {
         self.deadline() > now.saturating_add(REFRESH_MARGIN)
@@ -216,6 +223,14 @@ mod tests {
         assert!(!t.is_fresh(1940));
         assert!(!t.is_expired(1999));
         assert!(t.is_expired(2000));
+    }
+
+    #[test]
+    fn usable_until_is_when_the_cache_stops_handing_it_out() {
+        let t = token(1000, Some(2000));
+        assert_eq!(t.usable_until(), 1940);
+        assert!(t.is_fresh(t.usable_until() - 1) && !t.is_fresh(t.usable_until()));
+        assert_eq!(token(0, Some(30)).usable_until(), 0);
     }
 
     #[test]

@@ -11,15 +11,21 @@ use crate::resolver::Resolver;
 use crate::token;
 use std::io::Write;
 
-/// `token URL`: the access token alone, for scripts.
-pub fn token(url: &str, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+/// `token URL`: the access token alone, for scripts; with `header`,
+/// `Bearer <token>`, the whole value of an `Authorization` header, as
+/// `cargo:token-from-stdout credential-oauth token --header {index_url}`
+/// wants it. cargo's `{index_url}` of a sparse registry starts with
+/// `sparse+`, which is not part of the URL matched.
+pub fn token(url: &str, header: bool, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+    let url = crate::protocol::cargo::strip_sparse(url);
     let config = Config::load()?;
     let manager = Manager::new(&config, prompt)?;
     let binding = Resolver::new(&config).for_command(url, manager.store())?;
     let fetched = manager.token(&binding)?;
+    let scheme = if header { "Bearer " } else { "" };
     write_out(
         stdout,
-        &format!("{}\n", fetched.token.access_token.expose()),
+        &format!("{scheme}{}\n", fetched.token.access_token.expose()),
     )
 }
 
@@ -58,7 +64,7 @@ pub fn logout(url: &str, prompt: &dyn Prompt) -> Result<()> {
 
 /// A failed revocation is worth a line but not a failed logout: the token
 /// is gone from this machine either way.
-fn report_revocation(
+pub(super) fn report_revocation(
     name: &str,
     revocation: Option<Result<RevocationOutcome>>,
     prompt: &dyn Prompt,

@@ -4,6 +4,7 @@
 //! writes its answer. `main` turns an error into an exit code, through
 //! [`Protocol::exit_code`].
 
+pub mod cargo;
 pub mod commands;
 pub mod configure;
 pub mod docker;
@@ -16,7 +17,7 @@ use std::io::{Read, Write};
 const USAGE: &str = "\
 usage: credential-oauth [-v] <command> [args]
 
-OAuth 2.0 access tokens for git, docker and scripts.
+OAuth 2.0 access tokens for git, docker, cargo and scripts.
 
 git credential helper (reads the request on stdin):
   get | store | erase
@@ -24,8 +25,14 @@ git credential helper (reads the request on stdin):
 docker credential helper: run as docker-credential-oauth (a symlink, or
 helpers/docker-credential-oauth) with get | store | erase | list | version
 
+cargo credential provider: credential-provider = [\"credential-oauth\"] in
+cargo's config; cargo runs credential-oauth --cargo-plugin
+
 commands:
   token URL     print the access token for URL
+  token --header URL
+                print \"Bearer <token>\", an Authorization header's value
+                (cargo:token-from-stdout credential-oauth token --header {index_url})
   login URL     run the grant now, even if a token is cached
   logout URL    forget the cached token for URL and revoke it at the server
   status        list configured providers and cached tokens (no secrets)
@@ -53,6 +60,8 @@ pub enum Protocol {
     Git,
     /// Called as `docker-credential-oauth`: docker's credential-helper protocol.
     Docker,
+    /// `credential-oauth --cargo-plugin`: cargo's credential-provider protocol.
+    Cargo,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +73,11 @@ pub enum Command {
     GitErase,
     /// An operation git may add later: ignored, as git-credential(1) asks.
     GitIgnore,
-    Token(String),
+    /// `token URL`; `header`: `token --header URL`, the Authorization value.
+    Token {
+        url: String,
+        header: bool,
+    },
     Login(String),
     Logout(String),
     Status,
@@ -102,6 +115,9 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             s => words.push(s),
         }
     }
+    // `token --header URL`: the one option after a command word.
+    let header = words.first() == Some(&"token") && words.contains(&"--header");
+    words.retain(|w| !(header && *w == "--header"));
     let want = |n: usize, cmd: &str| -> Result<()> {
         if words.len() == n {
             Ok(())
@@ -110,9 +126,15 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
         }
     };
     let cmd = match (protocol, words.first().copied()) {
-        // docker's rules differ (one word, `-v` is the version): `run` hands
-        // its arguments to the docker frontend instead.
+        // docker's rules differ (one word, `-v` is the version), and cargo
+        // passes only its flag: `run` hands both to their frontends instead.
         (Protocol::Docker, _) => return Err(Error::Usage(crate::protocol::docker::usage())),
+        (Protocol::Cargo, _) => {
+            return Err(Error::Usage(format!(
+                "usage: credential-oauth {}",
+                crate::protocol::cargo::FLAG
+            )));
+        }
         (_, None) => return Err(Error::Usage("no command given (see --help)".into())),
         // git passes no arguments after the operation, but tolerate them.
         (_, Some("get")) => Command::GitGet,
@@ -120,8 +142,11 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
         (_, Some("erase")) => Command::GitErase,
         (Protocol::Git, Some(_)) => Command::GitIgnore,
         (Protocol::Main, Some("token")) => {
-            want(2, "token URL")?;
-            Command::Token(words[1].to_string())
+            want(2, "token [--header] URL")?;
+            Command::Token {
+                url: words[1].to_string(),
+                header,
+            }
         }
         (Protocol::Main, Some("login")) => {
             want(2, "login URL")?;
@@ -150,16 +175,20 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
 
 impl Protocol {
     /// Whether an error is reported on stderr. docker reads only stdout, so
-    /// its frontend writes errors there itself, as its protocol asks.
+    /// its frontend writes errors there itself, as its protocol asks; so
+    /// does cargo's, in its `Err` answer, which cargo shows.
     pub fn reports_errors_on_stderr(self) -> bool {
-        self != Protocol::Docker
+        !matches!(self, Protocol::Docker | Protocol::Cargo)
     }
 
     /// The exit status for `error`: docker's helpers exit 1 for every
-    /// error; otherwise a usage error is 2 and any other failure 1.
+    /// error; a cargo provider exits 0 after its `Err` answer, since cargo
+    /// treats any other status as fatal whatever the answer said;
+    /// otherwise a usage error is 2 and any other failure 1.
     pub fn exit_code(self, error: &Error) -> i32 {
         match (self, error) {
             (Protocol::Docker, _) => 1,
+            (Protocol::Cargo, _) => 0,
             (_, Error::Usage(_)) => 2,
             _ => 1,
         }
@@ -183,15 +212,26 @@ pub fn run(
         .first()
         .map(String::as_str)
         .unwrap_or("credential-oauth");
-    let protocol = protocol_for(argv0);
     let words = args.get(1..).unwrap_or(&[]);
-    let result = if protocol == Protocol::Docker {
-        docker::run(words, stdin, stdout, prompt)
-    } else {
-        parse_args(protocol, words).and_then(|(cmd, verbose)| {
+    // cargo runs every provider as `PROGRAM --cargo-plugin`.
+    let protocol = match protocol_for(argv0) {
+        Protocol::Main
+            if words.first().map(String::as_str) == Some(crate::protocol::cargo::FLAG) =>
+        {
+            Protocol::Cargo
+        }
+        other => other,
+    };
+    let result = match protocol {
+        Protocol::Docker => docker::run(words, stdin, stdout, prompt),
+        Protocol::Cargo => {
+            crate::log::set_verbose(crate::log::env_asks_for_debug());
+            cargo::run(stdin, stdout, prompt)
+        }
+        Protocol::Main | Protocol::Git => parse_args(protocol, words).and_then(|(cmd, verbose)| {
             crate::log::set_verbose(verbose || crate::log::env_asks_for_debug());
             execute(&cmd, stdin, stdout, prompt)
-        })
+        }),
     };
     Outcome { protocol, result }
 }
@@ -212,7 +252,7 @@ fn execute(
         Command::GitGet => git::get(stdin, stdout, prompt),
         Command::GitStore => git::store(stdin),
         Command::GitErase => git::erase(stdin, prompt),
-        Command::Token(url) => commands::token(url, stdout, prompt),
+        Command::Token { url, header } => commands::token(url, *header, stdout, prompt),
         Command::Login(url) => commands::login(url, prompt),
         Command::Logout(url) => commands::logout(url, prompt),
         Command::Status => commands::status(stdout, prompt),
@@ -258,8 +298,22 @@ mod tests {
         assert_eq!(p(&["get"]).unwrap(), (Command::GitGet, false));
         assert_eq!(
             p(&["-v", "token", "https://a/"]).unwrap(),
-            (Command::Token("https://a/".into()), true)
+            (
+                Command::Token {
+                    url: "https://a/".into(),
+                    header: false
+                },
+                true
+            )
         );
+        let header = Command::Token {
+            url: "https://a/".into(),
+            header: true,
+        };
+        assert_eq!(p(&["token", "--header", "https://a/"]).unwrap().0, header);
+        assert_eq!(p(&["token", "https://a/", "--header"]).unwrap().0, header);
+        assert!(p(&["token", "--header"]).is_err());
+        assert!(p(&["--header", "token", "https://a/"]).is_err());
         assert_eq!(p(&["status", "-v"]).unwrap(), (Command::Status, true));
         assert!(p(&["token"]).is_err());
         assert!(p(&["frob"]).is_err());
@@ -268,6 +322,42 @@ mod tests {
         assert_eq!(
             parse_args(Protocol::Git, &args(&["capability"])).unwrap().0,
             Command::GitIgnore
+        );
+    }
+
+    #[test]
+    fn the_cargo_flag_selects_cargo_whose_err_answers_exit_zero() {
+        let mut out = Vec::new();
+        let outcome = run(
+            &args(&["/usr/bin/credential-oauth", "--cargo-plugin"]),
+            &mut &b"hunter2\n"[..],
+            &mut out,
+            &crate::prompt::Terminal,
+        );
+        assert_eq!(outcome.protocol, Protocol::Cargo);
+        assert!(!outcome.protocol.reports_errors_on_stderr());
+        let e = outcome.result.unwrap_err();
+        assert_eq!(outcome.protocol.exit_code(&e), 0);
+        let out = String::from_utf8(out).unwrap();
+        let (hello, answer) = out.split_once('\n').unwrap();
+        assert_eq!(hello, "{\"v\":[1]}");
+        assert!(
+            answer.starts_with(
+                "{\"Err\":{\"kind\":\"other\",\"message\":\"cargo's request is not valid JSON"
+            ) && answer.ends_with("}}\n")
+                && !answer.contains("hunter2"),
+            "{answer}"
+        );
+        // Only as the first argument, and only for the main program.
+        assert_eq!(
+            run(
+                &args(&["git-credential-oauth", "--cargo-plugin"]),
+                &mut &b""[..],
+                &mut Vec::new(),
+                &crate::prompt::Terminal
+            )
+            .protocol,
+            Protocol::Git
         );
     }
 

@@ -1,0 +1,200 @@
+//! cargo's credential-provider protocol (`credential-oauth --cargo-plugin`,
+//! cargo ≥ 1.74): a hello, one request line, one answer line, exit 0 —
+//! also after an `Err` answer, since cargo treats any other exit status as
+//! fatal and reads the failure from the answer.
+//!
+//! stdin and stdout are cargo's pipes: everything for the person goes
+//! through the [`Prompt`] (stderr and the terminal).
+//!
+//! `login` runs the provider's grant now. cargo's `login-url` is a web page
+//! where a person gets a registry token, not an OAuth authorization server,
+//! so it never becomes an issuer (DESIGN.md "Trust": only configuration, or
+//! discovery on an allowed host, names an issuer). With no provider for the
+//! registry, `login` answers `url-not-supported`, so cargo can try its next
+//! provider, with a message that names the index URL and that page.
+
+use super::Prompt;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::manager::Manager;
+use crate::protocol::cargo::{
+    self, Action, Cache, Failure, FailureKind, Hello, Request, Response, Success,
+};
+use crate::resolver::{Binding, Resolver};
+use crate::secret::Secret;
+use std::io::{Read, Write};
+use url::Url;
+
+/// Speak one exchange with cargo. `Err` is a failure already answered to
+/// cargo as `{"Err":{"kind":"other",…}}`; "not mine" and "nothing here"
+/// are answers, not failures.
+pub fn run(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+    Hello::current().write_to(stdout)?;
+    let outcome = cargo::read_line(stdin)
+        .and_then(|line| Request::parse(&line))
+        .and_then(|request| answer(&request, prompt));
+    let (response, result) = match outcome {
+        Ok(response) => (response, Ok(())),
+        Err(e) => (Err(Failure::other(&e.to_string())), Err(e)),
+    };
+    cargo::write_response(&response, stdout)?;
+    result
+}
+
+fn answer(request: &Request, prompt: &dyn Prompt) -> Result<Response> {
+    if request.args.iter().any(|a| a == "-v" || a == "--verbose") {
+        crate::log::set_verbose(true);
+    }
+    for arg in request
+        .args
+        .iter()
+        .filter(|a| *a != "-v" && *a != "--verbose")
+    {
+        crate::debug!("ignoring the argument {:?} from cargo", arg.escape_debug());
+    }
+    let registry = &request.registry;
+    let Some(url) = index_url(registry.url()) else {
+        crate::debug!("cargo's index URL is not an http(s) URL; not ours");
+        return Ok(Err(Failure::url_not_supported()));
+    };
+    let config = Config::load()?;
+    let challenges = registry.challenges();
+    let found = Resolver::new(&config).for_caller(&crate::resolver::Request {
+        url: url.clone(),
+        username: None,
+        challenges: &challenges,
+    })?;
+    let Some(binding) = found else {
+        crate::debug!("no provider for {url}; leaving it to cargo's other providers");
+        return Ok(Err(match &request.action {
+            Action::Login(options) => not_ours_at_login(&url, options.login_url.as_deref()),
+            _ => Failure::url_not_supported(),
+        }));
+    };
+    crate::debug!("provider {:?} matches {url}", binding.provider.name);
+    let manager = Manager::new(&config, prompt)?;
+    match &request.action {
+        Action::Get(_) => get(&manager, &binding, prompt),
+        Action::Login(options) => login(&manager, &binding, options.token.as_ref(), prompt),
+        Action::Logout => logout(&manager, &binding, prompt),
+        Action::Unknown => Ok(Err(Failure::new(
+            FailureKind::OperationNotSupported,
+            Some("credential-oauth does not know this kind of cargo request"),
+        ))),
+    }
+}
+
+/// Our token, whatever the operation: `operation_independent`, and kept by
+/// cargo until the moment we would stop handing it out ourselves.
+fn get(manager: &Manager, binding: &Binding, prompt: &dyn Prompt) -> Result<Response> {
+    let fetched = match manager.token(binding) {
+        Ok(fetched) => fetched,
+        // DESIGN.md "Nobody to ask": the caller's "not found", at once, and
+        // the line naming the login command. cargo shows no message of a
+        // `not-found`, so the line goes to the person too.
+        Err(e @ Error::NeedsPerson { .. }) => {
+            let line = e.to_string();
+            prompt.say(&format!("credential-oauth: {line}"));
+            return Ok(Err(Failure::new(FailureKind::NotFound, Some(&line))));
+        }
+        Err(e) => return Err(e),
+    };
+    let token = &fetched.token;
+    Ok(Ok(Success::Get {
+        token: Secret::new(format!("Bearer {}", token.access_token.expose())),
+        cache: Cache::Expires {
+            expiration: token.usable_until(),
+        },
+        operation_independent: true,
+    }))
+}
+
+/// `cargo login`: the provider's grant now. A token given to `cargo login`
+/// (argument or stdin) is refused rather than ignored: ours come from the
+/// authorization server, and silently dropping one the person typed would
+/// leave them wondering which is used.
+fn login(
+    manager: &Manager,
+    binding: &Binding,
+    given: Option<&Secret>,
+    prompt: &dyn Prompt,
+) -> Result<Response> {
+    if given.is_some_and(|t| !t.expose().trim().is_empty()) {
+        return Ok(Err(Failure::other(&format!(
+            "{}: credential-oauth gets its tokens by OAuth and does not keep a token given to `cargo login`; \
+             run `cargo login` without one",
+            crate::prompt::escape(&binding.provider.name)
+        ))));
+    }
+    let token = manager.login(binding)?;
+    prompt.say(&format!(
+        "credential-oauth: logged in to {} (token valid until {})",
+        crate::prompt::escape(&binding.provider.name),
+        crate::token::format_utc(token.deadline())
+    ));
+    Ok(Ok(Success::Login))
+}
+
+/// `cargo logout`: forget and revoke, as `credential-oauth logout`. With
+/// nothing cached, `not-found`: cargo then says "not currently logged in".
+fn logout(manager: &Manager, binding: &Binding, prompt: &dyn Prompt) -> Result<Response> {
+    let outcome = manager.logout(binding)?;
+    let name = crate::prompt::escape(&binding.provider.name);
+    super::commands::report_revocation(&name, outcome.revocation, prompt);
+    Ok(if outcome.removed {
+        prompt.say(&format!("credential-oauth: {name} logged out"));
+        Ok(Success::Logout)
+    } else {
+        Err(Failure::new(
+            FailureKind::NotFound,
+            Some(&format!("{name} had no cached token")),
+        ))
+    })
+}
+
+/// `url-not-supported` at `cargo login`, saying why: cargo may have no
+/// other provider, and then the person wants to know what to configure.
+fn not_ours_at_login(url: &Url, login_url: Option<&str>) -> Failure {
+    let page = login_url
+        .and_then(|u| Url::parse(u).ok())
+        .map(|u| format!(" (the registry's login page, {u}, is for people, not an OAuth issuer)"))
+        .unwrap_or_default();
+    Failure::new(
+        FailureKind::UrlNotSupported,
+        Some(&format!(
+            "no credential-oauth provider is configured for {url}; add a [[provider]] whose url covers it{page}"
+        )),
+    )
+}
+
+/// The index URL when it is an http(s) URL: a git index (`https://…`)
+/// can be a provider's too; `file://` or a bare path cannot.
+fn index_url(raw: &str) -> Option<Url> {
+    let url = Url::parse(raw).ok()?;
+    (matches!(url.scheme(), "http" | "https") && url.has_host()).then_some(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_index_urls_can_be_ours() {
+        assert!(index_url("https://r.example/index/").is_some());
+        assert!(index_url("http://127.0.0.1:1/index/").is_some());
+        assert!(index_url("file:///srv/index").is_none());
+        assert!(index_url("sparse+https://r.example/").is_none());
+        assert!(index_url("not a url").is_none());
+    }
+
+    #[test]
+    fn login_without_a_provider_names_the_index_and_the_page() {
+        let url = Url::parse("https://r.example/index/").unwrap();
+        let f = not_ours_at_login(&url, Some("https://r.example/me"));
+        assert_eq!(f.kind, FailureKind::UrlNotSupported);
+        let m = f.message.unwrap();
+        assert!(m.contains("https://r.example/index/") && m.contains("https://r.example/me"));
+        let m = not_ours_at_login(&url, Some("\u{1b}[2J")).message.unwrap();
+        assert!(!m.contains('\u{1b}'), "{m}");
+    }
+}
