@@ -57,8 +57,13 @@ fn answer(request: &Request, prompt: &dyn Prompt) -> Result<Response> {
         crate::debug!("cargo's index URL is not an http(s) URL; not ours");
         return Ok(Err(Failure::url_not_supported()));
     };
-    let config = Config::load()?;
     let challenges = registry.challenges();
+    crate::debug!(
+        "cargo asks for {} at {url} with {} challenge(s)",
+        kind(&request.action),
+        challenges.len()
+    );
+    let config = Config::load()?;
     let found = Resolver::new(&config).for_caller(&crate::resolver::Request {
         url: url.clone(),
         username: None,
@@ -165,6 +170,16 @@ fn not_ours_at_login(url: &Url, login_url: Option<&str>) -> Failure {
             "no credential-oauth provider is configured for {url}; add a [[provider]] whose url covers it{page}"
         )),
     )
+}
+
+/// The request's kind as cargo names it, for diagnostics.
+fn kind(action: &Action) -> &'static str {
+    match action {
+        Action::Get(_) => "get",
+        Action::Login(_) => "login",
+        Action::Logout => "logout",
+        Action::Unknown => "an unknown kind",
+    }
 }
 
 /// The index URL when it is an http(s) URL: a git index (`https://…`)

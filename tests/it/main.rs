@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cargo;
 mod client_credentials;
 mod configure;
 mod docker;

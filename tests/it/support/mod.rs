@@ -4,6 +4,7 @@
 //! except the servers that stand in for a git host, an OCI registry and an
 //! attacker, which tests name by module.
 
+pub mod cargo_registry;
 pub mod git_server;
 pub mod hostile;
 pub mod registry;
