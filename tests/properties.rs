@@ -2,6 +2,7 @@
 //! and the URL matcher keeps its promise for any input.
 
 use credential_oauth::config::{AuthMethod, Config, GrantKind, Storage};
+use credential_oauth::protocol::cargo;
 use credential_oauth::protocol::git::{Message, Request};
 use proptest::prelude::*;
 use std::path::Path;
@@ -345,5 +346,66 @@ proptest! {
             && request.port_or_known_default() == Some(443)
             && (path == prefix || path.starts_with(&format!("{prefix}/")));
         prop_assert_eq!(matched, expected, "provider {} request {}", provider_path, request);
+    }
+}
+
+/// A cargo request with arbitrary text wherever cargo writes text.
+fn cargo_request() -> impl Strategy<Value = cargo::Request> {
+    let text = || "\\PC{0,24}";
+    let operation = prop_oneof![
+        Just(cargo::Operation::Read),
+        (text(), text(), text()).prop_map(|(name, vers, cksum)| cargo::Operation::Publish {
+            name,
+            vers,
+            cksum
+        }),
+        (text(), text()).prop_map(|(name, vers)| cargo::Operation::Yank { name, vers }),
+        text().prop_map(|name| cargo::Operation::Owners { name }),
+    ];
+    let action = prop_oneof![
+        operation.prop_map(cargo::Action::Get),
+        (proptest::option::of(text()), proptest::option::of(text())).prop_map(
+            |(token, login_url)| cargo::Action::Login(cargo::LoginOptions {
+                token: token.map(credential_oauth::secret::Secret::new),
+                login_url,
+            })
+        ),
+        Just(cargo::Action::Logout),
+    ];
+    (
+        text(),
+        proptest::option::of(text()),
+        proptest::collection::vec(text(), 0..3),
+        action,
+        proptest::collection::vec(text(), 0..3),
+    )
+        .prop_map(|(index_url, name, headers, action, args)| cargo::Request {
+            v: 1,
+            registry: cargo::Registry {
+                index_url,
+                name,
+                headers,
+            },
+            action,
+            args,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn cargo_parse_never_panics(input in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = cargo::Request::parse(&input);
+        let _ = cargo::parse_response(&input);
+    }
+
+    #[test]
+    fn cargo_requests_are_one_line_and_round_trip(request in cargo_request()) {
+        let mut out = Vec::new();
+        request.write_to(&mut out).unwrap();
+        prop_assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
+        prop_assert_eq!(out.last(), Some(&b'\n'));
+        prop_assert_eq!(cargo::Request::parse(&out).unwrap(), request);
     }
 }
