@@ -50,7 +50,7 @@ fn answer(request: &Request, prompt: &dyn Prompt) -> Result<Response> {
         .iter()
         .filter(|a| *a != "-v" && *a != "--verbose")
     {
-        crate::debug!("ignoring the argument {:?} from cargo", arg.escape_debug());
+        crate::debug!("ignoring the argument {arg:?} from cargo");
     }
     let registry = &request.registry;
     let Some(url) = index_url(registry.url()) else {
