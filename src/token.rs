@@ -40,6 +40,21 @@ pub struct Token {
     /// When the server said it expires (Unix seconds); `None` when it did not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
+    /// The OpenID Connect ID token that came with the access token (with
+    /// `openid` in the scope), for callers that hand on an ID token
+    /// (Kubernetes clusters validate one); a JWS compact serialization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<Secret>,
+}
+
+/// Which credential of a token answer a caller hands on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    /// The access token (RFC 6749 §5.1): what every caller but kubectl gets.
+    AccessToken,
+    /// The OpenID Connect ID token (OpenID Connect Core §2).
+    IdToken,
 }
 
 impl Token {
@@ -58,6 +73,32 @@ impl Token {
     /// Expired once the deadline has passed (no margin).
     pub fn is_expired(&self, now: u64) -> bool {
         self.deadline() <= now
+    }
+
+    /// The moment after which `which` is no longer handed out: for the ID
+    /// token, the earlier of [`Token::deadline`] and the ID token's own
+    /// `exp`, since a cluster refuses an expired ID token whatever the
+    /// access token's lifetime. `None` when there is no ID token.
+    pub fn deadline_of(&self, which: Credential) -> Option<u64> {
+        match which {
+            Credential::AccessToken => Some(self.deadline()),
+            Credential::IdToken => {
+                let exp = self.id_token.as_ref().and_then(id_token_expiry)?;
+                Some(exp.min(self.deadline()))
+            }
+        }
+    }
+
+    /// [`Token::is_fresh`] for `which`. A token without the ID token asked
+    /// for is not fresh for it: a refresh or a login may bring one.
+    pub fn is_fresh_for(&self, which: Credential, now: u64) -> bool {
+        self.deadline_of(which)
+            .is_some_and(|d| d > now.saturating_add(REFRESH_MARGIN))
+    }
+
+    /// [`Token::is_expired`] for `which`.
+    pub fn is_expired_for(&self, which: Credential, now: u64) -> bool {
+        self.deadline_of(which).is_none_or(|d| d <= now)
     }
 
     /// Parse a successful token endpoint answer (RFC 6749 §5.1), obtained at `now`.
@@ -115,6 +156,21 @@ impl Token {
             Some(serde_json::Value::String(s)) => Some(s.clone()),
             _ => None,
         };
+        // An ID token is extra: one this helper cannot hand on (encrypted,
+        // unsigned, or not a b64token) is left out rather than failing a
+        // login whose access token is fine; a caller that asks for it
+        // then says there is none.
+        let id_token = match obj.get("id_token") {
+            Some(serde_json::Value::String(s)) if is_jws_compact(s) => Some(Secret::new(s.clone())),
+            Some(serde_json::Value::Null) | None => None,
+            Some(_) => {
+                crate::debug!(
+                    "the token endpoint's id_token is not a signed JWT (header.payload.signature \
+                     in base64url); leaving it out"
+                );
+                None
+            }
+        };
         Ok(Token {
             access_token,
             token_type,
@@ -122,6 +178,7 @@ impl Token {
             scope,
             obtained_at: now,
             expires_at,
+            id_token,
         })
     }
 }
@@ -137,6 +194,9 @@ impl Token {
                 && t.refresh_token
                     .as_ref()
                     .is_none_or(|r| is_b64token(r.expose()))
+                && t.id_token
+                    .as_ref()
+                    .is_none_or(|i| is_jws_compact(i.expose()))
         })
     }
 }
@@ -151,6 +211,42 @@ pub fn is_b64token(value: &str) -> bool {
         && body
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}
+
+/// Whether `value` has the shape of a signed JWT (RFC 7515 §7.1, JWS
+/// compact serialization): three non-empty base64url parts joined by dots.
+/// Such a value is also an RFC 6750 b64token, so it can be sent as
+/// `Authorization: Bearer` and printed on one line.
+pub fn is_jws_compact(value: &str) -> bool {
+    let base64url = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let parts: Vec<&str> = value.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|p| base64url(p)) && is_b64token(value)
+}
+
+/// The `exp` claim (Unix seconds) of an ID token, read from its payload
+/// WITHOUT checking the signature: this helper only uses it to decide
+/// when to stop handing the token out and to tell the caller when it
+/// expires. Whoever accepts the token (the cluster's API server) checks
+/// the signature, the issuer and the audience; nothing here trusts a claim.
+pub fn id_token_expiry(id_token: &Secret) -> Option<u64> {
+    use base64::Engine;
+    let payload = id_token.expose().split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    match &claims["exp"] {
+        // RFC 7519 §2 NumericDate: seconds, possibly with a fraction.
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        _ => None,
+    }
 }
 
 /// `expires_in` as a number of seconds: a JSON number or, as some servers
@@ -206,7 +302,76 @@ mod tests {
             scope: None,
             obtained_at,
             expires_at,
+            id_token: None,
         }
+    }
+
+    /// A JWS-shaped ID token whose payload holds `claims`; the signature
+    /// part is filler (nothing here checks it).
+    fn id_token(claims: &str) -> String {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(claims))
+    }
+
+    #[test]
+    fn the_id_token_is_kept_when_it_is_a_signed_jwt_and_left_out_otherwise() {
+        let jwt = id_token(r#"{"exp":1500,"sub":"a"}"#);
+        let t = Token::from_response(&json!({"access_token":"a","id_token":jwt}), 0).unwrap();
+        assert_eq!(t.id_token.as_ref().map(Secret::expose), Some(jwt.as_str()));
+        for odd in [
+            json!("a.b"),
+            json!("a.b.c.d.e"),
+            json!("a..c"),
+            json!("a.b."),
+            json!(
+                "a.b.c
+X: y"
+            ),
+            json!("a.b+.c"),
+            json!(17),
+        ] {
+            let t = Token::from_response(&json!({"access_token":"a","id_token":odd}), 0).unwrap();
+            assert!(t.id_token.is_none(), "{odd}");
+        }
+        // A stored entry with one that is not is a corrupt entry: a miss.
+        let mut t = token(5, Some(10));
+        t.id_token = Some(Secret::new("a b.c.d"));
+        assert!(Token::from_stored(&serde_json::to_string(&t).unwrap()).is_none());
+        t.id_token = Some(Secret::new(jwt));
+        let text = serde_json::to_string(&t).unwrap();
+        assert_eq!(Token::from_stored(&text), Some(t));
+    }
+
+    #[test]
+    fn the_id_token_expiry_is_read_from_its_payload() {
+        let exp = |claims: &str| id_token_expiry(&Secret::new(id_token(claims)));
+        assert_eq!(exp(r#"{"exp":1500}"#), Some(1500));
+        assert_eq!(exp(r#"{"exp":1500.7}"#), Some(1500));
+        assert_eq!(exp(r#"{"exp":"1500"}"#), None);
+        assert_eq!(exp(r#"{"exp":-1}"#), None);
+        assert_eq!(exp(r#"{}"#), None);
+        assert_eq!(exp("not json"), None);
+        assert_eq!(id_token_expiry(&Secret::new("a.%%%.c")), None);
+        assert_eq!(id_token_expiry(&Secret::new("")), None);
+    }
+
+    #[test]
+    fn an_id_token_that_expires_first_decides_when_it_is_handed_out() {
+        let mut t = token(1000, Some(5000));
+        assert_eq!(t.deadline_of(Credential::IdToken), None);
+        assert!(!t.is_fresh_for(Credential::IdToken, 1000));
+        assert!(t.is_expired_for(Credential::IdToken, 1000));
+        t.id_token = Some(Secret::new(id_token(r#"{"exp":2000}"#)));
+        assert_eq!(t.deadline_of(Credential::IdToken), Some(2000));
+        assert_eq!(t.deadline_of(Credential::AccessToken), Some(5000));
+        assert!(t.is_fresh_for(Credential::IdToken, 1939));
+        assert!(!t.is_fresh_for(Credential::IdToken, 1940));
+        assert!(t.is_fresh_for(Credential::AccessToken, 1940));
+        assert!(t.is_expired_for(Credential::IdToken, 2000));
+        // An ID token outliving the access token ends with it.
+        t.id_token = Some(Secret::new(id_token(r#"{"exp":9000}"#)));
+        assert_eq!(t.deadline_of(Credential::IdToken), Some(5000));
     }
 
     #[test]
