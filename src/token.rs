@@ -289,6 +289,51 @@ pub fn format_utc(secs: u64) -> String {
     )
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` back to Unix seconds: exactly what
+/// [`format_utc`] writes, nothing else (no offsets, no fractions).
+pub fn parse_utc(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    let shape = b.len() == 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'Z';
+    if !shape {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil, the inverse of format_utc's.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
+    let secs = u64::try_from(secs).ok()?;
+    // A day that does not exist in that month (02-30) comes back as another.
+    (format_utc(secs) == text).then_some(secs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,5 +548,26 @@ X: y"
         assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(format_utc(1_796_000_000), "2026-11-30T00:53:20Z");
+    }
+
+    #[test]
+    fn utc_parsing_is_the_inverse_of_formatting() {
+        for secs in [0, 951_782_400, 1_796_000_000, 4_102_444_799] {
+            assert_eq!(parse_utc(&format_utc(secs)), Some(secs));
+        }
+        for bad in [
+            "",
+            "2026-11-30T00:53:20",
+            "2026-11-30T00:53:20+01:00",
+            "2026-11-30 00:53:20Z",
+            "2026-02-30T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-30T24:00:00Z",
+            "+026-11-30T00:53:20Z",
+            "1969-12-31T23:59:59Z",
+            "2026-11-30T00:53:2éZ",
+        ] {
+            assert_eq!(parse_utc(bad), None, "{bad:?}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod challenge;
 pub mod docker;
+pub mod exec_credential;
 pub mod git;
 
 use crate::error::{Error, Result};
