@@ -8,6 +8,7 @@ pub mod commands;
 pub mod configure;
 pub mod docker;
 pub mod git;
+pub mod kubernetes;
 
 use crate::error::{Error, Result};
 use crate::prompt::Prompt;
@@ -16,10 +17,15 @@ use std::io::{Read, Write};
 const USAGE: &str = "\
 usage: credential-oauth [-v] <command> [args]
 
-OAuth 2.0 access tokens for git, docker and scripts.
+OAuth 2.0 access tokens for git, docker, kubectl and scripts.
 
 git credential helper (reads the request on stdin):
   get | store | erase
+
+kubectl exec credential plugin (kubeconfig users[].user.exec, reads
+KUBERNETES_EXEC_INFO, prints an ExecCredential):
+  kubernetes [URL]   the cluster URL, else spec.cluster.server
+                     (provideClusterInfo: true)
 
 docker credential helper: run as docker-credential-oauth (a symlink, or
 helpers/docker-credential-oauth) with get | store | erase | list | version
@@ -65,6 +71,8 @@ pub enum Command {
     /// An operation git may add later: ignored, as git-credential(1) asks.
     GitIgnore,
     Token(String),
+    /// `kubernetes [URL]`: kubectl's exec credential plugin.
+    Kubernetes(Option<String>),
     Login(String),
     Logout(String),
     Status,
@@ -123,6 +131,15 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             want(2, "token URL")?;
             Command::Token(words[1].to_string())
         }
+        (Protocol::Main, Some("kubernetes")) => match words.len() {
+            1 => Command::Kubernetes(None),
+            2 => Command::Kubernetes(Some(words[1].to_string())),
+            _ => {
+                return Err(Error::Usage(
+                    "usage: credential-oauth kubernetes [URL]".into(),
+                ));
+            }
+        },
         (Protocol::Main, Some("login")) => {
             want(2, "login URL")?;
             Command::Login(words[1].to_string())
@@ -213,6 +230,7 @@ fn execute(
         Command::GitStore => git::store(stdin),
         Command::GitErase => git::erase(stdin, prompt),
         Command::Token(url) => commands::token(url, stdout, prompt),
+        Command::Kubernetes(url) => kubernetes::run(url.as_deref(), stdout, prompt),
         Command::Login(url) => commands::login(url, prompt),
         Command::Logout(url) => commands::logout(url, prompt),
         Command::Status => commands::status(stdout, prompt),
@@ -261,6 +279,16 @@ mod tests {
             (Command::Token("https://a/".into()), true)
         );
         assert_eq!(p(&["status", "-v"]).unwrap(), (Command::Status, true));
+        assert_eq!(p(&["kubernetes"]).unwrap().0, Command::Kubernetes(None));
+        assert_eq!(
+            p(&["kubernetes", "https://k8s.example:6443"]).unwrap().0,
+            Command::Kubernetes(Some("https://k8s.example:6443".into()))
+        );
+        assert!(p(&["kubernetes", "a", "b"]).is_err());
+        assert_eq!(
+            parse_args(Protocol::Git, &args(&["kubernetes"])).unwrap().0,
+            Command::GitIgnore
+        );
         assert!(p(&["token"]).is_err());
         assert!(p(&["frob"]).is_err());
         assert!(p(&["--frob"]).is_err());
