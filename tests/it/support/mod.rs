@@ -7,6 +7,7 @@
 pub mod git_server;
 pub mod hostile;
 pub mod registry;
+pub mod tls;
 
 mod browser;
 mod env;
