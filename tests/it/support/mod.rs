@@ -6,6 +6,7 @@
 
 pub mod git_server;
 pub mod hostile;
+pub mod kube_api;
 pub mod registry;
 pub mod tls;
 
