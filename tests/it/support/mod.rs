@@ -27,4 +27,4 @@ pub use http::http_get;
 pub use process::{BIN, Output, run_command, spawn_command};
 pub use request::git_request;
 pub use session_bus::SessionBus;
-pub use tools::require_tools;
+pub use tools::{optional_tool, require_tools};
