@@ -14,7 +14,7 @@ use crate::secret::Secret;
 use crate::store::file::FileStore;
 use crate::store::lock::KeyLock;
 use crate::store::{CacheKey, Store};
-use crate::token::{self, Token};
+use crate::token::{self, Credential, Token};
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -136,13 +136,31 @@ impl<'p> Manager<'p> {
     /// A token with more than a minute left: from the cache, else refreshed,
     /// else from a new grant.
     pub fn token(&self, binding: &Binding) -> Result<Fetched> {
-        self.token_with_hint(binding, None)
+        self.fetch(binding, None, Credential::AccessToken)
     }
 
     /// [`Manager::token`], where the caller may bring a refresh token
     /// (git's `oauth_refresh_token`): it stands in for the cache's when the
     /// cache holds none, and a refusal only means the usual way in.
     pub fn token_with_hint(&self, binding: &Binding, hint: Option<&Secret>) -> Result<Fetched> {
+        self.fetch(binding, hint, Credential::AccessToken)
+    }
+
+    /// [`Manager::token`] for a caller that hands on `which` credential:
+    /// for the ID token, the cached entry is used only while its ID token
+    /// is fresh too (see [`Token::deadline_of`]), so a refresh (or a login)
+    /// renews it. The caller checks that the token returned holds one: a
+    /// server may answer without.
+    pub fn token_for(&self, binding: &Binding, which: Credential) -> Result<Fetched> {
+        self.fetch(binding, None, which)
+    }
+
+    fn fetch(
+        &self,
+        binding: &Binding,
+        hint: Option<&Secret>,
+        which: Credential,
+    ) -> Result<Fetched> {
         let Binding { provider, account } = binding;
         // A hint that is not a b64token could never have come from us; it is
         // ignored rather than sent, or carried into the store.
@@ -150,11 +168,11 @@ impl<'p> Manager<'p> {
         let key = Manager::key(provider, account);
         let seen = self.cached(&key)?;
         let now = token::now();
-        if let Some(t) = seen.as_ref().filter(|t| t.is_fresh(now)) {
+        if let Some(t) = seen.as_ref().filter(|t| t.is_fresh_for(which, now)) {
             crate::debug!(
                 "{}: cache hit ({} s left)",
                 provider.name,
-                t.deadline() - now
+                t.deadline_of(which).unwrap_or(now).saturating_sub(now)
             );
             return Ok(fetched(t.clone(), Source::Cached));
         }
@@ -170,7 +188,7 @@ impl<'p> Manager<'p> {
         let current = self.cached(&key)?;
         if let Some(t) = current
             .as_ref()
-            .filter(|t| Some(*t) != seen.as_ref() && !t.is_expired(token::now()))
+            .filter(|t| Some(*t) != seen.as_ref() && !t.is_expired_for(which, token::now()))
         {
             crate::debug!("{}: another process renewed the token", provider.name);
             return Ok(fetched(t.clone(), Source::Cached));
@@ -187,7 +205,7 @@ impl<'p> Manager<'p> {
                     self.store.delete(&key)?;
                 }
                 // A passing fault: the old token still serves while it lasts.
-                Err(e) if !old.is_expired(token::now()) => {
+                Err(e) if !old.is_expired_for(which, token::now()) => {
                     crate::debug!(
                         "{}: refresh failed ({e}); using the old token",
                         provider.name
@@ -368,6 +386,7 @@ fn brought(hint: &Secret) -> Token {
         scope: None,
         obtained_at: 0,
         expires_at: Some(0),
+        id_token: None,
     }
 }
 

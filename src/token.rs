@@ -40,6 +40,21 @@ pub struct Token {
     /// When the server said it expires (Unix seconds); `None` when it did not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
+    /// The OpenID Connect ID token that came with the access token (with
+    /// `openid` in the scope), for callers that hand on an ID token
+    /// (Kubernetes clusters validate one); a JWS compact serialization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<Secret>,
+}
+
+/// Which credential of a token answer a caller hands on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    /// The access token (RFC 6749 §5.1): what every caller but kubectl gets.
+    AccessToken,
+    /// The OpenID Connect ID token (OpenID Connect Core §2).
+    IdToken,
 }
 
 impl Token {
@@ -65,6 +80,32 @@ impl Token {
     /// Expired once the deadline has passed (no margin).
     pub fn is_expired(&self, now: u64) -> bool {
         self.deadline() <= now
+    }
+
+    /// The moment after which `which` is no longer handed out: for the ID
+    /// token, the earlier of [`Token::deadline`] and the ID token's own
+    /// `exp`, since a cluster refuses an expired ID token whatever the
+    /// access token's lifetime. `None` when there is no ID token.
+    pub fn deadline_of(&self, which: Credential) -> Option<u64> {
+        match which {
+            Credential::AccessToken => Some(self.deadline()),
+            Credential::IdToken => {
+                let exp = self.id_token.as_ref().and_then(id_token_expiry)?;
+                Some(exp.min(self.deadline()))
+            }
+        }
+    }
+
+    /// [`Token::is_fresh`] for `which`. A token without the ID token asked
+    /// for is not fresh for it: a refresh or a login may bring one.
+    pub fn is_fresh_for(&self, which: Credential, now: u64) -> bool {
+        self.deadline_of(which)
+            .is_some_and(|d| d > now.saturating_add(REFRESH_MARGIN))
+    }
+
+    /// [`Token::is_expired`] for `which`.
+    pub fn is_expired_for(&self, which: Credential, now: u64) -> bool {
+        self.deadline_of(which).is_none_or(|d| d <= now)
     }
 
     /// Parse a successful token endpoint answer (RFC 6749 §5.1), obtained at `now`.
@@ -122,6 +163,21 @@ impl Token {
             Some(serde_json::Value::String(s)) => Some(s.clone()),
             _ => None,
         };
+        // An ID token is extra: one this helper cannot hand on (encrypted,
+        // unsigned, or not a b64token) is left out rather than failing a
+        // login whose access token is fine; a caller that asks for it
+        // then says there is none.
+        let id_token = match obj.get("id_token") {
+            Some(serde_json::Value::String(s)) if is_jws_compact(s) => Some(Secret::new(s.clone())),
+            Some(serde_json::Value::Null) | None => None,
+            Some(_) => {
+                crate::debug!(
+                    "the token endpoint's id_token is not a signed JWT (header.payload.signature \
+                     in base64url); leaving it out"
+                );
+                None
+            }
+        };
         Ok(Token {
             access_token,
             token_type,
@@ -129,6 +185,7 @@ impl Token {
             scope,
             obtained_at: now,
             expires_at,
+            id_token,
         })
     }
 }
@@ -144,6 +201,9 @@ impl Token {
                 && t.refresh_token
                     .as_ref()
                     .is_none_or(|r| is_b64token(r.expose()))
+                && t.id_token
+                    .as_ref()
+                    .is_none_or(|i| is_jws_compact(i.expose()))
         })
     }
 }
@@ -158,6 +218,42 @@ pub fn is_b64token(value: &str) -> bool {
         && body
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}
+
+/// Whether `value` has the shape of a signed JWT (RFC 7515 §7.1, JWS
+/// compact serialization): three non-empty base64url parts joined by dots.
+/// Such a value is also an RFC 6750 b64token, so it can be sent as
+/// `Authorization: Bearer` and printed on one line.
+pub fn is_jws_compact(value: &str) -> bool {
+    let base64url = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let parts: Vec<&str> = value.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|p| base64url(p)) && is_b64token(value)
+}
+
+/// The `exp` claim (Unix seconds) of an ID token, read from its payload
+/// WITHOUT checking the signature: this helper only uses it to decide
+/// when to stop handing the token out and to tell the caller when it
+/// expires. Whoever accepts the token (the cluster's API server) checks
+/// the signature, the issuer and the audience; nothing here trusts a claim.
+pub fn id_token_expiry(id_token: &Secret) -> Option<u64> {
+    use base64::Engine;
+    let payload = id_token.expose().split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    match &claims["exp"] {
+        // RFC 7519 §2 NumericDate: seconds, possibly with a fraction.
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        _ => None,
+    }
 }
 
 /// `expires_in` as a number of seconds: a JSON number or, as some servers
@@ -200,6 +296,51 @@ pub fn format_utc(secs: u64) -> String {
     )
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` back to Unix seconds: exactly what
+/// [`format_utc`] writes, nothing else (no offsets, no fractions).
+pub fn parse_utc(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    let shape = b.len() == 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'Z';
+    if !shape {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil, the inverse of format_utc's.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
+    let secs = u64::try_from(secs).ok()?;
+    // A day that does not exist in that month (02-30) comes back as another.
+    (format_utc(secs) == text).then_some(secs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,7 +354,76 @@ mod tests {
             scope: None,
             obtained_at,
             expires_at,
+            id_token: None,
         }
+    }
+
+    /// A JWS-shaped ID token whose payload holds `claims`; the signature
+    /// part is filler (nothing here checks it).
+    fn id_token(claims: &str) -> String {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(claims))
+    }
+
+    #[test]
+    fn the_id_token_is_kept_when_it_is_a_signed_jwt_and_left_out_otherwise() {
+        let jwt = id_token(r#"{"exp":1500,"sub":"a"}"#);
+        let t = Token::from_response(&json!({"access_token":"a","id_token":jwt}), 0).unwrap();
+        assert_eq!(t.id_token.as_ref().map(Secret::expose), Some(jwt.as_str()));
+        for odd in [
+            json!("a.b"),
+            json!("a.b.c.d.e"),
+            json!("a..c"),
+            json!("a.b."),
+            json!(
+                "a.b.c
+X: y"
+            ),
+            json!("a.b+.c"),
+            json!(17),
+        ] {
+            let t = Token::from_response(&json!({"access_token":"a","id_token":odd}), 0).unwrap();
+            assert!(t.id_token.is_none(), "{odd}");
+        }
+        // A stored entry with one that is not is a corrupt entry: a miss.
+        let mut t = token(5, Some(10));
+        t.id_token = Some(Secret::new("a b.c.d"));
+        assert!(Token::from_stored(&serde_json::to_string(&t).unwrap()).is_none());
+        t.id_token = Some(Secret::new(jwt));
+        let text = serde_json::to_string(&t).unwrap();
+        assert_eq!(Token::from_stored(&text), Some(t));
+    }
+
+    #[test]
+    fn the_id_token_expiry_is_read_from_its_payload() {
+        let exp = |claims: &str| id_token_expiry(&Secret::new(id_token(claims)));
+        assert_eq!(exp(r#"{"exp":1500}"#), Some(1500));
+        assert_eq!(exp(r#"{"exp":1500.7}"#), Some(1500));
+        assert_eq!(exp(r#"{"exp":"1500"}"#), None);
+        assert_eq!(exp(r#"{"exp":-1}"#), None);
+        assert_eq!(exp(r#"{}"#), None);
+        assert_eq!(exp("not json"), None);
+        assert_eq!(id_token_expiry(&Secret::new("a.%%%.c")), None);
+        assert_eq!(id_token_expiry(&Secret::new("")), None);
+    }
+
+    #[test]
+    fn an_id_token_that_expires_first_decides_when_it_is_handed_out() {
+        let mut t = token(1000, Some(5000));
+        assert_eq!(t.deadline_of(Credential::IdToken), None);
+        assert!(!t.is_fresh_for(Credential::IdToken, 1000));
+        assert!(t.is_expired_for(Credential::IdToken, 1000));
+        t.id_token = Some(Secret::new(id_token(r#"{"exp":2000}"#)));
+        assert_eq!(t.deadline_of(Credential::IdToken), Some(2000));
+        assert_eq!(t.deadline_of(Credential::AccessToken), Some(5000));
+        assert!(t.is_fresh_for(Credential::IdToken, 1939));
+        assert!(!t.is_fresh_for(Credential::IdToken, 1940));
+        assert!(t.is_fresh_for(Credential::AccessToken, 1940));
+        assert!(t.is_expired_for(Credential::IdToken, 2000));
+        // An ID token outliving the access token ends with it.
+        t.id_token = Some(Secret::new(id_token(r#"{"exp":9000}"#)));
+        assert_eq!(t.deadline_of(Credential::IdToken), Some(5000));
     }
 
     #[test]
@@ -353,5 +563,26 @@ mod tests {
         assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(format_utc(1_796_000_000), "2026-11-30T00:53:20Z");
+    }
+
+    #[test]
+    fn utc_parsing_is_the_inverse_of_formatting() {
+        for secs in [0, 951_782_400, 1_796_000_000, 4_102_444_799] {
+            assert_eq!(parse_utc(&format_utc(secs)), Some(secs));
+        }
+        for bad in [
+            "",
+            "2026-11-30T00:53:20",
+            "2026-11-30T00:53:20+01:00",
+            "2026-11-30 00:53:20Z",
+            "2026-02-30T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-30T24:00:00Z",
+            "+026-11-30T00:53:20Z",
+            "1969-12-31T23:59:59Z",
+            "2026-11-30T00:53:2éZ",
+        ] {
+            assert_eq!(parse_utc(bad), None, "{bad:?}");
+        }
     }
 }

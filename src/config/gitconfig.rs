@@ -63,6 +63,7 @@ const KEYS: &[(&str, &str)] = &[
         "device_authorization_endpoint",
     ),
     ("oauthrevocationendpoint", "revocation_endpoint"),
+    ("oauthkubernetestoken", "kubernetes_token"),
 ];
 
 /// The provider for `url`: the config file's, else one written in git's

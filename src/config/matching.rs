@@ -133,6 +133,26 @@ mod tests {
     }
 
     #[test]
+    fn a_server_url_with_an_empty_path_matches_a_provider_url_ending_in_slash() {
+        // kubectl's cluster server is `https://host:port`, no path (DESIGN.md
+        // "Wire formats", kubernetes); a URL parser gives it the path `/`.
+        let c = parse(
+            "[[provider]]\nname = \"k8s\"\nurl = \"https://127.0.0.1:6443/\"\nissuer = \"https://a\"\n\n\
+             [[provider]]\nname = \"bare\"\nurl = \"https://10.0.0.1:6443\"\nissuer = \"https://a\"\n",
+        )
+        .unwrap();
+        let name = |u: &str| {
+            c.provider_for(&Url::parse(u).unwrap())
+                .map(|p| p.name.as_str())
+        };
+        assert_eq!(name("https://127.0.0.1:6443"), Some("k8s"));
+        assert_eq!(name("https://127.0.0.1:6443/"), Some("k8s"));
+        assert_eq!(name("https://127.0.0.1:6443/api"), Some("k8s"));
+        assert_eq!(name("https://127.0.0.1:6444"), None);
+        assert_eq!(name("https://10.0.0.1:6443"), Some("bare"));
+    }
+
+    #[test]
     fn docker_server_addresses_match_by_host_and_port() {
         let c = parse(
             r#"

@@ -86,6 +86,7 @@ struct RawProvider {
     #[serde(default)]
     allow_insecure_http: bool,
     ca_file: Option<PathBuf>,
+    kubernetes_token: Option<crate::token::Credential>,
 }
 
 /// Where the config file is: `$CREDENTIAL_OAUTH_CONFIG`, else
@@ -314,6 +315,7 @@ impl Provider {
             bearer,
             discover,
             resource: None,
+            kubernetes_token: raw.kubernetes_token,
             url,
         })
     }
@@ -526,6 +528,33 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("preset"), "{e}");
+    }
+
+    #[test]
+    fn kubernetes_gets_the_id_token_when_openid_is_asked_for_unless_told() {
+        use crate::token::Credential;
+        let c = parse(
+            "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nscopes = [\"openid\", \"groups\"]\n\n\
+             [[provider]]\nurl = \"https://b/\"\nissuer = \"https://b\"\nscopes = [\"read\"]\n\n\
+             [[provider]]\nurl = \"https://c/\"\nissuer = \"https://c\"\nscopes = [\"openid\"]\n\
+             kubernetes_token = \"access_token\"\n\n\
+             [[provider]]\nurl = \"https://d/\"\nissuer = \"https://d\"\nkubernetes_token = \"id_token\"\n",
+        )
+        .unwrap();
+        let which: Vec<Credential> = c.providers.iter().map(|p| p.kubernetes_token()).collect();
+        assert_eq!(
+            which,
+            [
+                Credential::IdToken,
+                Credential::AccessToken,
+                Credential::AccessToken,
+                Credential::IdToken
+            ]
+        );
+        let e = parse("[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nkubernetes_token = \"jwt\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("kubernetes_token"), "{e}");
     }
 
     #[test]

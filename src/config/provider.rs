@@ -80,6 +80,9 @@ pub struct Provider {
     /// identifier (its metadata's `resource`, as written): part of the cache
     /// key, so a token obtained for one resource is never handed to another.
     pub resource: Option<String>,
+    /// `kubernetes_token`: which credential `credential-oauth kubernetes`
+    /// hands to kubectl; see [`Provider::kubernetes_token`] for the default.
+    pub kubernetes_token: Option<crate::token::Credential>,
 }
 
 impl Provider {
@@ -102,6 +105,21 @@ impl Provider {
             issuer_path_segment(&self.issuer)
         ))
         .expect("a hex path segment parses")
+    }
+
+    /// The credential kubectl gets: `kubernetes_token` when written, else
+    /// the ID token when the provider asks for the `openid` scope (a
+    /// cluster configured for OIDC validates an ID token, and the access
+    /// token of most OpenID providers is not meant for it), else the
+    /// access token.
+    pub fn kubernetes_token(&self) -> crate::token::Credential {
+        use crate::token::Credential;
+        self.kubernetes_token
+            .unwrap_or(if self.scopes.iter().any(|s| s == "openid") {
+                Credential::IdToken
+            } else {
+                Credential::AccessToken
+            })
     }
 
     /// The login timeout, with `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` (seconds)

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod configure;
 pub mod docker;
 pub mod git;
+pub mod kubernetes;
 
 use crate::error::{Error, Result};
 use crate::prompt::Prompt;
@@ -17,10 +18,15 @@ use std::io::{Read, Write};
 const USAGE: &str = "\
 usage: credential-oauth [-v] <command> [args]
 
-OAuth 2.0 access tokens for git, docker, cargo and scripts.
+OAuth 2.0 access tokens for git, docker, cargo, kubectl and scripts.
 
 git credential helper (reads the request on stdin):
   get | store | erase
+
+kubectl exec credential plugin (kubeconfig users[].user.exec, reads
+KUBERNETES_EXEC_INFO, prints an ExecCredential):
+  kubernetes [URL]   the cluster URL, else spec.cluster.server
+                     (provideClusterInfo: true)
 
 docker credential helper: run as docker-credential-oauth (a symlink, or
 helpers/docker-credential-oauth) with get | store | erase | list | version
@@ -78,6 +84,8 @@ pub enum Command {
         url: String,
         header: bool,
     },
+    /// `kubernetes [URL]`: kubectl's exec credential plugin.
+    Kubernetes(Option<String>),
     Login(String),
     Logout(String),
     Status,
@@ -148,6 +156,15 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
                 header,
             }
         }
+        (Protocol::Main, Some("kubernetes")) => match words.len() {
+            1 => Command::Kubernetes(None),
+            2 => Command::Kubernetes(Some(words[1].to_string())),
+            _ => {
+                return Err(Error::Usage(
+                    "usage: credential-oauth kubernetes [URL]".into(),
+                ));
+            }
+        },
         (Protocol::Main, Some("login")) => {
             want(2, "login URL")?;
             Command::Login(words[1].to_string())
@@ -253,6 +270,7 @@ fn execute(
         Command::GitStore => git::store(stdin),
         Command::GitErase => git::erase(stdin, prompt),
         Command::Token { url, header } => commands::token(url, *header, stdout, prompt),
+        Command::Kubernetes(url) => kubernetes::run(url.as_deref(), stdout, prompt),
         Command::Login(url) => commands::login(url, prompt),
         Command::Logout(url) => commands::logout(url, prompt),
         Command::Status => commands::status(stdout, prompt),
@@ -315,6 +333,16 @@ mod tests {
         assert!(p(&["token", "--header"]).is_err());
         assert!(p(&["--header", "token", "https://a/"]).is_err());
         assert_eq!(p(&["status", "-v"]).unwrap(), (Command::Status, true));
+        assert_eq!(p(&["kubernetes"]).unwrap().0, Command::Kubernetes(None));
+        assert_eq!(
+            p(&["kubernetes", "https://k8s.example:6443"]).unwrap().0,
+            Command::Kubernetes(Some("https://k8s.example:6443".into()))
+        );
+        assert!(p(&["kubernetes", "a", "b"]).is_err());
+        assert_eq!(
+            parse_args(Protocol::Git, &args(&["kubernetes"])).unwrap().0,
+            Command::GitIgnore
+        );
         assert!(p(&["token"]).is_err());
         assert!(p(&["frob"]).is_err());
         assert!(p(&["--frob"]).is_err());

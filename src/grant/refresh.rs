@@ -42,14 +42,25 @@ pub fn obtain(
 }
 
 /// What a refresh answer leaves out stays as it was: the refresh token
-/// (RFC 6749 §6: the server MAY issue a new one) and the granted scope
-/// (§5.1: omitted when identical to the one requested).
+/// (RFC 6749 §6: the server MAY issue a new one), the granted scope
+/// (§5.1: omitted when identical to the one requested), and the ID token
+/// (OpenID Connect Core §12.2: the answer might not contain one) while it
+/// is still fresh by its own `exp`. An expired one is dropped, so a caller
+/// asking for it hears that there is none rather than getting a token the
+/// cluster refuses.
 pub fn carry_over(old: &Token, mut new: Token) -> Token {
     if new.refresh_token.is_none() {
         new.refresh_token.clone_from(&old.refresh_token);
     }
     if new.scope.is_none() {
         new.scope.clone_from(&old.scope);
+    }
+    if new.id_token.is_none() {
+        let now = new.obtained_at.saturating_add(crate::token::REFRESH_MARGIN);
+        new.id_token = old
+            .id_token
+            .clone()
+            .filter(|id| crate::token::id_token_expiry(id).is_some_and(|exp| exp > now));
     }
     new
 }
@@ -89,6 +100,33 @@ mod tests {
         let t = carry_over(&old, new);
         assert_eq!(t.refresh_token, Some(Secret::new("r1")));
         assert_eq!(t.scope.as_deref(), Some("y"));
+    }
+
+    #[test]
+    fn an_id_token_is_replaced_by_a_new_one_or_kept_while_it_is_fresh() {
+        use base64::Engine;
+        let jwt = |exp: u64| {
+            let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+            format!("{}.{}.c2ln", b64("{}"), b64(&format!(r#"{{"exp":{exp}}}"#)))
+        };
+        let old = Token::from_response(
+            &json!({"access_token":"a1","refresh_token":"r1","id_token":jwt(1000)}),
+            0,
+        )
+        .unwrap();
+        let with = |id: Option<String>, now: u64| {
+            let mut doc = json!({"access_token":"a2"});
+            if let Some(id) = id {
+                doc["id_token"] = json!(id);
+            }
+            carry_over(&old, Token::from_response(&doc, now).unwrap())
+                .id_token
+                .map(|s| s.expose().to_string())
+        };
+        assert_eq!(with(Some(jwt(2000)), 500), Some(jwt(2000)));
+        assert_eq!(with(None, 500), Some(jwt(1000)));
+        assert_eq!(with(None, 940), None, "less than the margin left");
+        assert_eq!(with(None, 1000), None);
     }
 
     use crate::config::AuthMethod;

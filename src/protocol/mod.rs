@@ -4,6 +4,7 @@
 pub mod cargo;
 pub mod challenge;
 pub mod docker;
+pub mod exec_credential;
 pub mod git;
 
 use crate::error::{Error, Result};

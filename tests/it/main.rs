@@ -12,6 +12,7 @@ mod gitconfig_scope;
 mod hardening;
 mod interactive;
 mod keyring;
+mod kubectl;
 mod local_hardening;
 mod logout;
 mod secrets;

@@ -356,7 +356,7 @@ fn refresh(st: &mut State, client: &Authenticated, form: &Params) -> Result<Valu
     if rotate && let Some(token) = st.refresh_tokens.get_mut(presented) {
         token.status = RefreshStatus::Rotated;
     }
-    Ok(st.issue(&grant, scope.as_deref(), rotate))
+    Ok(st.issue_refreshed(&grant, scope.as_deref(), rotate))
 }
 
 /// RFC 8628 §3.4, §3.5.

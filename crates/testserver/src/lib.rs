@@ -234,6 +234,17 @@ impl TestServer {
         self.state().settings.token_lifetime = secs;
     }
 
+    /// The lifetime of new ID tokens (their `exp`), one hour by default.
+    pub fn set_id_token_lifetime(&self, secs: i64) {
+        self.state().settings.id_token_lifetime = secs;
+    }
+
+    /// Whether a refresh answer carries a new ID token (default: yes);
+    /// OpenID Connect Core §12.2 lets a server leave it out.
+    pub fn set_id_token_on_refresh(&self, on: bool) {
+        self.state().settings.id_token_on_refresh = on;
+    }
+
     /// A quirk of some servers: `"expires_in":"3600"`.
     pub fn set_expires_in_as_string(&self, on: bool) {
         self.state().settings.expires_in_as_string = on;
@@ -344,6 +355,19 @@ impl TestServer {
         self.state().active_token(token).is_some()
     }
 
+    /// Whether `token` is an ID token this server issued (with `openid` in
+    /// the scope) that has not expired.
+    pub fn is_id_token(&self, token: &str) -> bool {
+        self.state().is_id_token(token)
+    }
+
+    /// A handle that answers whether an access token is active and
+    /// [`TestServer::is_id_token`] from another thread, for a fake
+    /// resource server that checks the tokens it is shown.
+    pub fn token_checker(&self) -> TokenChecker {
+        TokenChecker(Arc::clone(&self.shared))
+    }
+
     pub fn expire_access_tokens(&self) {
         self.state().expire_access_tokens();
     }
@@ -365,6 +389,24 @@ impl TestServer {
     /// When each device-code token poll arrived, oldest first.
     pub fn device_poll_times(&self) -> Vec<Instant> {
         self.state().poll_times.clone()
+    }
+}
+
+/// What a resource server asks the authorization server about a token,
+/// from any thread (see [`TestServer::token_checker`]).
+#[derive(Clone)]
+pub struct TokenChecker(Arc<Shared>);
+
+impl TokenChecker {
+    /// Whether `token` is an access token that is valid now (a refresh
+    /// token opens no resource).
+    pub fn is_access_token(&self, token: &str) -> bool {
+        let state = self.0.state();
+        state.active_token(token).is_some_and(|t| t.is_access_token)
+    }
+
+    pub fn is_id_token(&self, token: &str) -> bool {
+        self.0.state().is_id_token(token)
     }
 }
 

@@ -35,6 +35,11 @@ pub(crate) struct Settings {
     pub delay: Duration,
     /// RFC 9207: `iss` in every authorization response, announced in the metadata.
     pub authorization_response_iss: bool,
+    /// The `exp` of new ID tokens, in seconds from issue.
+    pub id_token_lifetime: i64,
+    /// Whether a refresh answer carries a new ID token (OpenID Connect
+    /// Core §12.2: it might not).
+    pub id_token_on_refresh: bool,
 }
 
 impl Default for Settings {
@@ -58,6 +63,8 @@ impl Default for Settings {
             device_code_lifetime: 600,
             delay: Duration::ZERO,
             authorization_response_iss: false,
+            id_token_lifetime: 3600,
+            id_token_on_refresh: true,
         }
     }
 }
@@ -160,6 +167,8 @@ pub(crate) struct State {
     pub devices: HashMap<String, DeviceAuthorization>,
     pub refresh_tokens: HashMap<String, RefreshToken>,
     access_tokens: HashMap<String, AccessToken>,
+    /// ID tokens issued, with their `exp` (Unix seconds).
+    id_tokens: HashMap<String, i64>,
     next_family: u64,
 }
 
@@ -179,6 +188,7 @@ impl State {
             devices: HashMap::new(),
             refresh_tokens: HashMap::new(),
             access_tokens: HashMap::new(),
+            id_tokens: HashMap::new(),
             next_family: 0,
         }
     }
@@ -215,7 +225,31 @@ impl State {
 
     /// RFC 6749 §5.1: issues an access token for `scope` (the grant's, or a
     /// narrower one), and a refresh token when asked, and writes the answer.
+    /// With `openid` in the scope the answer carries an ID token too
+    /// (OpenID Connect Core §3.1.3.3), unless this is a refresh and the
+    /// server is set to leave it out there.
     pub(crate) fn issue(&mut self, grant: &Grant, scope: Option<&str>, refresh: bool) -> Value {
+        self.issue_answer(grant, scope, refresh, true)
+    }
+
+    /// [`State::issue`] for a refresh (RFC 6749 §6).
+    pub(crate) fn issue_refreshed(
+        &mut self,
+        grant: &Grant,
+        scope: Option<&str>,
+        rotate: bool,
+    ) -> Value {
+        let id_token = self.settings.id_token_on_refresh;
+        self.issue_answer(grant, scope, rotate, id_token)
+    }
+
+    fn issue_answer(
+        &mut self,
+        grant: &Grant,
+        scope: Option<&str>,
+        refresh: bool,
+        id_token: bool,
+    ) -> Value {
         let access_token = random_token("at_");
         let lifetime = self.settings.token_lifetime;
         self.access_tokens.insert(
@@ -249,7 +283,44 @@ impl State {
         if let Some(scope) = scope {
             answer.insert("scope".into(), scope.into());
         }
+        if id_token && scope.is_some_and(|s| s.split(' ').any(|w| w == "openid")) {
+            answer.insert("id_token".into(), self.id_token(grant).into());
+        }
         Value::Object(answer)
+    }
+
+    /// An ID token's shape (OpenID Connect Core §2): a JWS compact
+    /// serialization with `iss`, `sub`, `aud`, `exp` and `iat`. The third
+    /// part is random bytes, not a signature: this server publishes no
+    /// keys, and its tests check the token by asking the server whether it
+    /// issued it ([`State::is_id_token`]), as a relying party checks a
+    /// signature.
+    fn id_token(&mut self, grant: &Grant) -> String {
+        let now = unix_now();
+        let exp = now.saturating_add(self.settings.id_token_lifetime);
+        let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": "oauth-test-server"});
+        let claims = serde_json::json!({
+            "iss": self.issuer,
+            "sub": grant.subject,
+            "aud": grant.client_id,
+            "exp": exp,
+            "iat": now,
+        });
+        let token = format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string()),
+            URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+        );
+        self.id_tokens.insert(token.clone(), exp);
+        token
+    }
+
+    /// Whether `token` is an ID token this server issued that has not expired.
+    pub(crate) fn is_id_token(&self, token: &str) -> bool {
+        self.id_tokens
+            .get(token)
+            .is_some_and(|exp| *exp > unix_now())
     }
 
     /// RFC 7009 §2.1: revoking a refresh token also revokes the access

@@ -355,3 +355,44 @@ fn delayed_answers_run_in_parallel_and_drop_cuts_them_short() -> Result {
     assert!(dropping.elapsed() < Duration::from_secs(2), "drop waited");
     Ok(())
 }
+
+#[test]
+fn openid_in_the_scope_brings_an_id_token_with_the_claims_a_cluster_checks() -> Result {
+    let server = start()?;
+    server.set_client_credentials_refresh(true);
+    server.set_id_token_lifetime(600);
+    let plain = server.app("/token", &[CLIENT_CREDENTIALS, ("scope", "read")])?;
+    assert!(plain.json()?.get("id_token").is_none());
+    let answer = server.app("/token", &[CLIENT_CREDENTIALS, ("scope", "openid read")])?;
+    let id_token = answer.field("id_token")?;
+    let parts: Vec<&str> = id_token.split('.').collect();
+    assert_eq!(parts.len(), 3, "{id_token}");
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1])?)?;
+    assert_eq!(claims["iss"], server.issuer().as_str());
+    assert_eq!(
+        (claims["sub"].as_str(), claims["aud"].as_str()),
+        (Some("app"), Some("app"))
+    );
+    let lifetime =
+        claims["exp"].as_i64().ok_or("no exp")? - claims["iat"].as_i64().ok_or("no iat")?;
+    assert_eq!(lifetime, 600);
+    assert!(server.is_id_token(&id_token));
+    assert!(!server.is_id_token(&answer.field("access_token")?));
+    let checker = server.token_checker();
+    assert!(checker.is_id_token(&id_token) && !checker.is_access_token(&id_token));
+    assert!(checker.is_access_token(&answer.field("access_token")?));
+    assert!(!checker.is_access_token(&answer.field("refresh_token")?));
+
+    // A refresh brings a new one, unless the server is set to leave it out.
+    let refresh = [("grant_type", "refresh_token")];
+    let rt = answer.field("refresh_token")?;
+    let renewed = server.app("/token", &[refresh[0], ("refresh_token", &rt)])?;
+    let new_id_token = renewed.field("id_token")?;
+    assert_ne!(new_id_token, id_token);
+    server.set_id_token_on_refresh(false);
+    let rt = renewed.field("refresh_token")?;
+    let bare = server.app("/token", &[refresh[0], ("refresh_token", &rt)])?;
+    assert_eq!(bare.status, 200);
+    assert!(bare.json()?.get("id_token").is_none());
+    Ok(())
+}

@@ -7,7 +7,9 @@
 pub mod cargo_registry;
 pub mod git_server;
 pub mod hostile;
+pub mod kube_api;
 pub mod registry;
+pub mod tls;
 
 mod browser;
 mod env;
@@ -26,4 +28,4 @@ pub use http::http_get;
 pub use process::{BIN, Output, run_command, spawn_command};
 pub use request::git_request;
 pub use session_bus::SessionBus;
-pub use tools::require_tools;
+pub use tools::{optional_tool, require_tools};
