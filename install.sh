@@ -1,23 +1,29 @@
 #!/bin/sh
-# Build credential-oauth in release mode and install it, with the git and
-# docker helper shims, into ${PREFIX:-$HOME/.local}/bin. Running it again
-# replaces what it installed. It changes no git or docker config unless
-# asked with --configure-git.
+# Build credential-oauth in release mode and install it into
+# ${PREFIX:-$HOME/.local}/bin, with a symbolic link for each name a caller
+# runs it by (the binary picks its protocol from that name, so no shell runs
+# between the caller and the helper). Running it again replaces what it
+# installed. It changes no git or docker config unless asked with
+# --configure-git.
 set -eu
 
 usage() {
     cat <<'TXT'
-usage: ./install.sh [--configure-git] [--help]
+usage: ./install.sh [--configure-git] [--keyring] [--help]
 
   PREFIX=/usr/local ./install.sh    install into /usr/local/bin instead of ~/.local/bin
   --configure-git                   also add `credential.helper = oauth` to ~/.gitconfig
+  --keyring                         also link `keyring` for pip and uv (never by
+                                    default: it would shadow a real keyring)
 TXT
 }
 
 configure_git=no
+keyring=no
 for arg in "$@"; do
     case $arg in
     --configure-git) configure_git=yes ;;
+    --keyring) keyring=yes ;;
     -h | --help) usage; exit 0 ;;
     *) echo "install.sh: unknown option $arg" >&2; usage >&2; exit 2 ;;
     esac
@@ -36,13 +42,23 @@ bin=$prefix/bin
 # of its own in crates/testserver; credential-oauth links none of it.
 cargo build --release --locked --workspace --bins
 mkdir -p "$bin"
-for f in target/release/credential-oauth target/release/oauth-test-server helpers/*-credential-oauth; do
+for f in target/release/credential-oauth target/release/oauth-test-server; do
     # Copy then rename, so a running helper is never overwritten in place.
     name=$(basename "$f")
     cp "$f" "$bin/.$name.new"
     chmod 755 "$bin/.$name.new"
     mv -f "$bin/.$name.new" "$bin/$name"
     echo "installed $bin/$name"
+done
+# The names callers run: git, docker and the OCI clients, Terraform and
+# OpenTofu, Bazel; pip and uv's `keyring` only when asked.
+names="git-credential-oauth docker-credential-oauth terraform-credentials-oauth bazel-credential-oauth"
+[ "$keyring" = yes ] && names="$names keyring"
+for name in $names; do
+    # A relative link, made beside the target and renamed into place.
+    ln -sf credential-oauth "$bin/.$name.new"
+    mv -f "$bin/.$name.new" "$bin/$name"
+    echo "linked $bin/$name -> credential-oauth"
 done
 
 "$bin/credential-oauth" --version
