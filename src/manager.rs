@@ -246,9 +246,10 @@ impl<'p> Manager<'p> {
         &self,
         binding: &Binding,
         key: &CacheKey,
-        token: Token,
+        mut token: Token,
         source: Source,
     ) -> Result<Fetched> {
+        binding.provider.token_lifetime.apply(&mut token);
         self.save(key, &token)?;
         crate::store::accounts::remember(self.store(), &binding.provider, &binding.account)?;
         crate::store::discovered::remember(self.store(), &binding.provider)?;
@@ -386,6 +387,7 @@ fn brought(hint: &Secret) -> Token {
         scope: None,
         obtained_at: 0,
         expires_at: Some(0),
+        until_rejected: false,
         id_token: None,
     }
 }

@@ -9,10 +9,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// A token is used only while more than this many seconds remain.
 pub const REFRESH_MARGIN: u64 = 60;
 
-/// Lifetime assumed when the server sends no `expires_in`. RFC 6749 §5.1 lets
-/// a server omit it; assuming "never expires" would hand out a dead token
-/// forever, so the token is treated as valid for one hour (the most common
-/// server default) and then refreshed or obtained again.
+/// Lifetime assumed when the server sends no `expires_in` but a refresh
+/// token (RFC 6749 §5.1 lets it omit the lifetime): an hour, the most common
+/// server default, after which renewal is silent. Without a refresh token
+/// no lifetime is assumed: the token (GitHub's OAuth apps, several forges)
+/// is used until the server rejects it (DESIGN.md "Where tokens live").
 pub const ASSUMED_LIFETIME: u64 = 3600;
 
 /// Longest `expires_in` taken at face value; anything longer is a server bug.
@@ -40,6 +41,10 @@ pub struct Token {
     /// When the server said it expires (Unix seconds); `None` when it did not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
+    /// `token_lifetime = "until_rejected"`: used until the server rejects it
+    /// even though a refresh token came with it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub until_rejected: bool,
     /// The OpenID Connect ID token that came with the access token (with
     /// `openid` in the scope), for callers that hand on an ID token
     /// (Kubernetes clusters validate one); a JWS compact serialization.
@@ -59,27 +64,35 @@ pub enum Credential {
 
 impl Token {
     /// The moment after which the token is no longer used: the server's
-    /// expiry, or the assumed lifetime when it gave none.
-    pub fn deadline(&self) -> u64 {
-        self.expires_at
-            .unwrap_or(self.obtained_at.saturating_add(ASSUMED_LIFETIME))
+    /// expiry; else, with a refresh token, the assumed lifetime; `None`
+    /// when it is used until the server rejects it (no `expires_in` and no
+    /// refresh token, or `token_lifetime = "until_rejected"`).
+    pub fn deadline(&self) -> Option<u64> {
+        match (self.expires_at, &self.refresh_token) {
+            (Some(at), _) => Some(at),
+            _ if self.until_rejected => None,
+            (None, Some(_)) => Some(self.obtained_at.saturating_add(ASSUMED_LIFETIME)),
+            (None, None) => None,
+        }
     }
 
     /// The moment this helper stops handing the token out from its cache:
     /// [`REFRESH_MARGIN`] before the deadline. Callers that cache a token
     /// themselves (cargo's `expiration`) keep it no longer than this.
-    pub fn usable_until(&self) -> u64 {
-        self.deadline().saturating_sub(REFRESH_MARGIN)
+    pub fn usable_until(&self) -> Option<u64> {
+        self.deadline().map(|d| d.saturating_sub(REFRESH_MARGIN))
     }
 
-    /// Fresh while more than [`REFRESH_MARGIN`] seconds remain.
+    /// Fresh while more than [`REFRESH_MARGIN`] seconds remain, or for good
+    /// when it has no deadline.
     pub fn is_fresh(&self, now: u64) -> bool {
-        self.deadline() > now.saturating_add(REFRESH_MARGIN)
+        self.deadline()
+            .is_none_or(|d| d > now.saturating_add(REFRESH_MARGIN))
     }
 
-    /// Expired once the deadline has passed (no margin).
+    /// Expired once the deadline has passed (no margin); never without one.
     pub fn is_expired(&self, now: u64) -> bool {
-        self.deadline() <= now
+        self.deadline().is_some_and(|d| d <= now)
     }
 
     /// The moment after which `which` is no longer handed out: for the ID
@@ -88,10 +101,10 @@ impl Token {
     /// access token's lifetime. `None` when there is no ID token.
     pub fn deadline_of(&self, which: Credential) -> Option<u64> {
         match which {
-            Credential::AccessToken => Some(self.deadline()),
+            Credential::AccessToken => self.deadline(),
             Credential::IdToken => {
                 let exp = self.id_token.as_ref().and_then(id_token_expiry)?;
-                Some(exp.min(self.deadline()))
+                Some(self.deadline().map_or(exp, |d| exp.min(d)))
             }
         }
     }
@@ -99,13 +112,20 @@ impl Token {
     /// [`Token::is_fresh`] for `which`. A token without the ID token asked
     /// for is not fresh for it: a refresh or a login may bring one.
     pub fn is_fresh_for(&self, which: Credential, now: u64) -> bool {
-        self.deadline_of(which)
-            .is_some_and(|d| d > now.saturating_add(REFRESH_MARGIN))
+        match which {
+            Credential::AccessToken => self.is_fresh(now),
+            Credential::IdToken => self
+                .deadline_of(which)
+                .is_some_and(|d| d > now.saturating_add(REFRESH_MARGIN)),
+        }
     }
 
     /// [`Token::is_expired`] for `which`.
     pub fn is_expired_for(&self, which: Credential, now: u64) -> bool {
-        self.deadline_of(which).is_none_or(|d| d <= now)
+        match which {
+            Credential::AccessToken => self.is_expired(now),
+            Credential::IdToken => self.deadline_of(which).is_none_or(|d| d <= now),
+        }
     }
 
     /// Parse a successful token endpoint answer (RFC 6749 §5.1), obtained at `now`.
@@ -185,6 +205,7 @@ impl Token {
             scope,
             obtained_at: now,
             expires_at,
+            until_rejected: false,
             id_token,
         })
     }
@@ -354,6 +375,7 @@ mod tests {
             scope: None,
             obtained_at,
             expires_at,
+            until_rejected: false,
             id_token: None,
         }
     }
@@ -438,17 +460,36 @@ X: y"
     #[test]
     fn usable_until_is_when_the_cache_stops_handing_it_out() {
         let t = token(1000, Some(2000));
-        assert_eq!(t.usable_until(), 1940);
-        assert!(t.is_fresh(t.usable_until() - 1) && !t.is_fresh(t.usable_until()));
-        assert_eq!(token(0, Some(30)).usable_until(), 0);
+        assert_eq!(t.usable_until(), Some(1940));
+        assert!(t.is_fresh(1939) && !t.is_fresh(1940));
+        assert_eq!(token(0, Some(30)).usable_until(), Some(0));
+        assert_eq!(token(0, None).usable_until(), None);
     }
 
     #[test]
-    fn missing_expiry_assumes_one_hour() {
-        let t = token(1000, None);
-        assert_eq!(t.deadline(), 1000 + ASSUMED_LIFETIME);
+    fn missing_expiry_with_a_refresh_token_assumes_one_hour() {
+        let mut t = token(1000, None);
+        t.refresh_token = Some(Secret::new("rt"));
+        assert_eq!(t.deadline(), Some(1000 + ASSUMED_LIFETIME));
         assert!(t.is_fresh(1000));
         assert!(!t.is_fresh(1000 + ASSUMED_LIFETIME - 60));
+    }
+
+    #[test]
+    fn missing_expiry_without_a_refresh_token_is_used_until_rejected() {
+        let t = token(1000, None);
+        assert_eq!(t.deadline(), None);
+        let years_later = 1000 + 10 * 365 * 24 * 3600;
+        assert!(t.is_fresh(years_later) && !t.is_expired(years_later));
+        // And with a refresh token, when the provider says so.
+        let mut t = token(1000, None);
+        t.refresh_token = Some(Secret::new("rt"));
+        t.until_rejected = true;
+        assert_eq!(t.deadline(), None);
+        // A server's expires_in always wins.
+        let mut t = token(1000, Some(2000));
+        t.until_rejected = true;
+        assert_eq!(t.deadline(), Some(2000));
     }
 
     #[test]

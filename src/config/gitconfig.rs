@@ -64,6 +64,7 @@ const KEYS: &[(&str, &str)] = &[
     ),
     ("oauthrevocationendpoint", "revocation_endpoint"),
     ("oauthkubernetestoken", "kubernetes_token"),
+    ("oauthtokenlifetime", "token_lifetime"),
 ];
 
 /// The provider for `url`: the config file's, else one written in git's
@@ -293,6 +294,11 @@ pub fn synthesise(entries: &[(String, String)], url: &Url) -> Option<Result<Prov
                     .map(|s| toml::Value::String(s.to_string()))
                     .collect(),
             )
+        } else if *field == "token_lifetime"
+            && let Ok(secs) = value.trim().parse::<i64>()
+        {
+            // git config values are strings; a number of seconds is one here.
+            toml::Value::Integer(secs)
         } else {
             toml::Value::String(value.clone())
         };

@@ -8,7 +8,7 @@ mod provider;
 pub use matching::{path_covers, server_host};
 pub use provider::{
     AuthMethod, DEFAULT_LOGIN_TIMEOUT, DEFAULT_REDIRECT_URI, DEFAULT_USERNAME, ExplicitEndpoints,
-    GrantKind, Provider,
+    GrantKind, Provider, TokenLifetime,
 };
 
 use crate::error::{Error, Result};
@@ -87,6 +87,7 @@ struct RawProvider {
     allow_insecure_http: bool,
     ca_file: Option<PathBuf>,
     kubernetes_token: Option<crate::token::Credential>,
+    token_lifetime: Option<toml::Value>,
 }
 
 /// Where the config file is: `$CREDENTIAL_OAUTH_CONFIG`, else
@@ -316,6 +317,12 @@ impl Provider {
             discover,
             resource: None,
             kubernetes_token: raw.kubernetes_token,
+            token_lifetime: raw
+                .token_lifetime
+                .as_ref()
+                .map(TokenLifetime::parse)
+                .transpose()?
+                .unwrap_or_default(),
             url,
         })
     }

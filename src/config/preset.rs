@@ -53,7 +53,7 @@ pub fn expand(name: &str, url: &Url) -> Result<Preset, String> {
             grant: GrantKind::DeviceCode,
         }),
         // GitLab (gitlab.com or self-managed): authorization code with PKCE
-        // for non-confidential apps; device grant since 17.1; username oauth2.
+        // for non-confidential apps; device grant from 17.2 (behind a flag; on by default from 17.3); username oauth2.
         "gitlab" => Ok(Preset {
             issuer: origin.clone(),
             authorization_endpoint: at(&origin, "/oauth/authorize")?,

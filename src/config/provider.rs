@@ -83,6 +83,65 @@ pub struct Provider {
     /// `kubernetes_token`: which credential `credential-oauth kubernetes`
     /// hands to kubectl; see [`Provider::kubernetes_token`] for the default.
     pub kubernetes_token: Option<crate::token::Credential>,
+    /// `token_lifetime`: how long a token is used when the server gives no
+    /// `expires_in`.
+    pub token_lifetime: TokenLifetime,
+}
+
+/// How long a token whose answer had no `expires_in` is used (DESIGN.md
+/// "Where tokens live": Lifetime). The server's `expires_in` always wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenLifetime {
+    /// The rule: an hour when a refresh token makes renewal silent, else
+    /// until the server rejects it (GitHub's OAuth apps, several forges).
+    #[default]
+    Auto,
+    /// Until the server rejects it (`"until_rejected"`), refresh token or not.
+    UntilRejected,
+    /// This many seconds.
+    Seconds(u64),
+}
+
+impl TokenLifetime {
+    /// The value as written in the config: `"until_rejected"` or seconds.
+    pub fn parse(value: &toml::Value) -> Result<TokenLifetime, String> {
+        match value {
+            toml::Value::String(s) if s == "until_rejected" => Ok(TokenLifetime::UntilRejected),
+            toml::Value::String(s) if s == "auto" => Ok(TokenLifetime::Auto),
+            toml::Value::Integer(n) if *n > 0 => Ok(TokenLifetime::Seconds(*n as u64)),
+            _ => Err(
+                "token_lifetime: must be \"until_rejected\", \"auto\" or a positive number of seconds"
+                    .into(),
+            ),
+        }
+    }
+
+    /// Apply to a token just obtained or refreshed.
+    pub fn apply(self, token: &mut crate::token::Token) {
+        if token.expires_at.is_some() {
+            return;
+        }
+        match self {
+            TokenLifetime::Auto => {}
+            TokenLifetime::UntilRejected => token.until_rejected = true,
+            TokenLifetime::Seconds(n) => {
+                token.expires_at = Some(token.obtained_at.saturating_add(n));
+            }
+        }
+    }
+
+    /// For `status`.
+    pub fn describe(self) -> String {
+        match self {
+            TokenLifetime::Auto => {
+                "the server's expires_in, else 1 h with a refresh token, else until rejected".into()
+            }
+            TokenLifetime::UntilRejected => {
+                "the server's expires_in, else until the server rejects it".into()
+            }
+            TokenLifetime::Seconds(n) => format!("the server's expires_in, else {n} s"),
+        }
+    }
 }
 
 impl Provider {

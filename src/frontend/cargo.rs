@@ -107,8 +107,11 @@ fn get(manager: &Manager, binding: &Binding, prompt: &dyn Prompt) -> Result<Resp
     let token = &fetched.token;
     Ok(Ok(Success::Get {
         token: Secret::new(format!("Bearer {}", token.access_token.expose())),
-        cache: Cache::Expires {
-            expiration: token.usable_until(),
+        // A token used until the server rejects it is kept for cargo's
+        // session only.
+        cache: match token.usable_until() {
+            Some(expiration) => Cache::Expires { expiration },
+            None => Cache::Session,
         },
         operation_independent: true,
     }))
@@ -133,9 +136,9 @@ fn login(
     }
     let token = manager.login(binding)?;
     prompt.say(&format!(
-        "credential-oauth: logged in to {} (token valid until {})",
+        "credential-oauth: logged in to {} (token {})",
         crate::prompt::escape(&binding.provider.name),
-        crate::token::format_utc(token.deadline())
+        super::valid_until(&token)
     ));
     Ok(Ok(Success::Login))
 }

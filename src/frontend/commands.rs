@@ -36,9 +36,9 @@ pub fn login(url: &str, prompt: &dyn Prompt) -> Result<()> {
     let binding = Resolver::new(&config).for_command(url, manager.store())?;
     let token = manager.login(&binding)?;
     prompt.say(&format!(
-        "credential-oauth: logged in to {} (token valid until {})",
+        "credential-oauth: logged in to {} (token {})",
         escape(&binding.provider.name),
-        token::format_utc(token.deadline())
+        super::valid_until(&token)
     ));
     Ok(())
 }
@@ -117,25 +117,28 @@ pub fn status(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
         let found = manager.cached_with_backend(&key)?;
         let state = match found.as_ref().map(|(t, _)| t) {
             None => "no token".to_string(),
-            Some(t) if t.is_expired(now) => format!(
-                "token expired {}{}",
-                token::format_utc(t.deadline()),
-                if t.refresh_token.is_some() {
-                    " (refreshable)"
-                } else {
-                    ""
-                }
-            ),
-            Some(t) => format!(
-                "token valid until {} ({} min left){}",
-                token::format_utc(t.deadline()),
-                (t.deadline() - now) / 60,
-                if t.expires_at.is_none() {
-                    ", lifetime assumed"
-                } else {
-                    ""
-                }
-            ),
+            Some(t) => match t.deadline() {
+                Some(d) if d <= now => format!(
+                    "token expired {}{}",
+                    token::format_utc(d),
+                    if t.refresh_token.is_some() {
+                        " (refreshable)"
+                    } else {
+                        ""
+                    }
+                ),
+                Some(d) => format!(
+                    "token valid until {} ({} min left){}",
+                    token::format_utc(d),
+                    (d - now) / 60,
+                    if t.expires_at.is_none() {
+                        ", lifetime assumed"
+                    } else {
+                        ""
+                    }
+                ),
+                None => "token used until the server rejects it (no expiry given)".into(),
+            },
         };
         let stored = found.map_or(String::new(), |(_, backend)| {
             format!("\n  stored: {backend}")
@@ -144,11 +147,12 @@ pub fn status(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
             format!("  found by discovery for the resource {}\n", shown(r))
         });
         out.push_str(&format!(
-            "\n{}\n{resource}  url:    {}\n  issuer: {}\n  grant:  {:?}\n  key:    {}\n  {}{stored}\n",
+            "\n{}\n{resource}  url:    {}\n  issuer: {}\n  grant:  {:?}\n  token lifetime: {}\n  key:    {}\n  {}{stored}\n",
             shown(&p.name),
             shown(p.url.as_str()),
             shown(&p.issuer),
             p.grant,
+            p.token_lifetime.describe(),
             key.as_str(),
             state
         ));
@@ -156,10 +160,10 @@ pub fn status(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
             let t = manager.cached(&Manager::key(p, &name))?;
             let state = match t {
                 None => "no token".to_string(),
-                Some(t) if t.is_expired(now) => {
-                    format!("token expired {}", token::format_utc(t.deadline()))
-                }
-                Some(t) => format!("token valid until {}", token::format_utc(t.deadline())),
+                Some(t) => match t.deadline() {
+                    Some(d) if d <= now => format!("token expired {}", token::format_utc(d)),
+                    _ => format!("token {}", super::valid_until(&t)),
+                },
             };
             out.push_str(&format!("  account {}: {state}\n", shown(&name)));
         }

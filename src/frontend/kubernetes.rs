@@ -81,7 +81,7 @@ pub fn answer(
     let (token, deadline) = match which {
         Credential::AccessToken => (fetched.token.access_token.clone(), fetched.token.deadline()),
         Credential::IdToken => match (&fetched.token.id_token, fetched.token.deadline_of(which)) {
-            (Some(id_token), Some(deadline)) => (id_token.clone(), deadline),
+            (Some(id_token), Some(deadline)) => (id_token.clone(), Some(deadline)),
             _ => {
                 return Err(Error::BadAnswer(format!(
                     "{}: the authorization server sent no usable ID token; ask for the openid \
@@ -94,7 +94,8 @@ pub fn answer(
     Response {
         api_version: request.api_version,
         token,
-        expiration: Some(ask_again_at(deadline, token::now())),
+        // Without a deadline client-go keeps the token until a 401.
+        expiration: deadline.map(|d| ask_again_at(d, token::now())),
     }
     .write_to(stdout)
 }

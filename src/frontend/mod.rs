@@ -281,6 +281,15 @@ fn execute(
     }
 }
 
+/// How long a token is used, for a person: until a moment, or until the
+/// server rejects it.
+pub(crate) fn valid_until(token: &crate::token::Token) -> String {
+    match token.deadline() {
+        Some(d) => format!("valid until {}", crate::token::format_utc(d)),
+        None => "used until the server rejects it (no expiry given)".into(),
+    }
+}
+
 pub(crate) fn write_out(stdout: &mut dyn Write, text: &str) -> Result<()> {
     stdout
         .write_all(text.as_bytes())

@@ -271,7 +271,8 @@ impl Request {
 pub struct Response {
     pub username: String,
     pub token: Secret,
-    pub expiry_utc: u64,
+    /// `password_expiry_utc`; `None` for a token used until rejected.
+    pub expiry_utc: Option<u64>,
     /// Answer in the `authtype`/`credential` form as well (git ≥ 2.46).
     pub authtype: bool,
 }
@@ -307,7 +308,9 @@ impl Response {
         }
         entries.push(("username".into(), self.username.clone()));
         entries.push(("password".into(), self.token.expose().into()));
-        entries.push(("password_expiry_utc".into(), self.expiry_utc.to_string()));
+        if let Some(expiry) = self.expiry_utc {
+            entries.push(("password_expiry_utc".into(), expiry.to_string()));
+        }
         Message { entries }
     }
 }
@@ -325,7 +328,7 @@ credential=cr_hunter2\noauth_refresh_token=rt_hunter2\nurl=https://alice:url_hun
         let resp = Response {
             username: "alice".into(),
             token: Secret::new("at_hunter2"),
-            expiry_utc: 1,
+            expiry_utc: Some(1),
             authtype: true,
         };
         for shown in [
@@ -436,7 +439,7 @@ credential=cr_hunter2\noauth_refresh_token=rt_hunter2\nurl=https://alice:url_hun
         let mut r = Response {
             username: "oauth2".into(),
             token: Secret::new("tok"),
-            expiry_utc: 42,
+            expiry_utc: Some(42),
             authtype: false,
         };
         let mut out = Vec::new();

@@ -13,6 +13,7 @@ mod hardening;
 mod interactive;
 mod keyring;
 mod kubectl;
+mod lifetime;
 mod local_hardening;
 mod logout;
 mod secrets;
