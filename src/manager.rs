@@ -226,7 +226,7 @@ impl<'p> Manager<'p> {
                 ),
             }
         }
-        let token = self.obtain(provider, &meta, account)?;
+        let token = self.obtain(provider, &meta, account, false)?;
         self.keep(binding, &key, token, Source::Obtained)
     }
 
@@ -235,7 +235,8 @@ impl<'p> Manager<'p> {
         let key = Manager::key(&binding.provider, &binding.account);
         let _lock = KeyLock::acquire(&self.lock_dir, &key, lock_wait(&binding.provider))?;
         let meta = self.endpoints(&binding.provider)?;
-        let token = self.obtain(&binding.provider, &meta, &binding.account)?;
+        // `login` is the explicit way in: it may always ask.
+        let token = self.obtain(&binding.provider, &meta, &binding.account, true)?;
         Ok(self.keep(binding, &key, token, Source::Obtained)?.token)
     }
 
@@ -334,8 +335,17 @@ impl<'p> Manager<'p> {
     }
 
     /// A new token from the provider's grant.
-    fn obtain(&self, provider: &Provider, meta: &Metadata, account: &str) -> Result<Token> {
-        if provider.grant != GrantKind::ClientCredentials && !self.prompt.someone_to_ask() {
+    fn obtain(
+        &self,
+        provider: &Provider,
+        meta: &Metadata,
+        account: &str,
+        explicit: bool,
+    ) -> Result<Token> {
+        if provider.grant != GrantKind::ClientCredentials
+            && !explicit
+            && !self.prompt.someone_to_ask()
+        {
             return Err(Error::NeedsPerson {
                 provider: crate::prompt::escape(&provider.name),
                 url: provider.url.to_string(),

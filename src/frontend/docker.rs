@@ -67,7 +67,15 @@ fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Res
     let answer = match Resolver::new(&config).for_server(&server) {
         Some(binding) => {
             crate::debug!("provider {:?} matches {server}", binding.provider.name);
-            let fetched = manager.token(&binding)?;
+            let fetched = match manager.token(&binding) {
+                Ok(fetched) => fetched,
+                // docker's "not found", and the reason for the person.
+                Err(e @ Error::NeedsPerson { .. }) => {
+                    prompt.say(&format!("credential-oauth: {e}"));
+                    return Ok(Found::No);
+                }
+                Err(e) => return Err(e),
+            };
             docker::Credentials {
                 server_url: server,
                 username: binding.provider.username.clone(),

@@ -38,7 +38,23 @@ pub fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) ->
         .oauth_refresh_token
         .as_ref()
         .filter(|_| provider.resource.is_none());
-    let fetched = Manager::new(&config, prompt)?.token_with_hint(&binding, hint)?;
+    // GIT_TERMINAL_PROMPT=0: git may not ask anyone, so neither may we.
+    let unattended = crate::prompt::Unattended(prompt);
+    let prompt: &dyn Prompt = if git_forbids_prompts() {
+        &unattended
+    } else {
+        prompt
+    };
+    let fetched = match Manager::new(&config, prompt)?.token_with_hint(&binding, hint) {
+        Ok(fetched) => fetched,
+        // git's "not found" is no answer at all: it goes on to its other
+        // helpers, and the person reads why on stderr.
+        Err(e @ crate::error::Error::NeedsPerson { .. }) => {
+            prompt.say(&format!("credential-oauth: {e}"));
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     let answer = git::Response {
         username: req
             .username
@@ -56,6 +72,15 @@ pub fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) ->
                 || crate::protocol::challenge::offers_bearer(&req.wwwauth)),
     };
     answer.to_message().write_to(stdout)
+}
+
+/// Whether git was told not to prompt (`GIT_TERMINAL_PROMPT=0`, as IDEs
+/// and CI set it for background fetches).
+fn git_forbids_prompts() -> bool {
+    std::env::var_os("GIT_TERMINAL_PROMPT").is_some_and(|v| {
+        let v = v.to_string_lossy().to_ascii_lowercase();
+        matches!(v.as_str(), "0" | "false" | "no" | "off")
+    })
 }
 
 /// `store`: tokens are ours to keep; a token we issued needs no storing and

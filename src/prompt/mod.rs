@@ -87,6 +87,13 @@ impl Prompt for Terminal {
     fn typed_lines(&self) -> Option<Receiver<String>> {
         terminal_lines()
     }
+
+    /// Someone is there when a browser can open or a terminal can show a
+    /// device code (DESIGN.md "People in the loop"): an IDE's background
+    /// fetch or a CI job has neither, and must not wait for a login.
+    fn someone_to_ask(&self) -> bool {
+        browser::available() || std::fs::File::open("/dev/tty").is_ok()
+    }
 }
 
 /// Lines typed or pasted on the terminal (`/dev/tty`, never stdin, which git
@@ -126,6 +133,5 @@ mod tests {
         assert!(!p.someone_to_ask() && !p.can_open_browser());
         assert!(p.typed_lines().is_none());
         assert!(p.open_browser(&Url::parse("https://a/").unwrap()).is_err());
-        assert!(Terminal.someone_to_ask());
     }
 }

@@ -301,7 +301,9 @@ fn discover_config(f: &Forge, provider_url: &str) -> String {
 
 #[test]
 fn the_issuer_is_found_through_resource_metadata_for_an_allowed_host() {
-    let f = forge_with_resource_metadata();
+    let mut f = forge_with_resource_metadata();
+    // A person is there (the browser logs in): git may prompt.
+    f.env.unset_var("GIT_TERMINAL_PROMPT");
     f.env.write_config(&discover_config(
         &f,
         &format!("http://127.0.0.1:{}/", f.git.port),

@@ -171,7 +171,8 @@ fn device_env(server: &TestServer, grant: &str) -> Env {
 
 /// Start `token`, read the user code from stderr and visit the page.
 fn approve(server: &TestServer, env: &Env) -> (Output, u16) {
-    let mut run = env.spawn(&["token", URL], "");
+    // Someone at a terminal, who can read the code.
+    let mut run = env.spawn_at_terminal(&["token", URL], "");
     let line = run.wait_for_line("user_code=", 20);
     let code = line.trim_start_matches("user_code=");
     let (status, _) = http_get(&format!("{}/device?user_code={code}", server.issuer()));
@@ -210,7 +211,7 @@ fn device_grant_expired_code_is_a_clear_error() {
     let server = TestServer::start().unwrap();
     server.set_device_code_lifetime(0);
     let env = device_env(&server, "device_code");
-    let out = token(&env);
+    let out = env.run_at_terminal(&["token", URL], "");
     out.fails();
     assert!(out.stderr.contains("expired"), "{out}");
     assert!(out.stderr.contains("user_code="), "{out}");
@@ -249,7 +250,7 @@ fn without_a_browser_or_device_grant_the_printed_url_still_works() {
     let server = TestServer::start().unwrap();
     server.set_device_grant(false);
     let env = device_env(&server, "authorization_code");
-    let mut run = env.spawn(&["token", URL], "");
+    let mut run = env.spawn_at_terminal(&["token", URL], "");
     let url = run.wait_for_line("  http://", 20).trim().to_string();
     assert!(url.contains("/authorize?"), "{url}");
     // The person opens the printed URL in a browser on another screen.

@@ -16,6 +16,7 @@ mod kubectl;
 mod lifetime;
 mod local_hardening;
 mod logout;
+mod nobody_to_ask;
 mod secrets;
 mod tls;
 mod trust;

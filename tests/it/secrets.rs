@@ -137,7 +137,7 @@ fn client_credentials_and_device_flows_print_no_secret() {
         URL,
         "client_id = \"dev\"\ngrant = \"device_code\"\n",
     ));
-    let mut run = env.spawn(&["-v", "token", URL], "");
+    let mut run = env.spawn_at_terminal(&["-v", "token", URL], "");
     let line = run.wait_for_line("user_code=", 20);
     let code = line.trim_start_matches("user_code=").to_string();
     http_get(&format!("{}/device?user_code={code}", server.issuer()));

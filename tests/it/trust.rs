@@ -188,8 +188,8 @@ fn a_discovered_device_login_names_the_authorization_server_and_needs_https() {
     });
     let env = Env::new();
     env.write_config(&discovering(&hostile, ""));
-    // No browser here: the device grant is the way in.
-    let out = env.run(&["get"], &hostile.git_request("repo.git", None));
+    // No browser here, a person at a terminal: the device grant is the way in.
+    let out = env.run_at_terminal(&["get"], &hostile.git_request("repo.git", None));
     out.fails();
     assert!(!out.stderr.contains("open http://phish.example"), "{out}");
     assert!(out.stderr.contains("https"), "{out}");
@@ -199,7 +199,7 @@ fn a_discovered_device_login_names_the_authorization_server_and_needs_https() {
         ..Plan::default()
     });
     env.write_config(&discovering(&hostile, ""));
-    let out = env.run(&["get"], &hostile.git_request("repo.git", None));
+    let out = env.run_at_terminal(&["get"], &hostile.git_request("repo.git", None));
     let shown = out
         .stderr
         .lines()
@@ -292,7 +292,7 @@ fn the_device_login_waits_no_longer_than_login_timeout() {
         "https://git.example.com/",
         "client_id = \"app\"\ngrant = \"device_code\"\nlogin_timeout = 1\n",
     ));
-    let mut running = env.spawn(&["token", "https://git.example.com/"], "");
+    let mut running = env.spawn_at_terminal(&["token", "https://git.example.com/"], "");
     // Nobody approves; the device code lives ten minutes, the login one second.
     running.wait_for_line("credential-oauth: no approval", 60);
     let out = running.finish();

@@ -19,13 +19,14 @@ mod process;
 mod request;
 mod session_bus;
 mod tools;
+mod tty;
 
 pub use oauth_test_server::{Fault, MetadataMode, TestServer};
 
 pub use browser::wait_for_file;
 pub use env::{Env, interactive_provider, mode};
 pub use http::http_get;
-pub use process::{BIN, Output, run_command, spawn_command};
+pub use process::{BIN, Output, run_command, run_detached_command, spawn_command};
 pub use request::git_request;
 pub use session_bus::SessionBus;
 pub use tools::{optional_tool, require_tools};

@@ -22,6 +22,43 @@ impl Env {
         cmd.args(args);
         spawn_command(cmd, stdin)
     }
+
+    /// [`Env::run`] with a person at a terminal: the binary gets a
+    /// pseudo-terminal as its controlling terminal (`/dev/tty` opens), while
+    /// stdin, stdout and stderr stay the test's pipes.
+    pub fn run_at_terminal(&self, args: &[&str], stdin: &str) -> Output {
+        let mut cmd = self.command(BIN);
+        cmd.args(args);
+        let _terminal = super::tty::controlling_terminal(&mut cmd);
+        run_command(cmd, stdin.as_bytes())
+    }
+
+    /// [`Env::run`] in a session of its own with no controlling terminal
+    /// (as `setsid` starts it): an IDE's background fetch, a CI job.
+    pub fn run_detached(&self, args: &[&str], stdin: &str) -> Output {
+        let mut cmd = self.command(BIN);
+        cmd.args(args);
+        super::tty::no_terminal(&mut cmd);
+        run_command(cmd, stdin.as_bytes())
+    }
+
+    /// [`Env::spawn`] with no controlling terminal (see [`Env::run_detached`]).
+    pub fn spawn_detached(&self, args: &[&str], stdin: &str) -> Running {
+        let mut cmd = self.command(BIN);
+        cmd.args(args);
+        super::tty::no_terminal(&mut cmd);
+        spawn_command(cmd, stdin)
+    }
+
+    /// [`Env::spawn`] with a person at a terminal (see [`Env::run_at_terminal`]).
+    pub fn spawn_at_terminal(&self, args: &[&str], stdin: &str) -> Running {
+        let mut cmd = self.command(BIN);
+        cmd.args(args);
+        let terminal = super::tty::controlling_terminal(&mut cmd);
+        let mut running = spawn_command(cmd, stdin);
+        running._terminal = Some(terminal);
+        running
+    }
 }
 
 pub struct Output {
@@ -92,6 +129,12 @@ pub fn run_command(mut cmd: Command, stdin: &[u8]) -> Output {
     }
 }
 
+/// [`run_command`] in a session of its own with no controlling terminal.
+pub fn run_detached_command(mut cmd: Command, stdin: &str) -> Output {
+    super::tty::no_terminal(&mut cmd);
+    run_command(cmd, stdin.as_bytes())
+}
+
 /// Start `cmd` and return at once; stderr is read line by line.
 pub fn spawn_command(mut cmd: Command, stdin: &str) -> Running {
     use std::io::BufRead;
@@ -124,6 +167,7 @@ pub fn spawn_command(mut cmd: Command, stdin: &str) -> Running {
         child,
         lines: rx,
         reader: Some(reader),
+        _terminal: None,
     }
 }
 
@@ -133,6 +177,8 @@ pub struct Running {
     child: std::process::Child,
     lines: std::sync::mpsc::Receiver<String>,
     reader: Option<std::thread::JoinHandle<String>>,
+    /// A controlling terminal, held open while the child runs.
+    _terminal: Option<super::tty::Terminal>,
 }
 
 impl Running {
