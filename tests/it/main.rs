@@ -15,6 +15,7 @@ mod keyring;
 mod kubectl;
 mod local_hardening;
 mod logout;
+mod python_keyring;
 mod secrets;
 mod tls;
 mod trust;
