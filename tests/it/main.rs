@@ -3,6 +3,7 @@
 
 mod support;
 
+mod bazel;
 mod cargo;
 mod client_credentials;
 mod configure;
