@@ -421,6 +421,29 @@ mod tests {
     }
 
     #[test]
+    fn keyring_and_bazel_usage_errors_exit_two_and_keyring_reports_its_own() {
+        let outcome = |argv: &[&str]| {
+            let mut out = Vec::new();
+            let o = run(
+                &args(argv),
+                &mut &b""[..],
+                &mut out,
+                &crate::prompt::Unattended(&crate::prompt::Terminal),
+            );
+            let e = o.result.unwrap_err();
+            assert!(out.is_empty() && matches!(e, Error::Usage(_)), "{e}");
+            (o.protocol, o.protocol.exit_code(&e))
+        };
+        let (protocol, code) = outcome(&["/usr/bin/keyring", "frob", "h"]);
+        assert_eq!((protocol, code), (Protocol::Keyring, 2));
+        assert!(!protocol.reports_errors_on_stderr());
+        assert_eq!(Protocol::Keyring.exit_code(&Error::NotFound("x".into())), 1);
+        let (protocol, code) = outcome(&["bazel-credential-oauth"]);
+        assert_eq!((protocol, code), (Protocol::Bazel, 2));
+        assert!(protocol.reports_errors_on_stderr());
+    }
+
+    #[test]
     fn docker_errors_go_to_stdout_with_status_one() {
         let run_docker = |argv: &[&str], input: &[u8]| {
             let mut out = Vec::new();
