@@ -105,7 +105,7 @@ pub fn answer(
 /// cargo is told), so a long-running client never sends a token in its
 /// last minute. A token already inside that minute (another process's, or
 /// kept because a refresh failed) is good until its deadline.
-fn ask_again_at(deadline: u64, now: u64) -> u64 {
+pub(super) fn ask_again_at(deadline: u64, now: u64) -> u64 {
     let renew = deadline.saturating_sub(token::REFRESH_MARGIN);
     if renew > now { renew } else { deadline }
 }

@@ -4,11 +4,13 @@
 //! writes its answer. `main` turns an error into an exit code, through
 //! [`Protocol::exit_code`].
 
+pub mod bazel;
 pub mod cargo;
 pub mod commands;
 pub mod configure;
 pub mod docker;
 pub mod git;
+pub mod keyring;
 pub mod kubernetes;
 
 use crate::error::{Error, Result};
@@ -18,7 +20,7 @@ use std::io::{Read, Write};
 const USAGE: &str = "\
 usage: credential-oauth [-v] <command> [args]
 
-OAuth 2.0 access tokens for git, docker, cargo, kubectl and scripts.
+OAuth 2.0 access tokens for git, docker, cargo, kubectl, pip, uv, Bazel and scripts.
 
 git credential helper (reads the request on stdin):
   get | store | erase
@@ -33,6 +35,13 @@ helpers/docker-credential-oauth) with get | store | erase | list | version
 
 cargo credential provider: credential-provider = [\"credential-oauth\"] in
 cargo's config; cargo runs credential-oauth --cargo-plugin
+
+pip and uv (--keyring-provider subprocess): run as keyring (a symlink that
+install.sh --keyring makes) with [--mode creds] [--output json]
+get SERVICE [USERNAME] | set SERVICE USERNAME | del SERVICE [USERNAME]
+
+Bazel credential helper (--credential_helper=bazel-credential-oauth): run as
+bazel-credential-oauth get, reads {\"uri\":…} on stdin
 
 commands:
   token URL     print the access token for URL
@@ -68,6 +77,10 @@ pub enum Protocol {
     Docker,
     /// `credential-oauth --cargo-plugin`: cargo's credential-provider protocol.
     Cargo,
+    /// Called as `keyring`: the command line of Python's keyring, for pip and uv.
+    Keyring,
+    /// Called as `bazel-credential-oauth`: Bazel's credential-helper protocol.
+    Bazel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +117,8 @@ pub fn protocol_for(argv0: &str) -> Protocol {
         (Some("docker"), _) => Protocol::Docker,
         (_, "git-credential-oauth") => Protocol::Git,
         (_, "docker-credential-oauth") => Protocol::Docker,
+        (_, crate::protocol::keyring_cli::NAME) => Protocol::Keyring,
+        (_, crate::protocol::bazel::NAME) => Protocol::Bazel,
         _ => Protocol::Main,
     }
 }
@@ -137,6 +152,10 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
         // docker's rules differ (one word, `-v` is the version), and cargo
         // passes only its flag: `run` hands both to their frontends instead.
         (Protocol::Docker, _) => return Err(Error::Usage(crate::protocol::docker::usage())),
+        (Protocol::Keyring, _) => {
+            return Err(Error::Usage(crate::protocol::keyring_cli::USAGE.into()));
+        }
+        (Protocol::Bazel, _) => return Err(Error::Usage(crate::protocol::bazel::usage())),
         (Protocol::Cargo, _) => {
             return Err(Error::Usage(format!(
                 "usage: credential-oauth {}",
@@ -193,15 +212,18 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
 impl Protocol {
     /// Whether an error is reported on stderr. docker reads only stdout, so
     /// its frontend writes errors there itself, as its protocol asks; so
-    /// does cargo's, in its `Err` answer, which cargo shows.
+    /// does cargo's, in its `Err` answer, which cargo shows. The keyring
+    /// frontend reports its own, to keep "not found" silent as keyring does.
     pub fn reports_errors_on_stderr(self) -> bool {
-        !matches!(self, Protocol::Docker | Protocol::Cargo)
+        !matches!(self, Protocol::Docker | Protocol::Cargo | Protocol::Keyring)
     }
 
     /// The exit status for `error`: docker's helpers exit 1 for every
     /// error; a cargo provider exits 0 after its `Err` answer, since cargo
     /// treats any other status as fatal whatever the answer said;
-    /// otherwise a usage error is 2 and any other failure 1.
+    /// otherwise a usage error is 2 and any other failure 1 (keyring's own
+    /// statuses, which pip and uv read as "no credentials": 1 not found, 2
+    /// usage; for Bazel, any failure).
     pub fn exit_code(self, error: &Error) -> i32 {
         match (self, error) {
             (Protocol::Docker, _) => 1,
@@ -241,6 +263,8 @@ pub fn run(
     };
     let result = match protocol {
         Protocol::Docker => docker::run(words, stdin, stdout, prompt),
+        Protocol::Keyring => keyring::run(words, stdin, stdout, prompt),
+        Protocol::Bazel => bazel::run(words, stdin, stdout, prompt),
         Protocol::Cargo => {
             crate::log::set_verbose(crate::log::env_asks_for_debug());
             cargo::run(stdin, stdout, prompt)
@@ -317,6 +341,13 @@ mod tests {
             protocol_for("/usr/local/bin/docker-credential-oauth"),
             Protocol::Docker
         );
+        assert_eq!(
+            protocol_for("/home/a/.local/bin/keyring"),
+            Protocol::Keyring
+        );
+        assert_eq!(protocol_for("keyring.exe"), Protocol::Keyring);
+        assert_eq!(protocol_for("bazel-credential-oauth"), Protocol::Bazel);
+        assert_eq!(protocol_for("keyring-other"), Protocol::Main);
     }
 
     #[test]
@@ -396,6 +427,29 @@ mod tests {
             .protocol,
             Protocol::Git
         );
+    }
+
+    #[test]
+    fn keyring_and_bazel_usage_errors_exit_two_and_keyring_reports_its_own() {
+        let outcome = |argv: &[&str]| {
+            let mut out = Vec::new();
+            let o = run(
+                &args(argv),
+                &mut &b""[..],
+                &mut out,
+                &crate::prompt::Unattended(&crate::prompt::Terminal),
+            );
+            let e = o.result.unwrap_err();
+            assert!(out.is_empty() && matches!(e, Error::Usage(_)), "{e}");
+            (o.protocol, o.protocol.exit_code(&e))
+        };
+        let (protocol, code) = outcome(&["/usr/bin/keyring", "frob", "h"]);
+        assert_eq!((protocol, code), (Protocol::Keyring, 2));
+        assert!(!protocol.reports_errors_on_stderr());
+        assert_eq!(Protocol::Keyring.exit_code(&Error::NotFound("x".into())), 1);
+        let (protocol, code) = outcome(&["bazel-credential-oauth"]);
+        assert_eq!((protocol, code), (Protocol::Bazel, 2));
+        assert!(protocol.reports_errors_on_stderr());
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Wire formats of the programs that ask for credentials. Nothing here knows
 //! OAuth; nothing outside knows a wire format.
 
+pub mod bazel;
 pub mod cargo;
 pub mod challenge;
 pub mod docker;
 pub mod exec_credential;
 pub mod git;
+pub mod keyring_cli;
 
 use crate::error::{Error, Result};
 use std::io::{self, Read};

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod bazel;
 mod cargo;
 mod client_credentials;
 mod configure;
@@ -17,6 +18,7 @@ mod lifetime;
 mod local_hardening;
 mod logout;
 mod nobody_to_ask;
+mod python_keyring;
 mod secrets;
 mod tls;
 mod trust;

@@ -8,6 +8,8 @@ pub mod cargo_registry;
 pub mod git_server;
 pub mod hostile;
 pub mod kube_api;
+pub mod package_index;
+pub mod python_tools;
 pub mod registry;
 pub mod tls;
 
@@ -29,4 +31,4 @@ pub use http::http_get;
 pub use process::{BIN, Output, run_command, run_detached_command, spawn_command};
 pub use request::git_request;
 pub use session_bus::SessionBus;
-pub use tools::{optional_tool, require_tools};
+pub use tools::{find_on_path, optional_tool, require_tools};

@@ -1,0 +1,172 @@
+//! pip's and uv's `keyring` program (`--keyring-provider subprocess`): the
+//! binary called as `keyring`, through a link that `install.sh --keyring`
+//! makes (never by default: it would shadow a real keyring installation).
+//! The command line is in [`crate::protocol::keyring_cli`].
+//!
+//! - `get SERVICE [USERNAME]`: the access token for a provider's index URL
+//!   or `host[:port]`; USERNAME names the account as git's username does.
+//!   No provider: exit 1 and nothing on stdout or stderr, as keyring
+//!   itself answers "no such password", so pip and uv go on.
+//! - `set SERVICE USERNAME`: the password on stdin is read and dropped. For
+//!   a provider's service that is success without effect (its tokens come
+//!   from the authorization server, not from what pip prompted for); for
+//!   any other service, exit 1 with a line: nothing is kept for it.
+//! - `del SERVICE [USERNAME]`: `credential-oauth logout` for a provider's
+//!   service (forget, and revoke where offered); exit 1 for any other.
+//!
+//! People in the loop: pip and uv run the program with stdin closed, and
+//! pip ≥ 26.2 (and uv without a user name) capture its stderr and never
+//! show it, so a device code printed there could reach nobody. A login
+//! therefore starts only where a browser can open (the person sees the
+//! browser; pip and uv wait without a time limit); otherwise it is "nobody
+//! to ask" (DESIGN.md): one line naming `credential-oauth login URL`, and
+//! exit status 1. A refresh, which needs nobody, always runs. This
+//! frontend reports its own errors (through the [`Prompt`], on stderr), so
+//! that "not found" stays silent.
+
+use super::{Prompt, write_out};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::manager::Manager;
+use crate::prompt::{Unattended, escape};
+use crate::protocol::keyring_cli::{self, Command, Invocation, Operation};
+use crate::protocol::read_bounded;
+use crate::resolver::{Binding, Request, Resolver};
+use std::io::{Read, Write};
+use url::Url;
+
+/// Run one keyring command; `args` are the words after the program name.
+pub fn run(
+    args: &[String],
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    prompt: &dyn Prompt,
+) -> Result<()> {
+    crate::log::set_verbose(crate::log::env_asks_for_debug());
+    let outcome = Command::parse(args).and_then(|command| match command {
+        Command::Help => write_out(stdout, keyring_cli::USAGE),
+        Command::Run(invocation) => match invocation.operation {
+            Operation::Get => get(&invocation, stdout, prompt),
+            Operation::Set => set(&invocation, stdin),
+            Operation::Del => del(&invocation, prompt),
+        },
+    });
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(e @ Error::NotFound(_)) => {
+            crate::debug!("{e}");
+            Err(e)
+        }
+        Err(e) => {
+            prompt.say(&format!("credential-oauth: {e}"));
+            Err(e)
+        }
+    }
+}
+
+fn not_found(service: &str) -> Error {
+    Error::NotFound(format!(
+        "keyring: no provider serves {}; exit 1, so pip or uv go on",
+        escape(service)
+    ))
+}
+
+/// The provider and account for SERVICE: an index URL as git's URLs are
+/// resolved (config file, git's config), a bare `host[:port]` by host and
+/// port whatever the provider's scheme, as docker's registries are.
+fn binding_for(config: &Config, invocation: &Invocation) -> Result<Option<Binding>> {
+    let resolver = Resolver::new(config);
+    let username = invocation.username.as_deref();
+    let service = invocation.service.as_str();
+    if !service.contains("://") {
+        return Ok(resolver
+            .for_server(service)
+            .map(|b| Binding::new(b.provider, username)));
+    }
+    // pip and uv remove credentials from the URL; one that still holds
+    // some, or is not http(s), is no index of ours.
+    let url = match Url::parse(service) {
+        Ok(url)
+            if matches!(url.scheme(), "http" | "https")
+                && url.has_host()
+                && url.username().is_empty()
+                && url.password().is_none() =>
+        {
+            url
+        }
+        _ => return Ok(None),
+    };
+    resolver.for_caller(&Request {
+        url,
+        username,
+        challenges: &[],
+    })
+}
+
+fn get(invocation: &Invocation, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+    let config = Config::load()?;
+    let Some(binding) = binding_for(&config, invocation)? else {
+        return Err(not_found(&invocation.service));
+    };
+    crate::debug!(
+        "provider {:?} matches the keyring service {}",
+        binding.provider.name,
+        escape(&invocation.service)
+    );
+    let unattended = Unattended(prompt);
+    let prompt: &dyn Prompt = if prompt.can_open_browser() {
+        prompt
+    } else {
+        &unattended
+    };
+    let fetched = Manager::new(&config, prompt)?.token(&binding)?;
+    let username = invocation
+        .username
+        .clone()
+        .unwrap_or_else(|| binding.provider.username.clone());
+    keyring_cli::write_credential(
+        invocation.mode,
+        invocation.output,
+        &username,
+        &fetched.token.access_token,
+        stdout,
+    )
+}
+
+fn set(invocation: &Invocation, stdin: &mut dyn Read) -> Result<()> {
+    // Read to the end so pip's write never fails, and dropped at once.
+    drop(read_bounded(stdin)?);
+    let config = Config::load()?;
+    match binding_for(&config, invocation)? {
+        Some(binding) => {
+            crate::debug!(
+                "{}: tokens come from the authorization server; the password given is not kept",
+                binding.provider.name
+            );
+            Ok(())
+        }
+        None => Err(Error::Refused(format!(
+            "keyring set: no provider serves {}, and credential-oauth keeps no passwords",
+            escape(&invocation.service)
+        ))),
+    }
+}
+
+fn del(invocation: &Invocation, prompt: &dyn Prompt) -> Result<()> {
+    let config = Config::load()?;
+    let Some(binding) = binding_for(&config, invocation)? else {
+        return Err(not_found(&invocation.service));
+    };
+    let outcome = Manager::new(&config, prompt)?.logout(&binding)?;
+    let name = escape(&binding.provider.name);
+    prompt.say(&format!(
+        "credential-oauth: {name} {}",
+        if outcome.removed {
+            "logged out"
+        } else {
+            "had no cached token"
+        }
+    ));
+    super::commands::report_revocation(&name, outcome.revocation, prompt);
+    Ok(())
+}
