@@ -6,6 +6,8 @@ pub mod challenge;
 pub mod docker;
 pub mod exec_credential;
 pub mod git;
+pub mod goauth;
+pub mod terraform;
 
 use crate::error::{Error, Result};
 use std::io::{self, Read};
