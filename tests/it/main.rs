@@ -16,5 +16,6 @@ mod kubectl;
 mod local_hardening;
 mod logout;
 mod secrets;
+mod terraform;
 mod tls;
 mod trust;
