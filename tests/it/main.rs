@@ -9,6 +9,7 @@ mod configure;
 mod docker;
 mod git;
 mod gitconfig_scope;
+mod goauth;
 mod hardening;
 mod interactive;
 mod keyring;
