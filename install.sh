@@ -50,9 +50,9 @@ for f in target/release/credential-oauth target/release/oauth-test-server; do
     mv -f "$bin/.$name.new" "$bin/$name"
     echo "installed $bin/$name"
 done
-# The names callers run: git, docker and the OCI clients, Terraform and
-# OpenTofu, Bazel; pip and uv's `keyring` only when asked.
-names="git-credential-oauth docker-credential-oauth terraform-credentials-oauth bazel-credential-oauth"
+# The names callers run from PATH: git, docker and the OCI clients, Bazel;
+# pip and uv's `keyring` only when asked.
+names="git-credential-oauth docker-credential-oauth bazel-credential-oauth"
 [ "$keyring" = yes ] && names="$names keyring"
 for name in $names; do
     # A relative link, made beside the target and renamed into place.
@@ -60,6 +60,14 @@ for name in $names; do
     mv -f "$bin/.$name.new" "$bin/$name"
     echo "linked $bin/$name -> credential-oauth"
 done
+# Terraform and OpenTofu look for credentials helpers in their plugin
+# directory, not on PATH: linked there when it exists.
+plugins=$HOME/.terraform.d/plugins
+if [ -d "$plugins" ]; then
+    ln -sf "$bin/credential-oauth" "$plugins/.terraform-credentials-oauth.new"
+    mv -f "$plugins/.terraform-credentials-oauth.new" "$plugins/terraform-credentials-oauth"
+    echo "linked $plugins/terraform-credentials-oauth -> $bin/credential-oauth"
+fi
 
 "$bin/credential-oauth" --version
 

@@ -1,4 +1,5 @@
-//! credential-oauth: OAuth 2.0 access tokens for git, docker, cargo, kubectl, pip and uv, Bazel and scripts.
+//! credential-oauth: OAuth 2.0 access tokens for git, docker, cargo, kubectl, pip and uv,
+//! Bazel, Terraform, Go and scripts.
 //!
 //! A request comes in through a [`frontend`] (one file per calling
 //! program), which parses its wire format ([`protocol`]) into a

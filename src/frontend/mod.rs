@@ -10,8 +10,10 @@ pub mod commands;
 pub mod configure;
 pub mod docker;
 pub mod git;
+pub mod goauth;
 pub mod keyring;
 pub mod kubernetes;
+pub mod terraform;
 
 use crate::error::{Error, Result};
 use crate::prompt::Prompt;
@@ -20,7 +22,8 @@ use std::io::{Read, Write};
 const USAGE: &str = "\
 usage: credential-oauth [-v] <command> [args]
 
-OAuth 2.0 access tokens for git, docker, cargo, kubectl, pip, uv, Bazel and scripts.
+OAuth 2.0 access tokens for git, docker, cargo, kubectl, pip, uv, Bazel, Terraform,
+Go and scripts.
 
 git credential helper (reads the request on stdin):
   get | store | erase
@@ -42,6 +45,14 @@ get SERVICE [USERNAME] | set SERVICE USERNAME | del SERVICE [USERNAME]
 
 Bazel credential helper (--credential_helper=bazel-credential-oauth): run as
 bazel-credential-oauth get, reads {\"uri\":…} on stdin
+Go (>= 1.24) GOAUTH command: GOAUTH=\"credential-oauth goauth\"
+  goauth [URL]       credential sets for providers holding a fresh token;
+                     with URL (and Go's 4xx response on stdin), the set for
+                     the provider serving URL
+
+Terraform / OpenTofu credentials helper: credentials_helper \"oauth\" {} in
+the CLI config, and this binary as terraform-credentials-oauth in
+~/.terraform.d/plugins; Terraform runs it with get | store | forget HOST
 
 commands:
   token URL     print the access token for URL
@@ -81,6 +92,9 @@ pub enum Protocol {
     Keyring,
     /// Called as `bazel-credential-oauth`: Bazel's credential-helper protocol.
     Bazel,
+    /// Called as `terraform-credentials-oauth`: Terraform's and OpenTofu's
+    /// credentials-helper protocol.
+    Terraform,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +113,8 @@ pub enum Command {
     },
     /// `kubernetes [URL]`: kubectl's exec credential plugin.
     Kubernetes(Option<String>),
+    /// `goauth [URL]`: Go's GOAUTH command mode.
+    Goauth(Option<String>),
     Login(String),
     Logout(String),
     Status,
@@ -119,6 +135,7 @@ pub fn protocol_for(argv0: &str) -> Protocol {
         (_, "docker-credential-oauth") => Protocol::Docker,
         (_, crate::protocol::keyring_cli::NAME) => Protocol::Keyring,
         (_, crate::protocol::bazel::NAME) => Protocol::Bazel,
+        (_, crate::protocol::terraform::NAME) => Protocol::Terraform,
         _ => Protocol::Main,
     }
 }
@@ -156,6 +173,9 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             return Err(Error::Usage(crate::protocol::keyring_cli::USAGE.into()));
         }
         (Protocol::Bazel, _) => return Err(Error::Usage(crate::protocol::bazel::usage())),
+        (Protocol::Terraform, _) => {
+            return Err(Error::Usage(crate::protocol::terraform::usage()));
+        }
         (Protocol::Cargo, _) => {
             return Err(Error::Usage(format!(
                 "usage: credential-oauth {}",
@@ -182,6 +202,13 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
                 return Err(Error::Usage(
                     "usage: credential-oauth kubernetes [URL]".into(),
                 ));
+            }
+        },
+        (Protocol::Main, Some(crate::protocol::goauth::COMMAND)) => match words.len() {
+            1 => Command::Goauth(None),
+            2 => Command::Goauth(Some(words[1].to_string())),
+            _ => {
+                return Err(Error::Usage("usage: credential-oauth goauth [URL]".into()));
             }
         },
         (Protocol::Main, Some("login")) => {
@@ -265,6 +292,7 @@ pub fn run(
         Protocol::Docker => docker::run(words, stdin, stdout, prompt),
         Protocol::Keyring => keyring::run(words, stdin, stdout, prompt),
         Protocol::Bazel => bazel::run(words, stdin, stdout, prompt),
+        Protocol::Terraform => terraform::run(words, stdin, stdout, prompt),
         Protocol::Cargo => {
             crate::log::set_verbose(crate::log::env_asks_for_debug());
             cargo::run(stdin, stdout, prompt)
@@ -295,6 +323,7 @@ fn execute(
         Command::GitErase => git::erase(stdin, prompt),
         Command::Token { url, header } => commands::token(url, *header, stdout, prompt),
         Command::Kubernetes(url) => kubernetes::run(url.as_deref(), stdout, prompt),
+        Command::Goauth(url) => goauth::run(url.as_deref(), stdin, stdout, prompt),
         Command::Login(url) => commands::login(url, prompt),
         Command::Logout(url) => commands::logout(url, prompt),
         Command::Status => commands::status(stdout, prompt),
@@ -348,6 +377,35 @@ mod tests {
         assert_eq!(protocol_for("keyring.exe"), Protocol::Keyring);
         assert_eq!(protocol_for("bazel-credential-oauth"), Protocol::Bazel);
         assert_eq!(protocol_for("keyring-other"), Protocol::Main);
+        assert_eq!(
+            protocol_for("/home/u/.terraform.d/plugins/terraform-credentials-oauth"),
+            Protocol::Terraform
+        );
+    }
+
+    #[test]
+    fn goauth_takes_an_optional_url_and_terraform_its_own_verbs() {
+        let p = |v: &[&str]| parse_args(Protocol::Main, &args(v));
+        assert_eq!(p(&["goauth"]).unwrap().0, Command::Goauth(None));
+        assert_eq!(
+            p(&["-v", "goauth", "https://proxy.example/m/@v/list"]).unwrap(),
+            (
+                Command::Goauth(Some("https://proxy.example/m/@v/list".into())),
+                true
+            )
+        );
+        assert!(p(&["goauth", "a", "b"]).is_err());
+        // Terraform's verbs are not git's: `erase` is no Terraform verb.
+        let outcome = run(
+            &args(&["terraform-credentials-oauth", "erase", "h.example"]),
+            &mut &b""[..],
+            &mut Vec::new(),
+            &crate::prompt::Terminal,
+        );
+        assert_eq!(outcome.protocol, Protocol::Terraform);
+        assert!(outcome.protocol.reports_errors_on_stderr());
+        let e = outcome.result.unwrap_err();
+        assert_eq!(outcome.protocol.exit_code(&e), 2);
     }
 
     #[test]

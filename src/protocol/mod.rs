@@ -7,7 +7,9 @@ pub mod challenge;
 pub mod docker;
 pub mod exec_credential;
 pub mod git;
+pub mod goauth;
 pub mod keyring_cli;
+pub mod terraform;
 
 use crate::error::{Error, Result};
 use std::io::{self, Read};

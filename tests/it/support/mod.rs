@@ -8,6 +8,7 @@ pub mod cargo_registry;
 pub mod git_server;
 pub mod hostile;
 pub mod kube_api;
+pub mod module_hosts;
 pub mod package_index;
 pub mod python_tools;
 pub mod registry;
@@ -15,6 +16,7 @@ pub mod tls;
 
 mod browser;
 mod env;
+mod goauth;
 mod http;
 mod links;
 mod process;
@@ -22,13 +24,15 @@ mod request;
 mod session_bus;
 mod tools;
 mod tty;
+mod zip;
 
 pub use oauth_test_server::{Fault, MetadataMode, TestServer};
 
 pub use browser::wait_for_file;
 pub use env::{Env, interactive_provider, mode};
+pub use goauth::{GoCredentialSet, go_401_stdin, headers_go_sends, parse_goauth_output};
 pub use http::http_get;
 pub use process::{BIN, Output, run_command, run_detached_command, spawn_command};
 pub use request::git_request;
 pub use session_bus::SessionBus;
-pub use tools::{find_on_path, optional_tool, require_tools};
+pub use tools::{find_on_path, go_with_goauth, optional_tool, require_tools};

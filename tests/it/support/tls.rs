@@ -89,20 +89,34 @@ impl TlsRequest {
     }
 }
 
-/// A handler's answer: status line (`"200 OK"`), extra headers, JSON body.
+/// A handler's answer: status line (`"200 OK"`), extra headers, the
+/// body and its content type.
 pub struct TlsReply {
     pub status: &'static str,
     pub headers: Vec<(&'static str, String)>,
-    pub json: serde_json::Value,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
 }
 
 impl TlsReply {
     pub fn json(status: &'static str, json: serde_json::Value) -> TlsReply {
+        TlsReply::bytes(status, "application/json", json.to_string().into_bytes())
+    }
+
+    /// Any body: a module archive, a text listing.
+    pub fn bytes(status: &'static str, content_type: &'static str, body: Vec<u8>) -> TlsReply {
         TlsReply {
             status,
             headers: Vec::new(),
-            json,
+            content_type,
+            body,
         }
+    }
+
+    /// `self` with one more header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> TlsReply {
+        self.headers.push((name, value.into()));
+        self
     }
 }
 
@@ -280,7 +294,6 @@ fn serve(
         body,
     };
     let reply = handler(&request);
-    let json = reply.json.to_string();
     let extra: String = reply
         .headers
         .iter()
@@ -288,11 +301,13 @@ fn serve(
         .collect();
     write!(
         tls,
-        "HTTP/1.1 {}\r\nContent-Type: application/json\r\n{extra}\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{json}",
+        "HTTP/1.1 {}\r\nContent-Type: {}\r\n{extra}\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
         reply.status,
-        json.len()
+        reply.content_type,
+        reply.body.len()
     )?;
+    tls.write_all(&reply.body)?;
     tls.conn.send_close_notify();
     tls.flush()
 }

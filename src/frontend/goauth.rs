@@ -1,0 +1,122 @@
+//! Go's `GOAUTH` command mode (Go ≥ 1.24): `GOAUTH="credential-oauth
+//! goauth"`. The go command runs `credential-oauth goauth` before its
+//! first HTTPS fetch, and `credential-oauth goauth URL` with the 4xx
+//! response on stdin when a server refuses.
+//!
+//! The go command keeps the helper's stderr to itself (it shows it only
+//! with `go -x`, and only when the helper fails), so nobody could see a
+//! device code or a "waiting for the browser" line: both modes are
+//! [`Unattended`]. Without a URL nothing but the cache is read (this runs
+//! before every go command's first download, public ones included): a
+//! set for each provider holding a fresh token. With a URL, a refresh may
+//! run; a login is left to `credential-oauth login URL`, and the line
+//! naming it comes with a failed exit so that `go -x` shows it.
+
+use super::Prompt;
+use crate::config::{Config, Provider};
+use crate::error::Result;
+use crate::manager::Manager;
+use crate::prompt::Unattended;
+use crate::protocol::{self, goauth};
+use crate::resolver::{Request, Resolver};
+use crate::token;
+use std::io::{Read, Write};
+
+/// Answer the go command: `url` is the argument, `stdin` the response.
+pub fn run(
+    url: Option<&str>,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    prompt: &dyn Prompt,
+) -> Result<()> {
+    let unattended = Unattended(prompt);
+    match url {
+        None => fresh_sets(stdout, &unattended),
+        Some(url) => for_url(url, stdin, stdout, &unattended),
+    }
+}
+
+/// The prefix Go gets for `provider`: its `url` exactly, so Go never sends
+/// the token anywhere the provider does not cover; `None` for a provider
+/// that is not https (Go asks only for https).
+fn prefix(provider: &Provider) -> Option<&str> {
+    (provider.url.scheme() == "https").then_some(provider.url.as_str())
+}
+
+/// No argument: a set for every provider (configured, or found by
+/// discovery earlier) whose default account holds a fresh token.
+fn fresh_sets(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+    let config = Config::load()?;
+    // Nothing configured: no store is opened (no keychain is woken).
+    if config.providers.is_empty() && config.discover_hosts.is_empty() {
+        return Ok(());
+    }
+    let manager = Manager::new(&config, prompt)?;
+    let discovered: Vec<Provider> = crate::store::discovered::list(manager.store())?
+        .iter()
+        .filter_map(crate::store::discovered::Entry::provider)
+        .collect();
+    let now = token::now();
+    let mut sets = Vec::new();
+    for provider in config.providers.iter().chain(&discovered) {
+        let Some(prefix) = prefix(provider) else {
+            continue;
+        };
+        match manager.cached(&Manager::key(provider, ""))? {
+            Some(t) if t.is_fresh(now) => {
+                crate::debug!("provider {:?}: a fresh token for {prefix}", provider.name);
+                sets.push(goauth::CredentialSet::bearer(prefix, &t.access_token));
+            }
+            _ => crate::debug!("provider {:?}: no fresh token cached", provider.name),
+        }
+    }
+    goauth::CredentialSet::write_all(&sets, stdout)
+}
+
+/// `goauth URL`: the set for the provider serving URL, or nothing.
+fn for_url(
+    arg: &str,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    prompt: &dyn Prompt,
+) -> Result<()> {
+    let response = goauth::Response::parse(&protocol::read_bounded(stdin)?)?;
+    let url = url::Url::parse(arg).map_err(|_| {
+        crate::error::Error::Usage(format!(
+            "goauth: {:?} is not a URL",
+            arg.escape_debug().to_string()
+        ))
+    })?;
+    if url.scheme() != "https" || !url.username().is_empty() || url.password().is_some() {
+        crate::debug!("goauth: not an https URL without credentials; answering nothing");
+        return Ok(());
+    }
+    crate::debug!("goauth: {url} answered HTTP {}", response.status);
+    let config = Config::load()?;
+    let challenges = response.challenges();
+    let request = Request {
+        url,
+        username: None,
+        challenges: &challenges,
+    };
+    let Some(binding) = Resolver::new(&config).for_caller(&request)? else {
+        crate::debug!("no provider for {}; answering nothing", request.url);
+        return Ok(());
+    };
+    let Some(prefix) = prefix(&binding.provider) else {
+        return Ok(());
+    };
+    crate::debug!(
+        "provider {:?} matches {}",
+        binding.provider.name,
+        request.url
+    );
+    let fetched = Manager::new(&config, prompt)?.token(&binding)?;
+    goauth::CredentialSet::write_all(
+        &[goauth::CredentialSet::bearer(
+            prefix,
+            &fetched.token.access_token,
+        )],
+        stdout,
+    )
+}
