@@ -188,6 +188,14 @@ impl std::fmt::Debug for HttpResponse {
 /// answers from a script.
 pub trait HttpClient {
     fn execute(&self, request: HttpRequest) -> Result<HttpResponse>;
+
+    /// The `Date` header (RFC 9110 §6.6.1) of a HEAD of `url`, for
+    /// `doctor`'s clock check; `None` when the server sends none. A client
+    /// that cannot tell (a unit test's closure) answers `None`.
+    fn date_of(&self, url: &Url) -> Result<Option<String>> {
+        let _ = url;
+        Ok(None)
+    }
 }
 
 impl<F> HttpClient for F
@@ -231,6 +239,23 @@ impl HttpClient for reqwest::blocking::Client {
                 detail: format!("reading the answer failed: {e}"),
             })?;
         Ok(HttpResponse { status, body })
+    }
+
+    fn date_of(&self, url: &Url) -> Result<Option<String>> {
+        let server = origin(url);
+        let resp = self
+            .head(url.clone())
+            .header("User-Agent", USER_AGENT)
+            .send()
+            .map_err(|e| Error::Network {
+                server,
+                detail: one_line(&e),
+            })?;
+        Ok(resp
+            .headers()
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string))
     }
 }
 
@@ -322,6 +347,18 @@ impl Http {
         interpret(server, status, &body).map(|_| ())
     }
 
+    /// The server's clock, from the `Date` header of a HEAD of `url`, as
+    /// Unix seconds: `None` when it sends none or one that is not an
+    /// IMF-fixdate. Used by `doctor` only.
+    pub fn server_date(&self, url: &Url) -> Result<Option<u64>> {
+        check_transport_allowing(url, self.allow_insecure_http)?;
+        Ok(self
+            .client
+            .date_of(url)?
+            .as_deref()
+            .and_then(parse_http_date))
+    }
+
     fn form_request(
         &self,
         url: &Url,
@@ -409,6 +446,28 @@ fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
         return Err(err("holds no certificate".into()));
     }
     Ok(certs)
+}
+
+/// An IMF-fixdate (RFC 9110 §5.6.7, `Sun, 06 Nov 1994 08:49:37 GMT`) as
+/// Unix seconds; the obsolete forms are not read.
+pub fn parse_http_date(text: &str) -> Option<u64> {
+    let mut parts = text.split_ascii_whitespace();
+    let (_weekday, day, month, year, time, zone) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if zone != "GMT" || parts.next().is_some() || day.len() != 2 {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    crate::token::parse_utc(&format!("{year}-{month:02}-{day}T{time}Z"))
 }
 
 /// Turn a status and body into a JSON value or a clear error.
@@ -848,6 +907,18 @@ mod tests {
             .decode(h.trim_start_matches("Basic "))
             .unwrap();
         assert_eq!(decoded, b"a+b%3Ac:p%40ss%2Fw%25rd");
+    }
+
+    #[test]
+    fn http_dates_are_read_in_the_imf_fixdate_form_only() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 CET"), None);
+        assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date(""), None);
     }
 
     #[test]

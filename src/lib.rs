@@ -35,9 +35,10 @@
 //! The in-memory authorization server of the tests and the quick start is
 //! not in this crate: it is the `oauth-test-server` workspace member in
 //! `crates/testserver/`, a dev-dependency only.
-// Two exceptions: in store::file, geteuid(2), to refuse token files that
+// Three exceptions: in store::file, geteuid(2), to refuse token files that
 // belong to another user; in secret::protect_process_memory, setrlimit(2)
-// and prctl(2), so no core file holds a secret. Everything else is safe code.
+// and prctl(2), so no core file holds a secret; in token::local_offset,
+// localtime_r(3), for local times in `status`. Everything else is safe code.
 #![deny(unsafe_code)]
 
 pub mod config;

@@ -270,6 +270,22 @@ impl<'p> Manager<'p> {
         self.store.delete(&key)
     }
 
+    /// `provider`'s endpoints resolved now, past the metadata cache, by
+    /// the same discovery as every grant: `doctor`'s check that the
+    /// server answers.
+    pub fn discover_now(&self, provider: &Provider) -> Result<Metadata> {
+        discovery::endpoints(provider, &discovery::Cache::bypassed(), || {
+            self.http(provider)
+        })
+    }
+
+    /// The clock of `provider`'s authorization server (the `Date` of a
+    /// HEAD of its RFC 8414 metadata), for `doctor`.
+    pub fn server_date(&self, provider: &Provider) -> Result<Option<u64>> {
+        let url = discovery::authorization_server::rfc8414_url(&provider.issuer)?;
+        self.http(provider)?.server_date(&url)
+    }
+
     /// The cached token and the backend that holds it, for `status`.
     pub fn cached_with_backend(&self, key: &CacheKey) -> Result<Option<(Token, &'static str)>> {
         Ok(self

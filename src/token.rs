@@ -317,6 +317,67 @@ pub fn format_utc(secs: u64) -> String {
     )
 }
 
+/// Unix seconds as a person reads them: the local time with its offset
+/// from UTC (`2025-03-01 14:05 +01:00`, `TZ` honoured), or UTC labelled as
+/// such where the local time cannot be known.
+pub fn format_local(secs: u64) -> String {
+    match local_offset(secs) {
+        Some(offset) => {
+            let local = format_utc(secs.saturating_add_signed(offset));
+            let sign = if offset < 0 { '-' } else { '+' };
+            let off = offset.unsigned_abs();
+            format!(
+                "{} {} {sign}{:02}:{:02}",
+                &local[..10],
+                &local[11..16],
+                off / 3600,
+                off % 3600 / 60
+            )
+        }
+        None => {
+            let utc = format_utc(secs);
+            format!("{} {} UTC", &utc[..10], &utc[11..16])
+        }
+    }
+}
+
+/// The local offset from UTC at `secs`, in seconds, from the C library's
+/// time zone rules (`TZ`, else `/etc/localtime`).
+#[cfg(unix)]
+// localtime_r(3) is the one way to the system's time zone rules without a
+// new dependency; it writes only into the `tm` given to it.
+#[allow(unsafe_code)]
+// `tm_gmtoff` is a C long: i64 here, i32 on 32-bit targets.
+#[allow(clippy::useless_conversion)]
+fn local_offset(secs: u64) -> Option<i64> {
+    let time = libc::time_t::try_from(secs).ok()?;
+    // SAFETY: an all-zero `tm` is a valid value (integers and a null
+    // `tm_zone` pointer), and localtime_r only writes into it.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are to live values of the right types.
+    let done = unsafe { libc::localtime_r(&time, &mut tm) };
+    (!done.is_null()).then(|| i64::from(tm.tm_gmtoff))
+}
+
+#[cfg(not(unix))]
+fn local_offset(_secs: u64) -> Option<i64> {
+    None
+}
+
+/// A span of seconds as a person says it: `2 h 5 min`, `45 min`, `3 d 4 h`,
+/// `30 s`.
+pub fn format_span(secs: u64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{secs} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, _) => format!("{d} d"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` back to Unix seconds: exactly what
 /// [`format_utc`] writes, nothing else (no offsets, no fractions).
 pub fn parse_utc(text: &str) -> Option<u64> {
@@ -386,6 +447,21 @@ mod tests {
         use base64::Engine;
         let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
         format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(claims))
+    }
+
+    #[test]
+    fn spans_read_as_a_person_says_them() {
+        assert_eq!(format_span(30), "30 s");
+        assert_eq!(format_span(45 * 60 + 59), "45 min");
+        assert_eq!(format_span(2 * 3600), "2 h");
+        assert_eq!(format_span(2 * 3600 + 5 * 60), "2 h 5 min");
+        assert_eq!(format_span(3 * 86_400 + 4 * 3600 + 60), "3 d 4 h");
+        assert_eq!(format_span(86_400), "1 d");
+        let local = format_local(784_111_777);
+        assert!(
+            local.starts_with("1994-11-0") && (local.ends_with(" UTC") || local.contains(':')),
+            "{local}"
+        );
     }
 
     #[test]

@@ -133,6 +133,11 @@ pub fn open(storage: Storage, file: FileStore) -> Result<Box<dyn Store>> {
     }
 }
 
+/// Whether a keychain answers, as `auto` asks it; the error says why not.
+pub fn keychain_status() -> Result<()> {
+    self::keyring::KeyringStore::connect(PROBE, AUTO_CALL).map(|_| ())
+}
+
 /// The keychain, splitting values where one entry holds too little.
 fn split_when_needed(keychain: self::keyring::KeyringStore) -> Box<dyn Store> {
     match self::keyring::ENTRY_SIZE {
