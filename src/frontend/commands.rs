@@ -8,6 +8,7 @@ use crate::grant::revocation::{Outcome as RevocationOutcome, Revoked};
 use crate::manager::Manager;
 use crate::prompt::escape;
 use crate::resolver::Resolver;
+use crate::store::CacheKey;
 use crate::token;
 use std::io::Write;
 
@@ -50,16 +51,94 @@ pub fn logout(url: &str, prompt: &dyn Prompt) -> Result<()> {
     let binding = Resolver::new(&config).for_command(url, manager.store())?;
     let outcome = manager.logout(&binding)?;
     let name = escape(&binding.provider.name);
-    prompt.say(&format!(
-        "credential-oauth: {name} {}",
-        if outcome.removed {
-            "logged out"
-        } else {
-            "had no cached token"
-        }
-    ));
+    if outcome.removed {
+        let key = Manager::key(&binding.provider, &binding.account);
+        let names = sharing(&all_providers(&config, &manager)?, &key, &binding.account);
+        prompt.say(&logged_out(&names));
+    } else {
+        prompt.say(&format!("credential-oauth: {name} had no cached token"));
+    }
     report_revocation(&name, outcome.revocation, prompt);
     Ok(())
+}
+
+/// `logout --all`: every cached token of every provider, configured or
+/// found by discovery, and every account; each revoked where offered.
+pub fn logout_all(prompt: &dyn Prompt) -> Result<()> {
+    let config = Config::load()?;
+    let manager = Manager::new(&config, prompt)?;
+    let providers = all_providers(&config, &manager)?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut any = false;
+    for p in &providers {
+        let accounts = crate::store::accounts::list(manager.store(), p)?;
+        for account in std::iter::once(String::new()).chain(accounts) {
+            let key = Manager::key(p, &account);
+            if !seen.insert(key.as_str().to_string()) {
+                continue;
+            }
+            let binding = crate::resolver::Binding {
+                provider: p.clone(),
+                account: account.clone(),
+            };
+            let outcome = manager.logout(&binding)?;
+            if outcome.removed {
+                any = true;
+                let mut names = sharing(&providers, &key, &account);
+                if !account.is_empty() {
+                    names = names
+                        .iter()
+                        .map(|n| format!("{n} ({})", escape(&account)))
+                        .collect();
+                }
+                prompt.say(&logged_out(&names));
+            }
+            report_revocation(&escape(&p.name), outcome.revocation, prompt);
+        }
+    }
+    if !any {
+        prompt.say("credential-oauth: no cached token to remove");
+    }
+    Ok(())
+}
+
+/// The configured providers, then those found by RFC 9728 discovery that
+/// hold tokens (no config names them).
+fn all_providers(config: &Config, manager: &Manager) -> Result<Vec<crate::config::Provider>> {
+    let discovered = crate::store::discovered::list(manager.store())?;
+    Ok(config
+        .providers
+        .iter()
+        .cloned()
+        .chain(
+            discovered
+                .iter()
+                .filter_map(crate::store::discovered::Entry::provider),
+        )
+        .collect())
+}
+
+/// The names (escaped) of the providers whose token for `account` is the
+/// one under `key`: providers with the same issuer, client and scopes
+/// share one.
+fn sharing(providers: &[crate::config::Provider], key: &CacheKey, account: &str) -> Vec<String> {
+    let mut names: Vec<String> = providers
+        .iter()
+        .filter(|p| Manager::key(p, account) == *key)
+        .map(|p| escape(&p.name))
+        .collect();
+    names.dedup();
+    names
+}
+
+fn logged_out(names: &[String]) -> String {
+    match names {
+        [one] => format!("credential-oauth: {one} logged out"),
+        many => format!(
+            "credential-oauth: {} logged out (they share one token: same issuer, client and scopes)",
+            many.join(", ")
+        ),
+    }
 }
 
 /// A failed revocation is worth a line but not a failed logout: the token
@@ -89,7 +168,8 @@ pub(super) fn report_revocation(
 }
 
 /// `status`: configured providers and those found by discovery, their
-/// cached tokens and accounts; never a secret.
+/// cached tokens and accounts, for people; never a secret, and the cache
+/// key only with `-v`.
 pub fn status(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
     let config = Config::load()?;
     let mut out = String::new();
@@ -101,72 +181,103 @@ pub fn status(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
         None => out.push_str("config: none (no providers)\n"),
     }
     let manager = Manager::new(&config, prompt)?;
-    // Providers found by RFC 9728 discovery hold tokens too, though no
-    // config names them.
-    let discovered: Vec<crate::config::Provider> = crate::store::discovered::list(manager.store())?
-        .iter()
-        .filter_map(crate::store::discovered::Entry::provider)
-        .collect();
-    if config.providers.is_empty() && discovered.is_empty() {
+    let providers = all_providers(&config, &manager)?;
+    if providers.is_empty() {
         return write_out(stdout, &out);
     }
     out.push_str(&format!("storage: {}\n", manager.store_name()));
     let now = token::now();
-    for p in config.providers.iter().chain(&discovered) {
+    let verbose = crate::log::verbose();
+    for p in &providers {
         let key = Manager::key(p, "");
         let found = manager.cached_with_backend(&key)?;
-        let state = match found.as_ref().map(|(t, _)| t) {
-            None => "no token".to_string(),
-            Some(t) => match t.deadline() {
-                Some(d) if d <= now => format!(
-                    "token expired {}{}",
-                    token::format_utc(d),
-                    if t.refresh_token.is_some() {
-                        " (refreshable)"
-                    } else {
-                        ""
-                    }
-                ),
-                Some(d) => format!(
-                    "token valid until {} ({} min left){}",
-                    token::format_utc(d),
-                    (d - now) / 60,
-                    if t.expires_at.is_none() {
-                        ", lifetime assumed"
-                    } else {
-                        ""
-                    }
-                ),
-                None => "token used until the server rejects it (no expiry given)".into(),
-            },
+        out.push_str(&format!("\n{}\n", shown(&p.name)));
+        if let Some(r) = &p.resource {
+            out.push_str(&format!(
+                "  found by discovery for the resource {}\n",
+                shown(r)
+            ));
+        }
+        let scopes = if p.scopes.is_empty() {
+            "(none)".to_string()
+        } else {
+            shown(&p.scopes.join(" "))
         };
-        let stored = found.map_or(String::new(), |(_, backend)| {
-            format!("\n  stored: {backend}")
-        });
-        let resource = p.resource.as_ref().map_or(String::new(), |r| {
-            format!("  found by discovery for the resource {}\n", shown(r))
-        });
         out.push_str(&format!(
-            "\n{}\n{resource}  url:    {}\n  issuer: {}\n  grant:  {:?}\n  token lifetime: {}\n  key:    {}\n  {}{stored}\n",
-            shown(&p.name),
+            "  url:     {}\n  issuer:  {}\n  grant:   {}\n  scopes:  {scopes}\n  \
+             token lifetime: {}\n  account: default (user name {})\n",
             shown(p.url.as_str()),
             shown(&p.issuer),
-            p.grant,
+            p.grant.as_str(),
             p.token_lifetime.describe(),
-            key.as_str(),
-            state
+            shown(&p.username),
         ));
+        let others: Vec<String> = sharing(&providers, &key, "")
+            .into_iter()
+            .filter(|n| *n != shown(&p.name))
+            .collect();
+        if !others.is_empty() {
+            out.push_str(&format!(
+                "  shares its token with: {} (same issuer, client and scopes)\n",
+                others.join(", ")
+            ));
+        }
+        match found {
+            None => out.push_str("  token:   none\n"),
+            Some((t, backend)) => out.push_str(&format!(
+                "  token:   {}\n  stored:  {backend}\n",
+                describe_token(&t, now)
+            )),
+        }
+        if verbose {
+            out.push_str(&format!("  key:     {}\n", key.as_str()));
+        }
         for name in crate::store::accounts::list(manager.store(), p)? {
-            let t = manager.cached(&Manager::key(p, &name))?;
-            let state = match t {
+            let account_key = Manager::key(p, &name);
+            let state = match manager.cached_with_backend(&account_key)? {
                 None => "no token".to_string(),
-                Some(t) => match t.deadline() {
-                    Some(d) if d <= now => format!("token expired {}", token::format_utc(d)),
-                    _ => format!("token {}", super::valid_until(&t)),
-                },
+                Some((t, backend)) => {
+                    format!("token {} (stored: {backend})", describe_token(&t, now))
+                }
             };
             out.push_str(&format!("  account {}: {state}\n", shown(&name)));
+            if verbose {
+                out.push_str(&format!("    key: {}\n", account_key.as_str()));
+            }
         }
     }
     write_out(stdout, &out)
+}
+
+/// A cached token's state in words: when it expires (in how long, and
+/// the local time), whether it can be renewed silently.
+fn describe_token(t: &token::Token, now: u64) -> String {
+    let refresh = if t.refresh_token.is_some() {
+        "; refreshable"
+    } else {
+        ""
+    };
+    match t.deadline() {
+        Some(d) if d <= now => format!(
+            "expired {} ago, at {}{}",
+            token::format_span(now - d),
+            token::format_local(d),
+            if t.refresh_token.is_some() {
+                "; refreshable"
+            } else {
+                "; the next use logs in again"
+            }
+        ),
+        Some(d) => format!(
+            "expires in {}, at {}{refresh}{}",
+            token::format_span(d - now),
+            token::format_local(d),
+            if t.expires_at.is_none() {
+                " (lifetime assumed: the server gave none)"
+            } else {
+                ""
+            }
+        ),
+        None => format!("used until the server rejects it (no expiry given){refresh}"),
+    }
 }

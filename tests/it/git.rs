@@ -383,11 +383,11 @@ fn each_account_on_a_host_gets_its_own_token_and_status_lists_them() {
     let status = env.run(&["status"], "");
     status.ok();
     assert!(
-        status.stdout.contains("account alice: token valid until"),
+        status.stdout.contains("account alice: token expires in"),
         "{status}"
     );
     assert!(
-        status.stdout.contains("account bob: token valid until"),
+        status.stdout.contains("account bob: token expires in"),
         "{status}"
     );
     assert!(!status.stdout.contains(&alice), "{status}");

@@ -53,8 +53,8 @@ fn get_keeps_the_token_in_the_secret_service_and_logout_removes_and_revokes_it()
 
     let status = env.run(&["status"], "");
     status.ok();
-    assert!(status.stdout.contains("stored: keyring"), "{status}");
-    assert!(status.stdout.contains("token valid until"), "{status}");
+    assert!(status.stdout.contains("stored:  keyring"), "{status}");
+    assert!(status.stdout.contains("token:   expires in"), "{status}");
     assert!(!status.stdout.contains(&token) && !status.stdout.contains(&refresh));
 
     let logout = env.run(&["logout", URL], "");
@@ -102,7 +102,7 @@ fn a_token_in_the_file_keeps_working_when_the_keychain_appears_and_moves_there()
         "nobody is logged out by an upgrade"
     );
     let status = env.run(&["status"], "");
-    assert!(status.ok().stdout.contains("stored: file"), "{status}");
+    assert!(status.ok().stdout.contains("stored:  file"), "{status}");
 
     // The next token is written to the keychain, and the file copy goes.
     env.run(&["login", URL], "").ok();
