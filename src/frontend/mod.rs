@@ -9,8 +9,10 @@ pub mod cargo;
 pub mod commands;
 pub mod configure;
 pub mod docker;
+pub mod doctor;
 pub mod git;
 pub mod goauth;
+pub mod help;
 pub mod keyring;
 pub mod kubernetes;
 pub mod terraform;
@@ -61,16 +63,22 @@ commands:
                 (cargo:token-from-stdout credential-oauth token --header {index_url})
   login URL     run the grant now, even if a token is cached
   logout URL    forget the cached token for URL and revoke it at the server
-  status        list configured providers and cached tokens (no secrets)
+  logout --all  forget (and revoke) every cached token of every provider
+  status        list providers and their cached tokens (no secrets; -v: cache keys)
+  doctor        check the set-up: config, discovery, keychain, links, git and
+                docker config, clock, tokens; exits 1 on a problem
   configure [--git] [--docker[=REGISTRY]]
                 add this helper to git's global config (the default) and/or
                 docker's config.json (credsStore, or credHelpers[REGISTRY])
   unconfigure [--git] [--docker[=REGISTRY]]
                 remove it again
 
+  help [COMMAND]
+                this text, or COMMAND's help with examples
+
 options:
   -v, --verbose   diagnostics on stderr (also CREDENTIAL_OAUTH_LOG=debug)
-  -h, --help      this text
+  -h, --help      this text; after a command, that command's help
   -V, --version   the version
 
 config: $CREDENTIAL_OAUTH_CONFIG, else $XDG_CONFIG_HOME/credential-oauth/config.toml,
@@ -99,7 +107,8 @@ pub enum Protocol {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Help,
+    /// `help [COMMAND]`, `COMMAND --help`: the usage, or one command's help.
+    Help(Option<&'static str>),
     Version,
     GitGet,
     GitStore,
@@ -117,7 +126,11 @@ pub enum Command {
     Goauth(Option<String>),
     Login(String),
     Logout(String),
+    /// `logout --all`: every cached token of every provider.
+    LogoutAll,
     Status,
+    /// `doctor`: check the set-up, one line per finding.
+    Doctor,
     /// `configure` (false) or `unconfigure` (true).
     Configure(crate::frontend::configure::Targets, bool),
 }
@@ -141,19 +154,67 @@ pub fn protocol_for(argv0: &str) -> Protocol {
 }
 
 /// Parse the arguments after argv[0]. Returns the command and whether `-v` was given.
+///
+/// `help`, `-h` and `--help` after a command word ask for that command's
+/// help, and no option-like word is ever taken as a URL: `logout help` is
+/// help, `logout --frob` a usage error, never `https://help/`.
 pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)> {
     let mut verbose = false;
+    let mut help = false;
     let mut words = Vec::new();
     for a in args {
         match a.as_str() {
             "-v" | "--verbose" => verbose = true,
-            "-h" | "--help" => return Ok((Command::Help, verbose)),
-            "-V" | "--version" => return Ok((Command::Version, verbose)),
-            s if s.starts_with('-') && s.len() > 1 && words.is_empty() => {
+            "-h" | "--help" => help = true,
+            "-V" | "--version" if !help => return Ok((Command::Version, verbose)),
+            s if s.starts_with('-') && s.len() > 1 && words.is_empty() && !help => {
                 return Err(Error::Usage(format!("unknown option {s:?} (see --help)")));
             }
             s => words.push(s),
         }
+    }
+    if protocol == Protocol::Main {
+        let first = words.first().copied();
+        if first == Some("help") {
+            return match words.get(1..).unwrap_or_default() {
+                [] => Ok((Command::Help(None), verbose)),
+                [topic] => match help::topic(topic) {
+                    Some(t) => Ok((Command::Help(Some(t)), verbose)),
+                    None => Err(Error::Usage(format!(
+                        "no help for {topic:?}; commands: {}",
+                        help::TOPICS.join(", ")
+                    ))),
+                },
+                _ => Err(Error::Usage(
+                    "usage: credential-oauth help [COMMAND]".into(),
+                )),
+            };
+        }
+        if help || words.get(1..).unwrap_or_default().contains(&"help") {
+            return Ok((Command::Help(first.and_then(help::topic)), verbose));
+        }
+        // Options after a command word: only the command's own.
+        let allowed: Option<&[&str]> = match first {
+            Some("token") => Some(&["--header"]),
+            Some("logout") => Some(&["--all"]),
+            // configure checks its own flags.
+            Some("configure" | "unconfigure") => None,
+            _ => Some(&[]),
+        };
+        if let Some(allowed) = allowed
+            && let Some(bad) = words
+                .iter()
+                .skip(1)
+                .find(|w| w.starts_with('-') && w.len() > 1 && !allowed.contains(w))
+        {
+            return Err(Error::Usage(format!(
+                "unknown option {bad:?} for {} (see credential-oauth help {})",
+                first.unwrap_or_default(),
+                first.unwrap_or_default()
+            )));
+        }
+    } else if help {
+        return Ok((Command::Help(None), verbose));
     }
     // `token --header URL`: the one option after a command word.
     let header = words.first() == Some(&"token") && words.contains(&"--header");
@@ -215,9 +276,18 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             want(2, "login URL")?;
             Command::Login(words[1].to_string())
         }
-        (Protocol::Main, Some("logout")) => {
-            want(2, "logout URL")?;
-            Command::Logout(words[1].to_string())
+        (Protocol::Main, Some("logout")) => match &words[1..] {
+            ["--all"] => Command::LogoutAll,
+            [url] if !url.starts_with('-') => Command::Logout(url.to_string()),
+            _ => {
+                return Err(Error::Usage(
+                    "usage: credential-oauth logout URL | --all".into(),
+                ));
+            }
+        },
+        (Protocol::Main, Some("doctor")) => {
+            want(1, "doctor")?;
+            Command::Doctor
         }
         (Protocol::Main, Some(verb @ ("configure" | "unconfigure"))) => Command::Configure(
             crate::frontend::configure::Targets::parse(&words[1..])?,
@@ -312,7 +382,8 @@ fn execute(
     prompt: &dyn Prompt,
 ) -> Result<()> {
     match cmd {
-        Command::Help => write_out(stdout, USAGE),
+        Command::Help(None) => write_out(stdout, USAGE),
+        Command::Help(Some(topic)) => write_out(stdout, help::text(topic)),
         Command::Version => write_out(
             stdout,
             &format!("credential-oauth {}\n", env!("CARGO_PKG_VERSION")),
@@ -326,6 +397,8 @@ fn execute(
         Command::Goauth(url) => goauth::run(url.as_deref(), stdin, stdout, prompt),
         Command::Login(url) => commands::login(url, prompt),
         Command::Logout(url) => commands::logout(url, prompt),
+        Command::LogoutAll => commands::logout_all(prompt),
+        Command::Doctor => doctor::run(stdout, prompt),
         Command::Status => commands::status(stdout, prompt),
         Command::Configure(targets, remove) => {
             let said = configure::run(targets, *remove)?;
@@ -449,6 +522,64 @@ mod tests {
             parse_args(Protocol::Git, &args(&["capability"])).unwrap().0,
             Command::GitIgnore
         );
+    }
+
+    #[test]
+    fn help_words_and_options_are_never_urls() {
+        let p = |v: &[&str]| parse_args(Protocol::Main, &args(v));
+        let help = |t: &'static str| Command::Help(Some(t));
+        assert_eq!(p(&["help"]).unwrap().0, Command::Help(None));
+        assert_eq!(p(&["--help"]).unwrap().0, Command::Help(None));
+        assert_eq!(p(&["-h"]).unwrap().0, Command::Help(None));
+        assert_eq!(p(&["help", "logout"]).unwrap().0, help("logout"));
+        assert_eq!(p(&["logout", "help"]).unwrap().0, help("logout"));
+        assert_eq!(p(&["logout", "--help"]).unwrap().0, help("logout"));
+        assert_eq!(p(&["-v", "token", "-h"]).unwrap(), (help("token"), true));
+        assert_eq!(p(&["login", "help"]).unwrap().0, help("login"));
+        assert_eq!(p(&["token", "--header", "help"]).unwrap().0, help("token"));
+        assert_eq!(p(&["status", "--help"]).unwrap().0, help("status"));
+        assert_eq!(p(&["doctor", "help"]).unwrap().0, help("doctor"));
+        assert_eq!(p(&["configure", "--help"]).unwrap().0, help("configure"));
+        assert_eq!(p(&["unconfigure", "help"]).unwrap().0, help("unconfigure"));
+        assert_eq!(p(&["help", "erase"]).unwrap().0, help("get"));
+        assert_eq!(p(&["help", "help"]).unwrap().0, help("help"));
+        // An unknown command's --help is the overview; `help` names only commands.
+        assert_eq!(p(&["frob", "--help"]).unwrap().0, Command::Help(None));
+        assert!(matches!(p(&["help", "frob"]), Err(Error::Usage(_))));
+        assert!(matches!(p(&["help", "a", "b"]), Err(Error::Usage(_))));
+        // logout --all, and no other option is taken as a URL.
+        assert_eq!(p(&["logout", "--all"]).unwrap().0, Command::LogoutAll);
+        assert_eq!(
+            p(&["-v", "logout", "--all"]).unwrap(),
+            (Command::LogoutAll, true)
+        );
+        for bad in [
+            &["logout", "--all", "https://a/"][..],
+            &["logout", "--frob"],
+            &["logout", "-x"],
+            &["login", "--all"],
+            &["token", "--all", "https://a/"],
+            &["logout"],
+            &["doctor", "x"],
+        ] {
+            assert!(matches!(p(bad), Err(Error::Usage(_))), "{bad:?}");
+        }
+        assert_eq!(p(&["doctor"]).unwrap().0, Command::Doctor);
+        assert_eq!(
+            p(&["logout", "https://a/"]).unwrap().0,
+            Command::Logout("https://a/".into())
+        );
+        // git's protocol knows no topics; docker's `-h` is docker's own.
+        assert_eq!(
+            parse_args(Protocol::Git, &args(&["get", "--help"]))
+                .unwrap()
+                .0,
+            Command::Help(None)
+        );
+        for topic in help::TOPICS {
+            assert!(help::text(topic).starts_with("usage: "), "{topic}");
+            assert!(help::text(topic).contains("example"), "{topic}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod cargo;
 mod client_credentials;
 mod configure;
 mod docker;
+mod doctor;
 mod git;
 mod gitconfig_scope;
 mod goauth;

@@ -1,0 +1,177 @@
+//! `credential-oauth help [COMMAND]` and `COMMAND --help`: one text per
+//! command a person runs, each with examples. The overview is
+//! [`super::USAGE`].
+
+/// The commands that have a help text, as `help` lists them.
+pub const TOPICS: &[&str] = &[
+    "token",
+    "login",
+    "logout",
+    "status",
+    "doctor",
+    "configure",
+    "unconfigure",
+    "kubernetes",
+    "goauth",
+    "get",
+    "help",
+];
+
+/// The topic for a command word: git's three verbs share one text.
+pub fn topic(word: &str) -> Option<&'static str> {
+    match word {
+        "store" | "erase" => Some("get"),
+        w => TOPICS.iter().find(|t| **t == w).copied(),
+    }
+}
+
+/// The help text of a topic from [`topic`].
+pub fn text(topic: &str) -> &'static str {
+    match topic {
+        "token" => TOKEN,
+        "login" => LOGIN,
+        "logout" => LOGOUT,
+        "status" => STATUS,
+        "doctor" => DOCTOR,
+        "configure" | "unconfigure" => CONFIGURE,
+        "kubernetes" => KUBERNETES,
+        "goauth" => GOAUTH,
+        "get" => GIT,
+        _ => HELP,
+    }
+}
+
+const TOKEN: &str = "\
+usage: credential-oauth token [--header] URL
+
+Print the access token for URL on stdout: the cached one while it is
+fresh, else a refreshed one, else one from a new login.
+
+  --header   print \"Bearer <token>\", the value of an Authorization header
+
+examples:
+  curl -H \"Authorization: Bearer $(credential-oauth token https://git.example.com/)\" \\
+       https://git.example.com/api/v4/user
+  cargo:token-from-stdout credential-oauth token --header {index_url}
+";
+
+const LOGIN: &str = "\
+usage: credential-oauth login URL
+
+Log in to the provider serving URL now, whatever the cache holds: the
+browser, else a device code on the terminal. A user name in the URL names
+the account.
+
+examples:
+  credential-oauth login https://git.example.com/
+  credential-oauth login https://alice@git.example.com/
+";
+
+const LOGOUT: &str = "\
+usage: credential-oauth logout URL
+       credential-oauth logout --all
+
+Forget the cached token for URL and revoke it at the server where the
+server offers revocation (RFC 7009). Providers with the same issuer, client
+and scopes share one token: every one of them is named.
+
+  --all   every cached token of every provider, including providers found
+          by discovery
+
+examples:
+  credential-oauth logout https://git.example.com/
+  credential-oauth logout https://alice@git.example.com/
+  credential-oauth logout --all
+";
+
+const STATUS: &str = "\
+usage: credential-oauth [-v] status
+
+List the providers (from the config and found by discovery) and their
+cached tokens: account, scopes, grant, when the token expires, whether it
+can be refreshed and where it is stored. Never a secret. With -v, the
+cache key too.
+
+example:
+  credential-oauth status
+";
+
+const DOCTOR: &str = "\
+usage: credential-oauth doctor
+
+Check the set-up, one line per finding (ok, warning or problem, with the
+fix): the config file; each provider's discovery and endpoints; the
+keychain; the links callers run (git-credential-oauth,
+docker-credential-oauth, bazel-credential-oauth, keyring, Terraform's
+plugin) and that they point at this binary; git's credential.helper and
+docker's config.json; the clock against the providers' servers; and each
+provider's cached token. Exits 1 when it finds a problem.
+
+example:
+  credential-oauth doctor
+";
+
+const CONFIGURE: &str = "\
+usage: credential-oauth configure [--git] [--docker[=REGISTRY]]
+       credential-oauth unconfigure [--git] [--docker[=REGISTRY]]
+
+Add this helper to git's global config (credential.helper = oauth, the
+default) and/or to docker's config.json (credsStore, or credHelpers for one
+REGISTRY); unconfigure removes it again. Both say what changed.
+
+examples:
+  credential-oauth configure
+  credential-oauth configure --docker=registry.example.com
+  credential-oauth unconfigure --git --docker
+";
+
+const KUBERNETES: &str = "\
+usage: credential-oauth kubernetes [URL]
+
+kubectl's exec credential plugin: reads KUBERNETES_EXEC_INFO and prints an
+ExecCredential. URL is the cluster's, else spec.cluster.server
+(provideClusterInfo: true).
+
+example (kubeconfig):
+  users:
+  - name: corp
+    user:
+      exec:
+        apiVersion: client.authentication.k8s.io/v1
+        command: credential-oauth
+        args: [kubernetes, https://k8s.example.com:6443]
+        interactiveMode: IfAvailable
+";
+
+const GOAUTH: &str = "\
+usage: credential-oauth goauth [URL]
+
+Go's GOAUTH command (Go >= 1.24). Without URL: the credential sets of the
+providers holding a fresh token; with URL (and Go's 4xx response on stdin):
+the set for the provider serving URL.
+
+example:
+  GOAUTH=\"credential-oauth goauth\" go mod download
+";
+
+const GIT: &str = "\
+usage: credential-oauth get | store | erase
+       git-credential-oauth get | store | erase
+
+git's credential helper protocol: the request on stdin as key=value lines,
+the answer on stdout. git runs it; people run `configure` instead.
+
+examples:
+  git config --global --add credential.helper oauth
+  printf 'protocol=https\\nhost=git.example.com\\n\\n' | credential-oauth get
+";
+
+const HELP: &str = "\
+usage: credential-oauth help [COMMAND]
+       credential-oauth COMMAND --help
+
+The overview, or one command's help with examples.
+
+example:
+  credential-oauth help logout
+";
