@@ -24,3 +24,4 @@ mod secrets;
 mod terraform;
 mod tls;
 mod trust;
+mod waiting;
