@@ -394,7 +394,7 @@ impl Listener {
                 Some(Ok(code))
             }
             Step::Finish(Err(e)) => {
-                let mut lines = vec![format!("{e}.")];
+                let mut lines = vec![sentence(&format!("{e}."))];
                 if !about.account.is_empty() {
                     lines.push(format!("Account: {}", about.account));
                 }
@@ -573,6 +573,16 @@ fn respond(mut stream: TcpStream, status: u16, page: &Page) {
     let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
     let _ = stream.write_all(answer.as_bytes());
     let _ = stream.shutdown(std::net::Shutdown::Write);
+}
+
+/// `text` with its first letter capitalised: error messages start in lower
+/// case to be quoted in a line, but stand alone on a page.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Text made safe to place in an HTML page.

@@ -17,6 +17,7 @@ mod keyring;
 mod kubectl;
 mod lifetime;
 mod local_hardening;
+mod login_page;
 mod logout;
 mod nobody_to_ask;
 mod python_keyring;
