@@ -12,7 +12,7 @@ use crate::prompt::Prompt;
 use crate::resolver::Binding;
 use crate::secret::Secret;
 use crate::store::file::FileStore;
-use crate::store::lock::KeyLock;
+use crate::store::lock::{Doing, Holder, KeyLock};
 use crate::store::{CacheKey, Store};
 use crate::token::{self, Credential, Token};
 use std::cell::RefCell;
@@ -181,7 +181,12 @@ impl<'p> Manager<'p> {
             provider.name,
             if seen.is_some() { "stale" } else { "miss" }
         );
-        let _lock = KeyLock::acquire(&self.lock_dir, &key, lock_wait(provider))?;
+        let doing = if seen.as_ref().is_some_and(|t| t.refresh_token.is_some()) {
+            Doing::Refreshing
+        } else {
+            Doing::LoggingIn
+        };
+        let lock = self.lock(provider, &key, doing)?;
         // Someone may have done the work while we waited. Their token is good
         // until it actually expires, or short-lived tokens would make every
         // waiter refresh again.
@@ -196,6 +201,7 @@ impl<'p> Manager<'p> {
         // Resolved once for both the refresh and a login after it.
         let meta = self.endpoints(provider)?;
         if let Some(old) = current.filter(|t| t.refresh_token.is_some()) {
+            lock.now_doing(Doing::Refreshing);
             match self.refresh(provider, &meta, &old) {
                 Ok(token) => return self.keep(binding, &key, token, Source::Refreshed),
                 Err(e) if grant::refresh::grant_is_gone(&e) => {
@@ -226,14 +232,30 @@ impl<'p> Manager<'p> {
                 ),
             }
         }
+        lock.now_doing(Doing::LoggingIn);
         let token = self.obtain(provider, &meta, account, false)?;
         self.keep(binding, &key, token, Source::Obtained)
+    }
+
+    /// The per-key lock, showing the person a wait for another process.
+    fn lock(&self, provider: &Provider, key: &CacheKey, doing: Doing) -> Result<KeyLock> {
+        let name = crate::prompt::escape(&provider.name);
+        KeyLock::acquire_showing(
+            &self.lock_dir,
+            key,
+            lock_wait(provider),
+            doing,
+            |holder, until| {
+                self.prompt
+                    .waiting(&held_by(holder, &name), "waiting up to", until)
+            },
+        )
     }
 
     /// Run the grant now, whatever the cache holds.
     pub fn login(&self, binding: &Binding) -> Result<Token> {
         let key = Manager::key(&binding.provider, &binding.account);
-        let _lock = KeyLock::acquire(&self.lock_dir, &key, lock_wait(&binding.provider))?;
+        let _lock = self.lock(&binding.provider, &key, Doing::LoggingIn)?;
         let meta = self.endpoints(&binding.provider)?;
         // `login` is the explicit way in: it may always ask.
         let token = self.obtain(&binding.provider, &meta, &binding.account, true)?;
@@ -416,6 +438,21 @@ fn brought(hint: &Secret) -> Token {
         until_rejected: false,
         id_token: None,
     }
+}
+
+/// What another process holding the lock for `provider` is doing, as the
+/// person waiting for it is told.
+fn held_by(holder: &Holder, provider: &str) -> String {
+    let who = match holder.pid {
+        Some(pid) => format!("another credential-oauth (pid {pid})"),
+        None => "another credential-oauth process".to_string(),
+    };
+    let what = match holder.doing {
+        Some(Doing::LoggingIn) => format!("is logging in to {provider}"),
+        Some(Doing::Refreshing) => format!("is refreshing the token for {provider}"),
+        Some(Doing::Updating) | None => format!("holds the token for {provider}"),
+    };
+    format!("{who} {what}")
 }
 
 /// How long a process waits for another one's refresh or login: longer than

@@ -2,7 +2,7 @@
 //! PKCE with S256 (RFC 7636), a random `state`, the browser sent to the
 //! authorization endpoint, and the code caught by a loopback listener.
 
-use super::loopback::{ExpectedIssuer, Listener};
+use super::loopback::{About, ExpectedIssuer, Listener};
 use super::{Client, scope_param, token_request};
 use crate::discovery::authorization_server::Metadata;
 use crate::error::{Error, Result};
@@ -103,6 +103,11 @@ impl Session {
 
     pub fn redirect_uri(&self) -> &Url {
         self.listener.redirect_uri()
+    }
+
+    /// Name the provider and account on the page the browser ends on.
+    pub fn set_about(&mut self, about: About) {
+        self.listener.set_about(about);
     }
 
     /// Wait for the redirect (or a pasted URL), then exchange the code with

@@ -69,14 +69,19 @@ impl Authorization {
 
     /// RFC 8628 §3.3: what the person is asked to do, on stderr, naming
     /// the authorization server that asks (RFC 8628 §5.4: the person should
-    /// know whom they are authorizing). The `user_code=` line is for
-    /// scripts (DESIGN.md "People in the loop").
-    pub fn instructions(&self, provider: &str, authority: &str) -> String {
+    /// know whom they are authorizing). The code stands on a line of its
+    /// own, saying which tool put it on the clipboard, if one did. The
+    /// `user_code=` line is for scripts (DESIGN.md "People in the loop").
+    pub fn instructions(&self, provider: &str, authority: &str, clipboard: Option<&str>) -> String {
         let mut s = format!(
             "credential-oauth: to log in to {provider} at the authorization server {authority}, \
-             open {} and enter the code {}\n",
+             open {} and enter the code\n\n    {}",
             self.verification_uri, self.user_code
         );
+        if let Some(tool) = clipboard {
+            s.push_str(&format!("    (copied to the clipboard with {tool})"));
+        }
+        s.push_str("\n\n");
         if let Some(complete) = &self.verification_uri_complete {
             s.push_str(&format!(
                 "credential-oauth: or open {complete} (the code is filled in)\n"
@@ -192,13 +197,24 @@ pub fn obtain(
             },
         )?;
     }
+    let clipboard = prompt.copy_to_clipboard(&auth.user_code);
     prompt.say(&auth.instructions(
         &crate::prompt::escape(login.provider),
         &authority(&meta.issuer),
+        clipboard,
     ));
     let started = Instant::now();
     let code_ends = started + Duration::from_secs(auth.expires_in);
     let login_ends = started + login.timeout;
+    let _waiting = prompt.waiting(
+        &format!("waiting for approval at {}", auth.verification_uri),
+        if code_ends <= login_ends {
+            "code expires in"
+        } else {
+            "gives up in"
+        },
+        code_ends.min(login_ends),
+    );
     let mut interval = auth.interval;
     loop {
         let pause = Duration::from_secs(interval).max(MIN_PAUSE);
@@ -351,13 +367,18 @@ mod tests {
         assert_eq!(a.interval, 5);
         assert_eq!(a.expires_in, 1800);
         assert_eq!(a.verification_uri, "https://a.example/device");
-        let text = a.instructions("corp", "https://as.example");
+        let text = a.instructions("corp", "https://as.example", None);
+        assert_eq!(
+            text,
+            "credential-oauth: to log in to corp at the authorization server https://as.example, \
+             open https://a.example/device and enter the code\n\n    WDJB-MJHT\n\nuser_code=WDJB-MJHT\n"
+        );
+        assert!(!text.contains("dc"), "{text}");
+        let text = a.instructions("corp", "https://as.example", Some("xclip"));
         assert!(
-            text.starts_with("credential-oauth: to log in to corp at the authorization server https://as.example, open https://a.example/device"),
+            text.contains("\n    WDJB-MJHT    (copied to the clipboard with xclip)\n"),
             "{text}"
         );
-        assert!(text.contains("\nuser_code=WDJB-MJHT\n"), "{text}");
-        assert!(!text.contains("dc"), "{text}");
         assert!(Authorization::from_response(&json!({"user_code": "x"})).is_err());
     }
 }

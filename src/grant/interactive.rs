@@ -10,8 +10,9 @@ use crate::config::Provider;
 use crate::discovery::authorization_server::Metadata;
 use crate::error::{Error, Result};
 use crate::http::Http;
-use crate::prompt::{Prompt, escape};
+use crate::prompt::{Prompt, escape, waiting};
 use crate::token::Token;
+use std::time::Instant;
 
 /// How the login goes on once the browser was tried.
 #[derive(Debug, PartialEq, Eq)]
@@ -66,7 +67,7 @@ pub fn login(
         return device(&why);
     }
     let hint = (!account.is_empty()).then_some(account);
-    let session = Session::start(
+    let mut session = Session::start(
         meta,
         client,
         &provider.scopes,
@@ -74,8 +75,14 @@ pub fn login(
         hint,
         provider.transport.allow_insecure_http,
     )?;
+    session.set_about(super::loopback::About {
+        provider: provider.name.clone(),
+        account: account.to_string(),
+        url: provider.url.to_string(),
+    });
     let authority = crate::http::authority(&meta.issuer);
     let name = escape(&provider.name);
+    let timeout = provider.login_timeout();
     let opened = if prompt.can_open_browser() {
         prompt.say(&format!(
             "credential-oauth: opening the browser to log in to {name} at the authorization server \
@@ -86,8 +93,18 @@ pub fn login(
     } else {
         Err(Error::Login("no browser can open here".into()))
     };
-    let pasted = match after_opening(opened, has_device) {
-        WayIn::Browser => None,
+    let (pasted, _waiting) = match after_opening(opened, has_device) {
+        WayIn::Browser => {
+            let waiting = prompt.waiting(
+                &format!(
+                    "waiting for the browser to return to {}",
+                    session.redirect_uri()
+                ),
+                "gives up in",
+                Instant::now() + timeout,
+            );
+            (None, Some(waiting))
+        }
         WayIn::Device(why) => {
             drop(session);
             return device(&why);
@@ -100,26 +117,25 @@ pub fn login(
                 session.url()
             ));
             let pasted = prompt.typed_lines();
+            // Said once, not drawn in place: the person may be pasting on
+            // that line.
             prompt.say(&format!(
-                "credential-oauth: waiting for the redirect to {}{}",
-                session.redirect_uri(),
+                "{}{}",
+                waiting::line(
+                    &format!("waiting for the redirect to {}", session.redirect_uri()),
+                    "gives up in",
+                    timeout
+                ),
                 if pasted.is_some() {
                     "; or paste here the address the browser ends on"
                 } else {
                     ""
                 }
             ));
-            pasted
+            (pasted, None)
         }
     };
-    session.finish(
-        http,
-        meta,
-        client,
-        provider.login_timeout(),
-        pasted.as_ref(),
-        prompt,
-    )
+    session.finish(http, meta, client, timeout, pasted.as_ref(), prompt)
 }
 
 /// What a device login shows and how long it waits.

@@ -156,6 +156,18 @@ pub struct Listener {
     socket: TcpListener,
     redirect_uri: Url,
     path: String,
+    about: About,
+}
+
+/// Whose login the pages the browser lands on are about.
+#[derive(Debug, Clone, Default)]
+pub struct About {
+    /// The provider's name, as the person knows it.
+    pub provider: String,
+    /// The account asked for, or empty.
+    pub account: String,
+    /// The URL `credential-oauth login` takes to try again.
+    pub url: String,
 }
 
 /// Most connections held open at once; the oldest goes when another comes.
@@ -226,7 +238,13 @@ impl Listener {
             socket,
             redirect_uri,
             path,
+            about: About::default(),
         })
+    }
+
+    /// Name the provider and account on the pages the browser is shown.
+    pub fn set_about(&mut self, about: About) {
+        self.about = about;
     }
 
     /// The redirect URI to send, with the port actually listened on.
@@ -322,42 +340,72 @@ impl Listener {
         let mut words = line.trim_end().split(' ');
         let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
         if target.len() > MAX_QUERY {
-            respond(stream, 414, "Request too long", "The address is too long.");
+            respond(stream, 414, &Page::plain("The address is too long."));
             return None;
         }
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         if method != "GET" || path != self.path {
             crate::debug!("redirect listener: ignoring a request for another path");
-            respond(stream, 404, "Not found", "Nothing is served here.");
+            respond(stream, 404, &Page::plain("Nothing is served here."));
             return None;
         }
+        let about = &self.about;
+        let provider = if about.provider.is_empty() {
+            "the provider"
+        } else {
+            &about.provider
+        };
+        let retry = format!("credential-oauth login {}", about.url);
         match judge(parse_callback(query), state, issuer) {
             Step::Ignore(why) => {
                 crate::debug!("redirect listener: ignoring a redirect: {why}");
-                respond(
-                    stream,
-                    400,
-                    "Login not accepted",
-                    &format!("Refused: {why}."),
-                );
+                let page = Page {
+                    ok: false,
+                    heading: "Not the login in progress".into(),
+                    lines: vec![
+                        format!("This tab was refused: {why}."),
+                        format!(
+                            "The login to {provider} is still waiting: finish it in the tab \
+                             credential-oauth opened, or run in a terminal:"
+                        ),
+                    ],
+                    command: Some(retry),
+                };
+                respond(stream, 400, &page);
                 None
             }
             Step::Finish(Ok(code)) => {
-                respond(
-                    stream,
-                    200,
-                    "Login complete",
-                    "credential-oauth received the authorization. You can close this tab.",
+                let mut lines = Vec::new();
+                if !about.account.is_empty() {
+                    lines.push(format!("Account: {}", about.account));
+                }
+                lines.push(
+                    "credential-oauth received the authorization. You can close this tab \
+                     and return to the terminal."
+                        .into(),
                 );
+                let page = Page {
+                    ok: true,
+                    heading: format!("Logged in to {provider}"),
+                    lines,
+                    command: None,
+                };
+                respond(stream, 200, &page);
                 Some(Ok(code))
             }
             Step::Finish(Err(e)) => {
-                respond(
-                    stream,
-                    400,
-                    "Login failed",
-                    &format!("{e}. You can close this tab."),
-                );
+                let mut lines = vec![sentence(&format!("{e}."))];
+                if !about.account.is_empty() {
+                    lines.push(format!("Account: {}", about.account));
+                }
+                lines.push("You can close this tab. To try again, run in a terminal:".into());
+                let page = Page {
+                    ok: false,
+                    heading: format!("The login to {provider} failed"),
+                    lines,
+                    command: Some(retry),
+                };
+                respond(stream, 400, &page);
                 Some(Err(e))
             }
         }
@@ -420,12 +468,7 @@ fn read_some(connection: &mut Connection) -> Progress {
             } else if connection.head.len() > MAX_HEAD {
                 let stream = connection.stream.try_clone();
                 if let Ok(stream) = stream {
-                    respond(
-                        stream,
-                        431,
-                        "Request too large",
-                        "The request is too large.",
-                    );
+                    respond(stream, 431, &Page::plain("The request is too large."));
                 }
                 Progress::Gone
             } else {
@@ -451,13 +494,65 @@ fn end_of_head(buf: &[u8]) -> Option<usize> {
         .or_else(|| buf.windows(2).position(|w| w == b"\n\n"))
 }
 
-fn respond(mut stream: TcpStream, status: u16, title: &str, message: &str) {
-    let html = format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{t}</title></head>\n\
-         <body><h1>{t}</h1><p>{m}</p></body></html>\n",
-        t = html_escape(title),
-        m = html_escape(message)
-    );
+/// A page for the browser: a heading, a few lines, a command to run. All
+/// text, escaped; the page is whole in itself (inline CSS, no script, no
+/// other resource), which its Content-Security-Policy holds it to.
+struct Page {
+    ok: bool,
+    heading: String,
+    lines: Vec<String>,
+    command: Option<String>,
+}
+
+/// The look of every page: a card in the middle, light or dark as the
+/// browser prefers.
+const STYLE: &str = "body{margin:0;min-height:100vh;display:flex;align-items:center;\
+justify-content:center;background:#f3f4f6;color:#1f2328;font:16px/1.5 system-ui,sans-serif}\
+main{max-width:30rem;margin:1rem;padding:2rem 2.25rem;background:#fff;border-radius:12px;\
+box-shadow:0 1px 4px #0002}\
+.mark{width:2.5rem;height:2.5rem;border-radius:50%;color:#fff;font-size:1.5rem;\
+line-height:2.5rem;text-align:center;background:#cf222e}.ok .mark{background:#1a7f37}\
+h1{font-size:1.35rem;margin:1rem 0 .5rem}p{margin:.5rem 0}\
+code{display:block;margin:.5rem 0;padding:.5rem .75rem;border-radius:6px;background:#f6f8fa;\
+font:14px ui-monospace,monospace;overflow-wrap:anywhere}\
+footer{margin-top:1.25rem;font-size:.85rem;color:#656d76}\
+@media(prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}\
+main{background:#161b22;box-shadow:none}code{background:#0d1117}footer{color:#8d96a0}}";
+
+impl Page {
+    /// A page about a request that is no part of any login.
+    fn plain(line: &str) -> Page {
+        Page {
+            ok: false,
+            heading: "Nothing here".into(),
+            lines: vec![line.into()],
+            command: None,
+        }
+    }
+
+    fn html(&self) -> String {
+        let mut body = String::new();
+        for line in &self.lines {
+            body.push_str(&format!("<p>{}</p>", html_escape(line)));
+        }
+        if let Some(command) = &self.command {
+            body.push_str(&format!("<code>{}</code>", html_escape(command)));
+        }
+        format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+             <title>{h} \u{b7} credential-oauth</title><style>{STYLE}</style></head>\n\
+             <body><main class=\"{class}\"><div class=\"mark\">{mark}</div><h1>{h}</h1>{body}\
+             <footer>credential-oauth</footer></main></body></html>\n",
+            h = html_escape(&self.heading),
+            class = if self.ok { "ok" } else { "no" },
+            mark = if self.ok { "\u{2713}" } else { "\u{2715}" },
+        )
+    }
+}
+
+fn respond(mut stream: TcpStream, status: u16, page: &Page) {
+    let html = page.html();
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
@@ -467,6 +562,8 @@ fn respond(mut stream: TcpStream, status: u16, title: &str, message: &str) {
     };
     let answer = format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
+         Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
+         Referrer-Policy: no-referrer\r\n\
          Cache-Control: no-store\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{html}",
         html.len()
     );
@@ -476,6 +573,16 @@ fn respond(mut stream: TcpStream, status: u16, title: &str, message: &str) {
     let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
     let _ = stream.write_all(answer.as_bytes());
     let _ = stream.shutdown(std::net::Shutdown::Write);
+}
+
+/// `text` with its first letter capitalised: error messages start in lower
+/// case to be quoted in a line, but stand alone on a page.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Text made safe to place in an HTML page.
@@ -619,5 +726,17 @@ mod tests {
     #[test]
     fn page_text_is_escaped() {
         assert_eq!(html_escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+        let page = Page {
+            ok: false,
+            heading: "The login to <corp> failed".into(),
+            lines: vec!["a & b".into()],
+            command: Some("credential-oauth login https://x/?a=1&b=<2>".into()),
+        }
+        .html();
+        assert!(page.contains("<h1>The login to &lt;corp&gt; failed</h1><p>a &amp; b</p>"));
+        assert!(
+            page.contains("<code>credential-oauth login https://x/?a=1&amp;b=&lt;2&gt;</code>")
+        );
+        assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("href="));
     }
 }

@@ -5,12 +5,16 @@
 //! person (diagnostics for `-v` go through [`crate::log`]).
 
 pub mod browser;
+pub mod clipboard;
 pub mod text;
+pub mod waiting;
 
 pub use text::{escape, is_unsafe_on_a_terminal};
+pub use waiting::Waiting;
 
 use crate::error::Result;
 use std::sync::mpsc::Receiver;
+use std::time::Instant;
 use url::Url;
 
 /// Longest line read from the terminal: a pasted redirect address is a few
@@ -32,6 +36,20 @@ pub trait Prompt {
     /// "People in the loop").
     fn someone_to_ask(&self) -> bool {
         true
+    }
+    /// Show that `what` is awaited and that the wait `ends` ("gives up
+    /// in", "code expires in") at `until`, for as long as the returned
+    /// [`Waiting`] lives. Said once as a plain line unless a terminal can
+    /// show it in place.
+    fn waiting(&self, what: &str, ends: &str, until: Instant) -> Waiting {
+        let left = until.saturating_duration_since(Instant::now());
+        self.say(&waiting::line(what, ends, left));
+        Waiting::said()
+    }
+    /// Put `text` (a user code, which is meant to be shown) on the
+    /// clipboard; the tool that took it, or `None`.
+    fn copy_to_clipboard(&self, _text: &str) -> Option<&'static str> {
+        None
     }
 }
 
@@ -61,6 +79,10 @@ impl Prompt for Unattended<'_> {
     fn someone_to_ask(&self) -> bool {
         false
     }
+
+    fn waiting(&self, what: &str, ends: &str, until: Instant) -> Waiting {
+        self.0.waiting(what, ends, until)
+    }
 }
 
 /// The real person: stderr, `/dev/tty` (never stdin, which callers use for
@@ -77,11 +99,13 @@ impl Prompt for Terminal {
     }
 
     fn say(&self, text: &str) {
-        if text.ends_with('\n') {
-            eprint!("{text}");
-        } else {
-            eprintln!("{text}");
-        }
+        waiting::around(|| {
+            if text.ends_with('\n') {
+                eprint!("{text}");
+            } else {
+                eprintln!("{text}");
+            }
+        });
     }
 
     fn typed_lines(&self) -> Option<Receiver<String>> {
@@ -93,6 +117,22 @@ impl Prompt for Terminal {
     /// fetch or a CI job has neither, and must not wait for a login.
     fn someone_to_ask(&self) -> bool {
         browser::available() || std::fs::File::open("/dev/tty").is_ok()
+    }
+
+    /// In place on `/dev/tty` when there is one, else a line on stderr.
+    fn waiting(&self, what: &str, ends: &str, until: Instant) -> Waiting {
+        match waiting::terminal() {
+            Some(tty) => Waiting::in_place(tty, what, ends, until),
+            None => {
+                let left = until.saturating_duration_since(Instant::now());
+                self.say(&waiting::line(what, ends, left));
+                Waiting::said()
+            }
+        }
+    }
+
+    fn copy_to_clipboard(&self, text: &str) -> Option<&'static str> {
+        clipboard::copy(text)
     }
 }
 

@@ -186,6 +186,13 @@ impl Running {
         self.child.id()
     }
 
+    /// The pseudo-terminal the process was started at.
+    pub fn terminal(&self) -> &super::tty::Terminal {
+        self._terminal
+            .as_ref()
+            .expect("started with spawn_at_terminal")
+    }
+
     /// Kill the process (by its handle, so by its PID) and collect its output.
     pub fn kill(&mut self) -> Output {
         let _ = self.child.kill();
