@@ -20,6 +20,7 @@ mod local_hardening;
 mod logout;
 mod nobody_to_ask;
 mod python_keyring;
+mod quirks;
 mod secrets;
 mod terraform;
 mod tls;
