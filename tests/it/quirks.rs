@@ -26,3 +26,81 @@ fn rfc8414_metadata_appended_to_the_issuer_path_is_found() {
     assert_eq!(server.count("metadata_appended"), 1);
     assert_eq!(server.count("oidc"), 0, "the OAuth document wins");
 }
+
+#[test]
+fn logout_says_without_v_that_the_server_offers_no_revocation() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    server.add_client("ci", Some("ci-secret"));
+    // Explicit endpoints: no discovery, so no revocation endpoint.
+    env.write_config(&format!(
+        "storage = \"file\"\n\n[[provider]]\nname = \"ci\"\nurl = \"{URL}\"\nissuer = \"{0}\"\n\
+         token_endpoint = \"{0}/token\"\nclient_id = \"ci\"\nclient_secret = \"ci-secret\"\n\
+         grant = \"client_credentials\"\n",
+        server.issuer()
+    ));
+    let token = token_of(&env);
+    let logout = env.run(&["logout", URL], "");
+    logout.ok();
+    let lines: Vec<&str> = logout.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{logout}");
+    assert!(lines[1].contains("not revoked"), "{logout}");
+    assert!(lines[1].contains("revocation_endpoint"), "{logout}");
+    assert!(!logout.stderr.contains(&token), "{logout}");
+    assert_eq!(server.count("revoke"), 0);
+    assert!(env.token_entries().is_empty());
+}
+
+#[test]
+fn logout_revokes_the_access_token_and_the_refresh_token() {
+    let server = TestServer::start().unwrap();
+    server.set_client_credentials_refresh(true);
+    server.set_revocation_keeps_access_tokens(true);
+    let env = Env::new();
+    env.client_credentials_config(&server, URL);
+    let access = token_of(&env);
+    let refresh = env.only_token_entry()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(server.is_active(&access) && server.is_active(&refresh));
+    let logout = env.run(&["logout", URL], "");
+    logout.ok();
+    assert_eq!(logout.stderr.lines().count(), 1, "{logout}");
+    assert_eq!(server.count("revoke"), 2, "{logout}");
+    assert!(!server.is_active(&refresh), "{logout}");
+    assert!(!server.is_active(&access), "{logout}");
+}
+
+#[test]
+fn a_refused_revocation_of_one_token_is_reported_and_the_other_still_revoked() {
+    let server = TestServer::start().unwrap();
+    server.set_client_credentials_refresh(true);
+    server.set_revocation_keeps_access_tokens(true);
+    let env = Env::new();
+    env.client_credentials_config(&server, URL);
+    let access = token_of(&env);
+    let refresh = env.only_token_entry()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    server.fail_next_on(
+        "/revoke",
+        1,
+        Fault::json(400, r#"{"error":"unsupported_token_type"}"#),
+    );
+    let logout = env.run(&["logout", URL], "");
+    logout.ok();
+    let lines: Vec<&str> = logout.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{logout}");
+    assert!(
+        lines[1].contains("could not revoke the access token"),
+        "{logout}"
+    );
+    assert!(lines[1].contains("unsupported_token_type"), "{logout}");
+    assert!(!logout.stderr.contains(&access), "{logout}");
+    assert!(!logout.stderr.contains(&refresh), "{logout}");
+    assert_eq!(server.count("revoke"), 2, "{logout}");
+    assert!(!server.is_active(&refresh), "the second request was sent");
+    assert!(env.token_entries().is_empty());
+}
