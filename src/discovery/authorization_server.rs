@@ -19,6 +19,10 @@ pub struct Metadata {
     pub revocation_endpoint: Option<Url>,
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// RFC 8414 §2: a device grant listed here with no endpoint above
+    /// means the config must name the endpoint.
+    #[serde(default)]
+    pub grant_types_supported: Vec<String>,
     /// RFC 9207 §3: the server names itself (`iss`) in every authorization
     /// response, so a response without it is refused.
     #[serde(default)]

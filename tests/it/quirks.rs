@@ -104,3 +104,51 @@ fn a_refused_revocation_of_one_token_is_reported_and_the_other_still_revoked() {
     assert!(!server.is_active(&refresh), "the second request was sent");
     assert!(env.token_entries().is_empty());
 }
+
+/// A device login for client `app`, polling every 0 s (at least 200 ms).
+fn device_env(server: &TestServer) -> Env {
+    server.add_client("app", None);
+    server.set_device_interval(0);
+    let env = Env::new();
+    env.write_config(&interactive_provider(
+        server,
+        URL,
+        "client_id = \"app\"\ngrant = \"device_code\"\n",
+    ));
+    env
+}
+
+#[test]
+fn a_server_that_requires_pkce_on_the_device_grant_gets_it() {
+    let server = TestServer::start().unwrap();
+    server.set_device_pkce_required(true);
+    let env = device_env(&server);
+    let mut run = env.spawn_at_terminal(&["token", URL], "");
+    let line = run.wait_for_line("user_code=", 20);
+    let code = line.trim_start_matches("user_code=");
+    let (status, _) = http_get(&format!("{}/device?user_code={code}", server.issuer()));
+    assert_eq!(status, 200);
+    let out = run.finish();
+    out.ok();
+    assert!(server.is_active(out.stdout.trim()), "{out}");
+    let start = server.last_request("/device_authorization").unwrap();
+    assert_eq!(start.param("code_challenge_method"), Some("S256"));
+    let poll = server.last_request("/token").unwrap();
+    let verifier = poll.param("code_verifier").unwrap();
+    assert!(!out.stderr.contains(verifier), "{out}");
+}
+
+#[test]
+fn a_device_grant_listed_without_its_endpoint_names_the_config_key() {
+    let server = TestServer::start().unwrap();
+    server.set_device_endpoint_published(false);
+    let env = device_env(&server);
+    let out = env.run_at_terminal(&["token", URL], "");
+    out.fails();
+    assert!(
+        out.stderr
+            .contains("set device_authorization_endpoint in the config"),
+        "{out}"
+    );
+    assert_eq!(server.count("device_authorization"), 0);
+}
