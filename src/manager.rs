@@ -316,8 +316,9 @@ impl<'p> Manager<'p> {
             .and_then(|(text, backend)| Token::from_stored(text.expose()).map(|t| (t, backend))))
     }
 
-    /// Forget the cached token wherever it is, and revoke it at the server
-    /// when the server offers RFC 7009 revocation. The local entry goes even
+    /// Forget the cached token wherever it is, and revoke it (access and
+    /// refresh token both) at the server when the server offers RFC 7009
+    /// revocation. The local entry goes even
     /// when revocation fails; so does the record of a discovered provider.
     pub fn logout(&self, binding: &Binding) -> Result<Logout> {
         let Binding { provider, account } = binding;
@@ -347,7 +348,8 @@ impl<'p> Manager<'p> {
                 provider.name
             ))
         })?;
-        grant::revocation::at_logout(&*self.http(provider)?, &meta, &client, token)
+        let http = self.http(provider)?;
+        Ok(grant::revocation::at_logout(&http, &meta, &client, token))
     }
 
     fn save(&self, key: &CacheKey, token: &Token) -> Result<()> {

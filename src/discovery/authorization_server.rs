@@ -1,5 +1,6 @@
-//! Endpoint discovery: RFC 8414 authorization server metadata, then OpenID
-//! Connect discovery, then the conventional paths as a last guess.
+//! Endpoint discovery: RFC 8414 authorization server metadata (at its
+//! well-known location, then where some servers put it instead), then
+//! OpenID Connect discovery, then the conventional paths as a last guess.
 
 use crate::config::{AuthMethod, ExplicitEndpoints, GrantKind, Provider};
 use crate::error::{Error, Result};
@@ -18,6 +19,10 @@ pub struct Metadata {
     pub revocation_endpoint: Option<Url>,
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// RFC 8414 §2: a device grant listed here with no endpoint above
+    /// means the config must name the endpoint.
+    #[serde(default)]
+    pub grant_types_supported: Vec<String>,
     /// RFC 9207 §3: the server names itself (`iss`) in every authorization
     /// response, so a response without it is refused.
     #[serde(default)]
@@ -31,6 +36,20 @@ pub fn rfc8414_url(issuer: &str) -> Result<Url> {
     let mut u = url.clone();
     u.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
     Ok(u)
+}
+
+/// Where some servers publish their RFC 8414 metadata instead of at
+/// [`rfc8414_url`]: appended to the issuer's path, as OpenID Connect does.
+/// `None` when the issuer has no path, for then both are the same URL.
+pub fn rfc8414_appended_url(issuer: &str) -> Result<Option<Url>> {
+    let url = parse_issuer(issuer)?;
+    let path = url.path().trim_end_matches('/');
+    if path.is_empty() {
+        return Ok(None);
+    }
+    let mut u = url.clone();
+    u.set_path(&format!("{path}/.well-known/oauth-authorization-server"));
+    Ok(Some(u))
 }
 
 /// OpenID Connect Discovery 1.0 §4: the well-known path is appended.
@@ -78,11 +97,18 @@ fn same_issuer(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
-/// Fetch the metadata for `issuer`: RFC 8414, then OpenID, then the guess.
+/// Fetch the metadata for `issuer`: RFC 8414 at its well-known location,
+/// then RFC 8414 appended to the issuer's path (an issuer with a path only),
+/// then OpenID, then the guess. The OAuth document is preferred wherever
+/// it is, so both RFC 8414 forms come before OpenID's; a server that only
+/// speaks OpenID pays one 404 more, once a day (the metadata is cached).
 /// A document that exists but names another issuer is an error, as is a
 /// server failure (guessing past an outage would only hide it).
 pub fn discover(http: &Http, issuer: &str) -> Result<Metadata> {
-    for url in [rfc8414_url(issuer)?, openid_url(issuer)?] {
+    let urls = std::iter::once(rfc8414_url(issuer)?)
+        .chain(rfc8414_appended_url(issuer)?)
+        .chain([openid_url(issuer)?]);
+    for url in urls {
         crate::debug!("discovery: GET {url}");
         match http.get_json(&url) {
             Ok(doc) => return from_document(issuer, &url, doc),
@@ -184,6 +210,61 @@ mod tests {
         assert_eq!(
             rfc8414_url("https://a.example/tenant/1").unwrap().as_str(),
             "https://a.example/.well-known/oauth-authorization-server/tenant/1"
+        );
+    }
+
+    #[test]
+    fn the_appended_rfc8414_form_exists_only_for_an_issuer_with_a_path() {
+        assert_eq!(rfc8414_appended_url("https://a.example").unwrap(), None);
+        assert_eq!(rfc8414_appended_url("https://a.example/").unwrap(), None);
+        assert_eq!(
+            rfc8414_appended_url("https://a.example/tenant/1/")
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "https://a.example/tenant/1/.well-known/oauth-authorization-server"
+        );
+    }
+
+    #[test]
+    fn discovery_tries_rfc8414_inserted_then_appended_then_openid() {
+        use crate::http::scripted;
+        let issuer = "https://a.example/tenant";
+        let doc =
+            br#"{"issuer":"https://a.example/tenant","token_endpoint":"https://a.example/t"}"#;
+        let (http, sent) = scripted::http(&[(404, b""), (200, doc)]);
+        let meta = discover(&http, issuer).unwrap();
+        assert_eq!(meta.token_endpoint.unwrap().as_str(), "https://a.example/t");
+        let urls: Vec<String> = sent.all().iter().map(|r| r.url.to_string()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://a.example/.well-known/oauth-authorization-server/tenant",
+                "https://a.example/tenant/.well-known/oauth-authorization-server",
+            ]
+        );
+        let (http, sent) = scripted::http(&[(404, b""), (404, b""), (200, doc)]);
+        discover(&http, issuer).unwrap();
+        assert_eq!(
+            sent.all()[2].url.as_str(),
+            "https://a.example/tenant/.well-known/openid-configuration"
+        );
+        // The issuer check holds at the appended location too.
+        let other =
+            br#"{"issuer":"https://a.example/other","token_endpoint":"https://a.example/t"}"#;
+        let (http, _) = scripted::http(&[(404, b""), (200, other)]);
+        let e = discover(&http, issuer).unwrap_err();
+        assert!(e.to_string().contains("not the configured"), "{e}");
+        // Without a path there is one RFC 8414 URL, asked once.
+        let (http, sent) = scripted::http(&[(404, b""), (404, b"")]);
+        discover(&http, "https://a.example").unwrap();
+        let urls: Vec<String> = sent.all().iter().map(|r| r.url.to_string()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://a.example/.well-known/oauth-authorization-server",
+                "https://a.example/.well-known/openid-configuration",
+            ]
         );
     }
 

@@ -89,8 +89,8 @@ fn key(kind: &str, id: &str) -> CacheKey {
 
 /// The endpoints `provider`'s grant talks to, resolved once: the config's
 /// when they cover the grant, else the issuer's metadata from the cache,
-/// else discovered (RFC 8414, then OpenID Connect, then the conventional
-/// paths) and cached; explicit endpoints win either way. `http` is only
+/// else discovered (RFC 8414, inserted then appended, then OpenID Connect,
+/// then the conventional paths) and cached; explicit endpoints win either way. `http` is only
 /// built when something must be fetched.
 pub fn endpoints(
     provider: &Provider,

@@ -141,24 +141,42 @@ fn logged_out(names: &[String]) -> String {
     }
 }
 
-/// A failed revocation is worth a line but not a failed logout: the token
-/// is gone from this machine either way.
+/// A token not revoked at the server is worth a line, even without `-v`,
+/// but not a failed logout: the token is gone from this machine either way.
 pub(super) fn report_revocation(
     name: &str,
     revocation: Option<Result<RevocationOutcome>>,
     prompt: &dyn Prompt,
 ) {
+    let kind = |which: Revoked| match which {
+        Revoked::RefreshToken => "refresh token",
+        Revoked::AccessToken => "access token",
+    };
     match revocation {
         None => {}
-        Some(Ok(RevocationOutcome::NotOffered)) => {
-            crate::debug!("{name}: the server offers no revocation endpoint");
-        }
-        Some(Ok(RevocationOutcome::Revoked { which, endpoint })) => {
-            let which = match which {
-                Revoked::RefreshToken => "refresh token",
-                Revoked::AccessToken => "access token",
+        Some(Ok(RevocationOutcome::NotOffered)) => prompt.say(&format!(
+            "credential-oauth: {name}: the token was not revoked at the server, which names no \
+             revocation endpoint (revocation_endpoint in the config sets one); \
+             it was removed from this machine only"
+        )),
+        Some(Ok(RevocationOutcome::Tried { endpoint, attempts })) => {
+            let mut refused = Vec::new();
+            for (which, result) in attempts {
+                match result {
+                    Ok(()) => crate::debug!("{name}: revoked the {} at {endpoint}", kind(which)),
+                    Err(e) => refused.push(format!("the {} ({e})", kind(which))),
+                }
+            }
+            let removed = match refused.len() {
+                0 => return,
+                1 => "it was",
+                _ => "both were",
             };
-            crate::debug!("{name}: revoked the {which} at {endpoint}");
+            prompt.say(&format!(
+                "credential-oauth: {name}: the server could not revoke {}; \
+                 {removed} removed from this machine anyway",
+                refused.join(" nor ")
+            ));
         }
         Some(Err(e)) => prompt.say(&format!(
             "credential-oauth: {name}: the server could not revoke the token ({e}); \

@@ -2,6 +2,7 @@
 //! person opens the verification URI elsewhere and enters the user code while
 //! this process polls the token endpoint.
 
+use super::authorization_code::Pkce;
 use super::{Client, post_as_client, scope_param, token_request};
 use crate::discovery::authorization_server::Metadata;
 use crate::error::{Error, Result};
@@ -127,34 +128,63 @@ pub fn next_interval(interval: u64, poll: &Poll) -> u64 {
     }
 }
 
-/// RFC 8628 §3.1: ask for a device code.
+/// RFC 8628 §3.1: ask for a device code, with the RFC 7636 §4.3 challenge
+/// of `pkce`: some servers require PKCE here of clients that require it,
+/// and those that do not know the parameters ignore them (RFC 6749 §3.1).
 pub fn start(
     http: &Http,
     meta: &Metadata,
     client: &Client,
     scopes: &[String],
+    pkce: &Pkce,
 ) -> Result<Authorization> {
-    let url = meta.device_authorization_endpoint.as_ref().ok_or_else(|| {
-        Error::Login(format!(
-            "issuer {:?} offers no device_authorization_endpoint",
-            meta.issuer
-        ))
-    })?;
+    let url = meta
+        .device_authorization_endpoint
+        .as_ref()
+        .ok_or_else(|| no_endpoint(meta))?;
     let scope = scope_param(scopes);
     let mut form = Vec::new();
     if let Some(s) = &scope {
         form.push(("scope", s.as_str()));
     }
+    form.push(("code_challenge", pkce.challenge.as_str()));
+    form.push(("code_challenge_method", "S256"));
     crate::debug!("POST {}", crate::http::origin(url));
     let body = post_as_client(http, url, client, &form)?;
     Authorization::from_response(&body)
 }
 
-/// RFC 8628 §3.4: ask the token endpoint once whether the login is done.
-pub fn poll(http: &Http, meta: &Metadata, client: &Client, device_code: &Secret) -> Poll {
+/// Why there is no device authorization endpoint to ask. A server that
+/// lists the grant (RFC 8414 §2 `grant_types_supported`) but names no
+/// endpoint has one the config must name.
+fn no_endpoint(meta: &Metadata) -> Error {
+    if meta.grant_types_supported.iter().any(|g| g == GRANT_TYPE) {
+        return Error::Login(format!(
+            "issuer {:?} lists the device grant but its metadata names no \
+             device_authorization_endpoint; set device_authorization_endpoint in the config \
+             (the server's documentation gives the URL)",
+            meta.issuer
+        ));
+    }
+    Error::Login(format!(
+        "issuer {:?} offers no device_authorization_endpoint",
+        meta.issuer
+    ))
+}
+
+/// RFC 8628 §3.4: ask the token endpoint once whether the login is done,
+/// with the RFC 7636 §4.5 verifier of the challenge sent at the start.
+pub fn poll(
+    http: &Http,
+    meta: &Metadata,
+    client: &Client,
+    device_code: &Secret,
+    verifier: &Secret,
+) -> Poll {
     let form = [
         ("grant_type", GRANT_TYPE),
         ("device_code", device_code.expose()),
+        ("code_verifier", verifier.expose()),
     ];
     decide(token_request(http, meta, client, &form))
 }
@@ -179,7 +209,8 @@ pub fn obtain(
     login: &Login,
     prompt: &dyn crate::prompt::Prompt,
 ) -> Result<Token> {
-    let auth = start(http, meta, client, scopes)?;
+    let pkce = Pkce::new();
+    let auth = start(http, meta, client, scopes, &pkce)?;
     // The person is sent to these pages; like every endpoint they are
     // https unless loopback, or a phishing page on plain http could take
     // the code (RFC 8628 §5.4).
@@ -229,7 +260,7 @@ pub fn obtain(
                 login.timeout.as_secs()
             )));
         }
-        let poll = poll(http, meta, client, &auth.device_code);
+        let poll = poll(http, meta, client, &auth.device_code, &pkce.verifier);
         interval = next_interval(interval, &poll);
         match poll {
             Poll::Done(token) => return Ok(token),
@@ -263,6 +294,14 @@ mod tests {
     use crate::grant::examples::{BASIC, TOKEN, confidential, metadata, public};
     use crate::http::scripted::{self, COMMON, body, headers};
 
+    /// RFC 7636 Appendix B's verifier and its S256 challenge.
+    fn pkce() -> Pkce {
+        Pkce::from_verifier(Secret::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"))
+    }
+    const CHALLENGE: &str = "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+                             &code_challenge_method=S256";
+    const VERIFIER: &str = "code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
     const DEVICE_ANSWER: &[u8] = br#"{"device_code":"dc-1","user_code":"WDJB-MJHT",
         "verification_uri":"https://as.example/activate","expires_in":900,"interval":3}"#;
 
@@ -270,7 +309,7 @@ mod tests {
     fn start_posts_the_scope_and_the_public_client_id() {
         let (http, sent) = scripted::http(&[(200, DEVICE_ANSWER)]);
         let scopes = ["read".to_string(), "offline_access".to_string()];
-        let auth = start(&http, &metadata(), &public(), &scopes).unwrap();
+        let auth = start(&http, &metadata(), &public(), &scopes, &pkce()).unwrap();
         assert_eq!(auth.device_code.expose(), "dc-1");
         assert_eq!(auth.user_code, "WDJB-MJHT");
         assert_eq!(auth.interval, 3);
@@ -280,30 +319,42 @@ mod tests {
         let mut expected = vec![("Content-Type", "application/x-www-form-urlencoded")];
         expected.extend(COMMON);
         assert_eq!(headers(&req), expected);
-        assert_eq!(body(&req), "scope=read+offline_access&client_id=app");
+        assert_eq!(
+            body(&req),
+            format!("scope=read+offline_access&{CHALLENGE}&client_id=app")
+        );
     }
 
     #[test]
-    fn start_as_a_confidential_client_authenticates_and_no_scope_sends_an_empty_form() {
+    fn start_as_a_confidential_client_authenticates_and_no_scope_sends_the_challenge_alone() {
         let (http, sent) = scripted::http(&[(200, DEVICE_ANSWER)]);
         let client = confidential(AuthMethod::ClientSecretBasic);
-        start(&http, &metadata(), &client, &[]).unwrap();
+        start(&http, &metadata(), &client, &[], &pkce()).unwrap();
         let req = sent.only();
         assert_eq!(req.header("Authorization"), Some(BASIC));
-        assert_eq!(body(&req), "");
+        assert_eq!(body(&req), CHALLENGE);
     }
 
     #[test]
-    fn one_poll_sends_the_device_code_under_the_grant_type_urn() {
+    fn one_poll_sends_the_device_code_under_the_grant_type_urn_and_the_verifier() {
         let (http, sent) = scripted::http(&[(200, TOKEN)]);
-        let poll = poll(&http, &metadata(), &public(), &Secret::new("dc-1"));
+        let verifier = pkce().verifier;
+        let poll = poll(
+            &http,
+            &metadata(),
+            &public(),
+            &Secret::new("dc-1"),
+            &verifier,
+        );
         assert!(matches!(poll, Poll::Done(_)), "{poll:?}");
         let req = sent.only();
         assert_eq!(req.url.as_str(), "https://as.example/token");
         assert_eq!(
             body(&req),
-            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code\
-             &device_code=dc-1&client_id=app"
+            format!(
+                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code\
+                 &device_code=dc-1&{VERIFIER}&client_id=app"
+            )
         );
     }
 
@@ -315,12 +366,34 @@ mod tests {
             (400, br#"{"error":"slow_down"}"#),
             (400, br#"{"error":"access_denied"}"#),
         ]);
-        let code = Secret::new("dc-1");
-        let next = || poll(&http, &metadata(), &public(), &code);
+        let (code, verifier) = (Secret::new("dc-1"), pkce().verifier);
+        let next = || poll(&http, &metadata(), &public(), &code, &verifier);
         assert!(matches!(next(), Poll::Pending));
         assert!(matches!(next(), Poll::Pending));
         assert!(matches!(next(), Poll::SlowDown));
         assert!(matches!(next(), Poll::Fail(Error::Login(_))));
+    }
+
+    #[test]
+    fn a_device_grant_listed_without_its_endpoint_names_the_config_key() {
+        let (http, sent) = scripted::http(&[]);
+        let mut meta = Metadata {
+            device_authorization_endpoint: None,
+            ..metadata()
+        };
+        let e = start(&http, &meta, &public(), &[], &pkce()).unwrap_err();
+        assert!(
+            !e.to_string().contains("set device_authorization_endpoint"),
+            "{e}"
+        );
+        meta.grant_types_supported = vec!["authorization_code".into(), GRANT_TYPE.into()];
+        let e = start(&http, &meta, &public(), &[], &pkce()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("set device_authorization_endpoint in the config"),
+            "{e}"
+        );
+        assert!(sent.all().is_empty());
     }
 
     #[test]

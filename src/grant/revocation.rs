@@ -5,53 +5,87 @@ use super::Client;
 use crate::discovery::authorization_server::Metadata;
 use crate::error::Result;
 use crate::http::Http;
+use crate::secret::Secret;
 use crate::token::Token;
 use url::Url;
 
-/// Which token was revoked.
+/// Which token a revocation request names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Revoked {
     RefreshToken,
     AccessToken,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Revoked {
+    /// RFC 7009 §2.1 `token_type_hint`.
+    fn hint(self) -> &'static str {
+        match self {
+            Revoked::RefreshToken => "refresh_token",
+            Revoked::AccessToken => "access_token",
+        }
+    }
+}
+
+#[derive(Debug)]
 pub enum Outcome {
     /// The server publishes no `revocation_endpoint` and none is configured.
     NotOffered,
-    /// Revoked at this endpoint (named without query).
-    Revoked { which: Revoked, endpoint: String },
+    /// Each token the entry held was sent to this endpoint (named without
+    /// query), in this order, with what the server answered.
+    Tried {
+        endpoint: String,
+        attempts: Vec<(Revoked, Result<()>)>,
+    },
 }
 
 /// Revoke `token` at logout, as `client` (the client the grant was made
 /// as: configured or registered), at the revocation endpoint of `meta`.
-pub fn at_logout(http: &Http, meta: &Metadata, client: &Client, token: &Token) -> Result<Outcome> {
+/// RFC 7009 §2.1 lets a server keep the access tokens of a grant alive
+/// when its refresh token is revoked (and the refresh token when an access
+/// token is), so each is revoked by a request of its own; one refused does
+/// not keep the other from being tried. The access token goes first, so
+/// neither request names a token the other has just ended.
+pub fn at_logout(http: &Http, meta: &Metadata, client: &Client, token: &Token) -> Outcome {
     let Some(endpoint) = &meta.revocation_endpoint else {
-        return Ok(Outcome::NotOffered);
+        return Outcome::NotOffered;
     };
-    let which = revoke(http, endpoint, client, token)?;
-    Ok(Outcome::Revoked {
-        which,
+    let mut attempts = vec![(
+        Revoked::AccessToken,
+        revoke(
+            http,
+            endpoint,
+            client,
+            &token.access_token,
+            Revoked::AccessToken,
+        ),
+    )];
+    if let Some(refresh) = &token.refresh_token {
+        let result = revoke(http, endpoint, client, refresh, Revoked::RefreshToken);
+        attempts.push((Revoked::RefreshToken, result));
+    }
+    Outcome::Tried {
         endpoint: crate::http::origin(endpoint),
-    })
+        attempts,
+    }
 }
 
-/// RFC 7009 §2.1: revoke the refresh token when there is one, which also
-/// ends the access tokens of its grant; else the access token. The client
-/// authenticates as it does at the token endpoint.
-pub fn revoke(http: &Http, endpoint: &Url, client: &Client, token: &Token) -> Result<Revoked> {
-    let (value, hint, revoked) = match &token.refresh_token {
-        Some(r) => (r, "refresh_token", Revoked::RefreshToken),
-        None => (&token.access_token, "access_token", Revoked::AccessToken),
-    };
+/// RFC 7009 §2.1: revoke one token, `which` it is given as the hint. The
+/// client authenticates as it does at the token endpoint.
+pub fn revoke(
+    http: &Http,
+    endpoint: &Url,
+    client: &Client,
+    value: &Secret,
+    which: Revoked,
+) -> Result<()> {
+    let hint = which.hint();
     let mut form = vec![("token", value.expose()), ("token_type_hint", hint)];
     let auth = client.authenticate(&mut form);
     crate::debug!(
         "POST {} token_type_hint={hint}",
         crate::http::origin(endpoint)
     );
-    http.post_form_no_content(endpoint, &form, auth)?;
-    Ok(revoked)
+    http.post_form_no_content(endpoint, &form, auth)
 }
 
 #[cfg(test)]
@@ -71,37 +105,54 @@ mod tests {
         Token::from_response(&doc, 0).unwrap()
     }
 
-    #[test]
-    fn logout_revokes_the_refresh_token_with_its_hint_as_the_client() {
-        // RFC 7009 §2.2: the body of a 200 is not read.
-        let (http, sent) = scripted::http(&[(200, b"")]);
-        let client = confidential(AuthMethod::ClientSecretBasic);
-        let outcome = at_logout(&http, &metadata(), &client, &token(Some("rt-1"))).unwrap();
-        assert_eq!(
-            outcome,
-            Outcome::Revoked {
-                which: Revoked::RefreshToken,
-                endpoint: "https://as.example/revoke".into(),
-            }
-        );
-        let req = sent.only();
-        assert_eq!(req.url.as_str(), "https://as.example/revoke");
-        let mut expected = vec![
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Authorization", BASIC),
-        ];
-        expected.extend(COMMON);
-        assert_eq!(headers(&req), expected);
-        assert_eq!(body(&req), "token=rt-1&token_type_hint=refresh_token");
+    /// The requests' bodies, in order.
+    fn bodies(sent: &scripted::Sent) -> Vec<String> {
+        sent.all().iter().map(|r| body(r).to_string()).collect()
     }
 
     #[test]
-    fn without_a_refresh_token_the_access_token_is_revoked() {
+    fn logout_revokes_the_access_token_then_the_refresh_token_each_with_its_hint() {
+        // RFC 7009 §2.2: the body of a 200 is not read.
+        let (http, sent) = scripted::http(&[(200, b""), (200, b"")]);
+        let client = confidential(AuthMethod::ClientSecretBasic);
+        let outcome = at_logout(&http, &metadata(), &client, &token(Some("rt-1")));
+        let Outcome::Tried { endpoint, attempts } = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(endpoint, "https://as.example/revoke");
+        let which: Vec<_> = attempts.iter().map(|(w, r)| (*w, r.is_ok())).collect();
+        assert_eq!(
+            which,
+            [(Revoked::AccessToken, true), (Revoked::RefreshToken, true)]
+        );
+        for req in sent.all() {
+            assert_eq!(req.url.as_str(), "https://as.example/revoke");
+            let mut expected = vec![
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Authorization", BASIC),
+            ];
+            expected.extend(COMMON);
+            assert_eq!(headers(&req), expected);
+        }
+        assert_eq!(
+            bodies(&sent),
+            [
+                "token=at-1&token_type_hint=access_token",
+                "token=rt-1&token_type_hint=refresh_token",
+            ]
+        );
+    }
+
+    #[test]
+    fn without_a_refresh_token_only_the_access_token_is_revoked() {
         let (http, sent) = scripted::http(&[(200, b"")]);
         let client = confidential(AuthMethod::ClientSecretPost);
-        let endpoint = Url::parse("https://as.example/revoke").unwrap();
-        let which = revoke(&http, &endpoint, &client, &token(None)).unwrap();
-        assert_eq!(which, Revoked::AccessToken);
+        let outcome = at_logout(&http, &metadata(), &client, &token(None));
+        let Outcome::Tried { attempts, .. } = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(attempts.len(), 1);
+        assert!(matches!(attempts[0], (Revoked::AccessToken, Ok(()))));
         let req = sent.only();
         assert_eq!(req.header("Authorization"), None);
         assert_eq!(
@@ -111,19 +162,33 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_is_the_oauth_error_and_no_endpoint_sends_nothing() {
-        let (http, _) = scripted::http(&[(400, br#"{"error":"unsupported_token_type"}"#)]);
+    fn a_refusal_is_kept_and_the_other_token_still_tried() {
+        let (http, sent) =
+            scripted::http(&[(400, br#"{"error":"unsupported_token_type"}"#), (200, b"")]);
         let client = confidential(AuthMethod::ClientSecretBasic);
-        let e = at_logout(&http, &metadata(), &client, &token(Some("rt-1"))).unwrap_err();
+        let outcome = at_logout(&http, &metadata(), &client, &token(Some("rt-1")));
+        let Outcome::Tried { attempts, .. } = outcome else {
+            panic!("{outcome:?}")
+        };
+        let (which, refused) = &attempts[0];
+        assert_eq!(*which, Revoked::AccessToken);
+        let e = refused.as_ref().unwrap_err();
         assert_eq!(e.oauth_code(), Some("unsupported_token_type"));
-        assert!(!e.to_string().contains("rt-1"), "{e}");
+        assert!(!e.to_string().contains("at-1"), "{e}");
+        assert!(matches!(attempts[1], (Revoked::RefreshToken, Ok(()))));
+        assert_eq!(sent.all().len(), 2);
+    }
+
+    #[test]
+    fn no_endpoint_sends_nothing() {
         let (http, sent) = scripted::http(&[]);
+        let client = confidential(AuthMethod::ClientSecretBasic);
         let bare = Metadata {
             revocation_endpoint: None,
             ..metadata()
         };
-        let outcome = at_logout(&http, &bare, &client, &token(Some("rt-1"))).unwrap();
-        assert_eq!(outcome, Outcome::NotOffered);
+        let outcome = at_logout(&http, &bare, &client, &token(Some("rt-1")));
+        assert!(matches!(outcome, Outcome::NotOffered), "{outcome:?}");
         assert!(sent.all().is_empty());
     }
 }

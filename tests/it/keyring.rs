@@ -61,7 +61,11 @@ fn get_keeps_the_token_in_the_secret_service_and_logout_removes_and_revokes_it()
     logout.ok();
     assert!(logout.stderr.contains("logged out"), "{logout}");
     assert_eq!(bus.lookup(&env, &key), None, "{}", bus.search(&env));
-    assert_eq!(server.count("revoke"), 1);
+    assert_eq!(
+        server.count("revoke"),
+        2,
+        "the access token, then the refresh token"
+    );
     let revoke = server.last_request("/revoke").unwrap();
     assert_eq!(revoke.param("token_type_hint"), Some("refresh_token"));
     assert!(!server.is_active(&refresh), "the refresh token is revoked");

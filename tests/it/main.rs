@@ -22,6 +22,7 @@ mod login_page;
 mod logout;
 mod nobody_to_ask;
 mod python_keyring;
+mod quirks;
 mod secrets;
 mod terraform;
 mod tls;

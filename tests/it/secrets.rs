@@ -74,7 +74,11 @@ fn no_flow_prints_or_leaves_a_secret_behind() {
     outputs.push(status.ok().clone_parts());
     let logout = env.run(&["-v", "logout", URL], "");
     outputs.push(logout.ok().clone_parts());
-    assert_eq!(server.count("revoke"), 1);
+    assert_eq!(
+        server.count("revoke"),
+        2,
+        "the access token, then the refresh token"
+    );
     let erase = env.run(
         &["-v", "erase"],
         &format!(

@@ -20,9 +20,9 @@ use super::wire::{OAuthError, Params, RecordedRequest, Reply, basic_credentials,
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// Every path served, with the counter its requests bump.
+/// The discovery documents, which move with the issuer path, are counted
+/// apart (see [`document`]).
 const ENDPOINTS: &[(&str, &str)] = &[
-    ("/.well-known/oauth-authorization-server", "metadata"),
-    ("/.well-known/openid-configuration", "oidc"),
     ("/authorize", "authorize"),
     ("/token", "token"),
     ("/device_authorization", "device_authorization"),
@@ -42,6 +42,12 @@ pub(crate) fn note(st: &mut State, rq: &RecordedRequest, arrived: Instant) {
     if let Some((_, key)) = ENDPOINTS.iter().find(|(path, _)| *path == rq.path) {
         st.bump(key);
     }
+    match document(st, &rq.path) {
+        Some(MetadataMode::Rfc8414) => st.bump("metadata"),
+        Some(MetadataMode::Rfc8414PathAppended) => st.bump("metadata_appended"),
+        Some(_) => st.bump("oidc"),
+        None => {}
+    }
     if rq.path == "/token" {
         let grant_type = rq.form.iter().find(|(n, _)| n == "grant_type");
         match grant_type.map(|(_, v)| v.as_str()) {
@@ -57,9 +63,10 @@ pub(crate) fn note(st: &mut State, rq: &RecordedRequest, arrived: Instant) {
 }
 
 pub(crate) fn answer(st: &mut State, rq: &RecordedRequest) -> Reply {
+    if let Some(document) = document(st, &rq.path) {
+        return metadata(st, rq, document).unwrap_or_else(|reply| reply);
+    }
     let answer = match rq.path.as_str() {
-        "/.well-known/oauth-authorization-server" => metadata(st, rq, MetadataMode::Rfc8414),
-        "/.well-known/openid-configuration" => metadata(st, rq, MetadataMode::OidcOnly),
         "/authorize" => authorize(st, rq),
         "/token" => token(st, rq).map(Reply::no_store).map_err(Reply::no_store),
         "/device_authorization" => device_authorization(st, rq),
@@ -101,11 +108,35 @@ fn form_post(rq: &RecordedRequest) -> Result<Params<'_>, Reply> {
     Ok(Params::new(&rq.form)?)
 }
 
+/// Which discovery document `path` asks for, under the issuer path: RFC
+/// 8414 §3.1 inserts the well-known segment before it (`Rfc8414`), some
+/// servers append it instead (`Rfc8414PathAppended`), OpenID Connect
+/// Discovery §4 appends its own (`OidcOnly`). Without an issuer path the
+/// two RFC 8414 forms are one URL, taken as `Rfc8414`.
+fn document(st: &State, path: &str) -> Option<MetadataMode> {
+    let issuer_path = &st.settings.issuer_path;
+    let rfc8414 = "/.well-known/oauth-authorization-server";
+    if path == format!("{rfc8414}{issuer_path}") {
+        Some(MetadataMode::Rfc8414)
+    } else if path == format!("{issuer_path}{rfc8414}") {
+        Some(MetadataMode::Rfc8414PathAppended)
+    } else if path == format!("{issuer_path}/.well-known/openid-configuration") {
+        Some(MetadataMode::OidcOnly)
+    } else {
+        None
+    }
+}
+
 /// RFC 8414 §2 (and OpenID Connect Discovery 1.0 §3, which shares the fields).
 fn metadata(st: &State, rq: &RecordedRequest, document: MetadataMode) -> Answer {
     allow(rq, &["GET"])?;
     let served = st.settings.metadata_mode;
-    if served != document && served != MetadataMode::Both {
+    let appended_here =
+        served == MetadataMode::Rfc8414PathAppended && st.settings.issuer_path.is_empty();
+    let serves = served == document
+        || (served == MetadataMode::Both && document != MetadataMode::Rfc8414PathAppended)
+        || (appended_here && document == MetadataMode::Rfc8414);
+    if !serves {
         return Err(not_found(rq));
     }
     let base = &st.issuer;
@@ -113,7 +144,8 @@ fn metadata(st: &State, rq: &RecordedRequest, document: MetadataMode) -> Answer 
     if st.settings.device_grant {
         grant_types.push(DEVICE_CODE_GRANT);
     }
-    let issuer = st.settings.metadata_issuer.as_ref().unwrap_or(base);
+    let issuer = st.settings.metadata_issuer.clone();
+    let issuer = issuer.unwrap_or_else(|| st.issuer_id());
     let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{base}/authorize"),
@@ -127,7 +159,7 @@ fn metadata(st: &State, rq: &RecordedRequest, document: MetadataMode) -> Answer 
         "response_types_supported": ["code"],
         "scopes_supported": ["openid", "profile", "email", "read", "write"],
     });
-    if st.settings.device_grant {
+    if st.settings.device_grant && st.settings.device_endpoint_published {
         doc["device_authorization_endpoint"] = format!("{base}/device_authorization").into();
     }
     if st.settings.registration {
@@ -383,6 +415,16 @@ fn device_code(st: &mut State, client: &Authenticated, form: &Params) -> Result<
             "the device_code expired",
         ));
     }
+    if let Some(challenge) = &device.challenge {
+        let verifier = form
+            .get("code_verifier")
+            .ok_or_else(|| OAuthError::invalid_grant("code_verifier is required"))?;
+        if s256(verifier) != *challenge {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier does not match the code_challenge",
+            ));
+        }
+    }
     match device.decision {
         Decision::Pending => {
             let description = "the user has not answered yet";
@@ -422,7 +464,7 @@ fn authorize(st: &mut State, rq: &RecordedRequest) -> Answer {
     let iss = st
         .settings
         .authorization_response_iss
-        .then(|| st.issuer.clone());
+        .then(|| st.issuer_id());
     let back = |pairs: &[(&str, &str)]| {
         let mut location = redirect_uri.clone();
         {
@@ -546,6 +588,10 @@ fn device_authorization(st: &mut State, rq: &RecordedRequest) -> Answer {
     let form = form_post(rq)?;
     let client = authenticate(st, rq, &form)?;
     let scope = requested_scope(&form)?;
+    let challenge = match st.settings.device_pkce_required {
+        true => Some(device_challenge(&form)?),
+        false => None,
+    };
     let device_code = random_token("dc_");
     let user_code = loop {
         let candidate = random_user_code();
@@ -569,9 +615,30 @@ fn device_authorization(st: &mut State, rq: &RecordedRequest) -> Answer {
         scope,
         expires_at: Instant::now() + Duration::from_secs(lifetime),
         decision: Decision::Pending,
+        challenge,
     };
     st.devices.insert(device_code, device);
     Ok(Reply::json(200, &body).no_store())
+}
+
+/// RFC 7636 §4.3 on a device authorization request, for servers that
+/// require PKCE there: an S256 challenge, a base64url SHA-256 digest.
+fn device_challenge(form: &Params) -> Result<String, OAuthError> {
+    let Some(challenge) = form.get("code_challenge") else {
+        let description = "code_challenge is required (PKCE, RFC 7636)";
+        return Err(OAuthError::invalid_request(description));
+    };
+    if form.get("code_challenge_method") != Some("S256") {
+        return Err(OAuthError::invalid_request(
+            "code_challenge_method must be S256",
+        ));
+    }
+    let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    if challenge.len() != 43 || !challenge.bytes().all(base64url) {
+        let description = "code_challenge is not a base64url SHA-256 digest";
+        return Err(OAuthError::invalid_request(description));
+    }
+    Ok(challenge.to_owned())
 }
 
 /// Where a person types the code shown on the device.
@@ -714,7 +781,10 @@ fn revoke(st: &mut State, rq: &RecordedRequest) -> Answer {
     match st.refresh_tokens.get(token) {
         Some(refresh) if refresh.grant.client_id == client.id => {
             let family = refresh.grant.family;
-            st.revoke_family(family);
+            match st.settings.revocation_keeps_access_tokens {
+                true => st.revoke_refresh_tokens_of(family),
+                false => st.revoke_family(family),
+            }
         }
         Some(_) => {}
         None => st.revoke_access_token(token, &client.id),

@@ -41,6 +41,11 @@ pub enum MetadataMode {
     Both,
     /// Neither: clients must fall back to guessed endpoints.
     None,
+    /// Only `<issuer>/.well-known/oauth-authorization-server`: the well-known
+    /// segment appended to the issuer's path, as some servers publish RFC
+    /// 8414 metadata (see [`TestServer::set_issuer_path`]; without a path
+    /// both forms are the same URL).
+    Rfc8414PathAppended,
 }
 
 /// A canned answer that replaces the normal one (see [`TestServer::fail_next`]).
@@ -189,9 +194,10 @@ impl TestServer {
         })
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT`, without a trailing slash, then the path
+    /// set by [`TestServer::set_issuer_path`].
     pub fn issuer(&self) -> String {
-        self.issuer.clone()
+        format!("{}{}", self.issuer, self.state().settings.issuer_path)
     }
 
     pub fn port(&self) -> u16 {
@@ -272,6 +278,15 @@ impl TestServer {
         self.state().settings.metadata_mode = mode;
     }
 
+    /// The issuer identifier becomes `http://127.0.0.1:PORT<path>` (e.g.
+    /// `/tenant`, no trailing slash), as for a server hosting several
+    /// issuers: the discovery documents move under it (RFC 8414 §3.1,
+    /// OpenID Connect Discovery §4) and `iss` names it; every other endpoint
+    /// stays where it was.
+    pub fn set_issuer_path(&self, path: &str) {
+        self.state().settings.issuer_path = path.to_owned();
+    }
+
     /// Publishes this `issuer` in the metadata instead of the real one.
     pub fn set_metadata_issuer(&self, issuer: Option<&str>) {
         self.state().settings.metadata_issuer = issuer.map(str::to_owned);
@@ -279,6 +294,28 @@ impl TestServer {
 
     pub fn set_device_grant(&self, on: bool) {
         self.state().settings.device_grant = on;
+    }
+
+    /// With `false`, the metadata lists the device grant in
+    /// `grant_types_supported` but names no `device_authorization_endpoint`,
+    /// as some servers do; the endpoint still answers.
+    pub fn set_device_endpoint_published(&self, on: bool) {
+        self.state().settings.device_endpoint_published = on;
+    }
+
+    /// The device authorization request must carry an S256 `code_challenge`
+    /// and every poll its `code_verifier` (RFC 7636 applied to RFC 8628, as
+    /// some servers do for clients that require PKCE). Off (default), the
+    /// parameters are ignored, as RFC 6749 §3.1 asks of servers that do not
+    /// know them.
+    pub fn set_device_pkce_required(&self, on: bool) {
+        self.state().settings.device_pkce_required = on;
+    }
+
+    /// Revoking a refresh token leaves the access tokens of its grant
+    /// alive, which RFC 7009 §2.1 allows (default: they die with it).
+    pub fn set_revocation_keeps_access_tokens(&self, on: bool) {
+        self.state().settings.revocation_keeps_access_tokens = on;
     }
 
     pub fn set_registration(&self, on: bool) {
@@ -337,7 +374,8 @@ impl TestServer {
         self.state().settings.delay = d;
     }
 
-    /// Requests counted under `key`: an endpoint (`token`, `metadata`, `oidc`,
+    /// Requests counted under `key`: an endpoint (`token`, `metadata`,
+    /// `metadata_appended` (the path-appended RFC 8414 location), `oidc`,
     /// `authorize`, `device_authorization`, `device_verify`, `register`,
     /// `revoke`, `introspect`, `userinfo`) or a grant at `/token`
     /// (`client_credentials`, `authorization_code`, `refresh_token`,

@@ -25,7 +25,14 @@ pub(crate) struct Settings {
     pub auth_methods: Vec<String>,
     pub metadata_mode: MetadataMode,
     pub metadata_issuer: Option<String>,
+    /// Appended to the origin to make the issuer identifier; empty by default.
+    pub issuer_path: String,
     pub device_grant: bool,
+    /// Whether the metadata names the device authorization endpoint when
+    /// it lists the device grant.
+    pub device_endpoint_published: bool,
+    pub device_pkce_required: bool,
+    pub revocation_keeps_access_tokens: bool,
     pub registration: bool,
     pub authorize_deny: bool,
     pub device_deny: bool,
@@ -54,7 +61,11 @@ impl Default for Settings {
                 .to_vec(),
             metadata_mode: MetadataMode::Both,
             metadata_issuer: None,
+            issuer_path: String::new(),
             device_grant: true,
+            device_endpoint_published: true,
+            device_pkce_required: false,
+            revocation_keeps_access_tokens: false,
             registration: true,
             authorize_deny: false,
             device_deny: false,
@@ -101,6 +112,8 @@ pub(crate) struct DeviceAuthorization {
     pub scope: Option<String>,
     pub expires_at: Instant,
     pub decision: Decision,
+    /// The S256 `code_challenge`, when PKCE is required of device logins.
+    pub challenge: Option<String>,
 }
 
 struct AccessToken {
@@ -191,6 +204,11 @@ impl State {
             id_tokens: HashMap::new(),
             next_family: 0,
         }
+    }
+
+    /// The issuer identifier: the origin and the issuer path, if any.
+    pub(crate) fn issuer_id(&self) -> String {
+        format!("{}{}", self.issuer, self.settings.issuer_path)
     }
 
     /// The next queued fault that applies to `path`, used up by one.
@@ -300,7 +318,7 @@ impl State {
         let exp = now.saturating_add(self.settings.id_token_lifetime);
         let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": "oauth-test-server"});
         let claims = serde_json::json!({
-            "iss": self.issuer,
+            "iss": self.issuer_id(),
             "sub": grant.subject,
             "aud": grant.client_id,
             "exp": exp,
@@ -334,6 +352,15 @@ impl State {
         for token in self.access_tokens.values_mut() {
             if token.grant.family == family {
                 token.revoked = true;
+            }
+        }
+    }
+
+    /// Revokes the refresh tokens of a family and leaves its access tokens.
+    pub(crate) fn revoke_refresh_tokens_of(&mut self, family: u64) {
+        for token in self.refresh_tokens.values_mut() {
+            if token.grant.family == family {
+                token.status = RefreshStatus::Revoked;
             }
         }
     }
