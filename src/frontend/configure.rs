@@ -140,19 +140,16 @@ pub fn docker_config_path() -> Result<PathBuf> {
 
 fn docker(registry: Option<&str>, remove: bool) -> Result<String> {
     let path = docker_config_path()?;
-    let (mut doc, mode) = match std::fs::read(&path) {
-        Ok(bytes) => {
-            let doc: Value = serde_json::from_slice(&bytes)
-                .map_err(|e| Error::Input(format!("{}: not valid JSON ({e})", path.display())))?;
-            (doc, file_mode(&path))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Value::Object(Map::new()), None),
+    let mut doc = match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Input(format!("{}: not valid JSON ({e})", path.display())))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Value::Object(Map::new()),
         Err(e) => return Err(Error::Input(format!("{}: {e}", path.display()))),
     };
     let (changed, message) = edit_docker(&mut doc, registry, remove)
         .map_err(|m| Error::Input(format!("{}: {m}", path.display())))?;
     if changed {
-        write_json(&path, &doc, mode)?;
+        write_json(&path, &doc)?;
     }
     Ok(format!("docker: {message} in {}", path.display()))
 }
@@ -210,18 +207,27 @@ fn file_mode(_path: &Path) -> Option<u32> {
     None
 }
 
-/// Write through a temporary file in the same directory and rename it into
-/// place, so docker never reads half a file; the old mode is kept (0600 for
-/// a new file, since docker's config may hold credentials).
-fn write_json(path: &Path, doc: &Value, mode: Option<u32>) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let err = |e: std::io::Error| Error::Input(format!("{}: {e}", path.display()));
-    std::fs::create_dir_all(dir).map_err(err)?;
+fn write_json(path: &Path, doc: &Value) -> Result<()> {
     let mut text = serde_json::to_string_pretty(doc)
         .map_err(|e| Error::Input(format!("cannot encode docker config: {e}")))?;
     text.push('\n');
+    write_atomically(path, text.as_bytes())
+}
+
+/// Write through a temporary file in the same directory and rename it into
+/// place, so no reader sees half a file; the old mode is kept (0600 for
+/// a new file, since docker's config and ours may hold credentials).
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mode = file_mode(path);
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let err = |e: std::io::Error| Error::Input(format!("{}: {e}", path.display()));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(
-        ".config.json.{}.{:x}",
+        ".{name}.{}.{:x}",
         std::process::id(),
         crate::random::u64()
     ));
@@ -240,7 +246,7 @@ fn write_json(path: &Path, doc: &Value, mode: Option<u32>) -> Result<()> {
             use std::os::unix::fs::PermissionsExt;
             f.set_permissions(std::fs::Permissions::from_mode(m))?;
         }
-        f.write_all(text.as_bytes())?;
+        f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();

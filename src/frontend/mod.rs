@@ -11,6 +11,7 @@ pub mod configure;
 pub mod docker;
 pub mod git;
 pub mod goauth;
+pub mod init;
 pub mod keyring;
 pub mod kubernetes;
 pub mod terraform;
@@ -59,6 +60,9 @@ commands:
   token --header URL
                 print \"Bearer <token>\", an Authorization header's value
                 (cargo:token-from-stdout credential-oauth token --header {index_url})
+  init [URL] [--preset NAME] [--issuer URL] [--client-id ID] [--no-login] …
+                add a provider to the config file and log in (asks on the
+                terminal what it cannot find out)
   login URL     run the grant now, even if a token is cached
   logout URL    forget the cached token for URL and revoke it at the server
   status        list configured providers and cached tokens (no secrets)
@@ -116,6 +120,8 @@ pub enum Command {
     /// `goauth [URL]`: Go's GOAUTH command mode.
     Goauth(Option<String>),
     Login(String),
+    /// `init [URL] [flags]`: add a provider and log in.
+    Init(crate::frontend::init::Options),
     Logout(String),
     Status,
     /// `configure` (false) or `unconfigure` (true).
@@ -215,6 +221,7 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             want(2, "login URL")?;
             Command::Login(words[1].to_string())
         }
+        (Protocol::Main, Some("init")) => Command::Init(init::Options::parse(&words[1..])?),
         (Protocol::Main, Some("logout")) => {
             want(2, "logout URL")?;
             Command::Logout(words[1].to_string())
@@ -325,6 +332,7 @@ fn execute(
         Command::Kubernetes(url) => kubernetes::run(url.as_deref(), stdout, prompt),
         Command::Goauth(url) => goauth::run(url.as_deref(), stdin, stdout, prompt),
         Command::Login(url) => commands::login(url, prompt),
+        Command::Init(options) => init::run(options, stdout, prompt),
         Command::Logout(url) => commands::logout(url, prompt),
         Command::Status => commands::status(stdout, prompt),
         Command::Configure(targets, remove) => {

@@ -12,6 +12,7 @@ mod git;
 mod gitconfig_scope;
 mod goauth;
 mod hardening;
+mod init;
 mod interactive;
 mod keyring;
 mod kubectl;
