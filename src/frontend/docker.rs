@@ -50,8 +50,8 @@ fn execute(
             docker::write_message(&docker::usage(), stdout).map(|()| Found::Yes)
         }
         docker::Action::Get => get(stdin, stdout, prompt),
-        docker::Action::Store => store(stdin, prompt),
-        docker::Action::Erase => erase(stdin, prompt),
+        docker::Action::Store => store(stdin, stdout, prompt),
+        docker::Action::Erase => erase(stdin, stdout, prompt),
         // docker writes a throwaway line for `list`; like the reference
         // helpers, leave it unread so a person at a terminal is not kept waiting.
         docker::Action::List => list(stdout, prompt),
@@ -61,7 +61,8 @@ fn execute(
 /// A fresh token for an OAuth provider's registry, else the static
 /// credentials stored for it.
 fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<Found> {
-    let server = docker::parse_server_url(&protocol::read_bounded(stdin)?)?;
+    let input = protocol::read_bounded(stdin)?;
+    let server = docker::parse_server_url(&input)?;
     let config = Config::load()?;
     let manager = Manager::new(&config, prompt)?;
     let answer = match Resolver::new(&config).for_server(&server) {
@@ -82,20 +83,23 @@ fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Res
                 secret: fetched.token.access_token,
             }
         }
-        None => match manager.static_credentials().get(&server)? {
-            Some(stored) => docker::Credentials {
-                server_url: stored.server_url,
-                username: stored.username,
-                secret: stored.secret,
+        None => match previous::answer("get", &input, stdout)? {
+            Some(found) => return Ok(found),
+            None => match manager.static_credentials().get(&server)? {
+                Some(stored) => docker::Credentials {
+                    server_url: stored.server_url,
+                    username: stored.username,
+                    secret: stored.secret,
+                },
+                None => {
+                    crate::debug!(
+                        "no provider and no stored credentials for {}",
+                        crate::store::static_credentials::registry_name(&server)
+                            .unwrap_or_else(|| "that server URL".into())
+                    );
+                    return Ok(Found::No);
+                }
             },
-            None => {
-                crate::debug!(
-                    "no provider and no stored credentials for {}",
-                    crate::store::static_credentials::registry_name(&server)
-                        .unwrap_or_else(|| "that server URL".into())
-                );
-                return Ok(Found::No);
-            }
         },
     };
     answer.write_to(stdout)?;
@@ -104,8 +108,9 @@ fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Res
 
 /// Keep static credentials for a registry that is not an OAuth provider.
 /// For a provider's registry the token is ours to keep: accepted, not written.
-fn store(stdin: &mut dyn Read, prompt: &dyn Prompt) -> Result<Found> {
-    let creds = docker::Credentials::parse(&protocol::read_bounded(stdin)?)?;
+fn store(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<Found> {
+    let input = protocol::read_bounded(stdin)?;
+    let creds = docker::Credentials::parse(&input)?;
     let config = Config::load()?;
     if let Some(binding) = Resolver::new(&config).for_server(&creds.server_url) {
         crate::debug!(
@@ -114,6 +119,9 @@ fn store(stdin: &mut dyn Read, prompt: &dyn Prompt) -> Result<Found> {
             binding.provider.name
         );
         return Ok(Found::Yes);
+    }
+    if let Some(found) = previous::answer("store", &input, stdout)? {
+        return Ok(found);
     }
     let docker::Credentials {
         server_url,
@@ -134,13 +142,19 @@ fn store(stdin: &mut dyn Read, prompt: &dyn Prompt) -> Result<Found> {
 
 /// Forget a provider's cached token (`docker logout`), or the static
 /// credentials stored for a registry.
-fn erase(stdin: &mut dyn Read, prompt: &dyn Prompt) -> Result<Found> {
-    let server = docker::parse_server_url(&protocol::read_bounded(stdin)?)?;
+fn erase(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<Found> {
+    let input = protocol::read_bounded(stdin)?;
+    let server = docker::parse_server_url(&input)?;
     let config = Config::load()?;
     let manager = Manager::new(&config, prompt)?;
     let removed = match Resolver::new(&config).for_server(&server) {
         Some(binding) => manager.erase(&binding, None)?,
-        None => manager.static_credentials().erase(&server)?,
+        // Both: what the old store holds, and what we kept before.
+        None => {
+            let delegated = previous::answer("erase", &input, stdout)?;
+            let ours = manager.static_credentials().erase(&server)?;
+            ours || matches!(delegated, Some(Found::Yes))
+        }
     };
     Ok(if removed { Found::Yes } else { Found::No })
 }
@@ -149,7 +163,8 @@ fn erase(stdin: &mut dyn Read, prompt: &dyn Prompt) -> Result<Found> {
 fn list(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<Found> {
     let config = Config::load()?;
     let manager = Manager::new(&config, prompt)?;
-    let mut entries = manager.static_credentials().list()?;
+    let mut entries = previous::list()?;
+    entries.extend(manager.static_credentials().list()?);
     for provider in &config.providers {
         if manager.cached(&Manager::key(provider, ""))?.is_some() {
             entries.insert(provider.url.to_string(), provider.username.clone());
@@ -157,4 +172,119 @@ fn list(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<Found> {
     }
     docker::write_list(&entries, stdout)?;
     Ok(Found::Yes)
+}
+
+/// The credsStore `configure --docker` replaced (`desktop`, `pass`, …):
+/// every registry no provider serves is handed to it, as docker would have,
+/// by running `docker-credential-<store>` with the same request; its
+/// answers are passed through. Nothing recorded: not involved.
+mod previous {
+    use super::Found;
+    use crate::error::{Error, Result};
+    use crate::protocol::docker;
+    use std::collections::BTreeMap;
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    /// Largest answer read from the old store.
+    const MAX_ANSWER: u64 = 1024 * 1024;
+    /// Longest wait for it: a keychain may ask the person to unlock it.
+    const TIMEOUT: Duration = Duration::from_secs(120);
+
+    /// Run `action` at the old store: `None` when none is recorded, else
+    /// whether it found what was asked (its answer already written to
+    /// `stdout` when it did).
+    pub(super) fn answer(
+        action: &str,
+        input: &[u8],
+        stdout: &mut dyn Write,
+    ) -> Result<Option<Found>> {
+        let Some(store) = crate::frontend::configure::previous_docker_store() else {
+            return Ok(None);
+        };
+        let (ok, answer) = run(&store, action, input)?;
+        if ok {
+            stdout
+                .write_all(&answer)
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))?;
+            return Ok(Some(Found::Yes));
+        }
+        let message = String::from_utf8_lossy(&answer).trim().to_string();
+        if message == docker::NOT_FOUND {
+            return Ok(Some(Found::No));
+        }
+        Err(Error::Local(message))
+    }
+
+    /// The old store's entries (none when none is recorded).
+    pub(super) fn list() -> Result<BTreeMap<String, String>> {
+        let Some(store) = crate::frontend::configure::previous_docker_store() else {
+            return Ok(BTreeMap::new());
+        };
+        let (ok, answer) = run(&store, "list", b"")?;
+        if !ok {
+            return Err(Error::Local(
+                String::from_utf8_lossy(&answer).trim().to_string(),
+            ));
+        }
+        serde_json::from_slice(&answer).map_err(|e| {
+            Error::BadAnswer(format!(
+                "docker-credential-{store} list: not a JSON object of strings ({e})"
+            ))
+        })
+    }
+
+    /// `docker-credential-<store> <action>` with `input` on stdin: whether it
+    /// succeeded, and its stdout (bounded, and waited for at most [`TIMEOUT`]).
+    fn run(store: &str, action: &str, input: &[u8]) -> Result<(bool, Vec<u8>)> {
+        let program = format!("docker-credential-{store}");
+        crate::debug!("docker: {action} for a registry no provider serves: {program}");
+        let mut child = Command::new(&program)
+            .arg(action)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| {
+                Error::Local(format!(
+                    "cannot run {program} (docker's credsStore before credential-oauth): {e}"
+                ))
+            })?;
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        let input = input.to_vec();
+        // A thread, so a helper that never reads cannot block us.
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+        let mut out = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let read = (&mut out).take(MAX_ANSWER + 1).read_to_end(&mut buf);
+            let _ = tx.send(read.map(|_| buf));
+        });
+        let answer = match rx.recv_timeout(TIMEOUT) {
+            Ok(Ok(buf)) if (buf.len() as u64) <= MAX_ANSWER => Ok(buf),
+            Ok(Ok(_)) => Err(format!("{program} {action}: answer too large")),
+            Ok(Err(e)) => Err(format!("{program} {action}: {e}")),
+            Err(_) => Err(format!(
+                "{program} {action}: no answer within {} s",
+                TIMEOUT.as_secs()
+            )),
+        };
+        let answer = match answer {
+            Ok(buf) => buf,
+            Err(message) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Error::Local(message));
+            }
+        };
+        let status = child
+            .wait()
+            .map_err(|e| Error::Local(format!("{program} {action}: {e}")))?;
+        Ok((status.success(), answer))
+    }
 }

@@ -6,6 +6,7 @@
 pub const TOPICS: &[&str] = &[
     "token",
     "login",
+    "init",
     "logout",
     "status",
     "doctor",
@@ -30,6 +31,7 @@ pub fn text(topic: &str) -> &'static str {
     match topic {
         "token" => TOKEN,
         "login" => LOGIN,
+        "init" => INIT,
         "logout" => LOGOUT,
         "status" => STATUS,
         "doctor" => DOCTOR,
@@ -65,6 +67,22 @@ the account.
 examples:
   credential-oauth login https://git.example.com/
   credential-oauth login https://alice@git.example.com/
+";
+
+const INIT: &str = "\
+usage: credential-oauth init [URL] [--preset NAME] [--issuer URL] [--client-id ID]
+                             [--client-secret-file PATH] [--grant GRANT]
+                             [--scope SCOPE]... [--name NAME] [--no-login]
+
+Add a provider for URL to the config file (other entries, comments and
+order kept) and log in. On a terminal it asks only what it cannot find out:
+the issuer, and a client id where the server offers no registration; the
+flags answer the same questions for scripts. github.com, gitlab.com,
+bitbucket.org and codeberg.org take their preset without asking.
+
+examples:
+  credential-oauth init https://gitlab.example.com/ --preset gitlab --client-id 0123abcd
+  credential-oauth init https://git.example.com/ --issuer https://auth.example.com
 ";
 
 const LOGOUT: &str = "\

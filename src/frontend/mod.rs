@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod git;
 pub mod goauth;
 pub mod help;
+pub mod init;
 pub mod keyring;
 pub mod kubernetes;
 pub mod terraform;
@@ -61,6 +62,9 @@ commands:
   token --header URL
                 print \"Bearer <token>\", an Authorization header's value
                 (cargo:token-from-stdout credential-oauth token --header {index_url})
+  init [URL] [--preset NAME] [--issuer URL] [--client-id ID] [--no-login] …
+                add a provider to the config file and log in (asks on the
+                terminal what it cannot find out)
   login URL     run the grant now, even if a token is cached
   logout URL    forget the cached token for URL and revoke it at the server
   logout --all  forget (and revoke) every cached token of every provider
@@ -125,6 +129,8 @@ pub enum Command {
     /// `goauth [URL]`: Go's GOAUTH command mode.
     Goauth(Option<String>),
     Login(String),
+    /// `init [URL] [flags]`: add a provider and log in.
+    Init(crate::frontend::init::Options),
     Logout(String),
     /// `logout --all`: every cached token of every provider.
     LogoutAll,
@@ -197,8 +203,8 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
         let allowed: Option<&[&str]> = match first {
             Some("token") => Some(&["--header"]),
             Some("logout") => Some(&["--all"]),
-            // configure checks its own flags.
-            Some("configure" | "unconfigure") => None,
+            // configure and init check their own flags.
+            Some("configure" | "unconfigure" | "init") => None,
             _ => Some(&[]),
         };
         if let Some(allowed) = allowed
@@ -276,6 +282,7 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             want(2, "login URL")?;
             Command::Login(words[1].to_string())
         }
+        (Protocol::Main, Some("init")) => Command::Init(init::Options::parse(&words[1..])?),
         (Protocol::Main, Some("logout")) => match &words[1..] {
             ["--all"] => Command::LogoutAll,
             [url] if !url.starts_with('-') => Command::Logout(url.to_string()),
@@ -396,6 +403,7 @@ fn execute(
         Command::Kubernetes(url) => kubernetes::run(url.as_deref(), stdout, prompt),
         Command::Goauth(url) => goauth::run(url.as_deref(), stdin, stdout, prompt),
         Command::Login(url) => commands::login(url, prompt),
+        Command::Init(options) => init::run(options, stdout, prompt),
         Command::Logout(url) => commands::logout(url, prompt),
         Command::LogoutAll => commands::logout_all(prompt),
         Command::Doctor => doctor::run(stdout, prompt),

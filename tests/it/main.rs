@@ -13,6 +13,7 @@ mod git;
 mod gitconfig_scope;
 mod goauth;
 mod hardening;
+mod init;
 mod interactive;
 mod keyring;
 mod kubectl;
