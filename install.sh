@@ -60,6 +60,20 @@ for name in $names; do
     mv -f "$bin/.$name.new" "$bin/$name"
     echo "linked $bin/$name -> credential-oauth"
 done
+# Completions and the man page, where a prefix keeps them: bash-completion,
+# fish and man(1) look there for ~/.local as for /usr/local; zsh needs the
+# directory in $fpath.
+install_data() { # source destination-directory name
+    mkdir -p "$2"
+    cp "$1" "$2/.$3.new"
+    chmod 644 "$2/.$3.new"
+    mv -f "$2/.$3.new" "$2/$3"
+    echo "installed $2/$3"
+}
+install_data share/completions/credential-oauth.bash "$prefix/share/bash-completion/completions" credential-oauth
+install_data share/completions/_credential-oauth "$prefix/share/zsh/site-functions" _credential-oauth
+install_data share/completions/credential-oauth.fish "$prefix/share/fish/vendor_completions.d" credential-oauth.fish
+install_data share/man/credential-oauth.1 "$prefix/share/man/man1" credential-oauth.1
 # Terraform and OpenTofu look for credentials helpers in their plugin
 # directory, not on PATH: linked there when it exists.
 plugins=$HOME/.terraform.d/plugins

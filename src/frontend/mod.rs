@@ -48,6 +48,7 @@ get SERVICE [USERNAME] | set SERVICE USERNAME | del SERVICE [USERNAME]
 
 Bazel credential helper (--credential_helper=bazel-credential-oauth): run as
 bazel-credential-oauth get, reads {\"uri\":…} on stdin
+
 Go (>= 1.24) GOAUTH command: GOAUTH=\"credential-oauth goauth\"
   goauth [URL]       credential sets for providers holding a fresh token;
                      with URL (and Go's 4xx response on stdin), the set for

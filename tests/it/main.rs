@@ -6,6 +6,7 @@ mod support;
 mod bazel;
 mod cargo;
 mod client_credentials;
+mod completions;
 mod configure;
 mod docker;
 mod doctor;
