@@ -87,22 +87,7 @@ mod tests {
         Config::parse(text, Path::new("/etc/co.toml"))
     }
 
-    const TWO: &str = r#"
-        [[provider]]
-        name = "root"
-        url = "https://git.example.com/"
-        issuer = "https://auth.example.com"
-        client_id = "abc"
-
-        [[provider]]
-        name = "team"
-        url = "https://git.example.com/team"
-        issuer = "https://auth.example.com/team"
-        client_id = "def"
-        client_secret = "s3cret"
-        grant = "client_credentials"
-        scopes = ["read", "write"]
-    "#;
+    use crate::config::tests::TWO;
 
     #[test]
     fn path_covers_whole_segments_only() {

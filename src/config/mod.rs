@@ -422,7 +422,8 @@ mod tests {
         Config::parse(text, Path::new("/etc/co.toml"))
     }
 
-    const TWO: &str = r#"
+    /// Two providers on one host, the second on a path below the first.
+    pub(super) const TWO: &str = r#"
         [[provider]]
         name = "root"
         url = "https://git.example.com/"

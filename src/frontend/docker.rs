@@ -205,10 +205,7 @@ mod previous {
         };
         let (ok, answer) = run(&store, action, input)?;
         if ok {
-            stdout
-                .write_all(&answer)
-                .and_then(|()| stdout.flush())
-                .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))?;
+            crate::protocol::write_answer(stdout, &answer)?;
             return Ok(Some(Found::Yes));
         }
         let message = String::from_utf8_lossy(&answer).trim().to_string();

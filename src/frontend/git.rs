@@ -6,31 +6,17 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::manager::Manager;
 use crate::protocol::{self, git};
-use crate::resolver::{Request, Resolver};
+use crate::resolver::{Binding, Request, Resolver};
 use std::io::{Read, Write};
 
 /// `get`: a token for the URL git names, or nothing (exit 0) when no
 /// provider serves it, so git asks its other helpers.
 pub fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
     let req = git::Request::parse(&protocol::read_bounded(stdin)?)?;
-    let Some(url) = req.url() else {
-        return Ok(());
-    };
-    let config = Config::load()?;
-    let request = Request {
-        url,
-        username: req.username.as_deref(),
-        challenges: &req.wwwauth,
-    };
-    let Some(binding) = Resolver::new(&config).for_caller(&request)? else {
-        crate::debug!(
-            "no provider for {}; leaving it to other helpers",
-            request.url
-        );
+    let Some((config, binding)) = resolve(&req)? else {
         return Ok(());
     };
     let provider = &binding.provider;
-    crate::debug!("provider {:?} matches {}", provider.name, request.url);
     // A refresh token git kept from another helper was obtained from
     // whoever served this URL then; it goes only to an issuer someone
     // configured for it, never to one the server's challenge named.
@@ -74,6 +60,30 @@ pub fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) ->
     answer.to_message().write_to(stdout)
 }
 
+/// The config and what the request's token is for; `None` when the
+/// request names no URL or no provider serves it (not ours: git asks its
+/// other helpers).
+fn resolve(req: &git::Request) -> Result<Option<(Config, Binding)>> {
+    let Some(url) = req.url() else {
+        return Ok(None);
+    };
+    let config = Config::load()?;
+    let request = Request {
+        url,
+        username: req.username.as_deref(),
+        challenges: &req.wwwauth,
+    };
+    let found = Resolver::new(&config).for_caller(&request)?;
+    match &found {
+        Some(b) => crate::debug!("provider {:?} matches {}", b.provider.name, request.url),
+        None => crate::debug!(
+            "no provider for {}; leaving it to other helpers",
+            request.url
+        ),
+    }
+    Ok(found.map(|binding| (config, binding)))
+}
+
 /// Whether git was told not to prompt (`GIT_TERMINAL_PROMPT=0`, as IDEs
 /// and CI set it for background fetches).
 fn git_forbids_prompts() -> bool {
@@ -95,19 +105,10 @@ pub fn store(stdin: &mut dyn Read) -> Result<()> {
 /// token it names is dropped; without one there is nothing to compare.
 pub fn erase(stdin: &mut dyn Read, prompt: &dyn Prompt) -> Result<()> {
     let req = git::Request::parse(&protocol::read_bounded(stdin)?)?;
-    let Some(url) = req.url() else {
-        return Ok(());
-    };
     let Some(password) = req.password.as_ref().or(req.credential.as_ref()) else {
         return Ok(());
     };
-    let config = Config::load()?;
-    let request = Request {
-        url,
-        username: req.username.as_deref(),
-        challenges: &req.wwwauth,
-    };
-    let Some(binding) = Resolver::new(&config).for_caller(&request)? else {
+    let Some((config, binding)) = resolve(&req)? else {
         return Ok(());
     };
     if Manager::new(&config, prompt)?.erase(&binding, Some(password))? {

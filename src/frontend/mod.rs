@@ -426,10 +426,7 @@ pub(crate) fn valid_until(token: &crate::token::Token) -> String {
 }
 
 pub(crate) fn write_out(stdout: &mut dyn Write, text: &str) -> Result<()> {
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
+    crate::protocol::write_answer(stdout, text.as_bytes())
 }
 
 #[cfg(test)]

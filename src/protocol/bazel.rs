@@ -177,12 +177,7 @@ impl Response {
 }
 
 fn write_json<T: Serialize>(value: &T, out: &mut dyn Write) -> Result<()> {
-    let mut line = serde_json::to_vec(value)
-        .map_err(|e| Error::Local(format!("cannot encode the answer: {e}")))?;
-    line.push(b'\n');
-    out.write_all(&line)
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
+    super::write_json_line(value, out)
 }
 
 #[cfg(test)]

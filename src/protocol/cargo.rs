@@ -314,12 +314,7 @@ fn parse_line<T: serde::de::DeserializeOwned>(line: &[u8], what: &str) -> Result
 /// `value` as one line of compact JSON (which escapes every control
 /// character, so no newline can split it) and a newline, flushed.
 fn write_line<T: Serialize>(value: &T, out: &mut dyn Write) -> Result<()> {
-    let mut text = serde_json::to_string(value)
-        .map_err(|e| Error::Local(format!("cannot encode the answer to cargo: {e}")))?;
-    text.push('\n');
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
+    super::write_json_line(value, out)
 }
 
 fn one_line(message: &str) -> String {

@@ -214,9 +214,7 @@ pub fn write_message(message: &str, out: &mut dyn Write) -> Result<()> {
 }
 
 fn write_all(out: &mut dyn Write, text: &str) -> Result<()> {
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
+    super::write_answer(out, text.as_bytes())
 }
 
 /// A JSON string as Go's `encoding/json` writes it: HTML-sensitive

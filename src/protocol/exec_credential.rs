@@ -245,12 +245,7 @@ impl Response {
 }
 
 fn write_json(wire: &Wire, out: &mut dyn Write) -> Result<()> {
-    let mut line = serde_json::to_vec(wire)
-        .map_err(|e| Error::Local(format!("cannot encode the ExecCredential: {e}")))?;
-    line.push(b'\n');
-    out.write_all(&line)
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
+    super::write_json_line(wire, out)
 }
 
 #[cfg(test)]

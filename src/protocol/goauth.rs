@@ -276,9 +276,7 @@ fn is_token_byte(b: u8) -> bool {
 }
 
 fn write_all(out: &mut dyn Write, text: &str) -> Result<()> {
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
+    super::write_answer(out, text.as_bytes())
 }
 
 #[cfg(test)]

@@ -229,9 +229,7 @@ pub fn write_credential(
             format!("{json}\n")
         }
     };
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
+    super::write_answer(out, text.as_bytes())
 }
 
 /// A `get` answer read back as pip and uv read it (for tests and the

@@ -14,6 +14,23 @@ pub mod terraform;
 use crate::error::{Error, Result};
 use std::io::{self, Read};
 
+/// Write `bytes` to the caller's stdout and flush: an answer is whole or
+/// the failure says so.
+pub fn write_answer(out: &mut dyn std::io::Write, bytes: &[u8]) -> Result<()> {
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
+}
+
+/// `value` as one line of compact JSON (which escapes every control
+/// character, so no newline can split it) and a newline, flushed.
+pub fn write_json_line<T: serde::Serialize>(value: &T, out: &mut dyn std::io::Write) -> Result<()> {
+    let mut line = serde_json::to_vec(value)
+        .map_err(|e| Error::Local(format!("cannot encode the answer: {e}")))?;
+    line.push(b'\n');
+    write_answer(out, &line)
+}
+
 /// Most a caller may send on stdin. Real requests are a few hundred bytes.
 pub const MAX_INPUT: u64 = 64 * 1024;
 

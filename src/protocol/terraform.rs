@@ -153,9 +153,7 @@ impl Credentials {
             }
             None => "{}\n".to_string(),
         };
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
+        super::write_answer(out, text.as_bytes())
     }
 }
 

@@ -156,19 +156,6 @@ fn a_busy_redirect_port_is_named() {
     assert!(env.lines_of("browser-runs").is_empty(), "no browser opened");
 }
 
-/// A device-grant env: the helper polls every 0 s (at least 200 ms).
-fn device_env(server: &TestServer, grant: &str) -> Env {
-    server.add_client("app", None);
-    server.set_device_interval(0);
-    let env = Env::new();
-    env.write_config(&interactive_provider(
-        server,
-        URL,
-        &format!("client_id = \"app\"\ngrant = \"{grant}\"\n"),
-    ));
-    env
-}
-
 /// Start `token`, read the user code from stderr and visit the page.
 fn approve(server: &TestServer, env: &Env) -> (Output, u16) {
     // Someone at a terminal, who can read the code.
@@ -182,7 +169,7 @@ fn approve(server: &TestServer, env: &Env) -> (Output, u16) {
 #[test]
 fn device_grant_polls_until_approved() {
     let server = TestServer::start().unwrap();
-    let env = device_env(&server, "device_code");
+    let env = device_env(&server, URL, "device_code", "");
     let (out, status) = approve(&server, &env);
     assert_eq!(status, 200);
     out.ok();
@@ -200,7 +187,7 @@ fn device_grant_polls_until_approved() {
 fn device_grant_denied_is_a_clear_error() {
     let server = TestServer::start().unwrap();
     server.set_device_deny(true);
-    let env = device_env(&server, "device_code");
+    let env = device_env(&server, URL, "device_code", "");
     let (out, _) = approve(&server, &env);
     out.fails();
     assert!(out.stderr.contains("denied"), "{out}");
@@ -210,7 +197,7 @@ fn device_grant_denied_is_a_clear_error() {
 fn device_grant_expired_code_is_a_clear_error() {
     let server = TestServer::start().unwrap();
     server.set_device_code_lifetime(0);
-    let env = device_env(&server, "device_code");
+    let env = device_env(&server, URL, "device_code", "");
     let out = env.run_at_terminal(&["token", URL], "");
     out.fails();
     assert!(out.stderr.contains("expired"), "{out}");
@@ -221,7 +208,7 @@ fn device_grant_expired_code_is_a_clear_error() {
 fn device_grant_slow_down_adds_five_seconds() {
     let server = TestServer::start().unwrap();
     server.set_device_slow_down(1);
-    let env = device_env(&server, "device_code");
+    let env = device_env(&server, URL, "device_code", "");
     let (out, _) = approve(&server, &env);
     out.ok();
     let polls = server.device_poll_times();
@@ -237,7 +224,7 @@ fn device_grant_slow_down_adds_five_seconds() {
 fn without_a_browser_the_device_grant_is_used() {
     let server = TestServer::start().unwrap();
     // No BROWSER, DISPLAY or WAYLAND_DISPLAY: the Env's environment is clean.
-    let env = device_env(&server, "authorization_code");
+    let env = device_env(&server, URL, "authorization_code", "");
     let (out, _) = approve(&server, &env);
     out.ok();
     assert!(server.is_active(out.stdout.trim()), "{out}");
@@ -249,7 +236,7 @@ fn without_a_browser_the_device_grant_is_used() {
 fn without_a_browser_or_device_grant_the_printed_url_still_works() {
     let server = TestServer::start().unwrap();
     server.set_device_grant(false);
-    let env = device_env(&server, "authorization_code");
+    let env = device_env(&server, URL, "authorization_code", "");
     let mut run = env.spawn_at_terminal(&["token", URL], "");
     let url = run.wait_for_line("  http://", 20).trim().to_string();
     assert!(url.contains("/authorize?"), "{url}");
@@ -435,7 +422,7 @@ fn a_redirect_url_pasted_on_the_terminal_completes_the_login() {
     use std::process::Stdio;
     let server = TestServer::start().unwrap();
     server.set_device_grant(false);
-    let mut env = device_env(&server, "authorization_code");
+    let mut env = device_env(&server, URL, "authorization_code", "");
     // Bounds the test should the paste be ignored.
     env.var("CREDENTIAL_OAUTH_LOGIN_TIMEOUT", "20");
     // script(1) gives the helper a terminal of its own, fed from our pipe;
@@ -497,7 +484,7 @@ fn a_redirect_url_pasted_on_the_terminal_completes_the_login() {
 fn device_errors_sent_with_http_200_keep_the_poll_going() {
     // GitHub answers authorization_pending and slow_down with HTTP 200.
     let server = TestServer::start().unwrap();
-    let env = device_env(&server, "device_code");
+    let env = device_env(&server, URL, "device_code", "");
     server.fail_next_on(
         "/token",
         2,

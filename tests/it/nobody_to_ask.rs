@@ -9,22 +9,10 @@ const URL: &str = "https://git.example.com/";
 const HINT: &str = "credential-oauth: corp: no cached token and nobody to ask here; \
                     run: credential-oauth login https://git.example.com/";
 
-fn device_provider(server: &TestServer) -> Env {
-    server.add_client("app", None);
-    server.set_device_interval(0);
-    let env = Env::new();
-    env.write_config(&interactive_provider(
-        server,
-        URL,
-        "client_id = \"app\"\ngrant = \"device_code\"\n",
-    ));
-    env
-}
-
 #[test]
 fn git_get_with_no_browser_and_no_terminal_answers_not_found_at_once() {
     let server = TestServer::start().unwrap();
-    let env = device_provider(&server);
+    let env = device_env(&server, URL, "device_code", "");
     let out = env.run_detached(&["get"], &git_request(URL));
     out.ok();
     assert_eq!(out.stdout, "", "git goes on to its other helpers\n{out}");
@@ -54,7 +42,7 @@ fn git_terminal_prompt_0_starts_no_login_even_where_a_browser_could_open() {
 #[test]
 fn docker_with_nobody_to_ask_answers_not_found() {
     let server = TestServer::start().unwrap();
-    let env = device_provider(&server);
+    let env = device_env(&server, URL, "device_code", "");
     // No terminal: as the docker CLI runs it from a GUI or a CI job.
     let mut cmd = env.command(env.link_as("docker-credential-oauth"));
     cmd.arg("get");
@@ -73,7 +61,7 @@ fn a_refresh_still_runs_with_nobody_to_ask() {
     let server = TestServer::start().unwrap();
     // Shorter than the 60 s margin: the next call refreshes.
     server.set_token_lifetime(Some(30));
-    let env = device_provider(&server);
+    let env = device_env(&server, URL, "device_code", "");
     // The person logs in once, at a terminal.
     let mut login = env.spawn_at_terminal(&["login", URL], "");
     let line = login.wait_for_line("user_code=", 20);
@@ -91,7 +79,7 @@ fn a_refresh_still_runs_with_nobody_to_ask() {
 #[test]
 fn login_is_the_explicit_way_in_even_with_nobody_at_a_terminal() {
     let server = TestServer::start().unwrap();
-    let env = device_provider(&server);
+    let env = device_env(&server, URL, "device_code", "");
     let mut login = env.spawn_detached(&["login", URL], "");
     let line = login.wait_for_line("user_code=", 20);
     let code = line.trim_start_matches("user_code=");

@@ -105,24 +105,11 @@ fn a_refused_revocation_of_one_token_is_reported_and_the_other_still_revoked() {
     assert!(env.token_entries().is_empty());
 }
 
-/// A device login for client `app`, polling every 0 s (at least 200 ms).
-fn device_env(server: &TestServer) -> Env {
-    server.add_client("app", None);
-    server.set_device_interval(0);
-    let env = Env::new();
-    env.write_config(&interactive_provider(
-        server,
-        URL,
-        "client_id = \"app\"\ngrant = \"device_code\"\n",
-    ));
-    env
-}
-
 #[test]
 fn a_server_that_requires_pkce_on_the_device_grant_gets_it() {
     let server = TestServer::start().unwrap();
     server.set_device_pkce_required(true);
-    let env = device_env(&server);
+    let env = device_env(&server, URL, "device_code", "");
     let mut run = env.spawn_at_terminal(&["token", URL], "");
     let line = run.wait_for_line("user_code=", 20);
     let code = line.trim_start_matches("user_code=");
@@ -142,7 +129,7 @@ fn a_server_that_requires_pkce_on_the_device_grant_gets_it() {
 fn a_device_grant_listed_without_its_endpoint_names_the_config_key() {
     let server = TestServer::start().unwrap();
     server.set_device_endpoint_published(false);
-    let env = device_env(&server);
+    let env = device_env(&server, URL, "device_code", "");
     let out = env.run_at_terminal(&["token", URL], "");
     out.fails();
     assert!(

@@ -10,22 +10,6 @@ use crate::support::*;
 const URL: &str = "https://git.example.com/";
 const APPROVAL: &str = "credential-oauth: waiting for approval at ";
 
-fn device_env(server: &TestServer) -> Env {
-    device_env_with(server, "")
-}
-
-fn device_env_with(server: &TestServer, extra: &str) -> Env {
-    server.add_client("app", None);
-    server.set_device_interval(0);
-    let env = Env::new();
-    env.write_config(&interactive_provider(
-        server,
-        URL,
-        &format!("client_id = \"app\"\ngrant = \"device_code\"\n{extra}"),
-    ));
-    env
-}
-
 /// The user code from a `user_code=` line, approved at the server.
 fn approve(server: &TestServer, line: &str) {
     let code = line.trim_start_matches("user_code=");
@@ -55,7 +39,7 @@ fn at_a_terminal_the_device_wait_counts_down_in_place_on_the_terminal() {
     let server = TestServer::start().unwrap();
     // The login would wait longer than the code lives: the code's end is
     // the deadline shown.
-    let env = device_env_with(&server, "login_timeout = 900\n");
+    let env = device_env(&server, URL, "device_code", "login_timeout = 900\n");
     let mut login = env.spawn_at_terminal(&["login", URL], "");
     let line = login.wait_for_line("user_code=", 20);
     // Two frames: the first at once, the next when a second has passed.
@@ -83,7 +67,7 @@ fn at_a_terminal_the_device_wait_counts_down_in_place_on_the_terminal() {
 #[test]
 fn without_a_terminal_the_device_wait_is_one_plain_line_on_stderr() {
     let server = TestServer::start().unwrap();
-    let env = device_env(&server);
+    let env = device_env(&server, URL, "device_code", "");
     let mut login = env.spawn_detached(&["login", URL], "");
     let line = login.wait_for_line("user_code=", 20);
     let waiting = login.wait_for_line(APPROVAL, 10);
@@ -107,7 +91,7 @@ fn without_a_terminal_the_device_wait_is_one_plain_line_on_stderr() {
 #[test]
 fn the_device_code_stands_on_its_own_line_with_the_prefilled_link() {
     let server = TestServer::start().unwrap();
-    let env = device_env(&server);
+    let env = device_env(&server, URL, "device_code", "");
     let mut login = env.spawn_detached(&["login", URL], "");
     let line = login.wait_for_line("user_code=", 20);
     approve(&server, &line);
@@ -132,7 +116,7 @@ fn the_device_code_stands_on_its_own_line_with_the_prefilled_link() {
 fn with_a_display_the_device_code_is_copied_with_the_clipboard_tool_named() {
     use std::os::unix::fs::PermissionsExt;
     let server = TestServer::start().unwrap();
-    let mut env = device_env(&server);
+    let mut env = device_env(&server, URL, "device_code", "");
     let bin = env.root.join("fake-bin");
     std::fs::create_dir_all(&bin).unwrap();
     let xclip = bin.join("xclip");
@@ -210,7 +194,7 @@ fn url_encoded(s: &str) -> String {
 #[test]
 fn a_process_waiting_on_the_lock_names_the_one_logging_in() {
     let server = TestServer::start().unwrap();
-    let env = device_env(&server);
+    let env = device_env(&server, URL, "device_code", "");
     let mut first = env.spawn_detached(&["login", URL], "");
     let line = first.wait_for_line("user_code=", 20);
     let holder = format!(

@@ -164,6 +164,22 @@ pub fn interactive_provider(server: &TestServer, url: &str, extra: &str) -> Stri
     )
 }
 
+/// An Env whose provider `corp` serves `url` with `grant` (the device
+/// grant, or the authorization code falling back to it) as the public
+/// client `app`, the server polled every 0 s (at least 200 ms); `extra`
+/// adds keys.
+pub fn device_env(server: &TestServer, url: &str, grant: &str, extra: &str) -> Env {
+    server.add_client("app", None);
+    server.set_device_interval(0);
+    let env = Env::new();
+    env.write_config(&interactive_provider(
+        server,
+        url,
+        &format!("client_id = \"app\"\ngrant = \"{grant}\"\n{extra}"),
+    ));
+    env
+}
+
 /// The Unix mode bits of `path`.
 pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;

@@ -29,7 +29,7 @@ mod zip;
 pub use oauth_test_server::{Fault, MetadataMode, TestServer};
 
 pub use browser::wait_for_file;
-pub use env::{Env, interactive_provider, mode};
+pub use env::{Env, device_env, interactive_provider, mode};
 pub use goauth::{GoCredentialSet, go_401_stdin, headers_go_sends, parse_goauth_output};
 pub use http::http_get;
 pub use process::{BIN, Output, run_command, run_detached_command, spawn_command};
