@@ -7,8 +7,8 @@ mod provider;
 
 pub use matching::{path_covers, server_host};
 pub use provider::{
-    AuthMethod, DEFAULT_LOGIN_TIMEOUT, DEFAULT_REDIRECT_URI, DEFAULT_USERNAME, ExplicitEndpoints,
-    GrantKind, Provider, TokenLifetime,
+    AuthMethod, ClientAssertion, DEFAULT_LOGIN_TIMEOUT, DEFAULT_REDIRECT_URI, DEFAULT_USERNAME,
+    ExplicitEndpoints, GrantKind, Provider, TokenLifetime,
 };
 
 use crate::error::{Error, Result};
@@ -77,6 +77,9 @@ struct RawProvider {
     redirect_uri: Option<String>,
     username: Option<String>,
     token_endpoint_auth_method: Option<AuthMethod>,
+    private_key_file: Option<PathBuf>,
+    key_id: Option<String>,
+    client_assertion_file: Option<PathBuf>,
     authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,
     device_authorization_endpoint: Option<String>,
@@ -264,11 +267,15 @@ impl Provider {
         {
             return Err("client_id: must not be empty (omit it to register dynamically)".into());
         }
+        let assertion = client_assertion(&mut raw)?;
         let grant = raw.grant.unwrap_or(GrantKind::AuthorizationCode);
         if grant == GrantKind::ClientCredentials
-            && (raw.client_id.is_none() || raw.client_secret.is_none())
+            && (raw.client_id.is_none() || (raw.client_secret.is_none() && assertion.is_none()))
         {
-            return Err("grant = \"client_credentials\" needs client_id and client_secret".into());
+            return Err(
+                "grant = \"client_credentials\" needs client_id and client_secret (or private_key_file, or client_assertion_file)"
+                    .into(),
+            );
         }
         if scopes.iter().any(|s| s.is_empty() || s.contains(' ')) {
             return Err("scopes: each scope must be one non-empty word".into());
@@ -298,6 +305,7 @@ impl Provider {
             redirect_uri_written: redirect_uri,
             username: raw.username.unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
             auth_method: raw.token_endpoint_auth_method,
+            assertion,
             endpoints: ExplicitEndpoints {
                 authorization: endpoint("authorization_endpoint", &raw.authorization_endpoint)?,
                 token: endpoint("token_endpoint", &raw.token_endpoint)?,
@@ -326,6 +334,80 @@ impl Provider {
             url,
         })
     }
+}
+
+/// The client assertion the entry configures, checked against
+/// `token_endpoint_auth_method`, `client_id` and `client_secret`; sets the
+/// method to `private_key_jwt` when the entry leaves it out.
+fn client_assertion(raw: &mut RawProvider) -> std::result::Result<Option<ClientAssertion>, String> {
+    let absolute = |field: &str, path: &PathBuf| {
+        if path.is_absolute() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{field}: {:?} must be an absolute path",
+                path.display()
+            ))
+        }
+    };
+    let assertion = match (
+        raw.private_key_file.take(),
+        raw.client_assertion_file.take(),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(
+                "private_key_file and client_assertion_file are two ways to make the client's \
+                 assertion; set one"
+                    .into(),
+            );
+        }
+        (Some(file), None) => {
+            absolute("private_key_file", &file)?;
+            Some(ClientAssertion::PrivateKey {
+                file,
+                key_id: raw.key_id.take(),
+            })
+        }
+        (None, Some(file)) => {
+            absolute("client_assertion_file", &file)?;
+            Some(ClientAssertion::File(file))
+        }
+        (None, None) => None,
+    };
+    if raw.key_id.is_some() {
+        return Err("key_id: names the key of private_key_file, which is not set".into());
+    }
+    match (&assertion, raw.token_endpoint_auth_method) {
+        (None, Some(AuthMethod::PrivateKeyJwt)) => {
+            return Err(
+                "token_endpoint_auth_method = \"private_key_jwt\" needs private_key_file or \
+                 client_assertion_file"
+                    .into(),
+            );
+        }
+        (Some(_), None | Some(AuthMethod::PrivateKeyJwt)) => {
+            raw.token_endpoint_auth_method = Some(AuthMethod::PrivateKeyJwt);
+        }
+        (Some(_), Some(_)) => {
+            return Err(
+                "private_key_file and client_assertion_file need token_endpoint_auth_method = \
+                 \"private_key_jwt\" (or none written)"
+                    .into(),
+            );
+        }
+        (None, _) => {}
+    }
+    if assertion.is_some() {
+        if raw.client_id.is_none() {
+            return Err("a client assertion needs client_id (its iss and sub)".into());
+        }
+        if raw.client_secret.is_some() {
+            return Err(
+                "client_secret and a client assertion are two ways to authenticate; set one".into(),
+            );
+        }
+    }
+    Ok(assertion)
 }
 
 /// Fill in what the entry leaves out from the preset; the entry's own keys win.
@@ -611,6 +693,52 @@ mod tests {
             parse("[[provider]]\nurl = \"http://127.0.0.1:8080/\"\nissuer = \"https://a\"\n")
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_private_key_or_assertion_file_means_private_key_jwt_and_refuses_a_secret() {
+        let base = "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nclient_id = \"app\"\ngrant = \"client_credentials\"\n";
+        let c = parse(&format!(
+            "{base}private_key_file = \"/k.pem\"\nkey_id = \"k1\"\n\n{base}client_assertion_file = \"/var/run/oidc\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.providers[0].auth_method, Some(AuthMethod::PrivateKeyJwt));
+        assert_eq!(
+            c.providers[0].assertion,
+            Some(ClientAssertion::PrivateKey {
+                file: "/k.pem".into(),
+                key_id: Some("k1".into())
+            })
+        );
+        assert_eq!(
+            c.providers[1].assertion,
+            Some(ClientAssertion::File("/var/run/oidc".into()))
+        );
+        let cases = [
+            ("private_key_file = \"k.pem\"\n", "absolute"),
+            (
+                "token_endpoint_auth_method = \"private_key_jwt\"\n",
+                "needs private_key_file",
+            ),
+            ("key_id = \"k\"\n", "key_id"),
+            (
+                "private_key_file = \"/k\"\nclient_assertion_file = \"/a\"\n",
+                "set one",
+            ),
+            (
+                "private_key_file = \"/k\"\nclient_secret = \"hunter2\"\n",
+                "set one",
+            ),
+            (
+                "private_key_file = \"/k\"\ntoken_endpoint_auth_method = \"client_secret_post\"\n",
+                "private_key_jwt",
+            ),
+        ];
+        for (extra, needle) in cases {
+            let e = parse(&format!("{base}{extra}")).unwrap_err().to_string();
+            assert!(e.contains(needle), "{extra}: {e}");
+            assert!(!e.contains("hunter2"), "{e}");
+        }
     }
 
     #[test]

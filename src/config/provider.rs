@@ -3,6 +3,7 @@
 
 use crate::secret::Secret;
 use serde::Deserialize;
+use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
 
@@ -36,7 +37,27 @@ impl GrantKind {
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// A signed JWT instead of a secret (RFC 7523 §2.2, OpenID Connect
+    /// Core §9): signed here with `private_key_file`, or issued to this
+    /// workload by its platform (`client_assertion_file`).
+    PrivateKeyJwt,
     None,
+}
+
+/// Where the JWT a client authenticates with comes from (RFC 7523 §2.2).
+/// Paths only: the key and the assertions are read when they are used, so
+/// no secret is held here and a rotated file is picked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientAssertion {
+    /// `private_key_file` (PEM) and `key_id`: an assertion signed here.
+    PrivateKey {
+        file: PathBuf,
+        key_id: Option<String>,
+    },
+    /// `client_assertion_file`: a JWT someone else issued to this workload
+    /// (a Kubernetes projected service-account token, a cloud's workload
+    /// identity file), re-read on every use because the platform rotates it.
+    File(PathBuf),
 }
 
 /// Endpoints written in the config; each wins over discovery.
@@ -64,6 +85,8 @@ pub struct Provider {
     pub redirect_uri_written: Option<Url>,
     pub username: String,
     pub auth_method: Option<AuthMethod>,
+    /// How the client proves itself with a JWT instead of a secret.
+    pub assertion: Option<ClientAssertion>,
     pub endpoints: ExplicitEndpoints,
     /// How long a browser login waits for the redirect (`login_timeout`,
     /// seconds; `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` wins).
