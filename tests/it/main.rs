@@ -5,6 +5,7 @@ mod support;
 
 mod bazel;
 mod cargo;
+mod client_assertions;
 mod client_credentials;
 mod completions;
 mod configure;

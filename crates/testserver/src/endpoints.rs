@@ -179,7 +179,14 @@ struct Authenticated {
 
 /// RFC 6749 §2.3.1: `client_secret_basic`, `client_secret_post`, or a public
 /// client naming itself with `client_id` (method `none`, RFC 7591 §2).
-fn authenticate(st: &State, rq: &RecordedRequest, form: &Params) -> Result<Authenticated, Reply> {
+fn authenticate(
+    st: &mut State,
+    rq: &RecordedRequest,
+    form: &Params,
+) -> Result<Authenticated, Reply> {
+    if let Some(kind) = form.get("client_assertion_type") {
+        return authenticate_by_assertion(st, rq, form, kind);
+    }
     let (id, secret, method) = match credentials(rq, "Basic") {
         Some(encoded) => {
             let (id, secret) = basic_credentials(encoded)
@@ -210,6 +217,10 @@ fn authenticate(st: &State, rq: &RecordedRequest, form: &Params) -> Result<Authe
     let Some(client) = st.clients.get(&id) else {
         return Err(OAuthError::invalid_client(format!("unknown client {id}")).into());
     };
+    if !client.jwks.is_empty() {
+        let description = format!("{id} must authenticate with private_key_jwt");
+        return Err(OAuthError::invalid_client(description).into());
+    }
     let confidential = match (&client.secret, secret) {
         (None, None) => false,
         (None, Some(_)) => {
@@ -232,6 +243,51 @@ fn authenticate(st: &State, rq: &RecordedRequest, form: &Params) -> Result<Authe
         }
     };
     Ok(Authenticated { id, confidential })
+}
+
+/// RFC 7523 §2.2, §3: a JWT that one of the client's registered keys
+/// signed, for this server, unexpired, and not seen before.
+fn authenticate_by_assertion(
+    st: &mut State,
+    rq: &RecordedRequest,
+    form: &Params,
+    kind: &str,
+) -> Result<Authenticated, Reply> {
+    use super::assertion::{JWT_BEARER, check_client_claims, verified_claims};
+    let refuse = |d: String| -> Reply { OAuthError::invalid_client(d).into() };
+    if kind != JWT_BEARER {
+        return Err(refuse(format!(
+            "client_assertion_type {kind} is not supported"
+        )));
+    }
+    if credentials(rq, "Basic").is_some() || form.get("client_secret").is_some() {
+        let description = "a client assertion and a secret in one request";
+        return Err(OAuthError::invalid_request(description).into());
+    }
+    let jwt = form
+        .get("client_assertion")
+        .ok_or_else(|| refuse("client_assertion is missing".into()))?;
+    let Some(id) = form.get("client_id").map(str::to_owned) else {
+        return Err(refuse("client_id is missing".into()));
+    };
+    let Some(client) = st.clients.get(&id) else {
+        return Err(refuse(format!("unknown client {id}")));
+    };
+    if client.jwks.is_empty() {
+        return Err(refuse(format!("{id} has no registered keys")));
+    }
+    let claims = verified_claims(jwt, &client.jwks).map_err(refuse)?;
+    let audiences = [format!("{}/token", st.issuer), st.issuer_id()];
+    let jti = check_client_claims(&claims, &id, &audiences, unix_now()).map_err(refuse)?;
+    if !st.seen_jtis.insert(jti) {
+        return Err(refuse(
+            "the assertion was used before (jti replayed)".into(),
+        ));
+    }
+    Ok(Authenticated {
+        id,
+        confidential: true,
+    })
 }
 
 /// RFC 6749 §3.3: space-delimited scope tokens of NQCHAR; `None` when absent.
@@ -764,6 +820,7 @@ fn register(st: &mut State, rq: &RecordedRequest) -> Answer {
         Client {
             secret,
             redirect_uris,
+            jwks: Vec::new(),
         },
     );
     st.registered.push(client_id);

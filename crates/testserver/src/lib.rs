@@ -16,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod assertion;
 mod endpoints;
 mod state;
 mod wire;
@@ -214,6 +215,7 @@ impl TestServer {
         let client = Client {
             secret: secret.map(str::to_owned),
             redirect_uris: Vec::new(),
+            jwks: Vec::new(),
         };
         self.state().clients.insert(id.to_owned(), client);
     }
@@ -225,6 +227,19 @@ impl TestServer {
         let client = Client {
             secret: secret.map(str::to_owned),
             redirect_uris: uris.iter().map(|u| (*u).to_owned()).collect(),
+            jwks: Vec::new(),
+        };
+        self.state().clients.insert(id.to_owned(), client);
+    }
+
+    /// Adds (or replaces) a client that authenticates with `private_key_jwt`
+    /// (RFC 7523): `jwks` are its public keys, as a JWKS's `keys` (see
+    /// [`assertion::TestKey::jwk`]).
+    pub fn add_client_with_jwks(&self, id: &str, jwks: &[serde_json::Value]) {
+        let client = Client {
+            secret: None,
+            redirect_uris: Vec::new(),
+            jwks: jwks.to_vec(),
         };
         self.state().clients.insert(id.to_owned(), client);
     }
