@@ -7,8 +7,8 @@ mod provider;
 
 pub use matching::{path_covers, server_host};
 pub use provider::{
-    AuthMethod, ClientAssertion, DEFAULT_LOGIN_TIMEOUT, DEFAULT_REDIRECT_URI, DEFAULT_USERNAME,
-    ExplicitEndpoints, GrantKind, Provider, TokenLifetime,
+    AuthMethod, CiPlatform, ClientAssertion, DEFAULT_LOGIN_TIMEOUT, DEFAULT_REDIRECT_URI,
+    DEFAULT_USERNAME, ExplicitEndpoints, GrantKind, Provider, TokenLifetime,
 };
 
 use crate::error::{Error, Result};
@@ -80,6 +80,9 @@ struct RawProvider {
     private_key_file: Option<PathBuf>,
     key_id: Option<String>,
     client_assertion_file: Option<PathBuf>,
+    client_assertion: Option<String>,
+    client_assertion_audience: Option<String>,
+    client_assertion_variable: Option<String>,
     authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,
     device_authorization_endpoint: Option<String>,
@@ -350,29 +353,30 @@ fn client_assertion(raw: &mut RawProvider) -> std::result::Result<Option<ClientA
             ))
         }
     };
-    let assertion = match (
-        raw.private_key_file.take(),
-        raw.client_assertion_file.take(),
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(
-                "private_key_file and client_assertion_file are two ways to make the client's \
-                 assertion; set one"
-                    .into(),
-            );
-        }
-        (Some(file), None) => {
-            absolute("private_key_file", &file)?;
-            Some(ClientAssertion::PrivateKey {
-                file,
-                key_id: raw.key_id.take(),
-            })
-        }
-        (None, Some(file)) => {
-            absolute("client_assertion_file", &file)?;
-            Some(ClientAssertion::File(file))
-        }
-        (None, None) => None,
+    let platform = ci_platform(raw)?;
+    let given = [
+        raw.private_key_file.is_some(),
+        raw.client_assertion_file.is_some(),
+        platform.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(
+            "private_key_file, client_assertion_file and client_assertion are ways to make the \
+             client's assertion; set one"
+                .into(),
+        );
+    }
+    let assertion = if let Some(file) = raw.private_key_file.take() {
+        absolute("private_key_file", &file)?;
+        Some(ClientAssertion::PrivateKey {
+            file,
+            key_id: raw.key_id.take(),
+        })
+    } else if let Some(file) = raw.client_assertion_file.take() {
+        absolute("client_assertion_file", &file)?;
+        Some(ClientAssertion::File(file))
+    } else {
+        platform.map(ClientAssertion::Platform)
     };
     if raw.key_id.is_some() {
         return Err("key_id: names the key of private_key_file, which is not set".into());
@@ -380,8 +384,8 @@ fn client_assertion(raw: &mut RawProvider) -> std::result::Result<Option<ClientA
     match (&assertion, raw.token_endpoint_auth_method) {
         (None, Some(AuthMethod::PrivateKeyJwt)) => {
             return Err(
-                "token_endpoint_auth_method = \"private_key_jwt\" needs private_key_file or \
-                 client_assertion_file"
+                "token_endpoint_auth_method = \"private_key_jwt\" needs private_key_file, \
+                 client_assertion_file or client_assertion"
                     .into(),
             );
         }
@@ -390,8 +394,8 @@ fn client_assertion(raw: &mut RawProvider) -> std::result::Result<Option<ClientA
         }
         (Some(_), Some(_)) => {
             return Err(
-                "private_key_file and client_assertion_file need token_endpoint_auth_method = \
-                 \"private_key_jwt\" (or none written)"
+                "a client assertion (private_key_file, client_assertion_file, client_assertion) \
+                 needs token_endpoint_auth_method = \"private_key_jwt\" (or none written)"
                     .into(),
             );
         }
@@ -408,6 +412,59 @@ fn client_assertion(raw: &mut RawProvider) -> std::result::Result<Option<ClientA
         }
     }
     Ok(assertion)
+}
+
+/// `client_assertion` with its `client_assertion_audience` and
+/// `client_assertion_variable`.
+fn ci_platform(raw: &mut RawProvider) -> std::result::Result<Option<CiPlatform>, String> {
+    let audience = raw.client_assertion_audience.take();
+    let variable = raw.client_assertion_variable.take();
+    let platform = match raw.client_assertion.take().as_deref() {
+        None if audience.is_some() || variable.is_some() => {
+            return Err(
+                "client_assertion_audience and client_assertion_variable need client_assertion"
+                    .into(),
+            );
+        }
+        None => return Ok(None),
+        Some("github-actions") => {
+            if variable.is_some() {
+                return Err(
+                    "client_assertion_variable: GitHub Actions has no such variable; \
+                     set client_assertion_audience"
+                        .into(),
+                );
+            }
+            CiPlatform::GitHubActions { audience }
+        }
+        Some("gitlab-ci") => {
+            if audience.is_some() {
+                return Err(
+                    "client_assertion_audience: GitLab CI sets the audience in the job \
+                     (id_tokens: NAME: aud:), not here"
+                        .into(),
+                );
+            }
+            let variable = variable.ok_or(
+                "client_assertion = \"gitlab-ci\" needs client_assertion_variable, the name \
+                 the job gives the token under id_tokens:",
+            )?;
+            if variable.is_empty()
+                || !variable
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err("client_assertion_variable: must be a variable name".into());
+            }
+            CiPlatform::GitLabCi { variable }
+        }
+        Some(other) => {
+            return Err(format!(
+                "client_assertion: {other:?} is not one of github-actions, gitlab-ci"
+            ));
+        }
+    };
+    Ok(Some(platform))
 }
 
 /// Fill in what the entry leaves out from the preset; the entry's own keys win.
@@ -738,6 +795,59 @@ mod tests {
             let e = parse(&format!("{base}{extra}")).unwrap_err().to_string();
             assert!(e.contains(needle), "{extra}: {e}");
             assert!(!e.contains("hunter2"), "{e}");
+        }
+    }
+
+    #[test]
+    fn client_assertion_names_a_ci_platform_with_what_it_needs() {
+        let base = "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nclient_id = \"app\"\ngrant = \"client_credentials\"\n";
+        let c = parse(&format!(
+            "{base}client_assertion = \"github-actions\"\nclient_assertion_audience = \"api://x\"\n\n\
+             {base}client_assertion = \"gitlab-ci\"\nclient_assertion_variable = \"AS_TOKEN\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.providers[0].assertion,
+            Some(ClientAssertion::Platform(CiPlatform::GitHubActions {
+                audience: Some("api://x".into())
+            }))
+        );
+        assert_eq!(c.providers[0].auth_method, Some(AuthMethod::PrivateKeyJwt));
+        assert_eq!(
+            c.providers[1].assertion,
+            Some(ClientAssertion::Platform(CiPlatform::GitLabCi {
+                variable: "AS_TOKEN".into()
+            }))
+        );
+        let cases = [
+            (
+                "client_assertion = \"circleci\"\n",
+                "github-actions, gitlab-ci",
+            ),
+            (
+                "client_assertion = \"gitlab-ci\"\n",
+                "client_assertion_variable",
+            ),
+            (
+                "client_assertion = \"gitlab-ci\"\nclient_assertion_variable = \"A\"\nclient_assertion_audience = \"x\"\n",
+                "id_tokens",
+            ),
+            (
+                "client_assertion = \"github-actions\"\nclient_assertion_variable = \"A\"\n",
+                "client_assertion_variable",
+            ),
+            (
+                "client_assertion_audience = \"x\"\n",
+                "need client_assertion",
+            ),
+            (
+                "client_assertion = \"github-actions\"\nprivate_key_file = \"/k\"\n",
+                "set one",
+            ),
+        ];
+        for (extra, needle) in cases {
+            let e = parse(&format!("{base}{extra}")).unwrap_err().to_string();
+            assert!(e.contains(needle), "{extra}: {e}");
         }
     }
 

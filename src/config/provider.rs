@@ -58,6 +58,20 @@ pub enum ClientAssertion {
     /// (a Kubernetes projected service-account token, a cloud's workload
     /// identity file), re-read on every use because the platform rotates it.
     File(PathBuf),
+    /// `client_assertion`: the CI platform's OIDC token for this job.
+    Platform(CiPlatform),
+}
+
+/// A CI platform that issues each job an OIDC ID token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CiPlatform {
+    /// `"github-actions"`: asked of the runner's token service
+    /// (`ACTIONS_ID_TOKEN_REQUEST_URL`), for `audience` when written
+    /// (`client_assertion_audience`), else GitHub's default audience.
+    GitHubActions { audience: Option<String> },
+    /// `"gitlab-ci"`: the job's `id_tokens:` entry, a variable named by
+    /// `client_assertion_variable`; its audience is set in the job.
+    GitLabCi { variable: String },
 }
 
 /// Endpoints written in the config; each wins over discovery.

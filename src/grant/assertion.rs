@@ -6,8 +6,9 @@
 //! The signing is ring's (already in the tree through rustls); PEM is read
 //! by rustls-pki-types. Nothing here is a cryptographic primitive of its own.
 
-use crate::config::ClientAssertion;
+use crate::config::{CiPlatform, ClientAssertion};
 use crate::error::{Error, Result};
+use crate::http::Http;
 use crate::secret::Secret;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -41,7 +42,7 @@ pub struct Assertion {
 impl Assertion {
     /// A fresh assertion for `client_id`: signed now, or the file's
     /// current content.
-    pub fn make(&self, client_id: &str) -> Result<Secret> {
+    pub fn make(&self, http: &Http, client_id: &str) -> Result<Secret> {
         match &self.source {
             ClientAssertion::PrivateKey { file, key_id } => {
                 let key = SigningKey::read(file)?;
@@ -53,7 +54,64 @@ impl Assertion {
                 )
             }
             ClientAssertion::File(file) => read_assertion_file(file),
+            ClientAssertion::Platform(platform) => platform_token(http, platform),
         }
+    }
+}
+
+/// The CI platform's OIDC token for this job, or an error naming what is
+/// missing when not run there.
+pub fn platform_token(http: &Http, platform: &CiPlatform) -> Result<Secret> {
+    match platform {
+        CiPlatform::GitHubActions { audience } => {
+            let url = crate::env::non_empty("ACTIONS_ID_TOKEN_REQUEST_URL");
+            let token = crate::env::non_empty("ACTIONS_ID_TOKEN_REQUEST_TOKEN");
+            let (Some(url), Some(token)) = (url, token) else {
+                return Err(Error::Local(
+                    "client_assertion = \"github-actions\": ACTIONS_ID_TOKEN_REQUEST_URL and \
+                     ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set: this is not a GitHub Actions \
+                     job, or the job lacks `permissions: id-token: write`"
+                        .into(),
+                ));
+            };
+            github_actions_token(http, &url, &Secret::new(token), audience.as_deref())
+        }
+        CiPlatform::GitLabCi { variable } => match crate::env::non_empty(variable) {
+            Some(jwt) if is_compact_jwt(jwt.trim()) => Ok(Secret::new(jwt.trim())),
+            Some(_) => Err(Error::Local(format!(
+                "client_assertion = \"gitlab-ci\": ${variable} does not hold a JWT"
+            ))),
+            None => Err(Error::Local(format!(
+                "client_assertion = \"gitlab-ci\": ${variable} is not set: this is not a GitLab \
+                 CI job, or the job has no `id_tokens: {variable}:` entry"
+            ))),
+        },
+    }
+}
+
+/// GitHub Actions' ID token service: GET the request URL with `audience`
+/// added, authorized by the job's request token; the answer is
+/// `{"value": JWT}`.
+pub fn github_actions_token(
+    http: &Http,
+    request_url: &str,
+    request_token: &Secret,
+    audience: Option<&str>,
+) -> Result<Secret> {
+    let what = "GitHub Actions ID token";
+    let mut url = Url::parse(request_url)
+        .map_err(|_| Error::Local(format!("{what}: ACTIONS_ID_TOKEN_REQUEST_URL is not a URL")))?;
+    if let Some(audience) = audience {
+        url.query_pairs_mut().append_pair("audience", audience);
+    }
+    crate::debug!("GET {} ({what})", crate::http::origin(&url));
+    let answer = http.get_json_with_bearer(&url, request_token)?;
+    match answer.get("value").and_then(|v| v.as_str()) {
+        Some(jwt) if is_compact_jwt(jwt) => Ok(Secret::new(jwt)),
+        _ => Err(Error::Local(format!(
+            "{what}: {} answered without a JWT in `value`",
+            crate::http::origin(&url)
+        ))),
     }
 }
 
@@ -365,6 +423,47 @@ pub(crate) mod tests {
     fn debug_of_a_key_shows_only_its_kind() {
         let key = SigningKey::from_pem(RSA_PKCS8.as_bytes()).unwrap();
         assert_eq!(format!("{key:?}"), "SigningKey::Rsa(…)");
+    }
+
+    #[test]
+    fn github_actions_token_is_asked_for_the_audience_with_the_request_token() {
+        use crate::http::scripted::{self, COMMON, headers};
+        let (http, sent) = scripted::http(&[(200, br#"{"count":1,"value":"eyJh.eyJi.c2ln"}"#)]);
+        let jwt = github_actions_token(
+            &http,
+            "https://pipelines.example/idtoken?api-version=2.0",
+            &Secret::new("req-token"),
+            Some("api://AzureADTokenExchange"),
+        )
+        .unwrap();
+        assert_eq!(jwt.expose(), "eyJh.eyJi.c2ln");
+        let req = sent.only();
+        assert_eq!(req.method, crate::http::Method::Get);
+        assert_eq!(
+            req.url.as_str(),
+            "https://pipelines.example/idtoken?api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange"
+        );
+        let mut expected = vec![("Authorization", "Bearer req-token")];
+        expected.extend(COMMON);
+        assert_eq!(headers(&req), expected);
+    }
+
+    #[test]
+    fn a_github_answer_without_a_jwt_is_an_error_that_shows_no_token() {
+        use crate::http::scripted;
+        let (http, _) = scripted::http(&[(200, br#"{"value":"not a jwt"}"#)]);
+        let e = github_actions_token(
+            &http,
+            "https://p.example/t",
+            &Secret::new("req-token"),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("without a JWT") && !e.contains("req-token"),
+            "{e}"
+        );
     }
 
     #[test]

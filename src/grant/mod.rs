@@ -32,9 +32,9 @@ pub struct Client {
 impl Client {
     /// A fresh client assertion when the client authenticates with one:
     /// made for each request, since the server refuses a `jti` it has seen.
-    fn assertion(&self) -> Result<Option<Secret>> {
+    fn assertion(&self, http: &Http) -> Result<Option<Secret>> {
         match (&self.assertion, self.method) {
-            (Some(a), AuthMethod::PrivateKeyJwt) => a.make(&self.id).map(Some),
+            (Some(a), AuthMethod::PrivateKeyJwt) => a.make(http, &self.id).map(Some),
             _ => Ok(None),
         }
     }
@@ -97,7 +97,7 @@ fn post_as_client(
     client: &Client,
     form: &[(&str, &str)],
 ) -> Result<serde_json::Value> {
-    let assertion = client.assertion()?;
+    let assertion = client.assertion(http)?;
     let mut form = form.to_vec();
     let auth = client.authenticate(assertion.as_ref(), &mut form);
     http.post_form(url, &form, auth)

@@ -79,7 +79,7 @@ pub fn revoke(
     which: Revoked,
 ) -> Result<()> {
     let hint = which.hint();
-    let assertion = client.assertion()?;
+    let assertion = client.assertion(http)?;
     let mut form = vec![("token", value.expose()), ("token_type_hint", hint)];
     let auth = client.authenticate(assertion.as_ref(), &mut form);
     crate::debug!(

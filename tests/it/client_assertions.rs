@@ -218,3 +218,144 @@ fn a_missing_assertion_file_is_named_and_nothing_is_sent() {
     assert!(out.stderr.contains("no-such-token"), "{out}");
     assert_eq!(server.count("token"), 0);
 }
+
+/// A small fake of GitHub Actions' ID token service on a loopback port:
+/// with the right request token it answers `{"value": JWT}`, a JWT for
+/// client `ci` signed by `signer` for the `audience` asked for.
+struct GitHubTokenService {
+    url: String,
+    http: std::sync::Arc<tiny_http::Server>,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl GitHubTokenService {
+    const REQUEST_TOKEN: &str = "gh-request-token";
+
+    fn start(signer: TestKey) -> GitHubTokenService {
+        use std::sync::{Arc, Mutex};
+        let http = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let port = http.server_addr().to_ip().unwrap().port();
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let thread = {
+            let (http, asked) = (Arc::clone(&http), Arc::clone(&asked));
+            std::thread::spawn(move || {
+                while let Ok(rq) = http.recv() {
+                    let url = url::Url::parse(&format!("http://x{}", rq.url())).unwrap();
+                    asked
+                        .lock()
+                        .unwrap()
+                        .push(url.query().unwrap_or("").to_string());
+                    let authorized = rq.headers().iter().any(|h| {
+                        h.field.equiv("Authorization")
+                            && h.value.as_str() == format!("Bearer {}", Self::REQUEST_TOKEN)
+                    });
+                    let audience = url
+                        .query_pairs()
+                        .find(|(k, _)| k == "audience")
+                        .map(|(_, v)| v.into_owned());
+                    let answer = match (authorized, audience) {
+                        (true, Some(aud)) => {
+                            let now = now();
+                            let jwt = signer.sign(
+                                json!({"typ": "JWT", "kid": "gh"}),
+                                &json!({"iss": "ci", "sub": "ci", "aud": aud,
+                                        "jti": format!("gh-{}", rand_suffix()),
+                                        "iat": now, "exp": now + 300}),
+                            );
+                            tiny_http::Response::from_string(
+                                json!({"count": 1, "value": jwt}).to_string(),
+                            )
+                        }
+                        _ => tiny_http::Response::from_string(r#"{"message":"Unauthorized"}"#)
+                            .with_status_code(401),
+                    };
+                    let _ = rq.respond(answer);
+                }
+            })
+        };
+        GitHubTokenService {
+            url: format!("http://127.0.0.1:{port}/_apis/distributedtask/idtoken?api-version=2.0"),
+            http,
+            asked,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for GitHubTokenService {
+    fn drop(&mut self) {
+        self.http.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn github_actions_id_token_is_fetched_for_the_audience_and_accepted() {
+    let server = TestServer::start().unwrap();
+    server.add_client_with_jwks("ci", &[key("ec-pkcs8.pem").jwk(Some("gh"))]);
+    let github = GitHubTokenService::start(key("ec-pkcs8.pem"));
+    let mut env = Env::new();
+    env.set_var("ACTIONS_ID_TOKEN_REQUEST_URL", &github.url);
+    env.set_var(
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        GitHubTokenService::REQUEST_TOKEN,
+    );
+    let audience = format!("{}/token", server.issuer());
+    config(
+        &env,
+        &server,
+        &format!(
+            "client_assertion = \"github-actions\"\nclient_assertion_audience = \"{audience}\"\n"
+        ),
+    );
+    let out = token(&env);
+    out.ok();
+    assert!(server.is_active(out.stdout.trim_end()), "{out}");
+    let asked = github.asked.lock().unwrap().clone();
+    let expected = format!(
+        "api-version=2.0&audience={}",
+        url::form_urlencoded::byte_serialize(audience.as_bytes()).collect::<String>()
+    );
+    assert_eq!(asked, [expected]);
+    assert!(
+        !out.stderr.contains(GitHubTokenService::REQUEST_TOKEN),
+        "{out}"
+    );
+}
+
+#[test]
+fn outside_github_actions_the_missing_variables_are_named() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    config(&env, &server, "client_assertion = \"github-actions\"\n");
+    let out = token(&env);
+    out.fails();
+    assert!(out.stderr.contains("ACTIONS_ID_TOKEN_REQUEST_URL"), "{out}");
+    assert!(out.stderr.contains("id-token: write"), "{out}");
+    assert_eq!(server.count("token"), 0);
+}
+
+#[test]
+fn gitlab_ci_takes_the_id_token_the_job_names_or_says_it_is_missing() {
+    let server = TestServer::start().unwrap();
+    let signer = key("rsa-pkcs8.pem");
+    server.add_client_with_jwks("ci", &[signer.jwk(None)]);
+    let mut env = Env::new();
+    config(
+        &env,
+        &server,
+        "client_assertion = \"gitlab-ci\"\nclient_assertion_variable = \"AS_ID_TOKEN\"\n",
+    );
+    let out = token(&env);
+    out.fails();
+    assert!(out.stderr.contains("$AS_ID_TOKEN is not set"), "{out}");
+    assert!(out.stderr.contains("id_tokens"), "{out}");
+    let jwt = signer.sign(json!({"typ": "JWT"}), &claims(&server));
+    env.set_var("AS_ID_TOKEN", &jwt);
+    let out = token(&env);
+    out.ok();
+    assert!(server.is_active(out.stdout.trim_end()), "{out}");
+}
