@@ -8,7 +8,8 @@ mod provider;
 pub use matching::{path_covers, server_host};
 pub use provider::{
     AuthMethod, CiPlatform, ClientAssertion, DEFAULT_LOGIN_TIMEOUT, DEFAULT_REDIRECT_URI,
-    DEFAULT_USERNAME, ExplicitEndpoints, GrantKind, Provider, TokenLifetime,
+    DEFAULT_USERNAME, ExplicitEndpoints, GrantKind, Provider, SubjectToken, TokenExchange,
+    TokenLifetime,
 };
 
 use crate::error::{Error, Result};
@@ -83,6 +84,14 @@ struct RawProvider {
     client_assertion: Option<String>,
     client_assertion_audience: Option<String>,
     client_assertion_variable: Option<String>,
+    subject_token_file: Option<PathBuf>,
+    subject_token: Option<String>,
+    subject_token_audience: Option<String>,
+    subject_token_variable: Option<String>,
+    subject_token_type: Option<String>,
+    audience: Option<String>,
+    resource: Option<String>,
+    requested_token_type: Option<String>,
     authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,
     device_authorization_endpoint: Option<String>,
@@ -272,6 +281,7 @@ impl Provider {
         }
         let assertion = client_assertion(&mut raw)?;
         let grant = raw.grant.unwrap_or(GrantKind::AuthorizationCode);
+        let exchange = token_exchange(&mut raw, grant)?;
         if grant == GrantKind::ClientCredentials
             && (raw.client_id.is_none() || (raw.client_secret.is_none() && assertion.is_none()))
         {
@@ -309,6 +319,7 @@ impl Provider {
             username: raw.username.unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
             auth_method: raw.token_endpoint_auth_method,
             assertion,
+            exchange,
             endpoints: ExplicitEndpoints {
                 authorization: endpoint("authorization_endpoint", &raw.authorization_endpoint)?,
                 token: endpoint("token_endpoint", &raw.token_endpoint)?,
@@ -417,54 +428,126 @@ fn client_assertion(raw: &mut RawProvider) -> std::result::Result<Option<ClientA
 /// `client_assertion` with its `client_assertion_audience` and
 /// `client_assertion_variable`.
 fn ci_platform(raw: &mut RawProvider) -> std::result::Result<Option<CiPlatform>, String> {
-    let audience = raw.client_assertion_audience.take();
-    let variable = raw.client_assertion_variable.take();
-    let platform = match raw.client_assertion.take().as_deref() {
+    ci_platform_of(
+        "client_assertion",
+        raw.client_assertion.take(),
+        raw.client_assertion_audience.take(),
+        raw.client_assertion_variable.take(),
+    )
+}
+
+/// `<field>` naming a CI platform, with `<field>_audience` and
+/// `<field>_variable`.
+fn ci_platform_of(
+    field: &str,
+    platform: Option<String>,
+    audience: Option<String>,
+    variable: Option<String>,
+) -> std::result::Result<Option<CiPlatform>, String> {
+    let platform = match platform.as_deref() {
         None if audience.is_some() || variable.is_some() => {
-            return Err(
-                "client_assertion_audience and client_assertion_variable need client_assertion"
-                    .into(),
-            );
+            return Err(format!(
+                "{field}_audience and {field}_variable need {field}"
+            ));
         }
         None => return Ok(None),
         Some("github-actions") => {
             if variable.is_some() {
-                return Err(
-                    "client_assertion_variable: GitHub Actions has no such variable; \
-                     set client_assertion_audience"
-                        .into(),
-                );
+                return Err(format!(
+                    "{field}_variable: GitHub Actions has no such variable; set {field}_audience"
+                ));
             }
             CiPlatform::GitHubActions { audience }
         }
         Some("gitlab-ci") => {
             if audience.is_some() {
-                return Err(
-                    "client_assertion_audience: GitLab CI sets the audience in the job \
+                return Err(format!(
+                    "{field}_audience: GitLab CI sets the audience in the job \
                      (id_tokens: NAME: aud:), not here"
-                        .into(),
-                );
+                ));
             }
-            let variable = variable.ok_or(
-                "client_assertion = \"gitlab-ci\" needs client_assertion_variable, the name \
-                 the job gives the token under id_tokens:",
-            )?;
+            let variable = variable.ok_or_else(|| {
+                format!(
+                    "{field} = \"gitlab-ci\" needs {field}_variable, the name the job gives \
+                     the token under id_tokens:"
+                )
+            })?;
             if variable.is_empty()
                 || !variable
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_')
             {
-                return Err("client_assertion_variable: must be a variable name".into());
+                return Err(format!("{field}_variable: must be a variable name"));
             }
             CiPlatform::GitLabCi { variable }
         }
         Some(other) => {
             return Err(format!(
-                "client_assertion: {other:?} is not one of github-actions, gitlab-ci"
+                "{field}: {other:?} is not one of github-actions, gitlab-ci"
             ));
         }
     };
     Ok(Some(platform))
+}
+
+/// RFC 8693 §2.1 parameters, for `grant = "token_exchange"` only.
+fn token_exchange(
+    raw: &mut RawProvider,
+    grant: GrantKind,
+) -> std::result::Result<Option<TokenExchange>, String> {
+    let platform = ci_platform_of(
+        "subject_token",
+        raw.subject_token.take(),
+        raw.subject_token_audience.take(),
+        raw.subject_token_variable.take(),
+    )?;
+    let file = raw.subject_token_file.take();
+    let subject = match (file, platform) {
+        (Some(_), Some(_)) => {
+            return Err("subject_token_file and subject_token: set one".into());
+        }
+        (Some(file), None) => {
+            if !file.is_absolute() {
+                return Err(format!(
+                    "subject_token_file: {:?} must be an absolute path",
+                    file.display()
+                ));
+            }
+            Some(SubjectToken::File(file))
+        }
+        (None, Some(platform)) => Some(SubjectToken::Platform(platform)),
+        (None, None) => None,
+    };
+    let others = [
+        ("subject_token_type", raw.subject_token_type.take()),
+        ("audience", raw.audience.take()),
+        ("resource", raw.resource.take()),
+        ("requested_token_type", raw.requested_token_type.take()),
+    ];
+    if grant != GrantKind::TokenExchange {
+        if let Some(name) = others
+            .iter()
+            .find(|(_, v)| v.is_some())
+            .map(|(n, _)| *n)
+            .or(subject.as_ref().map(|_| "subject_token"))
+        {
+            return Err(format!("{name}: only for grant = \"token_exchange\""));
+        }
+        return Ok(None);
+    }
+    let subject = subject.ok_or(
+        "grant = \"token_exchange\" needs subject_token_file or subject_token \
+         (github-actions, gitlab-ci)",
+    )?;
+    let [subject_token_type, audience, resource, requested_token_type] = others.map(|(_, v)| v);
+    Ok(Some(TokenExchange {
+        subject,
+        subject_token_type: subject_token_type
+            .unwrap_or_else(|| "urn:ietf:params:oauth:token-type:jwt".into()),
+        audience,
+        resource,
+        requested_token_type,
+    }))
 }
 
 /// Fill in what the entry leaves out from the preset; the entry's own keys win.
@@ -843,6 +926,51 @@ mod tests {
             (
                 "client_assertion = \"github-actions\"\nprivate_key_file = \"/k\"\n",
                 "set one",
+            ),
+        ];
+        for (extra, needle) in cases {
+            let e = parse(&format!("{base}{extra}")).unwrap_err().to_string();
+            assert!(e.contains(needle), "{extra}: {e}");
+        }
+    }
+
+    #[test]
+    fn token_exchange_reads_its_subject_and_parameters() {
+        let base = "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\n";
+        let c = parse(&format!(
+            "{base}grant = \"token_exchange\"\nsubject_token_file = \"/var/run/sa\"\naudience = \"api\"\n\n\
+             {base}grant = \"token_exchange\"\nsubject_token = \"github-actions\"\n\
+             subject_token_audience = \"sts\"\nsubject_token_type = \"urn:ietf:params:oauth:token-type:id_token\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.providers[0].exchange,
+            Some(TokenExchange {
+                subject: SubjectToken::File("/var/run/sa".into()),
+                subject_token_type: "urn:ietf:params:oauth:token-type:jwt".into(),
+                audience: Some("api".into()),
+                resource: None,
+                requested_token_type: None,
+            })
+        );
+        let x = c.providers[1].exchange.as_ref().unwrap();
+        assert_eq!(
+            x.subject,
+            SubjectToken::Platform(CiPlatform::GitHubActions {
+                audience: Some("sts".into())
+            })
+        );
+        let cases = [
+            ("grant = \"token_exchange\"\n", "needs subject_token_file"),
+            ("audience = \"api\"\n", "only for grant"),
+            ("subject_token_file = \"/t\"\n", "only for grant"),
+            (
+                "grant = \"token_exchange\"\nsubject_token_file = \"t\"\n",
+                "absolute",
+            ),
+            (
+                "grant = \"token_exchange\"\nsubject_token = \"gitlab-ci\"\n",
+                "subject_token_variable",
             ),
         ];
         for (extra, needle) in cases {

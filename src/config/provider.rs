@@ -18,6 +18,8 @@ pub enum GrantKind {
     AuthorizationCode,
     DeviceCode,
     ClientCredentials,
+    /// RFC 8693.
+    TokenExchange,
 }
 
 impl GrantKind {
@@ -27,6 +29,7 @@ impl GrantKind {
             GrantKind::AuthorizationCode => "authorization_code",
             GrantKind::DeviceCode => "device_code",
             GrantKind::ClientCredentials => "client_credentials",
+            GrantKind::TokenExchange => "token_exchange",
         }
     }
 }
@@ -59,6 +62,27 @@ pub enum ClientAssertion {
     /// identity file), re-read on every use because the platform rotates it.
     File(PathBuf),
     /// `client_assertion`: the CI platform's OIDC token for this job.
+    Platform(CiPlatform),
+}
+
+/// `grant = "token_exchange"` (RFC 8693 §2.1): what is exchanged and for what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenExchange {
+    pub subject: SubjectToken,
+    /// `subject_token_type`; `urn:ietf:params:oauth:token-type:jwt` when
+    /// not written.
+    pub subject_token_type: String,
+    pub audience: Option<String>,
+    pub resource: Option<String>,
+    pub requested_token_type: Option<String>,
+}
+
+/// Where the subject token comes from; read anew for every exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubjectToken {
+    /// `subject_token_file`.
+    File(PathBuf),
+    /// `subject_token = "github-actions" | "gitlab-ci"`.
     Platform(CiPlatform),
 }
 
@@ -101,6 +125,8 @@ pub struct Provider {
     pub auth_method: Option<AuthMethod>,
     /// How the client proves itself with a JWT instead of a secret.
     pub assertion: Option<ClientAssertion>,
+    /// For `grant = "token_exchange"`.
+    pub exchange: Option<TokenExchange>,
     pub endpoints: ExplicitEndpoints,
     /// How long a browser login waits for the redirect (`login_timeout`,
     /// seconds; `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` wins).

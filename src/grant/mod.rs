@@ -11,6 +11,7 @@ pub mod loopback;
 pub mod refresh;
 pub mod registration;
 pub mod revocation;
+pub mod token_exchange;
 
 use crate::config::AuthMethod;
 use crate::discovery::authorization_server::Metadata;

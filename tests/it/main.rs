@@ -29,5 +29,6 @@ mod quirks;
 mod secrets;
 mod terraform;
 mod tls;
+mod token_exchange;
 mod trust;
 mod waiting;

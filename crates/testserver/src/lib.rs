@@ -408,6 +408,20 @@ impl TestServer {
         self.state().active_token(token).is_some()
     }
 
+    /// The subject (`sub`) an active token was issued for.
+    pub fn subject_of(&self, token: &str) -> Option<String> {
+        self.state().active_token(token).map(|t| t.subject)
+    }
+
+    /// Trusts JWTs from `issuer`, signed by one of `jwks`, as subject
+    /// tokens of a token exchange (RFC 8693); their `aud` must be this
+    /// server's issuer identifier.
+    pub fn trust_subject_issuer(&self, issuer: &str, jwks: &[serde_json::Value]) {
+        self.state()
+            .subject_issuers
+            .push((issuer.to_owned(), jwks.to_vec()));
+    }
+
     /// Whether `token` is an ID token this server issued (with `openid` in
     /// the scope) that has not expired.
     pub fn is_id_token(&self, token: &str) -> bool {

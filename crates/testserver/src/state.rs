@@ -189,6 +189,9 @@ pub(crate) struct State {
     /// `jti`s of client assertions accepted, refused when seen again
     /// (RFC 7523 §3 item 7).
     pub seen_jtis: std::collections::HashSet<String>,
+    /// Issuers whose JWTs a token exchange accepts as subject tokens
+    /// (RFC 8693), with their keys.
+    pub subject_issuers: Vec<(String, Vec<Value>)>,
 }
 
 impl State {
@@ -210,6 +213,7 @@ impl State {
             id_tokens: HashMap::new(),
             next_family: 0,
             seen_jtis: Default::default(),
+            subject_issuers: Vec::new(),
         }
     }
 
