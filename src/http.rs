@@ -308,6 +308,14 @@ impl Http {
         self.send(req)
     }
 
+    /// GET a JSON document with `Authorization: Bearer <token>` (a CI
+    /// platform's ID token service, which takes its own request token).
+    pub fn get_json_with_bearer(&self, url: &Url, token: &Secret) -> Result<serde_json::Value> {
+        let authorization = format!("Bearer {}", token.expose());
+        let req = self.request(Method::Get, url, None, Some(authorization), Vec::new())?;
+        self.send(req)
+    }
+
     /// POST a form and read a JSON answer.
     pub fn post_form(
         &self,

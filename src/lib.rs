@@ -28,6 +28,8 @@
 //! split for platforms with small credentials), [`grant::loopback`] (the
 //! redirect listener), [`grant::revocation`] (RFC 7009 at logout),
 //! [`grant::client`] (the configured or registered client),
+//! [`grant::assertion`] (RFC 7523 client assertions: signed here, read from
+//! a file, or a CI platform's OIDC token),
 //! [`grant::interactive`] (browser, device or paste), [`resolver`] (the
 //! data flow's Resolver), [`env`](mod@env) (environment values that cannot panic),
 //! [`random`] (the OS RNG) and [`log`] (`-v`).

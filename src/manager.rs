@@ -374,6 +374,23 @@ impl<'p> Manager<'p> {
         grant::refresh::obtain(&*self.http(provider)?, meta, &client, old, &provider.scopes)
     }
 
+    /// RFC 8693, as the configured client; without a client_id no client
+    /// authenticates (a cloud's security token service) and nothing is
+    /// registered.
+    fn exchange(&self, provider: &Provider, meta: &Metadata, http: &Http) -> Result<Token> {
+        let exchange = provider.exchange.as_ref().ok_or_else(|| {
+            Error::Login(format!(
+                "{}: grant = \"token_exchange\" without a subject token",
+                provider.name
+            ))
+        })?;
+        let client = match provider.client_id {
+            Some(_) => Some(self.client(provider, meta)?),
+            None => None,
+        };
+        grant::token_exchange::obtain(http, meta, client.as_ref(), exchange, &provider.scopes)
+    }
+
     /// A new token from the provider's grant.
     fn obtain(
         &self,
@@ -382,8 +399,10 @@ impl<'p> Manager<'p> {
         account: &str,
         explicit: bool,
     ) -> Result<Token> {
-        if provider.grant != GrantKind::ClientCredentials
-            && !explicit
+        if !matches!(
+            provider.grant,
+            GrantKind::ClientCredentials | GrantKind::TokenExchange
+        ) && !explicit
             && !self.prompt.someone_to_ask()
         {
             return Err(Error::NeedsPerson {
@@ -391,23 +410,31 @@ impl<'p> Manager<'p> {
                 url: provider.url.to_string(),
             });
         }
-        let client = self.client(provider, meta)?;
         let http = &*self.http(provider)?;
         let token = match provider.grant {
-            GrantKind::ClientCredentials => {
-                grant::client_credentials::obtain(http, meta, &client, &provider.scopes)
-            }
+            GrantKind::TokenExchange => self.exchange(provider, meta, http),
+            GrantKind::ClientCredentials => grant::client_credentials::obtain(
+                http,
+                meta,
+                &self.client(provider, meta)?,
+                &provider.scopes,
+            ),
             GrantKind::DeviceCode => grant::device_code::obtain(
                 http,
                 meta,
-                &client,
+                &self.client(provider, meta)?,
                 &provider.scopes,
                 &grant::interactive::device_login(provider),
                 self.prompt,
             ),
-            GrantKind::AuthorizationCode => {
-                grant::interactive::login(http, meta, &client, provider, account, self.prompt)
-            }
+            GrantKind::AuthorizationCode => grant::interactive::login(
+                http,
+                meta,
+                &self.client(provider, meta)?,
+                provider,
+                account,
+                self.prompt,
+            ),
         };
         let mut token = match token {
             Err(e) if e.oauth_code() == Some("invalid_client") => {

@@ -87,6 +87,7 @@ impl GenProvider {
             let m = match m {
                 AuthMethod::ClientSecretBasic => "client_secret_basic",
                 AuthMethod::ClientSecretPost => "client_secret_post",
+                AuthMethod::PrivateKeyJwt => "private_key_jwt",
                 AuthMethod::None => "none",
             };
             key("token_endpoint_auth_method", quoted(m));

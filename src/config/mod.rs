@@ -7,8 +7,9 @@ mod provider;
 
 pub use matching::{path_covers, server_host};
 pub use provider::{
-    AuthMethod, DEFAULT_LOGIN_TIMEOUT, DEFAULT_REDIRECT_URI, DEFAULT_USERNAME, ExplicitEndpoints,
-    GrantKind, Provider, TokenLifetime,
+    AuthMethod, CiPlatform, ClientAssertion, DEFAULT_LOGIN_TIMEOUT, DEFAULT_REDIRECT_URI,
+    DEFAULT_USERNAME, ExplicitEndpoints, GrantKind, Provider, SubjectToken, TokenExchange,
+    TokenLifetime,
 };
 
 use crate::error::{Error, Result};
@@ -77,6 +78,20 @@ struct RawProvider {
     redirect_uri: Option<String>,
     username: Option<String>,
     token_endpoint_auth_method: Option<AuthMethod>,
+    private_key_file: Option<PathBuf>,
+    key_id: Option<String>,
+    client_assertion_file: Option<PathBuf>,
+    client_assertion: Option<String>,
+    client_assertion_audience: Option<String>,
+    client_assertion_variable: Option<String>,
+    subject_token_file: Option<PathBuf>,
+    subject_token: Option<String>,
+    subject_token_audience: Option<String>,
+    subject_token_variable: Option<String>,
+    subject_token_type: Option<String>,
+    audience: Option<String>,
+    resource: Option<String>,
+    requested_token_type: Option<String>,
     authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,
     device_authorization_endpoint: Option<String>,
@@ -264,11 +279,16 @@ impl Provider {
         {
             return Err("client_id: must not be empty (omit it to register dynamically)".into());
         }
+        let assertion = client_assertion(&mut raw)?;
         let grant = raw.grant.unwrap_or(GrantKind::AuthorizationCode);
+        let exchange = token_exchange(&mut raw, grant)?;
         if grant == GrantKind::ClientCredentials
-            && (raw.client_id.is_none() || raw.client_secret.is_none())
+            && (raw.client_id.is_none() || (raw.client_secret.is_none() && assertion.is_none()))
         {
-            return Err("grant = \"client_credentials\" needs client_id and client_secret".into());
+            return Err(
+                "grant = \"client_credentials\" needs client_id and client_secret (or private_key_file, or client_assertion_file)"
+                    .into(),
+            );
         }
         if scopes.iter().any(|s| s.is_empty() || s.contains(' ')) {
             return Err("scopes: each scope must be one non-empty word".into());
@@ -298,6 +318,8 @@ impl Provider {
             redirect_uri_written: redirect_uri,
             username: raw.username.unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
             auth_method: raw.token_endpoint_auth_method,
+            assertion,
+            exchange,
             endpoints: ExplicitEndpoints {
                 authorization: endpoint("authorization_endpoint", &raw.authorization_endpoint)?,
                 token: endpoint("token_endpoint", &raw.token_endpoint)?,
@@ -326,6 +348,206 @@ impl Provider {
             url,
         })
     }
+}
+
+/// The client assertion the entry configures, checked against
+/// `token_endpoint_auth_method`, `client_id` and `client_secret`; sets the
+/// method to `private_key_jwt` when the entry leaves it out.
+fn client_assertion(raw: &mut RawProvider) -> std::result::Result<Option<ClientAssertion>, String> {
+    let absolute = |field: &str, path: &PathBuf| {
+        if path.is_absolute() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{field}: {:?} must be an absolute path",
+                path.display()
+            ))
+        }
+    };
+    let platform = ci_platform(raw)?;
+    let given = [
+        raw.private_key_file.is_some(),
+        raw.client_assertion_file.is_some(),
+        platform.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(
+            "private_key_file, client_assertion_file and client_assertion are ways to make the \
+             client's assertion; set one"
+                .into(),
+        );
+    }
+    let assertion = if let Some(file) = raw.private_key_file.take() {
+        absolute("private_key_file", &file)?;
+        Some(ClientAssertion::PrivateKey {
+            file,
+            key_id: raw.key_id.take(),
+        })
+    } else if let Some(file) = raw.client_assertion_file.take() {
+        absolute("client_assertion_file", &file)?;
+        Some(ClientAssertion::File(file))
+    } else {
+        platform.map(ClientAssertion::Platform)
+    };
+    if raw.key_id.is_some() {
+        return Err("key_id: names the key of private_key_file, which is not set".into());
+    }
+    match (&assertion, raw.token_endpoint_auth_method) {
+        (None, Some(AuthMethod::PrivateKeyJwt)) => {
+            return Err(
+                "token_endpoint_auth_method = \"private_key_jwt\" needs private_key_file, \
+                 client_assertion_file or client_assertion"
+                    .into(),
+            );
+        }
+        (Some(_), None | Some(AuthMethod::PrivateKeyJwt)) => {
+            raw.token_endpoint_auth_method = Some(AuthMethod::PrivateKeyJwt);
+        }
+        (Some(_), Some(_)) => {
+            return Err(
+                "a client assertion (private_key_file, client_assertion_file, client_assertion) \
+                 needs token_endpoint_auth_method = \"private_key_jwt\" (or none written)"
+                    .into(),
+            );
+        }
+        (None, _) => {}
+    }
+    if assertion.is_some() {
+        if raw.client_id.is_none() {
+            return Err("a client assertion needs client_id (its iss and sub)".into());
+        }
+        if raw.client_secret.is_some() {
+            return Err(
+                "client_secret and a client assertion are two ways to authenticate; set one".into(),
+            );
+        }
+    }
+    Ok(assertion)
+}
+
+/// `client_assertion` with its `client_assertion_audience` and
+/// `client_assertion_variable`.
+fn ci_platform(raw: &mut RawProvider) -> std::result::Result<Option<CiPlatform>, String> {
+    ci_platform_of(
+        "client_assertion",
+        raw.client_assertion.take(),
+        raw.client_assertion_audience.take(),
+        raw.client_assertion_variable.take(),
+    )
+}
+
+/// `<field>` naming a CI platform, with `<field>_audience` and
+/// `<field>_variable`.
+fn ci_platform_of(
+    field: &str,
+    platform: Option<String>,
+    audience: Option<String>,
+    variable: Option<String>,
+) -> std::result::Result<Option<CiPlatform>, String> {
+    let platform = match platform.as_deref() {
+        None if audience.is_some() || variable.is_some() => {
+            return Err(format!(
+                "{field}_audience and {field}_variable need {field}"
+            ));
+        }
+        None => return Ok(None),
+        Some("github-actions") => {
+            if variable.is_some() {
+                return Err(format!(
+                    "{field}_variable: GitHub Actions has no such variable; set {field}_audience"
+                ));
+            }
+            CiPlatform::GitHubActions { audience }
+        }
+        Some("gitlab-ci") => {
+            if audience.is_some() {
+                return Err(format!(
+                    "{field}_audience: GitLab CI sets the audience in the job \
+                     (id_tokens: NAME: aud:), not here"
+                ));
+            }
+            let variable = variable.ok_or_else(|| {
+                format!(
+                    "{field} = \"gitlab-ci\" needs {field}_variable, the name the job gives \
+                     the token under id_tokens:"
+                )
+            })?;
+            if variable.is_empty()
+                || !variable
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(format!("{field}_variable: must be a variable name"));
+            }
+            CiPlatform::GitLabCi { variable }
+        }
+        Some(other) => {
+            return Err(format!(
+                "{field}: {other:?} is not one of github-actions, gitlab-ci"
+            ));
+        }
+    };
+    Ok(Some(platform))
+}
+
+/// RFC 8693 §2.1 parameters, for `grant = "token_exchange"` only.
+fn token_exchange(
+    raw: &mut RawProvider,
+    grant: GrantKind,
+) -> std::result::Result<Option<TokenExchange>, String> {
+    let platform = ci_platform_of(
+        "subject_token",
+        raw.subject_token.take(),
+        raw.subject_token_audience.take(),
+        raw.subject_token_variable.take(),
+    )?;
+    let file = raw.subject_token_file.take();
+    let subject = match (file, platform) {
+        (Some(_), Some(_)) => {
+            return Err("subject_token_file and subject_token: set one".into());
+        }
+        (Some(file), None) => {
+            if !file.is_absolute() {
+                return Err(format!(
+                    "subject_token_file: {:?} must be an absolute path",
+                    file.display()
+                ));
+            }
+            Some(SubjectToken::File(file))
+        }
+        (None, Some(platform)) => Some(SubjectToken::Platform(platform)),
+        (None, None) => None,
+    };
+    let others = [
+        ("subject_token_type", raw.subject_token_type.take()),
+        ("audience", raw.audience.take()),
+        ("resource", raw.resource.take()),
+        ("requested_token_type", raw.requested_token_type.take()),
+    ];
+    if grant != GrantKind::TokenExchange {
+        if let Some(name) = others
+            .iter()
+            .find(|(_, v)| v.is_some())
+            .map(|(n, _)| *n)
+            .or(subject.as_ref().map(|_| "subject_token"))
+        {
+            return Err(format!("{name}: only for grant = \"token_exchange\""));
+        }
+        return Ok(None);
+    }
+    let subject = subject.ok_or(
+        "grant = \"token_exchange\" needs subject_token_file or subject_token \
+         (github-actions, gitlab-ci)",
+    )?;
+    let [subject_token_type, audience, resource, requested_token_type] = others.map(|(_, v)| v);
+    Ok(Some(TokenExchange {
+        subject,
+        subject_token_type: subject_token_type
+            .unwrap_or_else(|| "urn:ietf:params:oauth:token-type:jwt".into()),
+        audience,
+        resource,
+        requested_token_type,
+    }))
 }
 
 /// Fill in what the entry leaves out from the preset; the entry's own keys win.
@@ -612,6 +834,150 @@ mod tests {
             parse("[[provider]]\nurl = \"http://127.0.0.1:8080/\"\nissuer = \"https://a\"\n")
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_private_key_or_assertion_file_means_private_key_jwt_and_refuses_a_secret() {
+        let base = "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nclient_id = \"app\"\ngrant = \"client_credentials\"\n";
+        let c = parse(&format!(
+            "{base}private_key_file = \"/k.pem\"\nkey_id = \"k1\"\n\n{base}client_assertion_file = \"/var/run/oidc\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.providers[0].auth_method, Some(AuthMethod::PrivateKeyJwt));
+        assert_eq!(
+            c.providers[0].assertion,
+            Some(ClientAssertion::PrivateKey {
+                file: "/k.pem".into(),
+                key_id: Some("k1".into())
+            })
+        );
+        assert_eq!(
+            c.providers[1].assertion,
+            Some(ClientAssertion::File("/var/run/oidc".into()))
+        );
+        let cases = [
+            ("private_key_file = \"k.pem\"\n", "absolute"),
+            (
+                "token_endpoint_auth_method = \"private_key_jwt\"\n",
+                "needs private_key_file",
+            ),
+            ("key_id = \"k\"\n", "key_id"),
+            (
+                "private_key_file = \"/k\"\nclient_assertion_file = \"/a\"\n",
+                "set one",
+            ),
+            (
+                "private_key_file = \"/k\"\nclient_secret = \"hunter2\"\n",
+                "set one",
+            ),
+            (
+                "private_key_file = \"/k\"\ntoken_endpoint_auth_method = \"client_secret_post\"\n",
+                "private_key_jwt",
+            ),
+        ];
+        for (extra, needle) in cases {
+            let e = parse(&format!("{base}{extra}")).unwrap_err().to_string();
+            assert!(e.contains(needle), "{extra}: {e}");
+            assert!(!e.contains("hunter2"), "{e}");
+        }
+    }
+
+    #[test]
+    fn client_assertion_names_a_ci_platform_with_what_it_needs() {
+        let base = "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\nclient_id = \"app\"\ngrant = \"client_credentials\"\n";
+        let c = parse(&format!(
+            "{base}client_assertion = \"github-actions\"\nclient_assertion_audience = \"api://x\"\n\n\
+             {base}client_assertion = \"gitlab-ci\"\nclient_assertion_variable = \"AS_TOKEN\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.providers[0].assertion,
+            Some(ClientAssertion::Platform(CiPlatform::GitHubActions {
+                audience: Some("api://x".into())
+            }))
+        );
+        assert_eq!(c.providers[0].auth_method, Some(AuthMethod::PrivateKeyJwt));
+        assert_eq!(
+            c.providers[1].assertion,
+            Some(ClientAssertion::Platform(CiPlatform::GitLabCi {
+                variable: "AS_TOKEN".into()
+            }))
+        );
+        let cases = [
+            (
+                "client_assertion = \"circleci\"\n",
+                "github-actions, gitlab-ci",
+            ),
+            (
+                "client_assertion = \"gitlab-ci\"\n",
+                "client_assertion_variable",
+            ),
+            (
+                "client_assertion = \"gitlab-ci\"\nclient_assertion_variable = \"A\"\nclient_assertion_audience = \"x\"\n",
+                "id_tokens",
+            ),
+            (
+                "client_assertion = \"github-actions\"\nclient_assertion_variable = \"A\"\n",
+                "client_assertion_variable",
+            ),
+            (
+                "client_assertion_audience = \"x\"\n",
+                "need client_assertion",
+            ),
+            (
+                "client_assertion = \"github-actions\"\nprivate_key_file = \"/k\"\n",
+                "set one",
+            ),
+        ];
+        for (extra, needle) in cases {
+            let e = parse(&format!("{base}{extra}")).unwrap_err().to_string();
+            assert!(e.contains(needle), "{extra}: {e}");
+        }
+    }
+
+    #[test]
+    fn token_exchange_reads_its_subject_and_parameters() {
+        let base = "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\n";
+        let c = parse(&format!(
+            "{base}grant = \"token_exchange\"\nsubject_token_file = \"/var/run/sa\"\naudience = \"api\"\n\n\
+             {base}grant = \"token_exchange\"\nsubject_token = \"github-actions\"\n\
+             subject_token_audience = \"sts\"\nsubject_token_type = \"urn:ietf:params:oauth:token-type:id_token\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.providers[0].exchange,
+            Some(TokenExchange {
+                subject: SubjectToken::File("/var/run/sa".into()),
+                subject_token_type: "urn:ietf:params:oauth:token-type:jwt".into(),
+                audience: Some("api".into()),
+                resource: None,
+                requested_token_type: None,
+            })
+        );
+        let x = c.providers[1].exchange.as_ref().unwrap();
+        assert_eq!(
+            x.subject,
+            SubjectToken::Platform(CiPlatform::GitHubActions {
+                audience: Some("sts".into())
+            })
+        );
+        let cases = [
+            ("grant = \"token_exchange\"\n", "needs subject_token_file"),
+            ("audience = \"api\"\n", "only for grant"),
+            ("subject_token_file = \"/t\"\n", "only for grant"),
+            (
+                "grant = \"token_exchange\"\nsubject_token_file = \"t\"\n",
+                "absolute",
+            ),
+            (
+                "grant = \"token_exchange\"\nsubject_token = \"gitlab-ci\"\n",
+                "subject_token_variable",
+            ),
+        ];
+        for (extra, needle) in cases {
+            let e = parse(&format!("{base}{extra}")).unwrap_err().to_string();
+            assert!(e.contains(needle), "{extra}: {e}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::secret::Secret;
 use serde::Deserialize;
+use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
 
@@ -17,6 +18,8 @@ pub enum GrantKind {
     AuthorizationCode,
     DeviceCode,
     ClientCredentials,
+    /// RFC 8693.
+    TokenExchange,
 }
 
 impl GrantKind {
@@ -26,6 +29,7 @@ impl GrantKind {
             GrantKind::AuthorizationCode => "authorization_code",
             GrantKind::DeviceCode => "device_code",
             GrantKind::ClientCredentials => "client_credentials",
+            GrantKind::TokenExchange => "token_exchange",
         }
     }
 }
@@ -36,7 +40,62 @@ impl GrantKind {
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// A signed JWT instead of a secret (RFC 7523 §2.2, OpenID Connect
+    /// Core §9): signed here with `private_key_file`, or issued to this
+    /// workload by its platform (`client_assertion_file`).
+    PrivateKeyJwt,
     None,
+}
+
+/// Where the JWT a client authenticates with comes from (RFC 7523 §2.2).
+/// Paths only: the key and the assertions are read when they are used, so
+/// no secret is held here and a rotated file is picked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientAssertion {
+    /// `private_key_file` (PEM) and `key_id`: an assertion signed here.
+    PrivateKey {
+        file: PathBuf,
+        key_id: Option<String>,
+    },
+    /// `client_assertion_file`: a JWT someone else issued to this workload
+    /// (a Kubernetes projected service-account token, a cloud's workload
+    /// identity file), re-read on every use because the platform rotates it.
+    File(PathBuf),
+    /// `client_assertion`: the CI platform's OIDC token for this job.
+    Platform(CiPlatform),
+}
+
+/// `grant = "token_exchange"` (RFC 8693 §2.1): what is exchanged and for what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenExchange {
+    pub subject: SubjectToken,
+    /// `subject_token_type`; `urn:ietf:params:oauth:token-type:jwt` when
+    /// not written.
+    pub subject_token_type: String,
+    pub audience: Option<String>,
+    pub resource: Option<String>,
+    pub requested_token_type: Option<String>,
+}
+
+/// Where the subject token comes from; read anew for every exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubjectToken {
+    /// `subject_token_file`.
+    File(PathBuf),
+    /// `subject_token = "github-actions" | "gitlab-ci"`.
+    Platform(CiPlatform),
+}
+
+/// A CI platform that issues each job an OIDC ID token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CiPlatform {
+    /// `"github-actions"`: asked of the runner's token service
+    /// (`ACTIONS_ID_TOKEN_REQUEST_URL`), for `audience` when written
+    /// (`client_assertion_audience`), else GitHub's default audience.
+    GitHubActions { audience: Option<String> },
+    /// `"gitlab-ci"`: the job's `id_tokens:` entry, a variable named by
+    /// `client_assertion_variable`; its audience is set in the job.
+    GitLabCi { variable: String },
 }
 
 /// Endpoints written in the config; each wins over discovery.
@@ -64,6 +123,10 @@ pub struct Provider {
     pub redirect_uri_written: Option<Url>,
     pub username: String,
     pub auth_method: Option<AuthMethod>,
+    /// How the client proves itself with a JWT instead of a secret.
+    pub assertion: Option<ClientAssertion>,
+    /// For `grant = "token_exchange"`.
+    pub exchange: Option<TokenExchange>,
     pub endpoints: ExplicitEndpoints,
     /// How long a browser login waits for the redirect (`login_timeout`,
     /// seconds; `CREDENTIAL_OAUTH_LOGIN_TIMEOUT` wins).

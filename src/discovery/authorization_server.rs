@@ -141,7 +141,7 @@ pub fn explicit_is_enough(provider: &Provider) -> bool {
     let needs_registration = provider.client_id.is_none();
     e.token.is_some()
         && match provider.grant {
-            GrantKind::ClientCredentials => true,
+            GrantKind::ClientCredentials | GrantKind::TokenExchange => true,
             GrantKind::DeviceCode => {
                 e.device_authorization.is_some()
                     && (!needs_registration || e.registration.is_some())

@@ -252,7 +252,7 @@ fn endpoints(
             .device_authorization_endpoint
             .is_none()
             .then_some(("device authorization", "device_authorization_endpoint")),
-        GrantKind::ClientCredentials => None,
+        GrantKind::ClientCredentials | GrantKind::TokenExchange => None,
     };
     if meta.token_endpoint.is_none() {
         report.problem(
@@ -332,6 +332,9 @@ fn tokens(report: &mut Report, manager: &Manager, p: &Provider) -> Result<()> {
         match manager.cached(&Manager::key(p, &account))? {
             None if p.grant == GrantKind::ClientCredentials => report.ok(format!(
                 "{who}: no token cached; client credentials get one on first use"
+            )),
+            None if p.grant == GrantKind::TokenExchange => report.ok(format!(
+                "{who}: no token cached; a token exchange gets one on first use"
             )),
             None => report.warning(
                 format!("{who}: no token cached; the first use will ask someone to log in"),

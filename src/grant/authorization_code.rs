@@ -312,6 +312,7 @@ mod tests {
             id: "app".into(),
             secret: None,
             method: AuthMethod::ClientSecretBasic,
+            assertion: None,
         };
         let endpoint = Url::parse("https://a.example/authorize?tenant=x").unwrap();
         let redirect = Url::parse("http://127.0.0.1:5210/").unwrap();

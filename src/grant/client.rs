@@ -23,10 +23,18 @@ pub fn known(provider: &Provider, meta: &Metadata, store: &dyn Store) -> Result<
                 provider.name
             )));
         }
+        let assertion = match &provider.assertion {
+            Some(source) => Some(super::assertion::Assertion {
+                source: source.clone(),
+                audience: meta.token_endpoint()?.clone(),
+            }),
+            None => None,
+        };
         return Ok(Some(Client {
             id: id.clone(),
             secret: provider.client_secret.clone(),
             method: meta.auth_method(provider.auth_method),
+            assertion,
         }));
     }
     let key = registration::key(&provider.issuer, &provider.redirect_uri());

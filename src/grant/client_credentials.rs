@@ -62,6 +62,70 @@ mod tests {
     }
 
     #[test]
+    fn private_key_jwt_sends_a_fresh_signed_assertion_in_the_form() {
+        use crate::grant::assertion::{JWT_BEARER, SigningKey, tests::verifies};
+        use crate::grant::examples::private_key_jwt;
+        let (http, sent) = scripted::http(&[(200, TOKEN), (200, TOKEN)]);
+        let client = private_key_jwt("rsa-pkcs8.pem", Some("key-1"));
+        obtain(&http, &metadata(), &client, &["read".into()]).unwrap();
+        obtain(&http, &metadata(), &client, &["read".into()]).unwrap();
+        let key =
+            SigningKey::from_pem(crate::grant::assertion::tests::RSA_PKCS8.as_bytes()).unwrap();
+        let mut jtis = Vec::new();
+        for req in sent.all() {
+            let mut expected = vec![FORM];
+            expected.extend(COMMON);
+            assert_eq!(headers(&req), expected, "no Authorization header");
+            let form: Vec<(String, String)> = url::form_urlencoded::parse(body(&req).as_bytes())
+                .into_owned()
+                .collect();
+            let names: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
+            assert_eq!(
+                names,
+                [
+                    "grant_type",
+                    "scope",
+                    "client_id",
+                    "client_assertion_type",
+                    "client_assertion"
+                ]
+            );
+            assert_eq!(form[2].1, "app");
+            assert_eq!(form[3].1, JWT_BEARER);
+            let jwt = &form[4].1;
+            assert!(verifies(&key, jwt));
+            let claims: serde_json::Value = serde_json::from_slice(
+                &base64::Engine::decode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    jwt.split('.').nth(1).unwrap(),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+            assert_eq!(claims["aud"], "https://as.example/token");
+            assert_eq!(claims["iss"], "app");
+            assert_eq!(claims["sub"], "app");
+            let (iat, exp) = (
+                claims["iat"].as_u64().unwrap(),
+                claims["exp"].as_u64().unwrap(),
+            );
+            assert!(exp > iat && exp - iat <= 300);
+            jtis.push(claims["jti"].clone());
+        }
+        assert_ne!(jtis[0], jtis[1], "a new assertion per request");
+    }
+
+    #[test]
+    fn an_unreadable_private_key_fails_before_anything_is_sent() {
+        use crate::grant::examples::private_key_jwt;
+        let (http, sent) = scripted::http(&[(200, TOKEN)]);
+        let client = private_key_jwt("no-such-key.pem", None);
+        let e = obtain(&http, &metadata(), &client, &[]).unwrap_err();
+        assert!(e.to_string().contains("no-such-key.pem"), "{e}");
+        assert!(sent.all().is_empty());
+    }
+
+    #[test]
     fn a_redirect_from_the_token_endpoint_fails_the_grant() {
         let (http, sent) = scripted::http(&[(302, b"")]);
         let client = confidential(AuthMethod::ClientSecretBasic);

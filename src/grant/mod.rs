@@ -1,6 +1,7 @@
 //! The grants that obtain tokens, one file each, and the token endpoint
 //! request they share (RFC 6749 §3.2, §5).
 
+pub mod assertion;
 pub mod authorization_code;
 pub mod client;
 pub mod client_credentials;
@@ -10,6 +11,7 @@ pub mod loopback;
 pub mod refresh;
 pub mod registration;
 pub mod revocation;
+pub mod token_exchange;
 
 use crate::config::AuthMethod;
 use crate::discovery::authorization_server::Metadata;
@@ -24,12 +26,34 @@ pub struct Client {
     pub id: String,
     pub secret: Option<Secret>,
     pub method: AuthMethod,
+    /// For `private_key_jwt`: where its assertion comes from.
+    pub assertion: Option<assertion::Assertion>,
 }
 
 impl Client {
+    /// A fresh client assertion when the client authenticates with one:
+    /// made for each request, since the server refuses a `jti` it has seen.
+    fn assertion(&self, http: &Http) -> Result<Option<Secret>> {
+        match (&self.assertion, self.method) {
+            (Some(a), AuthMethod::PrivateKeyJwt) => a.make(http, &self.id).map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// Add the client's credentials to a token endpoint request: Basic in the
-    /// header, or in the body for `client_secret_post` and public clients.
-    fn authenticate<'a>(&'a self, form: &mut Vec<(&'a str, &'a str)>) -> ClientAuth<'a> {
+    /// header, or in the body for `client_secret_post` and public clients,
+    /// or the assertion from [`Client::assertion`] (RFC 7523 §2.2).
+    fn authenticate<'a>(
+        &'a self,
+        assertion: Option<&'a Secret>,
+        form: &mut Vec<(&'a str, &'a str)>,
+    ) -> ClientAuth<'a> {
+        if let Some(jwt) = assertion {
+            form.push(("client_id", &self.id));
+            form.push(("client_assertion_type", assertion::JWT_BEARER));
+            form.push(("client_assertion", jwt.expose()));
+            return ClientAuth::None;
+        }
         match (&self.secret, self.method) {
             (Some(secret), AuthMethod::ClientSecretBasic) => ClientAuth::Basic {
                 id: &self.id,
@@ -74,8 +98,9 @@ fn post_as_client(
     client: &Client,
     form: &[(&str, &str)],
 ) -> Result<serde_json::Value> {
+    let assertion = client.assertion(http)?;
     let mut form = form.to_vec();
-    let auth = client.authenticate(&mut form);
+    let auth = client.authenticate(assertion.as_ref(), &mut form);
     http.post_form(url, &form, auth)
 }
 
@@ -118,6 +143,26 @@ pub(crate) mod examples {
             id: "app".into(),
             secret: Some(Secret::new("s3cret")),
             method,
+            assertion: None,
+        }
+    }
+
+    /// Client `app` authenticating with assertions signed by the test key
+    /// `tests/keys/<key>`, for `https://as.example/token`.
+    pub fn private_key_jwt(key: &str, key_id: Option<&str>) -> Client {
+        Client {
+            id: "app".into(),
+            secret: None,
+            method: AuthMethod::PrivateKeyJwt,
+            assertion: Some(super::assertion::Assertion {
+                source: crate::config::ClientAssertion::PrivateKey {
+                    file: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("tests/keys")
+                        .join(key),
+                    key_id: key_id.map(str::to_string),
+                },
+                audience: Url::parse("https://as.example/token").unwrap(),
+            }),
         }
     }
 
@@ -127,6 +172,7 @@ pub(crate) mod examples {
             id: "app".into(),
             secret: None,
             method: AuthMethod::None,
+            assertion: None,
         }
     }
 }

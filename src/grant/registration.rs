@@ -86,6 +86,7 @@ impl Registration {
             id: self.client_id.clone(),
             secret: self.client_secret.clone(),
             method,
+            assertion: None,
         }
     }
 }

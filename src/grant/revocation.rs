@@ -79,8 +79,9 @@ pub fn revoke(
     which: Revoked,
 ) -> Result<()> {
     let hint = which.hint();
+    let assertion = client.assertion(http)?;
     let mut form = vec![("token", value.expose()), ("token_type_hint", hint)];
-    let auth = client.authenticate(&mut form);
+    let auth = client.authenticate(assertion.as_ref(), &mut form);
     crate::debug!(
         "POST {} token_type_hint={hint}",
         crate::http::origin(endpoint)
@@ -177,6 +178,35 @@ mod tests {
         assert!(!e.to_string().contains("at-1"), "{e}");
         assert!(matches!(attempts[1], (Revoked::RefreshToken, Ok(()))));
         assert_eq!(sent.all().len(), 2);
+    }
+
+    #[test]
+    fn private_key_jwt_revokes_with_an_assertion_for_the_token_endpoint() {
+        use crate::grant::assertion::JWT_BEARER;
+        let (http, sent) = scripted::http(&[(200, b"")]);
+        let client = crate::grant::examples::private_key_jwt("ec-sec1.pem", None);
+        let outcome = at_logout(&http, &metadata(), &client, &token(None));
+        assert!(matches!(outcome, Outcome::Tried { .. }), "{outcome:?}");
+        let req = sent.only();
+        assert_eq!(req.url.as_str(), "https://as.example/revoke");
+        assert_eq!(req.header("Authorization"), None);
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(body(&req).as_bytes())
+            .into_owned()
+            .collect();
+        let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("token"), Some("at-1"));
+        assert_eq!(get("client_id"), Some("app"));
+        assert_eq!(get("client_assertion_type"), Some(JWT_BEARER));
+        let jwt = get("client_assertion").unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(
+            &base64::Engine::decode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                jwt.split('.').nth(1).unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(claims["aud"], "https://as.example/token");
     }
 
     #[test]

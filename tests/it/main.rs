@@ -5,6 +5,7 @@ mod support;
 
 mod bazel;
 mod cargo;
+mod client_assertions;
 mod client_credentials;
 mod completions;
 mod configure;
@@ -28,5 +29,6 @@ mod quirks;
 mod secrets;
 mod terraform;
 mod tls;
+mod token_exchange;
 mod trust;
 mod waiting;

@@ -16,6 +16,9 @@ use super::state::{
 };
 use super::wire::{OAuthError, Params, RecordedRequest, Reply, basic_credentials, credentials};
 
+/// RFC 8693 §2.1.
+const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
 /// RFC 8628 §3.4.
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -52,6 +55,7 @@ pub(crate) fn note(st: &mut State, rq: &RecordedRequest, arrived: Instant) {
         let grant_type = rq.form.iter().find(|(n, _)| n == "grant_type");
         match grant_type.map(|(_, v)| v.as_str()) {
             Some(g @ ("client_credentials" | "authorization_code" | "refresh_token")) => st.bump(g),
+            Some(TOKEN_EXCHANGE_GRANT) => st.bump("token_exchange"),
             Some(DEVICE_CODE_GRANT) => {
                 st.bump("device_code");
                 st.poll_times.push(arrived);
@@ -179,7 +183,14 @@ struct Authenticated {
 
 /// RFC 6749 §2.3.1: `client_secret_basic`, `client_secret_post`, or a public
 /// client naming itself with `client_id` (method `none`, RFC 7591 §2).
-fn authenticate(st: &State, rq: &RecordedRequest, form: &Params) -> Result<Authenticated, Reply> {
+fn authenticate(
+    st: &mut State,
+    rq: &RecordedRequest,
+    form: &Params,
+) -> Result<Authenticated, Reply> {
+    if let Some(kind) = form.get("client_assertion_type") {
+        return authenticate_by_assertion(st, rq, form, kind);
+    }
     let (id, secret, method) = match credentials(rq, "Basic") {
         Some(encoded) => {
             let (id, secret) = basic_credentials(encoded)
@@ -210,6 +221,10 @@ fn authenticate(st: &State, rq: &RecordedRequest, form: &Params) -> Result<Authe
     let Some(client) = st.clients.get(&id) else {
         return Err(OAuthError::invalid_client(format!("unknown client {id}")).into());
     };
+    if !client.jwks.is_empty() {
+        let description = format!("{id} must authenticate with private_key_jwt");
+        return Err(OAuthError::invalid_client(description).into());
+    }
     let confidential = match (&client.secret, secret) {
         (None, None) => false,
         (None, Some(_)) => {
@@ -232,6 +247,51 @@ fn authenticate(st: &State, rq: &RecordedRequest, form: &Params) -> Result<Authe
         }
     };
     Ok(Authenticated { id, confidential })
+}
+
+/// RFC 7523 §2.2, §3: a JWT that one of the client's registered keys
+/// signed, for this server, unexpired, and not seen before.
+fn authenticate_by_assertion(
+    st: &mut State,
+    rq: &RecordedRequest,
+    form: &Params,
+    kind: &str,
+) -> Result<Authenticated, Reply> {
+    use super::assertion::{JWT_BEARER, check_client_claims, verified_claims};
+    let refuse = |d: String| -> Reply { OAuthError::invalid_client(d).into() };
+    if kind != JWT_BEARER {
+        return Err(refuse(format!(
+            "client_assertion_type {kind} is not supported"
+        )));
+    }
+    if credentials(rq, "Basic").is_some() || form.get("client_secret").is_some() {
+        let description = "a client assertion and a secret in one request";
+        return Err(OAuthError::invalid_request(description).into());
+    }
+    let jwt = form
+        .get("client_assertion")
+        .ok_or_else(|| refuse("client_assertion is missing".into()))?;
+    let Some(id) = form.get("client_id").map(str::to_owned) else {
+        return Err(refuse("client_id is missing".into()));
+    };
+    let Some(client) = st.clients.get(&id) else {
+        return Err(refuse(format!("unknown client {id}")));
+    };
+    if client.jwks.is_empty() {
+        return Err(refuse(format!("{id} has no registered keys")));
+    }
+    let claims = verified_claims(jwt, &client.jwks).map_err(refuse)?;
+    let audiences = [format!("{}/token", st.issuer), st.issuer_id()];
+    let jti = check_client_claims(&claims, &id, &audiences, unix_now()).map_err(refuse)?;
+    if !st.seen_jtis.insert(jti) {
+        return Err(refuse(
+            "the assertion was used before (jti replayed)".into(),
+        ));
+    }
+    Ok(Authenticated {
+        id,
+        confidential: true,
+    })
 }
 
 /// RFC 6749 §3.3: space-delimited scope tokens of NQCHAR; `None` when absent.
@@ -257,8 +317,17 @@ fn is_subset(requested: &str, granted: Option<&str>) -> bool {
 /// RFC 6749 §3.2.
 fn token(st: &mut State, rq: &RecordedRequest) -> Answer {
     let form = form_post(rq)?;
+    // RFC 8693 §2.1: client authentication is optional for a token
+    // exchange (security token services take none).
+    let anonymous = credentials(rq, "Basic").is_none()
+        && form.get("client_id").is_none()
+        && form.get("client_assertion").is_none();
+    if anonymous && form.get("grant_type") == Some(TOKEN_EXCHANGE_GRANT) {
+        return Ok(Reply::json(200, &token_exchange(st, None, &form)?));
+    }
     let client = authenticate(st, rq, &form)?;
     let answer = match form.get("grant_type") {
+        Some(TOKEN_EXCHANGE_GRANT) => token_exchange(st, Some(&client), &form)?,
         None => return Err(OAuthError::invalid_request("grant_type is required").into()),
         Some("client_credentials") => client_credentials(st, &client, &form)?,
         Some("authorization_code") => authorization_code(st, &client, &form)?,
@@ -287,6 +356,57 @@ fn client_credentials(
     // RFC 6749 §4.4.3: a refresh token SHOULD NOT be included; the knob models servers that do.
     let refresh = st.settings.client_credentials_refresh;
     Ok(st.issue(&grant, scope.as_deref(), refresh))
+}
+
+/// RFC 8693 §2: a JWT subject token signed by a trusted issuer's key, for
+/// this server (`aud`), unexpired, exchanged for an access token of its
+/// `sub`.
+fn token_exchange(
+    st: &mut State,
+    client: Option<&Authenticated>,
+    form: &Params,
+) -> Result<Value, OAuthError> {
+    use super::assertion::verified_claims;
+    let bad = |d: String| OAuthError::invalid_request(d);
+    let subject = form
+        .get("subject_token")
+        .ok_or_else(|| bad("subject_token is required".into()))?;
+    match form.get("subject_token_type") {
+        Some(
+            "urn:ietf:params:oauth:token-type:jwt" | "urn:ietf:params:oauth:token-type:id_token",
+        ) => {}
+        Some(other) => return Err(bad(format!("subject_token_type {other} is not supported"))),
+        None => return Err(bad("subject_token_type is required".into())),
+    }
+    let claims = st
+        .subject_issuers
+        .iter()
+        .find_map(|(issuer, jwks)| {
+            verified_claims(subject, jwks)
+                .ok()
+                .filter(|c| c["iss"].as_str() == Some(issuer))
+        })
+        .ok_or_else(|| bad("the subject token is not signed by a trusted issuer".into()))?;
+    let aud_ok = match &claims["aud"] {
+        Value::String(a) => *a == st.issuer_id(),
+        Value::Array(a) => a.iter().any(|v| v.as_str() == Some(&st.issuer_id())),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(bad("the subject token's audience is not this server".into()));
+    }
+    if claims["exp"].as_i64().is_none_or(|exp| exp <= unix_now()) {
+        return Err(bad("the subject token has expired".into()));
+    }
+    let sub = claims["sub"]
+        .as_str()
+        .ok_or_else(|| bad("the subject token has no sub".into()))?;
+    let scope = requested_scope(form)?;
+    let client_id = client.map_or("token-exchange", |c| c.id.as_str());
+    let grant = st.grant(client_id, sub, scope.as_deref());
+    let mut answer = st.issue(&grant, scope.as_deref(), false);
+    answer["issued_token_type"] = "urn:ietf:params:oauth:token-type:access_token".into();
+    Ok(answer)
 }
 
 /// RFC 6749 §4.1.3 with RFC 7636 §4.6.
@@ -764,6 +884,7 @@ fn register(st: &mut State, rq: &RecordedRequest) -> Answer {
         Client {
             secret,
             redirect_uris,
+            jwks: Vec::new(),
         },
     );
     st.registered.push(client_id);

@@ -16,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod assertion;
 mod endpoints;
 mod state;
 mod wire;
@@ -214,6 +215,7 @@ impl TestServer {
         let client = Client {
             secret: secret.map(str::to_owned),
             redirect_uris: Vec::new(),
+            jwks: Vec::new(),
         };
         self.state().clients.insert(id.to_owned(), client);
     }
@@ -225,6 +227,19 @@ impl TestServer {
         let client = Client {
             secret: secret.map(str::to_owned),
             redirect_uris: uris.iter().map(|u| (*u).to_owned()).collect(),
+            jwks: Vec::new(),
+        };
+        self.state().clients.insert(id.to_owned(), client);
+    }
+
+    /// Adds (or replaces) a client that authenticates with `private_key_jwt`
+    /// (RFC 7523): `jwks` are its public keys, as a JWKS's `keys` (see
+    /// [`assertion::TestKey::jwk`]).
+    pub fn add_client_with_jwks(&self, id: &str, jwks: &[serde_json::Value]) {
+        let client = Client {
+            secret: None,
+            redirect_uris: Vec::new(),
+            jwks: jwks.to_vec(),
         };
         self.state().clients.insert(id.to_owned(), client);
     }
@@ -391,6 +406,20 @@ impl TestServer {
     /// Whether `token` is an access token or refresh token that is valid now.
     pub fn is_active(&self, token: &str) -> bool {
         self.state().active_token(token).is_some()
+    }
+
+    /// The subject (`sub`) an active token was issued for.
+    pub fn subject_of(&self, token: &str) -> Option<String> {
+        self.state().active_token(token).map(|t| t.subject)
+    }
+
+    /// Trusts JWTs from `issuer`, signed by one of `jwks`, as subject
+    /// tokens of a token exchange (RFC 8693); their `aud` must be this
+    /// server's issuer identifier.
+    pub fn trust_subject_issuer(&self, issuer: &str, jwks: &[serde_json::Value]) {
+        self.state()
+            .subject_issuers
+            .push((issuer.to_owned(), jwks.to_vec()));
     }
 
     /// Whether `token` is an ID token this server issued (with `openid` in

@@ -84,6 +84,9 @@ pub(crate) struct Client {
     /// `None` for a public client (RFC 6749 §2.1).
     pub secret: Option<String>,
     pub redirect_uris: Vec<String>,
+    /// Public keys (JWKs) for `private_key_jwt` (RFC 7523): a client with
+    /// any must authenticate with an assertion one of them verifies.
+    pub jwks: Vec<Value>,
 }
 
 /// RFC 6749 §4.1.2 with the RFC 7636 §4.4 challenge bound to it.
@@ -183,6 +186,12 @@ pub(crate) struct State {
     /// ID tokens issued, with their `exp` (Unix seconds).
     id_tokens: HashMap<String, i64>,
     next_family: u64,
+    /// `jti`s of client assertions accepted, refused when seen again
+    /// (RFC 7523 §3 item 7).
+    pub seen_jtis: std::collections::HashSet<String>,
+    /// Issuers whose JWTs a token exchange accepts as subject tokens
+    /// (RFC 8693), with their keys.
+    pub subject_issuers: Vec<(String, Vec<Value>)>,
 }
 
 impl State {
@@ -203,6 +212,8 @@ impl State {
             access_tokens: HashMap::new(),
             id_tokens: HashMap::new(),
             next_family: 0,
+            seen_jtis: Default::default(),
+            subject_issuers: Vec::new(),
         }
     }
 
