@@ -110,13 +110,25 @@ impl<'p> Manager<'p> {
     /// tokens live"); a provider found by RFC 9728 discovery adds its resource.
     pub fn key(provider: &Provider, account: &str) -> CacheKey {
         let client_id = provider.client_id.as_deref().unwrap_or("");
-        match &provider.resource {
-            Some(resource) => CacheKey::for_resource(
+        // A token exchange is for its audience, resource and subject: two
+        // exchanges at one issuer must never share a token.
+        let exchange = provider.exchange.as_ref().map(|x| {
+            format!(
+                "token-exchange\n{:?}\n{}\n{}\n{}\n{}",
+                x.subject,
+                x.subject_token_type,
+                x.audience.as_deref().unwrap_or(""),
+                x.resource.as_deref().unwrap_or(""),
+                x.requested_token_type.as_deref().unwrap_or("")
+            )
+        });
+        match provider.resource.as_ref().or(exchange.as_ref()) {
+            Some(bound_to) => CacheKey::for_resource(
                 &provider.issuer,
                 client_id,
                 &provider.scopes,
                 account,
-                resource,
+                bound_to,
             ),
             None => CacheKey::new(&provider.issuer, client_id, &provider.scopes, account),
         }
@@ -489,4 +501,26 @@ fn held_by(holder: &Holder, provider: &str) -> String {
 fn lock_wait(provider: &Provider) -> Duration {
     let login = provider.login_timeout().max(DEVICE_LOGIN);
     LOCK_WAIT.max(login + Duration::from_secs(30))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_exchanges_at_one_issuer_never_share_a_key() {
+        let config = Config::parse(
+            "[[provider]]\nurl = \"https://a.example/\"\nissuer = \"https://as.example\"\n\
+             grant = \"token_exchange\"\nsubject_token_file = \"/run/token\"\naudience = \"a\"\n\n\
+             [[provider]]\nurl = \"https://b.example/\"\nissuer = \"https://as.example\"\n\
+             grant = \"token_exchange\"\nsubject_token_file = \"/run/token\"\naudience = \"b\"\n\n\
+             [[provider]]\nurl = \"https://c.example/\"\nissuer = \"https://as.example\"\n",
+            std::path::Path::new("/c.toml"),
+        )
+        .unwrap();
+        let key = |i: usize| Manager::key(&config.providers[i], "");
+        assert_ne!(key(0), key(1));
+        assert_ne!(key(0), key(2));
+        assert_eq!(key(2), CacheKey::new("https://as.example", "", &[], ""));
+    }
 }
