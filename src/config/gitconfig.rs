@@ -29,6 +29,12 @@
 //!    text on stdin (never in a file: it may hold a client secret). So git's
 //!    own URL matching (scheme, `*` in host names, port, path prefix, user,
 //!    most specific wins, the later one among equals) is kept exactly.
+//!
+//! Before step 1, [`git_may_hold_scoped_keys`] reads (without a process) the
+//! files git would read and the `-c` environment, and proves there is no
+//! scoped key when none of them mentions `oauth` and none can pull in
+//! another file: then "not ours" costs no git process. Any doubt spawns git
+//! as before.
 
 use crate::config::{Config, Provider};
 use std::io::Write;
@@ -73,6 +79,9 @@ pub fn provider_for(config: &Config, url: &Url) -> Option<Provider> {
     if let Some(p) = config.provider_for(url) {
         return Some(p.clone());
     }
+    if !git_may_hold_scoped_keys() {
+        return None;
+    }
     let listed = git_config(&["--null", "--get-regexp", SCOPED_KEYS], None)?;
     let scoped = parse_scoped(&listed);
     if scoped.is_empty() {
@@ -104,6 +113,211 @@ pub fn provider_for(config: &Config, url: &Url) -> Option<Provider> {
             None
         }
     }
+}
+
+/// Most we read from one config file while looking for `oauth`; a larger
+/// one means "ask git".
+const MAX_CONFIG_FILE: u64 = 1024 * 1024;
+
+/// Whether `git config --get-regexp` could list a `credential.<url>.oauth*`
+/// key; `false` only when that is proven from the environment and the files
+/// `git config` reads: [`may_hold_scoped_keys`] with this process's
+/// environment and working directory.
+pub fn git_may_hold_scoped_keys() -> bool {
+    let Ok(cwd) = std::env::current_dir() else {
+        return true;
+    };
+    let may = may_hold_scoped_keys(&|k: &str| std::env::var_os(k), &cwd);
+    if !may {
+        crate::debug!("no git config mentions oauth; git config not run");
+    }
+    may
+}
+
+/// The rule behind [`git_may_hold_scoped_keys`], for any environment and
+/// working directory. A scoped key is `credential.<url>.oauth…`: its
+/// variable name cannot be escaped or continued, so the bytes `oauth` (in
+/// any case) are in the file or the `-c` environment that sets it. Files
+/// are read, never parsed: any `include` (`[include]`, `[includeIf …]`,
+/// `-c include.path`) could name another file, so its mere mention means
+/// "ask git", as do a file that cannot be read or exceeds
+/// [`MAX_CONFIG_FILE`], a `.git` file (worktree, submodule), `commondir`,
+/// `GIT_COMMON_DIR` and `GIT_CONFIG`. Reading more files than git does
+/// (the whole way up to `/` or a ceiling, every prefix's system file) can
+/// only mean asking git more often, never less.
+pub fn may_hold_scoped_keys(
+    var: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+    cwd: &std::path::Path,
+) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::{Path, PathBuf};
+    // `-c`: GIT_CONFIG_PARAMETERS, and GIT_CONFIG_KEY_n for each n below
+    // GIT_CONFIG_COUNT, as git reads them.
+    let suspicious = |b: &[u8]| mentions(b, b"oauth") || mentions(b, b"include");
+    if var("GIT_CONFIG_PARAMETERS").is_some_and(|v| suspicious(v.as_bytes())) {
+        return true;
+    }
+    if let Some(count) = var("GIT_CONFIG_COUNT") {
+        let Some(count) = count.to_str().and_then(|c| c.parse::<u16>().ok()) else {
+            return true;
+        };
+        for n in 0..count {
+            match var(&format!("GIT_CONFIG_KEY_{n}")) {
+                Some(key) if !suspicious(key.as_bytes()) => {}
+                _ => return true,
+            }
+        }
+    }
+    // `git config` reads $GIT_CONFIG alone; a separate common dir is a
+    // layout this rule does not follow.
+    if var("GIT_CONFIG").is_some() || var("GIT_COMMON_DIR").is_some() {
+        return true;
+    }
+    let set = |k: &str| var(k).filter(|v| !v.is_empty());
+    let mut files: Vec<PathBuf> = Vec::new();
+    // System: $GIT_CONFIG_SYSTEM, else <sysconfdir>/gitconfig, which is
+    // /etc for a git in /usr and <prefix>/etc for one elsewhere (for each
+    // name the `git` on PATH goes by).
+    // GIT_CONFIG_NOSYSTEM counts only when it is plainly true; git reads
+    // the system file for anything else (or refuses to run).
+    let nosystem = var("GIT_CONFIG_NOSYSTEM").is_some_and(|v| {
+        ["1", "true", "yes", "on"]
+            .iter()
+            .any(|t| v.eq_ignore_ascii_case(t))
+    });
+    if !nosystem {
+        match var("GIT_CONFIG_SYSTEM") {
+            Some(v) if v.is_empty() => return true,
+            Some(v) => files.push(cwd.join(v)),
+            None => {
+                files.push("/etc/gitconfig".into());
+                let path = var("PATH").unwrap_or_default();
+                if let Some(git) = std::env::split_paths(&path)
+                    .map(|d| d.join("git"))
+                    .find(|p| p.is_file())
+                {
+                    let real = std::fs::canonicalize(&git).unwrap_or_else(|_| git.clone());
+                    for exe in [git, real] {
+                        if let Some(prefix) = exe.parent().and_then(Path::parent)
+                            && prefix != Path::new("/usr")
+                            && prefix.is_absolute()
+                        {
+                            files.push(prefix.join("etc/gitconfig"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Global: $GIT_CONFIG_GLOBAL alone, else the XDG file and ~/.gitconfig.
+    match var("GIT_CONFIG_GLOBAL") {
+        Some(v) if v.is_empty() => return true,
+        Some(v) => files.push(cwd.join(v)),
+        None => {
+            let Some(home) = set("HOME") else {
+                return true;
+            };
+            let home = PathBuf::from(home);
+            match set("XDG_CONFIG_HOME") {
+                Some(x) => files.push(PathBuf::from(x).join("git/config")),
+                None => files.push(home.join(".config/git/config")),
+            }
+            files.push(home.join(".gitconfig"));
+        }
+    }
+    // Repository: $GIT_DIR, else every `.git` directory (or directory that
+    // is itself a git directory) from here up to `/` or the deepest ceiling.
+    let mut git_dirs: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = var("GIT_DIR") {
+        if dir.is_empty() {
+            return true;
+        }
+        git_dirs.push(cwd.join(dir));
+    } else {
+        let ceiling = ceiling(var("GIT_CEILING_DIRECTORIES"), cwd);
+        for dir in cwd.ancestors() {
+            let dot_git = dir.join(".git");
+            match std::fs::symlink_metadata(&dot_git) {
+                Ok(m) if m.is_dir() => git_dirs.push(dot_git),
+                Ok(_) => return true,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(_) => return true,
+            }
+            if dir.join("HEAD").exists() {
+                git_dirs.push(dir.to_path_buf());
+            }
+            if let (Some(c), Some(parent)) = (&ceiling, dir.parent())
+                && c.starts_with(parent)
+            {
+                break;
+            }
+        }
+    }
+    for dir in git_dirs {
+        if dir.join("commondir").exists() {
+            return true;
+        }
+        files.push(dir.join("config"));
+        files.push(dir.join("config.worktree"));
+    }
+    files.iter().any(|f| match read_bounded(f) {
+        Ok(Some(text)) => mentions(&text, b"include") || names_oauth_key(&text),
+        Ok(None) => false,
+        Err(()) => true,
+    })
+}
+
+/// The deepest of `GIT_CEILING_DIRECTORIES` that is a proper ancestor of
+/// `cwd`, counting only absolute entries that are already canonical (so
+/// git, which canonicalises most of them, agrees on each one we keep).
+fn ceiling(value: Option<std::ffi::OsString>, cwd: &std::path::Path) -> Option<std::path::PathBuf> {
+    let value = value?;
+    std::env::split_paths(&value)
+        .filter(|c| c.is_absolute() && std::fs::canonicalize(c).is_ok_and(|r| &r == c))
+        .filter(|c| cwd.starts_with(c) && cwd != c.as_path())
+        .max_by_key(|c| c.components().count())
+}
+
+/// `path`'s bytes: `Ok(None)` when there is no such file, `Err` when it
+/// cannot be read or is larger than [`MAX_CONFIG_FILE`].
+fn read_bounded(path: &std::path::Path) -> Result<Option<Vec<u8>>, ()> {
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => return Ok(None),
+        Err(_) => return Err(()),
+    };
+    let mut text = Vec::new();
+    match file.take(MAX_CONFIG_FILE + 1).read_to_end(&mut text) {
+        Ok(n) if (n as u64) <= MAX_CONFIG_FILE => Ok(Some(text)),
+        _ => Err(()),
+    }
+}
+
+/// Whether config `text` may set a variable whose name starts with
+/// `oauth`: the bytes `oauth` (any case) with only whitespace before them
+/// since the line's start or a `]` (a variable follows a section header on
+/// its line or starts one). `helper = oauth`, a path such as
+/// `/usr/bin/credential-oauth` or a comment do not count. A value that holds
+/// `]` or continues onto the next line may count; that only means asking git.
+pub fn names_oauth_key(text: &[u8]) -> bool {
+    let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c);
+    (0..text.len().saturating_sub(4)).any(|i| {
+        text[i..i + 5].eq_ignore_ascii_case(b"oauth")
+            && text[..i]
+                .iter()
+                .rev()
+                .find(|b| !blank(**b))
+                .is_none_or(|b| matches!(b, b'\n' | b']'))
+    })
+}
+
+/// Whether `haystack` holds `needle` (lowercase ASCII), in any case.
+fn mentions(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// `git config ARGS`, given `stdin` (or nothing): its stdout when it exits
@@ -316,6 +530,28 @@ pub fn synthesise(entries: &[(String, String)], url: &Url) -> Option<Result<Prov
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_oauth_where_a_variable_name_starts_counts_as_a_key() {
+        for key in [
+            "[credential \"https://a\"]\n\toauthClientId = x\n",
+            "[credential \"https://a\"] OAUTHissuer = x\n",
+            "[credential.https://a]\r\n  \x0b oauthgrant\n",
+            "oauthpreset",
+        ] {
+            assert!(names_oauth_key(key.as_bytes()), "{key:?}");
+        }
+        for not_key in [
+            "[credential]\n\thelper = oauth\n",
+            "[credential]\n\thelper = /usr/bin/git-credential-oauth\n",
+            "# oauthClientId = x\n; oauthIssuer\n",
+            "[credential \"https://oauth.example\"]\n\tusername = x\n",
+            "oaut",
+            "",
+        ] {
+            assert!(!names_oauth_key(not_key.as_bytes()), "{not_key:?}");
+        }
+    }
 
     #[test]
     fn null_output_parses_into_lowercase_keys() {

@@ -24,6 +24,7 @@ mod local_hardening;
 mod login_page;
 mod logout;
 mod nobody_to_ask;
+mod not_mine;
 mod python_keyring;
 mod quirks;
 mod secrets;
