@@ -265,7 +265,14 @@ fn a_config_file_provider_never_spawns_git() {
     let out = env.run(&["get"], &git_request("https://git.example.com/r.git"));
     assert!(out.ok().field("password").is_some(), "{out}");
     assert!(!mark.exists(), "git was run for a config-file provider");
-    // For a URL the file does not cover, git config is asked.
+    // For a URL the file does not cover, git config is asked, once git's
+    // config may hold a provider (with none anywhere, no git runs at all:
+    // tests/it/not_mine.rs).
+    std::fs::write(
+        env.home.join(".gitconfig"),
+        "[credential \"https://elsewhere.example\"]\n\toauthClientId = x\n",
+    )
+    .unwrap();
     env.run(&["get"], &git_request("https://elsewhere.example/r.git"))
         .ok();
     assert!(mark.exists(), "git config was not consulted");
