@@ -219,14 +219,15 @@ impl Provider {
         if let Some(written) = &self.redirect_uri_written {
             return written.clone();
         }
-        if self.client_id.is_some() {
-            return Url::parse(DEFAULT_REDIRECT_URI).expect("the default redirect URI parses");
+        // A constant that parses (the unit tests parse it), so this cannot
+        // fail on any input; the path is set without parsing anything else.
+        let mut uri = Url::parse(DEFAULT_REDIRECT_URI).expect("the default redirect URI parses");
+        if self.client_id.is_none() {
+            // `set_port` fails only for URLs that cannot have a port: not http.
+            let _ = uri.set_port(Some(0));
+            uri.set_path(&format!("/callback/{}", issuer_path_segment(&self.issuer)));
         }
-        Url::parse(&format!(
-            "http://127.0.0.1:0/callback/{}",
-            issuer_path_segment(&self.issuer)
-        ))
-        .expect("a hex path segment parses")
+        uri
     }
 
     /// The credential kubectl gets: `kubernetes_token` when written, else

@@ -49,11 +49,22 @@ pub fn logout(url: &str, prompt: &dyn Prompt) -> Result<()> {
     let config = Config::load()?;
     let manager = Manager::new(&config, prompt)?;
     let binding = Resolver::new(&config).for_command(url, manager.store())?;
-    let outcome = manager.logout(&binding)?;
+    logout_and_say(&config, &manager, &binding, prompt)
+}
+
+/// Log `binding` out and tell the person: every provider that shared the
+/// token, or that there was none, and whether the server revoked it.
+pub(super) fn logout_and_say(
+    config: &Config,
+    manager: &Manager,
+    binding: &crate::resolver::Binding,
+    prompt: &dyn Prompt,
+) -> Result<()> {
+    let outcome = manager.logout(binding)?;
     let name = escape(&binding.provider.name);
     if outcome.removed {
         let key = Manager::key(&binding.provider, &binding.account);
-        let names = sharing(&all_providers(&config, &manager)?, &key, &binding.account);
+        let names = sharing(&all_providers(config, manager)?, &key, &binding.account);
         prompt.say(&logged_out(&names));
     } else {
         prompt.say(&format!("credential-oauth: {name} had no cached token"));

@@ -249,13 +249,14 @@ mod previous {
                     "cannot run {program} (docker's credsStore before credential-oauth): {e}"
                 ))
             })?;
-        let mut pipe = child.stdin.take().expect("stdin is piped");
+        let piped = || Error::Local(format!("cannot talk to {program}: no pipe"));
+        let mut pipe = child.stdin.take().ok_or_else(piped)?;
         let input = input.to_vec();
         // A thread, so a helper that never reads cannot block us.
         std::thread::spawn(move || {
             let _ = pipe.write_all(&input);
         });
-        let mut out = child.stdout.take().expect("stdout is piped");
+        let mut out = child.stdout.take().ok_or_else(piped)?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut buf = Vec::new();

@@ -157,16 +157,6 @@ fn del(invocation: &Invocation, prompt: &dyn Prompt) -> Result<()> {
     let Some(binding) = binding_for(&config, invocation)? else {
         return Err(not_found(&invocation.service));
     };
-    let outcome = Manager::new(&config, prompt)?.logout(&binding)?;
-    let name = escape(&binding.provider.name);
-    prompt.say(&format!(
-        "credential-oauth: {name} {}",
-        if outcome.removed {
-            "logged out"
-        } else {
-            "had no cached token"
-        }
-    ));
-    super::commands::report_revocation(&name, outcome.revocation, prompt);
-    Ok(())
+    let manager = Manager::new(&config, prompt)?;
+    super::commands::logout_and_say(&config, &manager, &binding, prompt)
 }
