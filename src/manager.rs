@@ -65,7 +65,6 @@ impl<'p> Manager<'p> {
         let file = FileStore::default_location()?;
         let lock_dir = file.dir().to_path_buf();
         let store = crate::store::open(config.storage, file)?;
-        crate::debug!("storage: {}", store.name());
         Ok(Manager {
             store,
             lock_dir,

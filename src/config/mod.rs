@@ -25,9 +25,12 @@ const MAX_CONFIG: u64 = 1024 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Storage {
-    /// The keychain when one answers, else the file.
+    /// The keychain when one answers, else the kernel keyring where the
+    /// kernel offers one, else the file.
     Auto,
     Keyring,
+    /// The Linux kernel's persistent keyring: never on disk, gone at reboot.
+    Kernel,
     File,
 }
 
@@ -36,6 +39,7 @@ impl Storage {
         match s {
             "auto" => Some(Storage::Auto),
             "keyring" => Some(Storage::Keyring),
+            "kernel" => Some(Storage::Kernel),
             "file" => Some(Storage::File),
             _ => None,
         }
@@ -138,7 +142,7 @@ impl Config {
         if let Some(s) = crate::env::non_empty("CREDENTIAL_OAUTH_STORAGE") {
             config.storage = Storage::parse(&s).ok_or_else(|| {
                 Error::Usage(format!(
-                    "CREDENTIAL_OAUTH_STORAGE={s:?} is not one of auto, keyring, file"
+                    "CREDENTIAL_OAUTH_STORAGE={s:?} is not one of auto, keyring, kernel, file"
                 ))
             })?;
         }
@@ -163,8 +167,11 @@ impl Config {
         let raw: RawConfig = toml::from_str(text).map_err(|e| err(one_line(&e.to_string())))?;
         let storage = match raw.storage.as_deref() {
             None => Storage::Auto,
-            Some(s) => Storage::parse(s)
-                .ok_or_else(|| err(format!("storage: {s:?} is not one of auto, keyring, file")))?,
+            Some(s) => Storage::parse(s).ok_or_else(|| {
+                err(format!(
+                    "storage: {s:?} is not one of auto, keyring, kernel, file"
+                ))
+            })?,
         };
         let mut providers = Vec::with_capacity(raw.provider.len());
         for (i, value) in raw.provider.into_iter().enumerate() {

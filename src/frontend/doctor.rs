@@ -148,8 +148,20 @@ fn storage<'p>(
     let dir = crate::store::tokens_dir()
         .map(|d| shown(&d))
         .unwrap_or_else(|| "(no cache directory: HOME is not set)".into());
+    let kernel = "the kernel's persistent keyring (never on disk; gone at reboot, \
+                  when the next use logs in again)";
     match config.storage {
         Storage::File => report.ok(format!("storage: the file {dir} (storage = \"file\")")),
+        Storage::Kernel => match crate::store::kernel_status() {
+            Ok(()) => report.ok(format!("storage: {kernel} (storage = \"kernel\")")),
+            Err(e) => report.problem(
+                format!(
+                    "storage: storage = \"kernel\" but there is no kernel keyring ({})",
+                    escape(&e.to_string())
+                ),
+                "set storage = \"auto\" or \"file\"",
+            ),
+        },
         storage => match crate::store::keychain_status() {
             Ok(()) => report.ok("storage: the keychain answers; tokens are kept there"),
             Err(e) if storage == Storage::Keyring => report.problem(
@@ -159,14 +171,21 @@ fn storage<'p>(
                 ),
                 "start a Secret Service (gnome-keyring, KeePassXC) or set storage = \"auto\"",
             ),
-            Err(e) => report.warning(
-                format!(
-                    "storage: no keychain answers ({}); tokens go to the file {dir} (mode 0600)",
+            Err(e) => match crate::store::kernel_status() {
+                Ok(()) => report.ok(format!(
+                    "storage: no keychain answers ({}); tokens go to {kernel}",
                     escape(&e.to_string())
+                )),
+                Err(_) => report.warning(
+                    format!(
+                        "storage: no keychain answers ({}) and the kernel offers no keyring; \
+                         tokens go to the file {dir} (mode 0600)",
+                        escape(&e.to_string())
+                    ),
+                    "nothing to do unless you want the keychain: start a Secret Service \
+                     (gnome-keyring, KeePassXC), or set storage = \"file\" to say the file is meant",
                 ),
-                "nothing to do unless you want the keychain: start a Secret Service \
-                 (gnome-keyring, KeePassXC), or set storage = \"file\" to say the file is meant",
-            ),
+            },
         },
     }
     match Manager::new(config, prompt) {

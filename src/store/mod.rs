@@ -7,6 +7,8 @@ pub mod accounts;
 pub mod chunked;
 pub mod discovered;
 pub mod file;
+#[cfg(target_os = "linux")]
+pub mod kernel;
 pub mod keyring;
 pub mod layered;
 pub mod lock;
@@ -96,41 +98,122 @@ const STRICT_PROBE: Duration = Duration::from_secs(10);
 /// Under `storage = "keyring"` an unlock prompt may be answered.
 const STRICT_CALL: Duration = Duration::from_secs(120);
 
-/// The store for `storage`: `auto` uses the keychain when it answers within
-/// [`PROBE`], else `file`; `keyring` fails when there is none (or none
-/// answers within [`STRICT_PROBE`]). With
-/// a keychain, entries still in `file` are read and moved over.
+/// The store for `storage`:
+/// - `file`: the file alone;
+/// - `kernel` (Linux): the persistent kernel keyring, failing when the
+///   kernel offers none;
+/// - `keyring`: the keychain, failing when none answers within
+///   [`STRICT_PROBE`];
+/// - `auto`: the keychain when one answers within [`PROBE`], else the
+///   kernel keyring where there is one, else the file.
+///
+/// With the keychain or the kernel keyring, entries still in the file are
+/// read and moved over. On Linux the keychain sits behind a cache in the
+/// user's kernel keyring ([`kernel::Cached`]) and is connected to only on a
+/// miss: a warm `get` starts no thread and opens no socket.
 pub fn open(storage: Storage, file: FileStore) -> Result<Box<dyn Store>> {
     match storage {
-        Storage::File => Ok(Box::new(file)),
-        Storage::Keyring => {
-            let keychain = self::keyring::KeyringStore::connect(STRICT_PROBE, STRICT_CALL)
+        Storage::File => Ok(opened(Box::new(file))),
+        Storage::Kernel => kernel_store(file, true).map(opened),
+        Storage::Keyring => behind_a_cache(file, true, || {
+            self::keyring::KeyringStore::connect(STRICT_PROBE, STRICT_CALL)
+                .map(Some)
                 .map_err(|e| {
                     Error::Local(format!(
                         "storage = \"keyring\" but no keychain is available ({e}); \
-                     use storage = \"auto\" or \"file\""
+                         use storage = \"auto\", \"kernel\" or \"file\""
                     ))
-                })?;
-            Ok(Box::new(layered::Layered::new(
-                split_when_needed(keychain),
-                file,
-                self::keyring::VALUE_LIMIT,
-                true,
-            )))
-        }
-        Storage::Auto => match self::keyring::KeyringStore::connect(PROBE, AUTO_CALL) {
-            Ok(keychain) => Ok(Box::new(layered::Layered::new(
-                split_when_needed(keychain),
-                file,
-                self::keyring::VALUE_LIMIT,
-                false,
-            ))),
-            Err(e) => {
-                crate::debug!("no keychain ({e}); tokens go to {}", file.dir().display());
-                Ok(Box::new(file))
-            }
-        },
+                })
+        }),
+        Storage::Auto => behind_a_cache(file, false, || {
+            Ok(self::keyring::KeyringStore::connect(PROBE, AUTO_CALL)
+                .inspect_err(|e| crate::debug!("no keychain ({e})"))
+                .ok())
+        }),
     }
+}
+
+/// The keychain `connect` finds in front of the file (`strict`: its
+/// failures are errors), or, when it finds none, the kernel keyring or the
+/// file; connected to on first use, behind the kernel cache where there is
+/// one.
+fn behind_a_cache(
+    file: FileStore,
+    strict: bool,
+    connect: impl Fn() -> Result<Option<self::keyring::KeyringStore>> + Clone + 'static,
+) -> Result<Box<dyn Store>> {
+    let dir = file.dir().to_path_buf();
+    let open = move || -> Result<Box<dyn Store>> {
+        let file = FileStore::new(dir.clone());
+        match connect()? {
+            Some(keychain) => Ok(Box::new(layered::Layered::new(
+                split_when_needed(keychain),
+                file,
+                self::keyring::VALUE_LIMIT,
+                strict,
+            )) as Box<dyn Store>),
+            None => kernel_store(file, false),
+        }
+        .map(opened)
+    };
+    #[cfg(target_os = "linux")]
+    match kernel::Cached::new(file.dir(), kernel::CACHE_TTL, open.clone()) {
+        Ok(store) => Ok(Box::new(store)),
+        Err(e) => {
+            crate::debug!("{e}; the keychain is asked every time");
+            open()
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    open()
+}
+
+/// `store`, said under `-v` once it is known.
+fn opened(store: Box<dyn Store>) -> Box<dyn Store> {
+    crate::debug!("storage: {}", store.name());
+    store
+}
+
+/// The persistent kernel keyring in front of the file. `required`
+/// (`storage = "kernel"`): its failures are errors; otherwise (`auto`
+/// without a keychain) a kernel that offers none means the file.
+#[cfg(target_os = "linux")]
+fn kernel_store(file: FileStore, required: bool) -> Result<Box<dyn Store>> {
+    match kernel::KernelStore::open(file.dir()) {
+        Ok(ring) => Ok(Box::new(layered::Layered::new(
+            Box::new(ring),
+            file,
+            Some(kernel::VALUE_LIMIT),
+            required,
+        ))),
+        Err(e) if required => Err(Error::Local(format!(
+            "storage = \"kernel\" but {e}; use storage = \"auto\" or \"file\""
+        ))),
+        Err(e) => {
+            crate::debug!("{e}; tokens go to {}", file.dir().display());
+            Ok(Box::new(file))
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn kernel_store(file: FileStore, required: bool) -> Result<Box<dyn Store>> {
+    if required {
+        return Err(Error::Local(
+            "storage = \"kernel\" is the Linux kernel keyring; use storage = \"auto\" or \"file\" here"
+                .into(),
+        ));
+    }
+    crate::debug!("no keychain; tokens go to {}", file.dir().display());
+    Ok(Box::new(file))
+}
+
+/// Whether the kernel offers a persistent keyring; the error says why not.
+pub fn kernel_status() -> Result<()> {
+    #[cfg(target_os = "linux")]
+    return kernel::KernelStore::open(std::path::Path::new("/")).map(|_| ());
+    #[cfg(not(target_os = "linux"))]
+    Err(Error::Local("the kernel keyring is Linux's".into()))
 }
 
 /// Whether a keychain answers, as `auto` asks it; the error says why not.

@@ -139,7 +139,12 @@ fn configure_puts_oauth_alone_first_for_its_hosts_over_a_storage_helper() {
 fn configure_warns_when_the_link_is_not_on_path_or_is_another_binary() {
     let server = TestServer::start().unwrap();
     let mut env = git_env(&server);
-    env.set_var("PATH", "/usr/bin:/bin");
+    // Only git on PATH: no link of ours, nor another program by that name
+    // (Debian packages a git-credential-oauth of its own).
+    let tools = env.root.join("tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    std::os::unix::fs::symlink(find_on_path("git").unwrap(), tools.join("git")).unwrap();
+    env.set_var("PATH", tools.to_str().unwrap());
     let out = env.run(&["configure"], "");
     assert!(
         out.ok()
@@ -151,7 +156,7 @@ fn configure_warns_when_the_link_is_not_on_path_or_is_another_binary() {
     let bin = env.bin_dir();
     std::fs::create_dir_all(&bin).unwrap();
     std::os::unix::fs::symlink("/bin/true", bin.join("docker-credential-oauth")).unwrap();
-    env.set_var("PATH", &format!("{}:/usr/bin:/bin", bin.display()));
+    env.set_var("PATH", &format!("{}:{}", bin.display(), tools.display()));
     env.var("DOCKER_CONFIG", env.root.join("docker").to_str().unwrap());
     let out = env.run(&["configure", "--docker"], "");
     assert!(out.ok().stdout.contains("not this binary"), "{out}");

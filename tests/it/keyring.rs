@@ -87,9 +87,12 @@ fn a_token_in_the_file_keeps_working_when_the_keychain_appears_and_moves_there()
         "DBUS_SESSION_BUS_ADDRESS",
         &format!("unix:path={}", nowhere.display()),
     );
+    // Neither a keychain nor a kernel keyring: the file.
+    env.no_kernel_keyring = true;
     let old = env.run(&["get"], &git_request(URL));
     let old_token = old.ok().field("password").unwrap();
     assert_eq!(env.token_entries().len(), 1);
+    env.no_kernel_keyring = false;
 
     let Some(bus) = SessionBus::start(&mut env, true) else {
         return;
@@ -116,12 +119,17 @@ fn a_token_in_the_file_keeps_working_when_the_keychain_appears_and_moves_there()
     let new_token = parse(&stored)["access_token"].as_str().unwrap().to_string();
     assert_ne!(new_token, old_token);
     assert!(env.token_entries().is_empty(), "{:?}", env.token_files());
+    if kernel_keyring_available() {
+        assert_eq!(env.kernel_cache_entry(&key), Some(stored.clone()));
+        assert_eq!(env.kernel_entry(&key), None, "not a kernel-stored token");
+    }
 
     // git erase names the rejected token; it goes from the keychain.
     let erase =
         format!("protocol=https\nhost=git.example.com\nusername=oauth2\npassword={new_token}\n\n");
     env.run(&["erase"], &erase).ok();
     assert_eq!(bus.lookup(&env, &key), None);
+    assert_eq!(env.kernel_cache_entry(&key), None);
 }
 
 #[test]
@@ -142,9 +150,10 @@ fn logout_removes_a_token_left_in_the_file_while_the_keychain_is_available() {
 }
 
 #[test]
-fn without_a_session_bus_auto_uses_the_0600_file_and_keyring_fails_clearly() {
+fn without_a_session_bus_or_a_kernel_keyring_auto_uses_the_0600_file_and_keyring_fails_clearly() {
     let server = TestServer::start().unwrap();
     let mut env = Env::new();
+    env.no_kernel_keyring = true;
     env.client_credentials_config_with_storage(&server, URL, "auto");
     let nowhere = env.root.join("no-bus");
     env.set_var(
@@ -190,7 +199,9 @@ fn a_locked_collection_that_would_need_a_prompt_means_the_file() {
     let Some(bus) = SessionBus::start(&mut env, true) else {
         return;
     };
-    // A token from before the lock: reading it would need an unlock.
+    // A token from before the lock: reading it would need an unlock. (Not
+    // cached in the kernel, which would serve it without asking the keychain.)
+    env.no_kernel_keyring = true;
     let before = env.run(&["get"], &git_request(URL));
     let old_token = before.ok().field("password").unwrap();
     bus.lock(&env);
@@ -213,16 +224,33 @@ fn a_locked_collection_that_would_need_a_prompt_means_the_file() {
 }
 
 #[test]
-fn a_session_bus_without_a_secret_service_means_the_file() {
+fn a_session_bus_without_a_secret_service_means_the_kernel_keyring_else_the_file() {
     let server = TestServer::start().unwrap();
     let mut env = Env::new();
     env.client_credentials_config_with_storage(&server, URL, "auto");
+    let key = Env::client_credentials_key(&server);
     let Some(_bus) = SessionBus::start(&mut env, false) else {
         return;
     };
+    if kernel_keyring_available() {
+        let out = env.run(&["-v", "get"], &git_request(URL));
+        let token = out.ok().field("password").unwrap();
+        assert!(out.stderr.contains("no keychain"), "{out}");
+        assert!(out.stderr.contains("storage: kernel"), "{out}");
+        let stored = env
+            .kernel_entry(&key)
+            .expect("the token in the kernel keyring");
+        assert_eq!(parse(&stored)["access_token"], token.as_str());
+        assert!(env.token_entries().is_empty(), "{:?}", env.token_files());
+        env.run(&["logout", URL], "").ok();
+        assert_eq!(env.kernel_entry(&key), None);
+    }
+
+    env.no_kernel_keyring = true;
     let out = env.run(&["-v", "get"], &git_request(URL));
     out.ok();
     assert!(out.stderr.contains("no keychain"), "{out}");
+    assert!(out.stderr.contains("storage: file"), "{out}");
     assert_eq!(env.token_entries().len(), 1, "{out}");
 }
 
@@ -230,6 +258,7 @@ fn a_session_bus_without_a_secret_service_means_the_file() {
 fn a_secret_service_that_hangs_costs_a_bounded_wait_then_the_file() {
     let server = TestServer::start().unwrap();
     let mut env = Env::new();
+    env.no_kernel_keyring = true;
     env.client_credentials_config_with_storage(&server, URL, "auto");
     let Some(_bus) = SessionBus::start_hanging(&mut env) else {
         return;

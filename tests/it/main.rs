@@ -17,6 +17,7 @@ mod goauth;
 mod hardening;
 mod init;
 mod interactive;
+mod kernel_storage;
 mod keyring;
 mod kubectl;
 mod lifetime;

@@ -13,6 +13,9 @@ pub struct Env {
     pub home: PathBuf,
     /// Extra environment for every command.
     pub vars: Vec<(String, String)>,
+    /// Every command runs where the kernel refuses keyrings (see
+    /// [`super::kernel::refuse_keyrings`]).
+    pub no_kernel_keyring: bool,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -32,6 +35,7 @@ impl Env {
             root,
             home,
             vars: vec![("DBUS_SESSION_BUS_ADDRESS".to_string(), no_bus)],
+            no_kernel_keyring: false,
         }
     }
 
@@ -57,6 +61,9 @@ impl Env {
             .current_dir(&self.root);
         for (k, v) in &self.vars {
             cmd.env(k, v);
+        }
+        if self.no_kernel_keyring {
+            super::kernel::refuse_keyrings(&mut cmd);
         }
         cmd
     }
@@ -106,6 +113,7 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
+        self.purge_kernel_keys();
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.root);
         }

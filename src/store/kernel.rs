@@ -1,0 +1,596 @@
+//! The Linux kernel keyring (keyrings(7)): tokens held in kernel memory,
+//! never written to disk, readable only by processes of the same user that
+//! possess them.
+//!
+//! Two uses:
+//! - [`KernelStore`], `storage = "kernel"`: entries in the user's
+//!   *persistent* keyring, which outlives logout and is gone at reboot (and
+//!   after `kernel.keys.persistent_keyring_expiry` seconds, three days by
+//!   default, in which no process of the user asked for it).
+//! - [`Cached`]: a per-login cache in front of the Secret Service, in the
+//!   *user* keyring, each entry with a timeout. A warm `get` then reads one
+//!   key with three system calls instead of a D-Bus conversation.
+//!
+//! Every entry is a `user` key described as `credential-oauth:<dir>:<key>`,
+//! where `<dir>` is the token directory: a second `XDG_CACHE_HOME` keeps
+//! tokens apart in the kernel as it does on disk.
+//!
+//! The one place besides `store::file`, `secret` and `token` that needs
+//! `unsafe`: add_key(2) and keyctl(2) have no wrapper in std or libc.
+
+use super::{CacheKey, Store};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use std::cell::OnceCell;
+use std::ffi::CString;
+use std::io;
+use std::path::Path;
+use std::time::Duration;
+
+/// The largest payload of a `user` key (keyrings(7)); larger values go to
+/// the file (see [`super::layered`]).
+pub const VALUE_LIMIT: usize = 32767;
+
+/// How long an entry of the keychain cache lives: a token changed behind
+/// our back (another program editing the Secret Service) is seen again
+/// after at most this long.
+pub const CACHE_TTL: Duration = Duration::from_secs(3600);
+
+/// One keyring, by the special or real serial number keyctl(2) takes.
+#[derive(Clone, Copy, Debug)]
+struct Ring(i32);
+
+impl Ring {
+    /// The user's persistent keyring, linked into this process's keyring
+    /// so that its keys are possessed (and readable) here.
+    fn persistent() -> io::Result<Ring> {
+        // uid -1: the caller's own.
+        let id = sys::keyctl(
+            libc::KEYCTL_GET_PERSISTENT,
+            u32::MAX as libc::c_ulong,
+            libc::KEY_SPEC_PROCESS_KEYRING as libc::c_ulong,
+            0,
+            0,
+        )?;
+        Ok(Ring(id as i32))
+    }
+
+    /// The user keyring, shared by the user's processes while any of them runs.
+    fn user() -> Ring {
+        Ring(libc::KEY_SPEC_USER_KEYRING)
+    }
+
+    /// The key described as `description`, if there is one.
+    fn search(self, description: &str) -> io::Result<Option<i32>> {
+        let description = c_string(description)?;
+        let found = sys::keyctl(
+            libc::KEYCTL_SEARCH,
+            self.0 as libc::c_ulong,
+            c"user".as_ptr() as libc::c_ulong,
+            description.as_ptr() as libc::c_ulong,
+            0,
+        );
+        match found {
+            Ok(id) => Ok(Some(id as i32)),
+            // ENOKEY: none; EKEYEXPIRED / EKEYREVOKED: one that is as good as none.
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOKEY | libc::EKEYEXPIRED | libc::EKEYREVOKED)
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The payload of `description`, if there is such a key.
+    fn read(self, description: &str) -> io::Result<Option<String>> {
+        let Some(id) = self.search(description)? else {
+            return Ok(None);
+        };
+        let mut buffer = vec![0u8; 4096];
+        loop {
+            let len = match sys::keyctl(
+                libc::KEYCTL_READ,
+                id as libc::c_ulong,
+                buffer.as_mut_ptr() as libc::c_ulong,
+                buffer.len() as libc::c_ulong,
+                0,
+            ) {
+                Ok(len) => len as usize,
+                // Removed between the search and the read.
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::ENOKEY | libc::EKEYEXPIRED | libc::EKEYREVOKED)
+                    ) =>
+                {
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            };
+            if len <= buffer.len() {
+                buffer.truncate(len);
+                // Not UTF-8: nothing we wrote, and it reads as a corrupt
+                // entry, which the next save replaces.
+                return Ok(Some(String::from_utf8(buffer).unwrap_or_default()));
+            }
+            if len > VALUE_LIMIT {
+                return Err(io::Error::other("a key larger than any we write"));
+            }
+            buffer = vec![0u8; len];
+        }
+    }
+
+    /// Create or replace `description` atomically (add_key(2) updates a key
+    /// of the same type and description in place); `timeout`, when given,
+    /// makes the kernel drop it after that long.
+    fn write(self, description: &str, value: &str, timeout: Option<Duration>) -> io::Result<()> {
+        if value.len() > VALUE_LIMIT {
+            return Err(io::Error::other(format!(
+                "{} bytes is more than a kernel key holds ({VALUE_LIMIT})",
+                value.len()
+            )));
+        }
+        let description = c_string(description)?;
+        let id = sys::add_key(&description, value.as_bytes(), self.0)?;
+        if let Some(timeout) = timeout {
+            sys::keyctl(
+                libc::KEYCTL_SET_TIMEOUT,
+                id as libc::c_ulong,
+                timeout.as_secs() as libc::c_ulong,
+                0,
+                0,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Invalidate `description`: gone at once for every process. `true`
+    /// when there was such a key.
+    fn remove(self, description: &str) -> io::Result<bool> {
+        let Some(id) = self.search(description)? else {
+            return Ok(false);
+        };
+        match sys::keyctl(libc::KEYCTL_INVALIDATE, id as libc::c_ulong, 0, 0, 0) {
+            Ok(_) => Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::ENOKEY) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn c_string(text: &str) -> io::Result<CString> {
+    CString::new(text).map_err(|_| io::Error::other("a NUL byte in a key description"))
+}
+
+/// The description of `key`'s entry for the token directory `dir`.
+fn description(dir: &str, key: &CacheKey) -> String {
+    format!("credential-oauth:{dir}:{}", key.as_str())
+}
+
+/// A kernel error as one line, naming the setting to change where there is one.
+fn describe(what: &str, e: io::Error) -> Error {
+    let hint = match e.raw_os_error() {
+        Some(libc::EDQUOT) => {
+            " (the user's kernel key quota is full: see kernel.keys.maxbytes and maxkeys)"
+        }
+        Some(libc::ENOSYS | libc::EPERM | libc::EACCES) => {
+            " (the kernel keyring is not allowed here)"
+        }
+        Some(libc::EOPNOTSUPP) => " (this kernel has no persistent keyrings)",
+        _ => "",
+    };
+    Error::Local(format!("kernel keyring: {what}: {e}{hint}"))
+}
+
+/// The token directory as it goes into descriptions.
+fn dir_text(dir: &Path) -> Result<String> {
+    let text = dir.to_string_lossy().into_owned();
+    // Descriptions hold at most 4095 bytes; the key and prefix need 50.
+    if text.len() > 4000 {
+        return Err(Error::Local(
+            "kernel keyring: the cache directory's path is too long for a key description".into(),
+        ));
+    }
+    Ok(text)
+}
+
+/// `storage = "kernel"`: entries in the persistent keyring.
+pub struct KernelStore {
+    ring: Ring,
+    dir: String,
+}
+
+impl KernelStore {
+    /// The persistent keyring, or why there is none (a kernel without
+    /// persistent keyrings, a seccomp filter that refuses keyctl(2)).
+    pub fn open(dir: &Path) -> Result<KernelStore> {
+        let dir = dir_text(dir)?;
+        let ring = Ring::persistent().map_err(|e| describe("no persistent keyring", e))?;
+        Ok(KernelStore { ring, dir })
+    }
+}
+
+impl Store for KernelStore {
+    fn load(&self, key: &CacheKey) -> Result<Option<Secret>> {
+        self.ring
+            .read(&description(&self.dir, key))
+            .map(|found| found.map(Secret::new))
+            .map_err(|e| describe("cannot read a key", e))
+    }
+
+    fn save(&self, key: &CacheKey, value: &Secret) -> Result<()> {
+        self.ring
+            .write(&description(&self.dir, key), value.expose(), None)
+            .map_err(|e| describe("cannot store a key", e))
+    }
+
+    fn delete(&self, key: &CacheKey) -> Result<bool> {
+        self.ring
+            .remove(&description(&self.dir, key))
+            .map_err(|e| describe("cannot remove a key", e))
+    }
+
+    fn name(&self) -> &'static str {
+        "kernel"
+    }
+}
+
+/// The keychain behind a cache in the user keyring. The keychain is opened
+/// by `open` only on a miss, so a warm `get` starts no thread and opens no
+/// socket. Only what the keychain itself held or took is cached; a cache
+/// that cannot be used (no keyring, quota full) is skipped, never an error.
+pub struct Cached<F: Fn() -> Result<Box<dyn Store>>> {
+    dir: String,
+    ttl: Duration,
+    open: F,
+    inner: OnceCell<Box<dyn Store>>,
+}
+
+impl<F: Fn() -> Result<Box<dyn Store>>> Cached<F> {
+    pub fn new(dir: &Path, ttl: Duration, open: F) -> Result<Cached<F>> {
+        Ok(Cached {
+            dir: dir_text(dir)?,
+            ttl,
+            open,
+            inner: OnceCell::new(),
+        })
+    }
+
+    fn inner(&self) -> Result<&dyn Store> {
+        if let Some(inner) = self.inner.get() {
+            return Ok(inner.as_ref());
+        }
+        let opened = (self.open)()?;
+        Ok(self.inner.get_or_init(|| opened).as_ref())
+    }
+
+    fn remember(&self, key: &CacheKey, value: &Secret) {
+        if let Err(e) =
+            Ring::user().write(&description(&self.dir, key), value.expose(), Some(self.ttl))
+        {
+            crate::debug!("{}: not cached in the kernel keyring: {e}", key.as_str());
+            self.forget(key);
+        }
+    }
+
+    fn forget(&self, key: &CacheKey) {
+        if let Err(e) = Ring::user().remove(&description(&self.dir, key)) {
+            crate::debug!(
+                "{}: cannot drop the kernel keyring's copy: {e}",
+                key.as_str()
+            );
+        }
+    }
+}
+
+/// The backends whose entries are worth caching: the keychain (and its
+/// entries split over several items).
+fn worth_caching(backend: &str) -> bool {
+    backend == "keyring"
+}
+
+impl<F: Fn() -> Result<Box<dyn Store>>> Store for Cached<F> {
+    fn load(&self, key: &CacheKey) -> Result<Option<Secret>> {
+        Ok(self.find(key)?.map(|(value, _)| value))
+    }
+
+    fn find(&self, key: &CacheKey) -> Result<Option<(Secret, &'static str)>> {
+        match Ring::user().read(&description(&self.dir, key)) {
+            Ok(Some(value)) => {
+                crate::debug!("{}: served by the keyring's kernel cache", key.as_str());
+                return Ok(Some((Secret::new(value), "keyring")));
+            }
+            Ok(None) => {}
+            Err(e) => crate::debug!("kernel keyring cache unavailable: {e}"),
+        }
+        let found = self.inner()?.find(key)?;
+        if let Some((value, backend)) = &found
+            && worth_caching(backend)
+        {
+            self.remember(key, value);
+        }
+        Ok(found)
+    }
+
+    fn save(&self, key: &CacheKey, value: &Secret) -> Result<()> {
+        // Dropped first: a failed save must not leave the old value cached
+        // over a keychain that may hold the new one.
+        self.forget(key);
+        let inner = self.inner()?;
+        inner.save(key, value)?;
+        if worth_caching(inner.name()) {
+            self.remember(key, value);
+        }
+        Ok(())
+    }
+
+    fn delete(&self, key: &CacheKey) -> Result<bool> {
+        self.forget(key);
+        self.inner()?.delete(key)
+    }
+
+    fn name(&self) -> &'static str {
+        match self.inner() {
+            Ok(inner) => inner.name(),
+            Err(_) => "keyring",
+        }
+    }
+}
+
+/// The system calls, each a thin safe wrapper.
+#[allow(unsafe_code)]
+mod sys {
+    use std::ffi::CStr;
+    use std::io;
+
+    /// add_key(2) of a `user` key.
+    pub fn add_key(description: &CStr, payload: &[u8], ring: i32) -> io::Result<i32> {
+        // SAFETY: every pointer is valid for the call: two NUL-terminated
+        // strings and `payload` with its exact length; the kernel copies them
+        // and keeps no reference.
+        let id = unsafe {
+            libc::syscall(
+                libc::SYS_add_key,
+                c"user".as_ptr(),
+                description.as_ptr(),
+                payload.as_ptr(),
+                payload.len(),
+                ring as libc::c_long,
+            )
+        };
+        if id < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(id as i32)
+        }
+    }
+
+    /// keyctl(2). Callers pass pointers only for operations that read a
+    /// NUL-terminated string (SEARCH) or write at most the length given
+    /// beside the buffer (READ), both alive for the call.
+    pub fn keyctl(
+        op: u32,
+        a2: libc::c_ulong,
+        a3: libc::c_ulong,
+        a4: libc::c_ulong,
+        a5: libc::c_ulong,
+    ) -> io::Result<libc::c_long> {
+        // SAFETY: see above; the other operations take integers only.
+        let r = unsafe { libc::syscall(libc::SYS_keyctl, op as libc::c_long, a2, a3, a4, a5) };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(r)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::memory::{MemoryStore, Op};
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// A token directory no other test uses, so the tests share nothing in
+    /// the user's kernel keyrings; its entries are removed at the end.
+    fn dir(name: &str) -> std::path::PathBuf {
+        std::path::PathBuf::from(format!(
+            "/nonexistent/credential-oauth-test/{}/{name}/{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ))
+    }
+
+    fn kernel_available() -> bool {
+        match Ring::persistent() {
+            Ok(_) => true,
+            Err(e) => {
+                eprintln!("kernel keyring tests skipped: {e}");
+                false
+            }
+        }
+    }
+
+    #[test]
+    fn the_persistent_keyring_holds_replaces_and_removes_an_entry() {
+        if !kernel_available() {
+            return;
+        }
+        let store = KernelStore::open(&dir("store")).unwrap();
+        let key = CacheKey::hashed("k");
+        assert_eq!(store.load(&key).unwrap(), None);
+        store.save(&key, &Secret::new("{\"a\":1}")).unwrap();
+        assert_eq!(store.load(&key).unwrap(), Some(Secret::new("{\"a\":1}")));
+        let long = "x".repeat(10_000);
+        store.save(&key, &Secret::new(long.clone())).unwrap();
+        assert_eq!(store.load(&key).unwrap(), Some(Secret::new(long)));
+        assert!(store.delete(&key).unwrap());
+        assert_eq!(store.load(&key).unwrap(), None);
+        assert!(!store.delete(&key).unwrap());
+    }
+
+    #[test]
+    fn a_value_larger_than_a_key_holds_is_refused_and_the_old_one_kept() {
+        if !kernel_available() {
+            return;
+        }
+        let store = KernelStore::open(&dir("large")).unwrap();
+        let key = CacheKey::hashed("k");
+        store.save(&key, &Secret::new("old")).unwrap();
+        let e = store
+            .save(&key, &Secret::new("y".repeat(VALUE_LIMIT + 1)))
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("more than a kernel key holds"),
+            "{e}"
+        );
+        assert_eq!(store.load(&key).unwrap(), Some(Secret::new("old")));
+        store.delete(&key).unwrap();
+    }
+
+    #[test]
+    fn two_token_directories_never_see_each_others_entries() {
+        if !kernel_available() {
+            return;
+        }
+        let a = KernelStore::open(&dir("a")).unwrap();
+        let b = KernelStore::open(&dir("b")).unwrap();
+        let key = CacheKey::hashed("k");
+        a.save(&key, &Secret::new("a's")).unwrap();
+        assert_eq!(b.load(&key).unwrap(), None);
+        assert!(!b.delete(&key).unwrap());
+        assert_eq!(a.load(&key).unwrap(), Some(Secret::new("a's")));
+        a.delete(&key).unwrap();
+    }
+
+    /// A keychain stand-in that counts how often it is opened.
+    fn counted(
+        keychain: &Rc<MemoryStore>,
+        opened: &Rc<Cell<usize>>,
+    ) -> impl Fn() -> Result<Box<dyn Store>> + use<> {
+        let (keychain, opened) = (Rc::clone(keychain), Rc::clone(opened));
+        move || {
+            opened.set(opened.get() + 1);
+            Ok(Box::new(Rc::clone(&keychain)) as Box<dyn Store>)
+        }
+    }
+
+    fn cached_copy(dir: &Path, key: &CacheKey) -> Option<String> {
+        Ring::user()
+            .read(&description(&dir.to_string_lossy(), key))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_cached_entry_is_served_without_opening_the_keychain() {
+        if !kernel_available() {
+            return;
+        }
+        let keychain = Rc::new(MemoryStore::new("keyring"));
+        let opened = Rc::new(Cell::new(0));
+        let dir = dir("cache");
+        let key = CacheKey::hashed("k");
+
+        // A process that saves: the keychain takes it, the cache too.
+        let first = Cached::new(&dir, CACHE_TTL, counted(&keychain, &opened)).unwrap();
+        first.save(&key, &Secret::new("v1")).unwrap();
+        assert_eq!(keychain.get(key.as_str()).as_deref(), Some("v1"));
+        assert_eq!(opened.get(), 1);
+
+        // The next process reads it from the kernel alone.
+        let second = Cached::new(&dir, CACHE_TTL, counted(&keychain, &opened)).unwrap();
+        assert_eq!(
+            second.find(&key).unwrap(),
+            Some((Secret::new("v1"), "keyring"))
+        );
+        assert_eq!(opened.get(), 1, "the keychain was opened");
+        assert_eq!(keychain.total_calls(), 1);
+
+        // Deleting drops both copies; the next read asks the keychain.
+        assert!(second.delete(&key).unwrap());
+        assert_eq!(cached_copy(&dir, &key), None);
+        let third = Cached::new(&dir, CACHE_TTL, counted(&keychain, &opened)).unwrap();
+        assert_eq!(third.load(&key).unwrap(), None);
+        assert_eq!(opened.get(), 3);
+    }
+
+    #[test]
+    fn a_miss_fills_the_cache_from_the_keychain_and_a_failed_save_empties_it() {
+        if !kernel_available() {
+            return;
+        }
+        let keychain = Rc::new(MemoryStore::new("keyring"));
+        let opened = Rc::new(Cell::new(0));
+        let dir = dir("fill");
+        let key = CacheKey::hashed("k");
+        keychain.insert(&key, "stored");
+
+        let first = Cached::new(&dir, CACHE_TTL, counted(&keychain, &opened)).unwrap();
+        assert_eq!(first.load(&key).unwrap(), Some(Secret::new("stored")));
+        assert_eq!(cached_copy(&dir, &key).as_deref(), Some("stored"));
+
+        keychain.fail(Op::Save, "the keychain is locked");
+        let second = Cached::new(&dir, CACHE_TTL, counted(&keychain, &opened)).unwrap();
+        let e = second.save(&key, &Secret::new("new")).unwrap_err();
+        assert!(e.to_string().contains("locked"), "{e}");
+        assert_eq!(
+            cached_copy(&dir, &key),
+            None,
+            "a failed save left the old value cached"
+        );
+        assert_eq!(second.load(&key).unwrap(), Some(Secret::new("stored")));
+        first.delete(&key).unwrap();
+    }
+
+    #[test]
+    fn entries_of_other_backends_are_not_cached() {
+        if !kernel_available() {
+            return;
+        }
+        let file_like = Rc::new(MemoryStore::new("file"));
+        let opened = Rc::new(Cell::new(0));
+        let dir = dir("file");
+        let key = CacheKey::hashed("k");
+        let store = Cached::new(&dir, CACHE_TTL, counted(&file_like, &opened)).unwrap();
+        store.save(&key, &Secret::new("v")).unwrap();
+        assert_eq!(store.load(&key).unwrap(), Some(Secret::new("v")));
+        assert_eq!(cached_copy(&dir, &key), None);
+        store.delete(&key).unwrap();
+    }
+
+    #[test]
+    fn a_cached_entry_carries_its_timeout_and_a_stored_one_none() {
+        if !kernel_available() {
+            return;
+        }
+        // /proc/keys: serial (hex), flags, usage, timeout ("perm" for none), ...
+        let timeout_of = |ring: Ring, description: &str| -> String {
+            let id = ring.search(description).unwrap().expect("the key");
+            let keys = std::fs::read_to_string("/proc/keys").unwrap();
+            let line = keys
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(&format!("{id:08x}")))
+                .expect("the key in /proc/keys");
+            line.split_whitespace().nth(3).unwrap().to_string()
+        };
+        let dir = dir("ttl");
+        let key = CacheKey::hashed("k");
+        let description = description(&dir.to_string_lossy(), &key);
+        Ring::user()
+            .write(&description, "v", Some(CACHE_TTL))
+            .unwrap();
+        let timeout = timeout_of(Ring::user(), &description);
+        assert!(timeout == "1h" || timeout.ends_with('m'), "{timeout}");
+        Ring::user().remove(&description).unwrap();
+
+        let store = KernelStore::open(&dir).unwrap();
+        store.save(&key, &Secret::new("v")).unwrap();
+        assert_eq!(timeout_of(store.ring, &description), "perm");
+        store.delete(&key).unwrap();
+    }
+}
