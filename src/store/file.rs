@@ -95,7 +95,7 @@ fn create_private_file(path: &Path) -> std::io::Result<fs::File> {
 /// The effective user id of this process.
 #[cfg(unix)]
 #[allow(unsafe_code)]
-fn effective_uid() -> u32 {
+pub fn effective_uid() -> u32 {
     // SAFETY: geteuid takes no arguments, touches no memory of ours and
     // cannot fail (POSIX.1-2008).
     unsafe { libc::geteuid() }

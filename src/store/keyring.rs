@@ -45,6 +45,9 @@ impl KeyringStore {
     /// Secret Service session), so a keychain that answers costs no extra
     /// round trip for being probed.
     pub fn connect(probe: Duration, bound: Duration) -> Result<KeyringStore> {
+        if let Some(why) = no_session_bus() {
+            return Err(Error::Local(format!("keychain: {why}")));
+        }
         bounded(probe, || match ::keyring::Entry::store_status() {
             Ok(()) => Ok(()),
             Err(e) => Err(describe(e)),
@@ -111,6 +114,48 @@ impl Store for KeyringStore {
     fn name(&self) -> &'static str {
         "keyring"
     }
+}
+
+/// Why no session bus can be reached, when that is plain without trying:
+/// the address D-Bus clients would use (`DBUS_SESSION_BUS_ADDRESS`, else
+/// `$XDG_RUNTIME_DIR/bus`, else `/run/user/<uid>/bus`) is a socket path that
+/// does not exist. A headless box then learns "no keychain" without starting
+/// a thread. Addresses of other forms are left to the D-Bus client.
+#[cfg(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
+fn no_session_bus() -> Option<String> {
+    let socket = match std::env::var("DBUS_SESSION_BUS_ADDRESS") {
+        Ok(address) => {
+            let path = address.strip_prefix("unix:path=")?;
+            if path.contains(';') {
+                return None;
+            }
+            path.split(',').next()?.to_string()
+        }
+        Err(_) => {
+            let runtime = crate::env::non_empty("XDG_RUNTIME_DIR").unwrap_or_else(|| {
+                format!("/run/user/{}", super::file::effective_uid())
+            });
+            format!("{runtime}/bus")
+        }
+    };
+    match std::fs::symlink_metadata(&socket) {
+        Ok(_) => None,
+        Err(_) => Some(format!(
+            "no session bus ({} does not exist)",
+            crate::http::printable(&socket, 200)
+        )),
+    }
+}
+
+#[cfg(not(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+)))]
+fn no_session_bus() -> Option<String> {
+    None
 }
 
 /// The Secret Service store files items under `service` and `username`;

@@ -164,6 +164,14 @@ fn without_a_session_bus_or_a_kernel_keyring_auto_uses_the_0600_file_and_keyring
     let out = env.run(&["-v", "get"], &git_request(URL));
     let token = out.ok().field("password").unwrap();
     assert!(out.stderr.contains("storage: file"), "{out}");
+    // Known without a connection attempt: the socket is not there.
+    assert!(
+        out.stderr.contains(&format!(
+            "keychain: no session bus ({} does not exist)",
+            nowhere.display()
+        )),
+        "{out}"
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     let entries = env.token_entries();
     assert_eq!(entries.len(), 1, "{:?}", env.token_files());
