@@ -135,9 +135,8 @@ fn no_session_bus() -> Option<String> {
             path.split(',').next()?.to_string()
         }
         Err(_) => {
-            let runtime = crate::env::non_empty("XDG_RUNTIME_DIR").unwrap_or_else(|| {
-                format!("/run/user/{}", super::file::effective_uid())
-            });
+            let runtime = crate::env::non_empty("XDG_RUNTIME_DIR")
+                .unwrap_or_else(|| format!("/run/user/{}", super::file::effective_uid()));
             format!("{runtime}/bus")
         }
     };

@@ -70,6 +70,13 @@ fn storage_kernel_keeps_tokens_in_the_persistent_keyring_and_never_on_disk() {
 
     let status = env.run(&["status"], "");
     assert!(status.ok().stdout.contains("stored:  kernel"), "{status}");
+    let doctor = env.run(&["doctor"], "");
+    assert!(
+        doctor
+            .stdout
+            .contains("storage: the kernel's persistent keyring (never on disk; gone at reboot"),
+        "{doctor}"
+    );
 
     let logout = env.run(&["logout", URL], "");
     assert!(logout.ok().stderr.contains("logged out"), "{logout}");
