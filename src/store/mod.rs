@@ -1,7 +1,9 @@
 //! Where tokens live: a [`Store`] of small [`Secret`]s addressed by [`CacheKey`],
 //! and a per-key lock that serialises refresh and login across processes.
-//! [`open`] picks the backend: the OS keychain ([`keyring`]) in front of the
-//! file ([`file`]), or the file alone.
+//! [`open`] picks the backend: the OS keychain ([`keyring`]) or, on Linux,
+//! the kernel's persistent keyring (`kernel`) in front of the file
+//! ([`file`]), or the file alone; on Linux the keychain sits behind a cache
+//! in the user's kernel keyring.
 
 pub mod accounts;
 pub mod chunked;
