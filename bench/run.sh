@@ -143,11 +143,11 @@ threads() { # stdin argv...: threads and processes started (strace)
     command -v strace >/dev/null || { echo "n/a"; return; }
     env "$@" <"$stdin" >/dev/null 2>&1 || true # warm
     strace -f -qq -e trace=clone,clone3,fork,vfork -o "$work/strace" env "$@" <"$stdin" >/dev/null
-    # env itself execs, so every line but the exec is the command's own.
+    # env execs the command without a clone: every line counted is its own.
     grep -cE '^[0-9 ]*(clone|clone3|fork|vfork)\(' "$work/strace" || true
 }
-table() { # name baseline-label: rows for the cases of a session
-    local name=$1 base_instr=
+table() { # name: a row for each case of a session, ratios to the first
+    local name=$1
     echo
     echo "| case | median (hyperfine) | ratio | median (paired) | ratio | instructions | ratio |"
     echo "| --- | --- | --- | --- | --- | --- | --- |"
@@ -197,9 +197,13 @@ fi
     case_line "git-credential-oauth get, warm, file (what git runs)" "$work/request" "$bin/git-credential-oauth" get
     case_line "credential-oauth get, warm, file" "$work/request" "$co" get
     case_line "git-credential-oauth get, not mine" "$work/not-mine" "$bin/git-credential-oauth" get
-    [ -n "$debian" ] && case_line "Debian git-credential-oauth get, nothing configured" "$work/request" "$debian" get
-    [ -z "$kernel_skip" ] && case_line "credential-oauth get, warm, storage = \"kernel\"" "$work/request" \
-        "CREDENTIAL_OAUTH_CONFIG=$kernel_cfg" "$co" get
+    if [ -n "$debian" ]; then
+        case_line "Debian git-credential-oauth get, nothing configured" "$work/request" "$debian" get
+    fi
+    if [ -z "$kernel_skip" ]; then
+        case_line "credential-oauth get, warm, storage = \"kernel\"" "$work/request" \
+            "CREDENTIAL_OAUTH_CONFIG=$kernel_cfg" "$co" get
+    fi
 } >"$work/file.cases"
 session file
 count_instructions file
