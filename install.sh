@@ -9,20 +9,25 @@ set -eu
 
 usage() {
     cat <<'TXT'
-usage: ./install.sh [--configure-git] [--keyring] [--help]
+usage: ./install.sh [--configure-git] [--keyring] [--no-static] [--help]
 
   PREFIX=/usr/local ./install.sh    install into /usr/local/bin instead of ~/.local/bin
   --configure-git                   also add `credential.helper = oauth` to ~/.gitconfig
   --keyring                         also link `keyring` for pip and uv (never by
                                     default: it would shadow a real keyring)
+  --no-static                       on x86-64 Linux, build the dynamically linked
+                                    binary instead of a static one (host names
+                                    then resolve through every NSS module)
 TXT
 }
 
 configure_git=no
 keyring=no
+static=yes
 for arg in "$@"; do
     case $arg in
     --configure-git) configure_git=yes ;;
+    --no-static) static=no ;;
     --keyring) keyring=yes ;;
     -h | --help) usage; exit 0 ;;
     *) echo "install.sh: unknown option $arg" >&2; usage >&2; exit 2 ;;
@@ -38,11 +43,55 @@ cd "$(dirname "$0")"
 prefix=${PREFIX:-$HOME/.local}
 bin=$prefix/bin
 
+# git and docker start the helper for every request, and a warm `get` is
+# mostly process start-up, most of it the dynamic loader's. So on x86-64
+# Linux the binary is a static position-independent executable (no loader,
+# still placed at a random address): for musl when the toolchain has that
+# target and a musl C compiler is at hand (ring compiles C), else for glibc
+# when its static library is installed. A build that fails or does not run
+# gives way to the next; the last is cargo's plain release build. Rust
+# flags go to the target only (--target), never to build scripts and
+# proc-macros, which cannot be static.
+#
 # --workspace: oauth-test-server (the quick start's demo server) is a crate
 # of its own in crates/testserver; credential-oauth links none of it.
-cargo build --release --locked --workspace --bins
+build() { # target [rust flags]: build for target, and run it; $out is where it is
+    out=target/$1/release
+    if [ -n "${2:-}" ]; then
+        RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$2" cargo build --release --locked --workspace --bins --target "$1"
+    else
+        cargo build --release --locked --workspace --bins --target "$1"
+    fi && "$out/credential-oauth" --version >/dev/null
+}
+host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+kind=
+if [ "$static" = yes ] && [ "$host" = x86_64-unknown-linux-gnu ]; then
+    musl=x86_64-unknown-linux-musl
+    if [ -d "$(rustc --print sysroot)/lib/rustlib/$musl/lib" ] &&
+        { command -v x86_64-linux-musl-gcc || command -v musl-gcc; } >/dev/null 2>&1; then
+        if build "$musl"; then
+            kind="static-pie, musl ($musl)"
+        else
+            echo "install.sh: the musl build failed; trying static glibc" >&2
+        fi
+    fi
+    # cc finds libc.a only when glibc's static library is installed.
+    if [ -z "$kind" ] && [ -f "$(cc -print-file-name=libc.a 2>/dev/null)" ]; then
+        if build "$host" "-C target-feature=+crt-static"; then
+            kind="static-pie, glibc ($host)"
+        else
+            echo "install.sh: the static glibc build failed; building the plain one" >&2
+        fi
+    fi
+fi
+if [ -z "$kind" ]; then
+    cargo build --release --locked --workspace --bins
+    out=target/release
+    kind="cargo's release build"
+fi
+echo "build: $kind"
 mkdir -p "$bin"
-for f in target/release/credential-oauth target/release/oauth-test-server; do
+for f in "$out/credential-oauth" "$out/oauth-test-server"; do
     # Copy then rename, so a running helper is never overwritten in place.
     name=$(basename "$f")
     cp "$f" "$bin/.$name.new"

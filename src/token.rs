@@ -349,6 +349,9 @@ pub fn format_local(secs: u64) -> String {
 #[allow(unsafe_code)]
 // `tm_gmtoff` is a C long: i64 here, i32 on 32-bit targets.
 #[allow(clippy::useless_conversion)]
+// The libc crate marks musl's `time_t` deprecated because its width
+// changed in musl 1.2; `try_from` fits either width.
+#[cfg_attr(target_env = "musl", allow(deprecated))]
 fn local_offset(secs: u64) -> Option<i64> {
     let time = libc::time_t::try_from(secs).ok()?;
     // SAFETY: an all-zero `tm` is a valid value (integers and a null

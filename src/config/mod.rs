@@ -56,14 +56,37 @@ pub struct Config {
     pub discover_hosts: Vec<String>,
 }
 
+/// The file as written, with each `[[provider]]` as a `P`: a [`RawProvider`]
+/// when the whole file is read in one pass, a [`toml::Value`] when a file
+/// with a mistake in it is read again so the error can name the entry.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawConfig {
+struct RawConfig<P> {
     storage: Option<String>,
     #[serde(default)]
     discover_hosts: Vec<String>,
-    #[serde(default)]
-    provider: Vec<toml::Value>,
+    // Not `default`, which would ask `P: Default`.
+    #[serde(default = "Vec::new")]
+    provider: Vec<P>,
+}
+
+/// A `[[provider]]` entry as [`RawConfig`] holds it.
+trait ProviderEntry {
+    /// The entry's fields; an error comes with the `name` written, for its label.
+    fn into_raw(self) -> std::result::Result<RawProvider, (Option<String>, toml::de::Error)>;
+}
+
+impl ProviderEntry for RawProvider {
+    fn into_raw(self) -> std::result::Result<RawProvider, (Option<String>, toml::de::Error)> {
+        Ok(self)
+    }
+}
+
+impl ProviderEntry for toml::Value {
+    fn into_raw(self) -> std::result::Result<RawProvider, (Option<String>, toml::de::Error)> {
+        let name = self.get("name").and_then(|n| n.as_str()).map(str::to_owned);
+        self.try_into().map_err(|e| (name, e))
+    }
 }
 
 #[derive(Deserialize)]
@@ -160,11 +183,26 @@ impl Config {
 
     /// Parse config text; errors name the file, the entry and the field.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        // Every get reads the file: one pass straight into the providers'
+        // fields. Only a file with a mistake is read again, provider by
+        // provider, for an error that names the entry.
+        match toml::from_str::<RawConfig<RawProvider>>(text) {
+            Ok(raw) => Config::from_raw(raw, path),
+            Err(_) => match toml::from_str::<RawConfig<toml::Value>>(text) {
+                Ok(raw) => Config::from_raw(raw, path),
+                Err(e) => Err(Error::Config {
+                    path: path.to_path_buf(),
+                    message: one_line(&e.to_string()),
+                }),
+            },
+        }
+    }
+
+    fn from_raw<P: ProviderEntry>(raw: RawConfig<P>, path: &Path) -> Result<Config> {
         let err = |message: String| Error::Config {
             path: path.to_path_buf(),
             message,
         };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| err(one_line(&e.to_string())))?;
         let storage = match raw.storage.as_deref() {
             None => Storage::Auto,
             Some(s) => Storage::parse(s).ok_or_else(|| {
@@ -174,15 +212,19 @@ impl Config {
             })?,
         };
         let mut providers = Vec::with_capacity(raw.provider.len());
-        for (i, value) in raw.provider.into_iter().enumerate() {
-            let label = match value.get("name").and_then(|n| n.as_str()) {
+        for (i, entry) in raw.provider.into_iter().enumerate() {
+            let label = |name: Option<&str>| match name {
                 Some(name) => format!("provider #{} ({name:?})", i + 1),
                 None => format!("provider #{}", i + 1),
             };
-            let raw: RawProvider = value
-                .try_into()
-                .map_err(|e: toml::de::Error| err(format!("{label}: {}", field_error(&e))))?;
-            providers.push(Provider::from_raw(raw).map_err(|m| err(format!("{label}: {m}")))?);
+            let raw = entry.into_raw().map_err(|(name, e)| {
+                err(format!("{}: {}", label(name.as_deref()), field_error(&e)))
+            })?;
+            let name = raw.name.clone();
+            providers.push(
+                Provider::from_raw(raw)
+                    .map_err(|m| err(format!("{}: {m}", label(name.as_deref()))))?,
+            );
         }
         Ok(Config {
             path: Some(path.to_path_buf()),
@@ -668,6 +710,39 @@ mod tests {
         grant = "client_credentials"
         scopes = ["read", "write"]
     "#;
+
+    #[test]
+    fn one_pass_and_the_error_reporting_pass_read_a_file_alike() {
+        let text = format!(
+            "{TWO}{}",
+            r#"
+            [[provider]]
+            url = "https://registry.example.com/v2/"
+            issuer = "https://auth.example.com"
+            client_id = "ci"
+            grant = "client_credentials"
+            private_key_file = "/etc/key.pem"
+            key_id = "k1"
+            scopes = ["push"]
+            login_timeout = 60
+            authtype = "bearer"
+            token_endpoint = "https://auth.example.com/oauth/token"
+            "#
+        );
+        let path = Path::new("/etc/co.toml");
+        let one_pass = Config::from_raw(
+            toml::from_str::<RawConfig<RawProvider>>(&text).unwrap(),
+            path,
+        )
+        .unwrap();
+        let by_entry = Config::from_raw(
+            toml::from_str::<RawConfig<toml::Value>>(&text).unwrap(),
+            path,
+        )
+        .unwrap();
+        assert_eq!(format!("{one_pass:?}"), format!("{by_entry:?}"));
+        assert_eq!(one_pass.providers.len(), 3);
+    }
 
     #[test]
     fn defaults_are_filled_in() {
