@@ -60,8 +60,14 @@ impl CacheKey {
 
     /// A key for something other than a token, in its own namespace.
     pub fn hashed(input: &str) -> CacheKey {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let digest = Md5::digest(input.as_bytes());
-        CacheKey(digest.iter().map(|b| format!("{b:02x}")).collect())
+        let mut hex = String::with_capacity(2 * digest.len());
+        for b in digest {
+            hex.push(char::from(HEX[usize::from(b >> 4)]));
+            hex.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        CacheKey(hex)
     }
 
     pub fn as_str(&self) -> &str {
