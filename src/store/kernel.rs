@@ -468,15 +468,37 @@ mod tests {
         a.delete(&key).unwrap();
     }
 
-    /// A keychain stand-in that counts how often it is opened.
-    fn counted(
-        keychain: &Rc<MemoryStore>,
-        opened: &Rc<Cell<usize>>,
-    ) -> impl Fn() -> Result<Box<dyn Store>> + use<> {
-        let (keychain, opened) = (Rc::clone(keychain), Rc::clone(opened));
-        move || {
-            opened.set(opened.get() + 1);
-            Ok(Box::new(Rc::clone(&keychain)) as Box<dyn Store>)
+    /// A keychain stand-in (a memory store called `backend`) that counts how
+    /// often it is opened, and a token directory of the test's own.
+    struct Fixture {
+        keychain: Rc<MemoryStore>,
+        opened: Rc<Cell<usize>>,
+        dir: std::path::PathBuf,
+        key: CacheKey,
+    }
+
+    impl Fixture {
+        fn new(backend: &'static str, name: &str) -> Fixture {
+            Fixture {
+                keychain: Rc::new(MemoryStore::new(backend)),
+                opened: Rc::new(Cell::new(0)),
+                dir: dir(name),
+                key: CacheKey::hashed("k"),
+            }
+        }
+
+        /// The store one process would open.
+        fn process(&self) -> Cached<impl Fn() -> Result<Box<dyn Store>> + use<>> {
+            let (keychain, opened) = (Rc::clone(&self.keychain), Rc::clone(&self.opened));
+            let open = move || {
+                opened.set(opened.get() + 1);
+                Ok(Box::new(Rc::clone(&keychain)) as Box<dyn Store>)
+            };
+            Cached::new(&self.dir, CACHE_TTL, open).unwrap()
+        }
+
+        fn cached_copy(&self) -> Option<String> {
+            cached_copy(&self.dir, &self.key)
         }
     }
 
@@ -491,32 +513,27 @@ mod tests {
         if !kernel_available() {
             return;
         }
-        let keychain = Rc::new(MemoryStore::new("keyring"));
-        let opened = Rc::new(Cell::new(0));
-        let dir = dir("cache");
-        let key = CacheKey::hashed("k");
+        let f = Fixture::new("keyring", "cache");
 
         // A process that saves: the keychain takes it, the cache too.
-        let first = Cached::new(&dir, CACHE_TTL, counted(&keychain, &opened)).unwrap();
-        first.save(&key, &Secret::new("v1")).unwrap();
-        assert_eq!(keychain.get(key.as_str()).as_deref(), Some("v1"));
-        assert_eq!(opened.get(), 1);
+        f.process().save(&f.key, &Secret::new("v1")).unwrap();
+        assert_eq!(f.keychain.get(f.key.as_str()).as_deref(), Some("v1"));
+        assert_eq!(f.opened.get(), 1);
 
         // The next process reads it from the kernel alone.
-        let second = Cached::new(&dir, CACHE_TTL, counted(&keychain, &opened)).unwrap();
+        let second = f.process();
         assert_eq!(
-            second.find(&key).unwrap(),
+            second.find(&f.key).unwrap(),
             Some((Secret::new("v1"), "keyring"))
         );
-        assert_eq!(opened.get(), 1, "the keychain was opened");
-        assert_eq!(keychain.total_calls(), 1);
+        assert_eq!(f.opened.get(), 1, "the keychain was opened");
+        assert_eq!(f.keychain.total_calls(), 1);
 
         // Deleting drops both copies; the next read asks the keychain.
-        assert!(second.delete(&key).unwrap());
-        assert_eq!(cached_copy(&dir, &key), None);
-        let third = Cached::new(&dir, CACHE_TTL, counted(&keychain, &opened)).unwrap();
-        assert_eq!(third.load(&key).unwrap(), None);
-        assert_eq!(opened.get(), 3);
+        assert!(second.delete(&f.key).unwrap());
+        assert_eq!(f.cached_copy(), None);
+        assert_eq!(f.process().load(&f.key).unwrap(), None);
+        assert_eq!(f.opened.get(), 3);
     }
 
     #[test]
@@ -524,27 +541,24 @@ mod tests {
         if !kernel_available() {
             return;
         }
-        let keychain = Rc::new(MemoryStore::new("keyring"));
-        let opened = Rc::new(Cell::new(0));
-        let dir = dir("fill");
-        let key = CacheKey::hashed("k");
-        keychain.insert(&key, "stored");
+        let f = Fixture::new("keyring", "fill");
+        f.keychain.insert(&f.key, "stored");
 
-        let first = Cached::new(&dir, CACHE_TTL, counted(&keychain, &opened)).unwrap();
-        assert_eq!(first.load(&key).unwrap(), Some(Secret::new("stored")));
-        assert_eq!(cached_copy(&dir, &key).as_deref(), Some("stored"));
+        let first = f.process();
+        assert_eq!(first.load(&f.key).unwrap(), Some(Secret::new("stored")));
+        assert_eq!(f.cached_copy().as_deref(), Some("stored"));
 
-        keychain.fail(Op::Save, "the keychain is locked");
-        let second = Cached::new(&dir, CACHE_TTL, counted(&keychain, &opened)).unwrap();
-        let e = second.save(&key, &Secret::new("new")).unwrap_err();
+        f.keychain.fail(Op::Save, "the keychain is locked");
+        let second = f.process();
+        let e = second.save(&f.key, &Secret::new("new")).unwrap_err();
         assert!(e.to_string().contains("locked"), "{e}");
         assert_eq!(
-            cached_copy(&dir, &key),
+            f.cached_copy(),
             None,
             "a failed save left the old value cached"
         );
-        assert_eq!(second.load(&key).unwrap(), Some(Secret::new("stored")));
-        first.delete(&key).unwrap();
+        assert_eq!(second.load(&f.key).unwrap(), Some(Secret::new("stored")));
+        first.delete(&f.key).unwrap();
     }
 
     #[test]
@@ -552,15 +566,12 @@ mod tests {
         if !kernel_available() {
             return;
         }
-        let file_like = Rc::new(MemoryStore::new("file"));
-        let opened = Rc::new(Cell::new(0));
-        let dir = dir("file");
-        let key = CacheKey::hashed("k");
-        let store = Cached::new(&dir, CACHE_TTL, counted(&file_like, &opened)).unwrap();
-        store.save(&key, &Secret::new("v")).unwrap();
-        assert_eq!(store.load(&key).unwrap(), Some(Secret::new("v")));
-        assert_eq!(cached_copy(&dir, &key), None);
-        store.delete(&key).unwrap();
+        let f = Fixture::new("file", "file");
+        let store = f.process();
+        store.save(&f.key, &Secret::new("v")).unwrap();
+        assert_eq!(store.load(&f.key).unwrap(), Some(Secret::new("v")));
+        assert_eq!(f.cached_copy(), None);
+        store.delete(&f.key).unwrap();
     }
 
     #[test]

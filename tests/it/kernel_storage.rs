@@ -12,6 +12,19 @@ fn parse(secret: &str) -> serde_json::Value {
     serde_json::from_str(secret).expect("the kernel keeps the token JSON")
 }
 
+/// A server whose tokens are served until their last minute (so the next
+/// call renews them with the refresh token it hands out), and an Env whose
+/// provider for it keeps tokens in `storage`, with that token's cache key.
+fn renewing(storage: &str) -> (TestServer, Env, String) {
+    let server = TestServer::start().unwrap();
+    server.set_client_credentials_refresh(true);
+    server.set_token_lifetime(Some(30));
+    let env = Env::new();
+    env.client_credentials_config_with_storage(&server, URL, storage);
+    let key = Env::client_credentials_key(&server);
+    (server, env, key)
+}
+
 /// No file in the token directory holds `secret` (lock files may exist).
 fn not_on_disk(env: &Env, secret: &str) {
     for path in env.token_files() {
@@ -25,13 +38,7 @@ fn storage_kernel_keeps_tokens_in_the_persistent_keyring_and_never_on_disk() {
     if !kernel_keyring_available() {
         return;
     }
-    let server = TestServer::start().unwrap();
-    server.set_client_credentials_refresh(true);
-    // Served until its last minute, so the next call renews it.
-    server.set_token_lifetime(Some(30));
-    let env = Env::new();
-    env.client_credentials_config_with_storage(&server, URL, "kernel");
-    let key = Env::client_credentials_key(&server);
+    let (server, env, key) = renewing("kernel");
 
     let first = env.run(&["-v", "get"], &git_request(URL));
     let token = first.ok().field("password").unwrap();
@@ -90,12 +97,7 @@ fn auto_without_a_keychain_moves_a_file_token_into_the_kernel_keyring() {
     if !kernel_keyring_available() {
         return;
     }
-    let server = TestServer::start().unwrap();
-    server.set_client_credentials_refresh(true);
-    server.set_token_lifetime(Some(30));
-    let env = Env::new();
-    env.client_credentials_config_with_storage(&server, URL, "file");
-    let key = Env::client_credentials_key(&server);
+    let (server, env, key) = renewing("file");
     let old = env.run(&["get"], &git_request(URL)).ok().field("password");
     assert_eq!(env.token_entries().len(), 1);
 
@@ -157,11 +159,7 @@ fn twenty_parallel_gets_after_expiry_refresh_once_in_the_kernel_keyring() {
     if !kernel_keyring_available() {
         return;
     }
-    let server = TestServer::start().unwrap();
-    server.set_client_credentials_refresh(true);
-    let env = Env::new();
-    server.set_token_lifetime(Some(30));
-    env.client_credentials_config_with_storage(&server, URL, "kernel");
+    let (server, env, _) = renewing("kernel");
     env.run(&["get"], &git_request(URL)).ok();
     server.set_token_lifetime(Some(3600));
     let outs: Vec<Output> = std::thread::scope(|s| {
