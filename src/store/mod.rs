@@ -188,10 +188,12 @@ fn opened(store: Box<dyn Store>) -> Box<dyn Store> {
 #[cfg(target_os = "linux")]
 fn kernel_store(file: FileStore, required: bool) -> Result<Box<dyn Store>> {
     match kernel::KernelStore::open(file.dir()) {
+        // Asked for by name, the kernel keeps every token or none: a value
+        // larger than a key holds is an error there, not a file on disk.
         Ok(ring) => Ok(Box::new(layered::Layered::new(
             Box::new(ring),
             file,
-            Some(kernel::VALUE_LIMIT),
+            (!required).then_some(kernel::VALUE_LIMIT),
             required,
         ))),
         Err(e) if required => Err(Error::Local(format!(
@@ -281,6 +283,38 @@ mod tests {
         let c = CacheKey::new("i", "c", &["x".into(), "y".into()], "alice");
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn storage_kernel_never_puts_a_token_on_disk_even_one_too_large_for_it() {
+        let dir = std::env::temp_dir().join(format!(
+            "credential-oauth-kernel-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let store = match kernel_store(FileStore::new(dir.clone()), true) {
+            Ok(store) => store,
+            Err(e) => {
+                eprintln!("skipped: {e}");
+                return;
+            }
+        };
+        let key = CacheKey::hashed("large");
+        let large = Secret::new("x".repeat(kernel::VALUE_LIMIT + 1));
+        let e = store.save(&key, &large).unwrap_err();
+        assert!(
+            e.to_string().contains("more than a kernel key holds"),
+            "{e}"
+        );
+        assert!(!dir.exists(), "something was written to {}", dir.display());
+
+        // Under auto the same value goes to the file, which holds it.
+        let auto = kernel_store(FileStore::new(dir.clone()), false).unwrap();
+        auto.save(&key, &large).unwrap();
+        assert!(dir.join(format!("{}.json", key.as_str())).exists());
+        assert!(auto.delete(&key).unwrap());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
