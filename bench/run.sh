@@ -38,7 +38,13 @@ runs=${RUNS:-300}
 work=$(mktemp -d)
 server_pid=
 keyring_pid=
+kernel_cfg=
 cleanup() {
+    # The kernel keeps storage = "kernel" entries after the throwaway HOME
+    # is gone: removed while the server can still take the revocation.
+    if [ -n "$kernel_cfg" ] && [ -x "${co:-}" ]; then
+        CREDENTIAL_OAUTH_CONFIG=$kernel_cfg "$co" logout --all >/dev/null 2>&1 || true
+    fi
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
     [ -n "$keyring_pid" ] && kill "$keyring_pid" 2>/dev/null || true
     rm -rf "$work"
