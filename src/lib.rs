@@ -37,10 +37,12 @@
 //! The in-memory authorization server of the tests and the quick start is
 //! not in this crate: it is the `oauth-test-server` workspace member in
 //! `crates/testserver/`, a dev-dependency only.
-// Three exceptions: in store::file, geteuid(2), to refuse token files that
+// Four exceptions: in store::file, geteuid(2), to refuse token files that
 // belong to another user; in secret::protect_process_memory, setrlimit(2)
 // and prctl(2), so no core file holds a secret; in token::local_offset,
-// localtime_r(3), for local times in `status`. Everything else is safe code.
+// localtime_r(3), for local times in `status`; in store::kernel, add_key(2)
+// and keyctl(2), for tokens in the kernel keyring. Everything else is safe
+// code.
 #![deny(unsafe_code)]
 
 pub mod config;

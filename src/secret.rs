@@ -12,8 +12,8 @@ use std::fmt;
 /// Called first thing in `main`; failures are ignored, since a system that
 /// refuses these calls is no worse off than before.
 ///
-/// The one place besides `store::file` that needs `unsafe`: the libc calls
-/// have no safe wrapper in std.
+/// One of the four places that need `unsafe` (listed in lib.rs): the libc
+/// calls have no safe wrapper in std.
 #[cfg(unix)]
 #[allow(unsafe_code)]
 pub fn protect_process_memory() {

@@ -15,8 +15,8 @@
 //! where `<dir>` is the token directory: a second `XDG_CACHE_HOME` keeps
 //! tokens apart in the kernel as it does on disk.
 //!
-//! The one place besides `store::file`, `secret` and `token` that needs
-//! `unsafe`: add_key(2) and keyctl(2) have no wrapper in std or libc.
+//! One of the four places that need `unsafe` (listed in lib.rs): add_key(2)
+//! and keyctl(2) have no wrapper in std or libc.
 
 use super::{CacheKey, Store};
 use crate::error::{Error, Result};
