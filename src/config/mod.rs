@@ -751,7 +751,7 @@ mod tests {
         assert_eq!(c.storage, Storage::Auto);
         assert_eq!(p.grant, GrantKind::AuthorizationCode);
         assert_eq!(p.username, "oauth2");
-        assert_eq!(p.redirect_uri().as_str(), DEFAULT_REDIRECT_URI);
+        assert_eq!(p.redirect_uri().unwrap().as_str(), DEFAULT_REDIRECT_URI);
         assert_eq!(c.providers[1].scopes, ["read", "write"]);
     }
 
@@ -1071,12 +1071,12 @@ mod tests {
              [[provider]]\nurl = \"https://d/\"\nissuer = \"https://d\"\n",
         )
         .unwrap();
-        let r = |i: usize| c.providers[i].redirect_uri();
+        let r = |i: usize| c.providers[i].redirect_uri().unwrap();
         assert_eq!(r(0).as_str(), "http://localhost:8000/cb");
         assert_eq!(r(1).as_str(), DEFAULT_REDIRECT_URI);
         assert_eq!(r(2).port(), Some(0));
         assert!(r(2).path().starts_with("/callback/"), "{}", r(2));
         assert_ne!(r(2).path(), r(3).path());
-        assert_eq!(r(2), c.providers[2].redirect_uri(), "stable");
+        assert_eq!(r(2), c.providers[2].redirect_uri().unwrap(), "stable");
     }
 }

@@ -215,19 +215,21 @@ impl Provider {
     /// port and a path of its issuer's own: a response another
     /// authorization server steers to this listener finds nobody at its
     /// path (the mix-up defence of RFC 9700 §4.4.2).
-    pub fn redirect_uri(&self) -> Url {
+    pub fn redirect_uri(&self) -> crate::error::Result<Url> {
         if let Some(written) = &self.redirect_uri_written {
-            return written.clone();
+            return Ok(written.clone());
         }
-        // A constant that parses (the unit tests parse it), so this cannot
-        // fail on any input; the path is set without parsing anything else.
-        let mut uri = Url::parse(DEFAULT_REDIRECT_URI).expect("the default redirect URI parses");
+        // A constant (the unit tests parse it); the path is set without
+        // parsing anything else.
+        let mut uri = Url::parse(DEFAULT_REDIRECT_URI).map_err(|e| {
+            crate::error::Error::Local(format!("the redirect URI {DEFAULT_REDIRECT_URI}: {e}"))
+        })?;
         if self.client_id.is_none() {
             // `set_port` fails only for URLs that cannot have a port: not http.
             let _ = uri.set_port(Some(0));
             uri.set_path(&format!("/callback/{}", issuer_path_segment(&self.issuer)));
         }
-        uri
+        Ok(uri)
     }
 
     /// The credential kubectl gets: `kubernetes_token` when written, else

@@ -37,7 +37,7 @@ pub fn known(provider: &Provider, meta: &Metadata, store: &dyn Store) -> Result<
             assertion,
         }));
     }
-    let key = registration::key(&provider.issuer, &provider.redirect_uri());
+    let key = registration::key(&provider.issuer, &provider.redirect_uri()?);
     match store.load(&key)? {
         Some(text) => match serde_json::from_str::<Registration>(text.expose()) {
             Ok(r) => Ok(Some(r.client())),
@@ -64,7 +64,7 @@ pub fn known_or_registered(
     if let Some(client) = known(provider, meta, store)? {
         return Ok(client);
     }
-    let redirect_uri = provider.redirect_uri();
+    let redirect_uri = provider.redirect_uri()?;
     let endpoint = meta.registration_endpoint.as_ref().ok_or_else(|| {
         Error::Login(format!(
             "{}: no client_id is configured and the server offers no registration endpoint; set client_id",
@@ -93,7 +93,7 @@ pub fn forget_registration(provider: &Provider, store: &dyn Store) -> Result<()>
     if provider.client_id.is_none() {
         store.delete(&registration::key(
             &provider.issuer,
-            &provider.redirect_uri(),
+            &provider.redirect_uri()?,
         ))?;
     }
     Ok(())

@@ -71,7 +71,7 @@ pub fn login(
         meta,
         client,
         &provider.scopes,
-        &provider.redirect_uri(),
+        &provider.redirect_uri()?,
         hint,
         provider.transport.allow_insecure_http,
     )?;

@@ -322,7 +322,7 @@ fn cargo_login_and_logout_run_our_login_and_logout() {
     let logout = cargo(&env, &home, &["logout", "--registry", "corp"]);
     logout.ok();
     assert!(logout.stderr.contains("ci logged out"), "{logout}");
-    assert!(env.token_entries().is_empty(), "{logout}");
+    assert!(env.stored_entries().is_empty(), "{logout}");
     let again = cargo(&env, &home, &["logout", "--registry", "corp"]);
     assert!(
         again.ok().stderr.contains("not currently logged in"),

@@ -58,6 +58,16 @@ fn assertion_file(env: &Env, jwt: &str) -> PathBuf {
     path
 }
 
+/// Configure `env` with an assertion file holding `claims` signed by `signer`.
+fn with_assertion(env: &Env, server: &TestServer, signer: &TestKey, claims: &serde_json::Value) {
+    let file = assertion_file(env, &signer.sign(json!({"typ": "JWT"}), claims));
+    config(
+        env,
+        server,
+        &format!("client_assertion_file = \"{}\"\n", file.display()),
+    );
+}
+
 fn token(env: &Env) -> Output {
     env.run(&["token", "https://git.example.com/org/repo.git"], "")
 }
@@ -67,7 +77,7 @@ fn refused(out: &Output, env: &Env, needle: &str) {
     assert!(out.stderr.contains("invalid_client"), "{out}");
     assert!(out.stderr.contains(needle), "{needle}\n{out}");
     assert!(out.stdout.is_empty(), "{out}");
-    assert!(env.token_entries().is_empty(), "nothing cached\n{out}");
+    assert!(env.stored_entries().is_empty(), "nothing cached\n{out}");
 }
 
 #[test]
@@ -132,12 +142,7 @@ fn an_expired_assertion_is_refused_and_nothing_cached() {
     let mut c = claims(&server);
     c["iat"] = json!(now() - 600);
     c["exp"] = json!(now() - 300);
-    let file = assertion_file(&env, &signer.sign(json!({"typ": "JWT"}), &c));
-    config(
-        &env,
-        &server,
-        &format!("client_assertion_file = \"{}\"\n", file.display()),
-    );
+    with_assertion(&env, &server, &signer, &c);
     refused(&token(&env), &env, "expired");
 }
 
@@ -149,12 +154,7 @@ fn an_assertion_for_another_audience_is_refused_and_nothing_cached() {
     let env = Env::new();
     let mut c = claims(&server);
     c["aud"] = json!("https://other-as.example/token");
-    let file = assertion_file(&env, &signer.sign(json!({"typ": "JWT"}), &c));
-    config(
-        &env,
-        &server,
-        &format!("client_assertion_file = \"{}\"\n", file.display()),
-    );
+    with_assertion(&env, &server, &signer, &c);
     refused(&token(&env), &env, "audience");
 }
 
@@ -164,12 +164,7 @@ fn an_assertion_file_used_twice_is_refused_as_replayed() {
     let signer = key("ec-pkcs8.pem");
     server.add_client_with_jwks("ci", &[signer.jwk(None)]);
     let env = Env::new();
-    let file = assertion_file(&env, &signer.sign(json!({"typ": "JWT"}), &claims(&server)));
-    config(
-        &env,
-        &server,
-        &format!("client_assertion_file = \"{}\"\n", file.display()),
-    );
+    with_assertion(&env, &server, &signer, &claims(&server));
     token(&env).ok();
     for entry in env.token_entries() {
         std::fs::remove_file(entry).unwrap();
@@ -183,12 +178,7 @@ fn a_rotated_assertion_file_is_read_again() {
     let signer = key("rsa-pkcs8.pem");
     server.add_client_with_jwks("ci", &[signer.jwk(None)]);
     let env = Env::new();
-    let file = assertion_file(&env, &signer.sign(json!({"typ": "JWT"}), &claims(&server)));
-    config(
-        &env,
-        &server,
-        &format!("client_assertion_file = \"{}\"\n", file.display()),
-    );
+    with_assertion(&env, &server, &signer, &claims(&server));
     let first = token(&env);
     first.ok();
     for entry in env.token_entries() {

@@ -147,7 +147,7 @@ fn a_rejected_token_is_erased_and_the_next_fetch_gets_a_new_one() {
     git(&f.env, &work, &["fetch", "-q"]).fails();
     assert_eq!(f.git.tokens().last(), Some(&first));
     assert!(
-        f.env.token_entries().is_empty(),
+        f.env.stored_entries().is_empty(),
         "the rejected token stayed"
     );
 
@@ -414,7 +414,7 @@ fn a_rejected_bearer_token_is_erased_too() {
     f.auth.expire_access_tokens();
     git(&f.env, &work, &["fetch", "-q"]).fails();
     assert!(
-        f.env.token_entries().is_empty(),
+        f.env.stored_entries().is_empty(),
         "the rejected token stayed"
     );
     git(&f.env, &work, &["fetch", "-q"]).ok();
@@ -444,5 +444,5 @@ fn erase_naming_the_token_as_credential_drops_it() {
         &format!("protocol=https\nhost=git.example.com\nauthtype=Bearer\ncredential={token}\n\n"),
     )
     .ok();
-    assert!(env.token_entries().is_empty());
+    assert!(env.stored_entries().is_empty());
 }

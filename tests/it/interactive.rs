@@ -118,7 +118,7 @@ fn access_denied_in_the_browser_is_a_clear_error() {
     );
     assert!(!out.stderr.contains("timed out"), "{out}");
     assert_eq!(server.count("token"), 0, "{out}");
-    assert!(env.token_entries().is_empty());
+    assert!(env.stored_entries().is_empty());
 }
 
 #[test]

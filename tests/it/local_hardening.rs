@@ -246,7 +246,7 @@ fn a_token_that_is_not_a_b64token_is_neither_printed_nor_cached() {
             !out.stderr.contains("evil") && !out.stderr.contains("Injected"),
             "the value is not shown\n{out}"
         );
-        assert!(env.token_entries().is_empty(), "{body}\n{out}");
+        assert!(env.stored_entries().is_empty(), "{body}\n{out}");
     }
 }
 

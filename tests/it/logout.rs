@@ -36,7 +36,7 @@ fn logout_revokes_the_access_token_when_there_is_no_refresh_token() {
     assert_eq!(form.param("token"), Some(token.as_str()));
     assert_eq!(form.param("token_type_hint"), Some("access_token"));
     assert!(!server.is_active(&token), "{logout}");
-    assert!(env.token_entries().is_empty());
+    assert!(env.stored_entries().is_empty());
 }
 
 #[test]
@@ -63,7 +63,7 @@ fn a_failed_revocation_is_reported_and_the_token_is_removed_anyway() {
         "{logout}"
     );
     assert!(!logout.stderr.contains(&token), "{logout}");
-    assert!(env.token_entries().is_empty());
+    assert!(env.stored_entries().is_empty());
     assert!(
         server.is_active(&token),
         "the server really did not revoke it"
@@ -138,7 +138,7 @@ fn status_says_who_shares_a_token_in_words_and_logout_names_them_all() {
             .contains("credential-oauth: ci, mirror logged out (they share one token"),
         "{logout}"
     );
-    assert!(env.token_entries().is_empty());
+    assert!(env.stored_entries().is_empty());
 }
 
 #[test]
@@ -165,7 +165,7 @@ fn logout_all_removes_and_revokes_every_cached_token() {
     );
     assert_eq!(server.count("revoke"), 2);
     assert!(!server.is_active(&first) && !server.is_active(&second));
-    assert!(env.token_entries().is_empty());
+    assert!(env.stored_entries().is_empty());
     let again = env.run(&["logout", "--all"], "");
     assert!(
         again.ok().stderr.contains("no cached token to remove"),

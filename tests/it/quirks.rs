@@ -48,7 +48,7 @@ fn logout_says_without_v_that_the_server_offers_no_revocation() {
     assert!(lines[1].contains("revocation_endpoint"), "{logout}");
     assert!(!logout.stderr.contains(&token), "{logout}");
     assert_eq!(server.count("revoke"), 0);
-    assert!(env.token_entries().is_empty());
+    assert!(env.stored_entries().is_empty());
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn a_refused_revocation_of_one_token_is_reported_and_the_other_still_revoked() {
     assert!(!logout.stderr.contains(&refresh), "{logout}");
     assert_eq!(server.count("revoke"), 2, "{logout}");
     assert!(!server.is_active(&refresh), "the second request was sent");
-    assert!(env.token_entries().is_empty());
+    assert!(env.stored_entries().is_empty());
 }
 
 #[test]

@@ -114,7 +114,7 @@ fn forget_is_logout_for_that_host() {
     let out = env.run_as(HELPER, &["forget", "tf.example"], "");
     out.ok();
     assert!(out.stdout.is_empty(), "{out}");
-    assert!(env.token_entries().is_empty(), "{out}");
+    assert!(env.stored_entries().is_empty(), "{out}");
     let second = token_of(&env.run_as(HELPER, &["get", "tf.example"], ""));
     assert_ne!(first, second);
     assert_eq!(server.count("client_credentials"), 2);

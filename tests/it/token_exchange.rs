@@ -120,7 +120,7 @@ fn an_expired_subject_token_is_refused_and_nothing_cached() {
         out.stderr.contains("invalid_request") && out.stderr.contains("expired"),
         "{out}"
     );
-    assert!(env.token_entries().is_empty(), "{out}");
+    assert!(env.stored_entries().is_empty(), "{out}");
 }
 
 #[test]

@@ -120,7 +120,15 @@ impl Env {
         let mut found: Vec<String> = keys
             .lines()
             .filter_map(|line| {
-                // ... type description: datalen
+                // serial flags usage timeout perm uid gid type description: datalen.
+                // An invalidated (i), revoked (R) or dead (D) key is listed
+                // until the kernel's garbage collector gets to it.
+                let mut fields = line.split_whitespace();
+                let flags = fields.nth(1)?;
+                let timeout = fields.nth(1)?;
+                if flags.contains(['i', 'R', 'D']) || timeout == "expd" {
+                    return None;
+                }
                 let at = line.find(&prefix)?;
                 let rest = &line[at + prefix.len()..];
                 Some(rest.split(':').next()?.to_string())
@@ -129,6 +137,17 @@ impl Env {
         found.sort();
         found.dedup();
         found
+    }
+
+    /// Every token entry this Env holds, wherever `auto` may have put it:
+    /// the files' names and the kernel keyrings' keys. "Nothing cached"
+    /// means this is empty.
+    pub fn stored_entries(&self) -> Vec<String> {
+        let files = self
+            .token_entries()
+            .into_iter()
+            .map(|p| p.display().to_string());
+        files.chain(self.kernel_keys()).collect()
     }
 
     /// Remove this Env's entries from both keyrings.
