@@ -28,6 +28,18 @@ pub enum Error {
     )]
     NeedsPerson { provider: String, url: String },
 
+    /// The audience rule (DESIGN.md "Trust"): the caller would also send
+    /// the token to `place`, which `provider`'s url does not cover, so no
+    /// token is handed out.
+    #[error(
+        "{provider} serves {url}, but the token would also go to {place}, which it does not cover; no token is handed out"
+    )]
+    Outside {
+        provider: String,
+        url: String,
+        place: String,
+    },
+
     /// The command line was wrong.
     #[error("{0}")]
     Usage(String),

@@ -2,6 +2,12 @@
 //! (the config file, then git's config, then RFC 9728 discovery), the
 //! account, and, for a provider found by discovery, the resource it is
 //! bound to. Frontends never resolve providers themselves.
+//!
+//! This is also where the audience rule holds (DESIGN.md "Trust"): a
+//! request names every place its caller will send the token, and a
+//! binding is made only when each of them lies inside the provider's
+//! `url`. Every way to a binding goes through [`Resolver::bind`], so no
+//! frontend can widen a match on its own.
 
 use crate::config::{Config, Provider};
 use crate::discovery::{self, protected_resource};
@@ -11,7 +17,11 @@ use url::Url;
 
 /// What a caller asks about.
 pub struct Request<'a> {
+    /// What the provider is looked up by: the URL the caller names.
     pub url: Url,
+    /// Every other place the caller will send the token (cargo's `dl` and
+    /// `api`, kubectl's cluster server); the token goes to `url` too.
+    pub destinations: Vec<Url>,
     /// The user name the caller names (git's `username`, a URL's `alice@`).
     pub username: Option<&'a str>,
     /// The server's `WWW-Authenticate` challenges, when the caller passes
@@ -26,6 +36,18 @@ pub struct Binding {
     pub provider: Provider,
     /// The user name the request names, empty for the default account.
     pub account: String,
+}
+
+impl<'a> Request<'a> {
+    /// A request whose token goes to `url` and nowhere else.
+    pub fn to(url: Url) -> Request<'a> {
+        Request {
+            url,
+            destinations: Vec::new(),
+            username: None,
+            challenges: &[],
+        }
+    }
 }
 
 impl Binding {
@@ -58,6 +80,12 @@ impl<'c> Resolver<'c> {
         self.config
     }
 
+    /// The cache of documents fetched from servers (metadata, cargo's
+    /// index configs).
+    pub fn documents(&self) -> &discovery::Cache {
+        &self.documents
+    }
+
     /// A caller's request (git): the config file, then git's config, then,
     /// for hosts the user allowed, the authorization server the challenge
     /// names. `Ok(None)`: not ours.
@@ -70,20 +98,34 @@ impl<'c> Resolver<'c> {
             request.challenges,
             &self.documents,
         )?;
-        Ok(provider.map(|p| Binding::new(p, request.username)))
+        provider.map(|p| self.bind(p, request)).transpose()
     }
 
-    /// A docker server address (a bare `host[:port]` or a URL).
-    pub fn for_server(&self, server: &str) -> Option<Binding> {
-        self.config
-            .provider_for_server(server)
-            .map(|p| Binding::new(p.clone(), None))
+    /// A caller that sends the token to a whole host (docker and the OCI
+    /// clients, Terraform): a bare `host[:port]` is that host over https, a
+    /// URL its scheme, host and port; only a provider whose `url` is that
+    /// whole host serves it (DESIGN.md "Config", Matching). `Ok(None)`:
+    /// not ours.
+    pub fn for_host(&self, server: &str) -> Result<Option<Binding>> {
+        let Some(url) = crate::config::host_url(server) else {
+            return Ok(None);
+        };
+        let Some(provider) = self.config.provider_for(&url) else {
+            return Ok(None);
+        };
+        self.bind(provider.clone(), &Request::to(url)).map(Some)
     }
 
     /// A URL given on the command line: as in git, a user name in it
     /// (`https://alice@host/`) names the account. The config file, else a
-    /// provider found by discovery earlier (recorded in `store`).
-    pub fn for_command(&self, arg: &str, store: &dyn Store) -> Result<Binding> {
+    /// provider found by discovery earlier (recorded in `store`). The
+    /// token also goes to `destinations` (kubectl's cluster server).
+    pub fn for_command(
+        &self,
+        arg: &str,
+        destinations: Vec<Url>,
+        store: &dyn Store,
+    ) -> Result<Binding> {
         let mut url = parse_command_url(arg)?;
         let username = percent_decoded(url.username());
         // Neither the user name nor a password may appear in messages.
@@ -97,8 +139,53 @@ impl<'c> Resolver<'c> {
                 .ok_or_else(|| Error::NoProvider(url.to_string()))?,
         };
         crate::debug!("provider {:?} matches {url}", provider.name);
-        Ok(Binding::new(provider, Some(&username)))
+        let request = Request {
+            url,
+            destinations,
+            username: Some(&username),
+            challenges: &[],
+        };
+        self.bind(provider, &request)
     }
+
+    /// The one way from a request to a binding: the audience rule (DESIGN.md
+    /// "Trust"). Every place the request names lies inside the provider's
+    /// `url`, and no other configured provider is the one for that place
+    /// (kubectl's cluster must be served by the provider that serves the
+    /// URL it was given); else [`Error::Outside`], and no token.
+    pub fn bind(&self, provider: Provider, request: &Request) -> Result<Binding> {
+        for place in std::iter::once(&request.url).chain(&request.destinations) {
+            let inside = crate::config::covers(&provider.url, place)
+                && self
+                    .config
+                    .provider_for(place)
+                    .is_none_or(|other| other.url == provider.url);
+            if !inside {
+                crate::debug!(
+                    "provider {:?} does not cover {}; no token",
+                    provider.name,
+                    place_text(place)
+                );
+                return Err(Error::Outside {
+                    provider: crate::prompt::escape(&provider.name),
+                    url: place_text(&provider.url),
+                    place: place_text(place),
+                });
+            }
+        }
+        Ok(Binding::new(provider, request.username))
+    }
+}
+
+/// A place as messages show it: no user name, password, query or
+/// fragment, and nothing a terminal would act on.
+fn place_text(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    crate::http::printable(shown.as_str(), 200)
 }
 
 /// A URL's user name, percent-decoded; a '+' is itself, not a space as in a form.
@@ -138,6 +225,53 @@ mod tests {
         assert_eq!(Binding::new(provider(), None).account, "");
         assert_eq!(Binding::new(provider(), Some("oauth2")).account, "");
         assert_eq!(Binding::new(provider(), Some("alice")).account, "alice");
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_binding_needs_every_place_inside_the_providers_url() {
+        let config = Config::parse(
+            "[[provider]]\nname = \"forge\"\nurl = \"https://forge.example/\"\nissuer = \"https://as.example\"\n\n\
+             [[provider]]\nname = \"team\"\nurl = \"https://forge.example/team/\"\nissuer = \"https://as.example\"\n",
+            std::path::Path::new("/c.toml"),
+        )
+        .unwrap();
+        let resolver = Resolver::new(&config);
+        let forge = config.providers[0].clone();
+        let bind = |places: &[&str]| {
+            resolver.bind(
+                forge.clone(),
+                &Request {
+                    destinations: places.iter().map(|p| url(p)).collect(),
+                    ..Request::to(url("https://forge.example/mallory/idx/"))
+                },
+            )
+        };
+        assert!(bind(&[]).is_ok());
+        assert!(bind(&["https://forge.example/dl/", "https://forge.example/"]).is_ok());
+        for outside in [
+            "https://evil.example/dl/",
+            "http://forge.example/dl/",
+            "https://forge.example:8443/dl/",
+            // Inside the url, but another provider's place.
+            "https://forge.example/team/dl/",
+        ] {
+            let e = bind(&["https://forge.example/dl/", outside]).unwrap_err();
+            assert!(matches!(e, Error::Outside { .. }), "{outside}: {e}");
+            let text = e.to_string();
+            assert!(
+                text.contains("forge serves https://forge.example/"),
+                "{text}"
+            );
+            assert!(text.contains(outside), "{text}");
+        }
+        // What a message shows of a place: no credentials, query or fragment.
+        let e = bind(&["https://u:pw@evil.example/x?token=1#f"]).unwrap_err();
+        assert!(e.to_string().contains("https://evil.example/x,"), "{e}");
+        assert!(!e.to_string().contains("pw") && !e.to_string().contains("token=1"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Matching a request to a provider (DESIGN.md "Config", Matching): scheme,
 //! host and port equal, the provider's path a prefix of the request's on
-//! whole segments, the longest match wins; a bare docker host by host and
-//! port.
+//! whole segments, the longest match wins; a caller that speaks to a
+//! whole host (docker, Terraform) only through a provider for that host.
 
 use super::{Config, Provider};
 use url::Url;
@@ -15,33 +15,27 @@ impl Config {
             .filter(|p| url_matches(&p.url, url))
             .max_by_key(|p| p.url.path().trim_end_matches('/').len())
     }
+}
 
-    /// The provider for a docker server address (DESIGN.md "Config"). A URL
-    /// (`https://index.docker.io/v1/`) matches as in [`Config::provider_for`].
-    /// A bare `host[:port]` (`registry.example.com`, `127.0.0.1:5000`) matches
-    /// a provider with that host and port whatever its scheme, the port being
-    /// 443 when absent. A bare host names no path, so among providers on that
-    /// host and port the one with the shortest path wins (the first on a tie).
-    pub fn provider_for_server(&self, server: &str) -> Option<&Provider> {
-        let server = server.trim();
-        if server.contains("://") {
-            let url = Url::parse(server).ok()?;
-            // A registry address holds no user name or password; one that
-            // does belongs to no provider (and is not echoed anywhere).
-            if !url.username().is_empty() || url.password().is_some() {
-                return None;
-            }
-            return self.provider_for(&url);
-        }
-        let bare = server_host(server)?;
-        self.providers
-            .iter()
-            .filter(|p| {
-                p.url.host() == bare.host()
-                    && p.url.port_or_known_default() == bare.port_or_known_default()
-            })
-            .min_by_key(|p| p.url.path().trim_end_matches('/').len())
+/// Where a caller that speaks to a whole host sends its token (docker
+/// and the OCI clients, Terraform): `https://host[:port]/` for a bare
+/// `host[:port]`, and for a URL its scheme, host and port with the path
+/// dropped, as docker's `ConvertToHostname` drops it (DESIGN.md
+/// "Config", Matching). `None` when the address names no host, or holds
+/// a user name or password (which is never echoed anywhere).
+pub fn host_url(server: &str) -> Option<Url> {
+    let server = server.trim();
+    if !server.contains("://") {
+        return server_host(server);
     }
+    let url = Url::parse(server).ok()?;
+    if !url.username().is_empty() || url.password().is_some() || !url.has_host() {
+        return None;
+    }
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    Url::parse(&format!("{}/", url.origin().ascii_serialization())).ok()
 }
 
 /// The `https://host[:port]/` a docker server address names: its scheme and
@@ -57,6 +51,13 @@ pub fn server_host(server: &str) -> Option<Url> {
     }
     let url = Url::parse(&format!("https://{host}/")).ok()?;
     url.host().is_some().then_some(url)
+}
+
+/// Whether `place` lies inside the provider `url`: scheme, host and port
+/// equal, and the provider's path a prefix of the place's on whole
+/// segments (DESIGN.md "Trust", the audience rule).
+pub fn covers(provider: &Url, place: &Url) -> bool {
+    url_matches(provider, place)
 }
 
 fn url_matches(provider: &Url, request: &Url) -> bool {
@@ -138,7 +139,7 @@ mod tests {
     }
 
     #[test]
-    fn docker_server_addresses_match_by_host_and_port() {
+    fn a_whole_host_is_served_only_by_a_provider_for_that_whole_host() {
         let c = parse(
             r#"
             [[provider]]
@@ -160,6 +161,12 @@ mod tests {
             client_id = "abc"
 
             [[provider]]
+            name = "team-only"
+            url = "https://team.example.com/team/"
+            issuer = "https://auth.example.com"
+            client_id = "abc"
+
+            [[provider]]
             name = "hub"
             url = "https://index.docker.io/"
             issuer = "https://auth.example.com"
@@ -167,22 +174,29 @@ mod tests {
         "#,
         )
         .unwrap();
-        let name = |s: &str| c.provider_for_server(s).map(|p| p.name.as_str());
-        // Bare hosts: https's port when none is given, scheme not compared.
+        let name = |s: &str| {
+            host_url(s)
+                .and_then(|u| c.provider_for(&u))
+                .map(|p| p.name.as_str())
+        };
+        // Bare hosts are https, port 443 when none is given.
         assert_eq!(name("registry.example.com"), Some("registry"));
         assert_eq!(name(" Registry.Example.COM\n"), Some("registry"));
         assert_eq!(name("registry.example.com:443"), Some("registry"));
         assert_eq!(name("registry.example.com:5000"), None);
-        assert_eq!(name("127.0.0.1:5000"), Some("local"));
+        // A bare host never reaches an http provider, nor one with a path:
+        // the caller sends the token to the whole host over https.
+        assert_eq!(name("127.0.0.1:5000"), None);
+        assert_eq!(name("team.example.com"), None);
         assert_eq!(name("127.0.0.1"), None);
-        assert_eq!(name("127.0.0.1:5001"), None);
-        // URLs: the ordinary rules, scheme and path included.
+        // URLs keep their scheme and lose their path, as docker's do.
         assert_eq!(name("https://index.docker.io/v1/"), Some("hub"));
         assert_eq!(name("https://registry.example.com"), Some("registry"));
         assert_eq!(
             name("https://registry.example.com/team/x"),
-            Some("registry-team")
+            Some("registry")
         );
+        assert_eq!(name("https://team.example.com/team/x"), None);
         assert_eq!(name("http://registry.example.com"), None);
         assert_eq!(name("http://127.0.0.1:5000"), Some("local"));
         assert_eq!(name("https://127.0.0.1:5000"), None);
@@ -195,6 +209,7 @@ mod tests {
             "a b",
             "https://",
             "/v2/",
+            "ftp://registry.example.com/",
         ] {
             assert_eq!(name(bad), None, "{bad:?}");
         }

@@ -5,7 +5,7 @@ mod matching;
 pub mod preset;
 mod provider;
 
-pub use matching::{path_covers, server_host};
+pub use matching::{covers, host_url, path_covers, server_host};
 pub use provider::{
     AuthMethod, CiPlatform, ClientAssertion, DEFAULT_LOGIN_TIMEOUT, DEFAULT_REDIRECT_URI,
     DEFAULT_USERNAME, ExplicitEndpoints, GrantKind, Provider, SubjectToken, TokenExchange,

@@ -58,9 +58,20 @@ impl Cache {
     /// The `kind` document for `id`, unless it is older than [`CACHE_TTL`],
     /// from the future, corrupt, or for another id.
     pub fn get<T: for<'de> Deserialize<'de>>(&self, kind: &str, id: &str, now: u64) -> Option<T> {
+        self.get_within(kind, id, now, CACHE_TTL)
+    }
+
+    /// [`Cache::get`] for a document kept `ttl` seconds instead of a day.
+    pub fn get_within<T: for<'de> Deserialize<'de>>(
+        &self,
+        kind: &str,
+        id: &str,
+        now: u64,
+        ttl: u64,
+    ) -> Option<T> {
         let text = self.files()?.load(&key(kind, id)).ok()??;
         let entry: Entry<T> = serde_json::from_str(text.expose()).ok()?;
-        let fresh = entry.fetched_at <= now && now - entry.fetched_at < CACHE_TTL;
+        let fresh = entry.fetched_at <= now && now - entry.fetched_at < ttl;
         (fresh && entry.id == id).then_some(entry.document)
     }
 

@@ -49,6 +49,7 @@ pub fn run(
     let config = Config::load()?;
     let found = Resolver::new(&config).for_caller(&crate::resolver::Request {
         url: url.clone(),
+        destinations: Vec::new(),
         username: None,
         challenges: &[],
     })?;

@@ -64,8 +64,10 @@ fn answer(request: &Request, prompt: &dyn Prompt) -> Result<Response> {
         challenges.len()
     );
     let config = Config::load()?;
-    let found = Resolver::new(&config).for_caller(&crate::resolver::Request {
+    let resolver = Resolver::new(&config);
+    let found = resolver.for_caller(&crate::resolver::Request {
         url: url.clone(),
+        destinations: Vec::new(),
         username: None,
         challenges: &challenges,
     })?;
@@ -79,7 +81,7 @@ fn answer(request: &Request, prompt: &dyn Prompt) -> Result<Response> {
     crate::debug!("provider {:?} matches {url}", binding.provider.name);
     let manager = Manager::new(&config, prompt)?;
     match &request.action {
-        Action::Get(_) => get(&manager, &binding, prompt),
+        Action::Get(_) => get(&resolver, &manager, &binding, &request.registry, prompt),
         Action::Login(options) => login(&manager, &binding, options.token.as_ref(), prompt),
         Action::Logout => logout(&manager, &binding, prompt),
         Action::Unknown => Ok(Err(Failure::new(
@@ -90,8 +92,29 @@ fn answer(request: &Request, prompt: &dyn Prompt) -> Result<Response> {
 }
 
 /// Our token, whatever the operation: `operation_independent`, and kept by
-/// cargo until the moment we would stop handing it out ourselves.
-fn get(manager: &Manager, binding: &Binding, prompt: &dyn Prompt) -> Result<Response> {
+/// cargo until the moment we would stop handing it out ourselves; only
+/// when every place the registry's `config.json` sends it lies inside the
+/// provider's `url` (see [`registry_binding`]).
+fn get(
+    resolver: &Resolver,
+    manager: &Manager,
+    binding: &Binding,
+    registry: &cargo::Registry,
+    prompt: &dyn Prompt,
+) -> Result<Response> {
+    let binding = match registry_binding(resolver, manager, binding, &registry.index_url) {
+        Ok(binding) => binding,
+        Err(e @ (Error::Outside { .. } | Error::BadAnswer(_))) => {
+            return Ok(Err(Failure::other(&e.to_string())));
+        }
+        Err(e @ Error::NeedsPerson { .. }) => {
+            let line = e.to_string();
+            prompt.say(&format!("credential-oauth: {line}"));
+            return Ok(Err(Failure::new(FailureKind::NotFound, Some(&line))));
+        }
+        Err(e) => return Err(e),
+    };
+    let binding = &binding;
     let fetched = match manager.token(binding) {
         Ok(fetched) => fetched,
         // DESIGN.md "Nobody to ask": the caller's "not found", at once, and
@@ -115,6 +138,93 @@ fn get(manager: &Manager, binding: &Binding, prompt: &dyn Prompt) -> Result<Resp
         },
         operation_independent: true,
     }))
+}
+
+/// How long the places an index's `config.json` names are trusted before
+/// it is read again. cargo reads it on every run; a short time keeps the
+/// window small in which an index owner could move `dl` elsewhere after
+/// the check.
+const INDEX_CONFIG_TTL: u64 = 300;
+
+/// The binding for a sparse index once the places cargo will send the token
+/// to are known: the index, and the `dl` and `api` of its `config.json`
+/// (DESIGN.md "Trust"). The helper reads `config.json` itself, without a
+/// token first and, when the index wants one, with the token sent to the
+/// index alone (which the provider covers; redirects are never followed);
+/// the places are remembered per index URL for [`INDEX_CONFIG_TTL`].
+/// `index_url` is as cargo writes it: a git index (no `sparse+`) is
+/// refused, since its `config.json` is inside a git repository this helper
+/// cannot read.
+pub(super) fn registry_binding(
+    resolver: &Resolver,
+    manager: &Manager,
+    binding: &Binding,
+    index_url: &str,
+) -> Result<Binding> {
+    let provider = &binding.provider;
+    let name = crate::prompt::escape(&provider.name);
+    let Some(url) = index_url.strip_prefix("sparse+").and_then(self::index_url) else {
+        return Err(Error::Refused(format!(
+            "{name}: credential-oauth serves sparse registries only (sparse+https://…): a git              index's config.json, which says where cargo sends the token, cannot be checked"
+        )));
+    };
+    let places = index_places(resolver, manager, binding, &url)?;
+    resolver.bind(
+        provider.clone(),
+        &crate::resolver::Request {
+            url,
+            destinations: places,
+            username: (!binding.account.is_empty()).then_some(binding.account.as_str()),
+            challenges: &[],
+        },
+    )
+}
+
+/// The places the index's `config.json` names, from the cache or read now.
+fn index_places(
+    resolver: &Resolver,
+    manager: &Manager,
+    binding: &Binding,
+    index: &Url,
+) -> Result<Vec<Url>> {
+    use crate::protocol::cargo_index::IndexConfig;
+    let now = crate::token::now();
+    let cache = resolver.documents();
+    let config =
+        match cache.get_within::<IndexConfig>("cargo-index", index.as_str(), now, INDEX_CONFIG_TTL)
+        {
+            Some(config) => config,
+            None => {
+                let mut base = index.clone();
+                if !base.path().ends_with('/') {
+                    base.set_path(&format!("{}/", base.path()));
+                }
+                let at = base
+                    .join("config.json")
+                    .map_err(|e| Error::Input(format!("cargo's index URL: {e}")))?;
+                let http = crate::http::Http::new(&binding.provider.transport)?;
+                let doc = match http.get_json(&at) {
+                    Err(Error::Status { status: 401, .. } | Error::OAuth { status: 401, .. }) => {
+                        crate::debug!("{at} wants a token; reading it with the provider's");
+                        let token = manager.token(binding)?.token.access_token;
+                        http.get_json_with_bearer(&at, &token)?
+                    }
+                    other => other?,
+                };
+                let config = IndexConfig::parse(&doc)?;
+                cache.put("cargo-index", index.as_str(), &config, now);
+                config
+            }
+        };
+    crate::debug!(
+        "index {index}: dl {:?}, api {:?}",
+        crate::http::printable(&config.dl, 200),
+        config
+            .api
+            .as_deref()
+            .map(|a| crate::http::printable(a, 200))
+    );
+    config.places()
 }
 
 /// `cargo login`: the provider's grant now. A token given to `cargo login`

@@ -16,12 +16,22 @@ use std::io::Write;
 /// `Bearer <token>`, the whole value of an `Authorization` header, as
 /// `cargo:token-from-stdout credential-oauth token --header {index_url}`
 /// wants it. cargo's `{index_url}` of a sparse registry starts with
-/// `sparse+`, which is not part of the URL matched.
+/// `sparse+`: cargo is the caller, and sends the token where the index's
+/// `config.json` says, so those places are checked as for
+/// `--cargo-plugin` (DESIGN.md "Trust").
 pub fn token(url: &str, header: bool, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
-    let url = crate::protocol::cargo::strip_sparse(url);
+    let from_cargo = url.starts_with("sparse+");
     let config = Config::load()?;
     let manager = Manager::new(&config, prompt)?;
-    let binding = Resolver::new(&config).for_command(url, manager.store())?;
+    let resolver = Resolver::new(&config);
+    let mut binding = resolver.for_command(
+        crate::protocol::cargo::strip_sparse(url),
+        Vec::new(),
+        manager.store(),
+    )?;
+    if from_cargo {
+        binding = super::cargo::registry_binding(&resolver, &manager, &binding, url)?;
+    }
     let fetched = manager.token(&binding)?;
     let scheme = if header { "Bearer " } else { "" };
     write_out(
@@ -34,7 +44,7 @@ pub fn token(url: &str, header: bool, stdout: &mut dyn Write, prompt: &dyn Promp
 pub fn login(url: &str, prompt: &dyn Prompt) -> Result<()> {
     let config = Config::load()?;
     let manager = Manager::new(&config, prompt)?;
-    let binding = Resolver::new(&config).for_command(url, manager.store())?;
+    let binding = Resolver::new(&config).for_command(url, Vec::new(), manager.store())?;
     let token = manager.login(&binding)?;
     prompt.say(&format!(
         "credential-oauth: logged in to {} (token {})",
@@ -48,7 +58,7 @@ pub fn login(url: &str, prompt: &dyn Prompt) -> Result<()> {
 pub fn logout(url: &str, prompt: &dyn Prompt) -> Result<()> {
     let config = Config::load()?;
     let manager = Manager::new(&config, prompt)?;
-    let binding = Resolver::new(&config).for_command(url, manager.store())?;
+    let binding = Resolver::new(&config).for_command(url, Vec::new(), manager.store())?;
     logout_and_say(&config, &manager, &binding, prompt)
 }
 

@@ -65,7 +65,7 @@ fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Res
     let server = docker::parse_server_url(&input)?;
     let config = Config::load()?;
     let manager = Manager::new(&config, prompt)?;
-    let answer = match Resolver::new(&config).for_server(&server) {
+    let answer = match Resolver::new(&config).for_host(&server)? {
         Some(binding) => {
             crate::debug!("provider {:?} matches {server}", binding.provider.name);
             let fetched = match manager.token(&binding) {
@@ -112,7 +112,7 @@ fn store(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> R
     let input = protocol::read_bounded(stdin)?;
     let creds = docker::Credentials::parse(&input)?;
     let config = Config::load()?;
-    if let Some(binding) = Resolver::new(&config).for_server(&creds.server_url) {
+    if let Some(binding) = Resolver::new(&config).for_host(&creds.server_url)? {
         crate::debug!(
             "{} is served by provider {:?}; not storing static credentials for it",
             creds.server_url,
@@ -147,7 +147,7 @@ fn erase(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> R
     let server = docker::parse_server_url(&input)?;
     let config = Config::load()?;
     let manager = Manager::new(&config, prompt)?;
-    let removed = match Resolver::new(&config).for_server(&server) {
+    let removed = match Resolver::new(&config).for_host(&server)? {
         Some(binding) => manager.erase(&binding, None)?,
         // Both: what the old store holds, and what we kept before.
         None => {

@@ -70,6 +70,7 @@ fn resolve(req: &git::Request) -> Result<Option<(Config, Binding)>> {
     let config = Config::load()?;
     let request = Request {
         url,
+        destinations: Vec::new(),
         username: req.username.as_deref(),
         challenges: &req.wwwauth,
     };

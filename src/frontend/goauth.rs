@@ -96,6 +96,7 @@ fn for_url(
     let challenges = response.challenges();
     let request = Request {
         url,
+        destinations: Vec::new(),
         username: None,
         challenges: &challenges,
     };

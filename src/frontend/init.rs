@@ -180,7 +180,11 @@ pub fn run(options: &Options, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Re
     let login = || -> Result<crate::token::Token> {
         let config = Config::load()?;
         let manager = Manager::new(&config, prompt)?;
-        let binding = Resolver::new(&config).for_command(provider.url.as_str(), manager.store())?;
+        let binding = Resolver::new(&config).for_command(
+            provider.url.as_str(),
+            Vec::new(),
+            manager.store(),
+        )?;
         manager.login(&binding)
     };
     match login() {

@@ -3,8 +3,11 @@
 //! makes (never by default: it would shadow a real keyring installation).
 //! The command line is in [`crate::protocol::keyring_cli`].
 //!
-//! - `get SERVICE [USERNAME]`: the access token for a provider's index URL
-//!   or `host[:port]`; USERNAME names the account as git's username does.
+//! - `get SERVICE [USERNAME]`: the access token for a provider's index
+//!   URL; USERNAME names the account as git's username does. A bare
+//!   `host[:port]` (pip's and uv's retry) gets nothing: it names neither
+//!   scheme nor path, so it could carry the token to an `http://` index or
+//!   to another path on that host (DESIGN.md "Trust").
 //!   No provider: exit 1 and nothing on stdout or stderr, as keyring
 //!   itself answers "no such password", so pip and uv go on.
 //! - `set SERVICE USERNAME`: the password on stdin is read and dropped. For
@@ -71,17 +74,19 @@ fn not_found(service: &str) -> Error {
     ))
 }
 
-/// The provider and account for SERVICE: an index URL as git's URLs are
-/// resolved (config file, git's config), a bare `host[:port]` by host and
-/// port whatever the provider's scheme, as docker's registries are.
+/// The provider and account for SERVICE, an index URL resolved as git's
+/// URLs are (config file, git's config). A bare `host[:port]` is nobody's
+/// (DESIGN.md "Trust"): pip and uv ask with the index URL first, and only
+/// then with the bare host, which an `http://` index or another path on
+/// that host would reach too.
 fn binding_for(config: &Config, invocation: &Invocation) -> Result<Option<Binding>> {
-    let resolver = Resolver::new(config);
-    let username = invocation.username.as_deref();
     let service = invocation.service.as_str();
     if !service.contains("://") {
-        return Ok(resolver
-            .for_server(service)
-            .map(|b| Binding::new(b.provider, username)));
+        crate::debug!(
+            "keyring: {} is a bare host, which names neither scheme nor path; not ours",
+            escape(service)
+        );
+        return Ok(None);
     }
     // pip and uv remove credentials from the URL; one that still holds
     // some, or is not http(s), is no index of ours.
@@ -96,10 +101,9 @@ fn binding_for(config: &Config, invocation: &Invocation) -> Result<Option<Bindin
         }
         _ => return Ok(None),
     };
-    resolver.for_caller(&Request {
-        url,
-        username,
-        challenges: &[],
+    Resolver::new(config).for_caller(&Request {
+        username: invocation.username.as_deref(),
+        ..Request::to(url)
     })
 }
 

@@ -50,6 +50,7 @@ pub fn answer(
             server: None,
         },
     };
+    let url_arg = url;
     let url = url.or(request.server.as_deref()).ok_or_else(|| {
         Error::Usage(
             "kubernetes: no cluster URL; give it as the argument (args: [\"kubernetes\", URL]) \
@@ -65,9 +66,17 @@ pub fn answer(
         Some(false) => &unattended,
         _ => prompt,
     };
+    // With both the argument and the cluster, kubectl sends the token to
+    // the cluster: a merged kubeconfig can pair this user with anyone's
+    // server, so the provider for the URL must be the one for the cluster
+    // too (DESIGN.md "Trust").
+    let cluster = match (url_arg, request.server.as_deref()) {
+        (Some(_), Some(server)) => vec![cluster_url(server)?],
+        _ => Vec::new(),
+    };
     let config = Config::load()?;
     let manager = Manager::new(&config, prompt)?;
-    let binding = Resolver::new(&config).for_command(url, manager.store())?;
+    let binding = Resolver::new(&config).for_command(url, cluster, manager.store())?;
     let which = binding.provider.kubernetes_token();
     crate::debug!(
         "provider {:?} matches {url}; kubectl gets its {}",
@@ -98,6 +107,19 @@ pub fn answer(
         expiration: deadline.map(|d| ask_again_at(d, token::now())),
     }
     .write_to(stdout)
+}
+
+/// `cluster.server` as a place the token goes: an http(s) URL with a host.
+fn cluster_url(server: &str) -> Result<url::Url> {
+    url::Url::parse(server)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+        .ok_or_else(|| {
+            Error::Input(format!(
+                "kubernetes: the cluster server {:?} is not an http(s) URL; no token",
+                crate::http::printable(server, 200)
+            ))
+        })
 }
 
 /// When client-go should run the plugin again: when this helper would stop

@@ -39,7 +39,7 @@ pub fn run(
 /// `{"token":…}` for a provider's host, `{}` for any other.
 fn get(host: &str, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
     let config = Config::load()?;
-    let Some(binding) = Resolver::new(&config).for_server(host) else {
+    let Some(binding) = Resolver::new(&config).for_host(host)? else {
         crate::debug!("no provider for {host}; answering {{}}");
         return terraform::Credentials::default().write_to(stdout);
     };
@@ -59,7 +59,7 @@ fn get(host: &str, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
 fn store(host: &str, stdin: &mut dyn Read) -> Result<()> {
     terraform::Credentials::parse(&protocol::read_bounded(stdin)?)?;
     let config = Config::load()?;
-    match Resolver::new(&config).for_server(host) {
+    match Resolver::new(&config).for_host(host)? {
         Some(binding) => {
             crate::debug!(
                 "{host} is served by provider {:?}; its tokens come from there, not from store",
@@ -79,7 +79,7 @@ fn store(host: &str, stdin: &mut dyn Read) -> Result<()> {
 /// revoked). A host no provider serves has nothing to forget.
 fn forget(host: &str, prompt: &dyn Prompt) -> Result<()> {
     let config = Config::load()?;
-    let Some(binding) = Resolver::new(&config).for_server(host) else {
+    let Some(binding) = Resolver::new(&config).for_host(host)? else {
         crate::debug!("no provider for {host}; nothing to forget");
         return Ok(());
     };

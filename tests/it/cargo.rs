@@ -4,6 +4,7 @@
 //! and the protocol's edges through the binary itself.
 
 use crate::support::cargo_registry::{CRATE, CargoRegistry, VERSION, cargo_command};
+use crate::support::hostile::{Hostile, Plan};
 use crate::support::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,14 +22,14 @@ enum Providers {
     TokenFromStdout,
 }
 
-/// A registry behind the test server, a client-credentials provider for its
-/// index URL, and `credential-oauth` on PATH under its own name, as
+/// A registry behind the test server, a client-credentials provider for the
+/// whole registry (index, `dl` and `api`), and `credential-oauth` on PATH under its own name, as
 /// install.sh puts it there.
 fn setup() -> (Arc<TestServer>, CargoRegistry, Env) {
     let server = Arc::new(TestServer::start().unwrap());
     let registry = CargoRegistry::start(Arc::clone(&server));
     let mut env = Env::new();
-    env.client_credentials_config(&server, &registry.http_index_url());
+    env.client_credentials_config(&server, &registry.origin());
     env.link_as("credential-oauth");
     let path = env.path_with_bin_dir();
     env.set_var("PATH", path.to_str().unwrap());
@@ -344,4 +345,87 @@ fn cargo_login_and_logout_run_our_login_and_logout() {
     );
     assert!(!answer.contains("hunter2"), "{given}");
     assert_eq!(server.count("token"), tokens);
+}
+
+/// The audience rule (DESIGN.md "Trust"): an index under the forge whose
+/// owner points `dl` at their own host. The forge-wide provider covers the
+/// index, so cargo asks; the helper reads `config.json` itself, finds `dl`
+/// outside the provider's url, and hands cargo no token: mallory's host
+/// receives nothing, through the plugin and through token-from-stdout.
+#[test]
+fn an_index_whose_dl_leaves_the_provider_gets_no_token_and_that_host_sees_none() {
+    let server = Arc::new(TestServer::start().unwrap());
+    let mallory = Hostile::start(Plan::default());
+    let registry = CargoRegistry::start_with_dl(Arc::clone(&server), Some(mallory.url("dl")));
+    let mut env = Env::new();
+    env.client_credentials_config(&server, &registry.origin());
+    env.link_as("credential-oauth");
+    let path = env.path_with_bin_dir();
+    env.set_var("PATH", path.to_str().unwrap());
+    for (name, providers) in [
+        ("plugin", Providers::Registry),
+        ("stdout", Providers::TokenFromStdout),
+    ] {
+        let home = cargo_home(&env, name, &registry, providers);
+        let fetch = cargo(&env, &home, &["fetch"]);
+        fetch.fails();
+        assert!(fetched_crates(&home).is_empty(), "{fetch}");
+        let seen = mallory.seen();
+        assert!(
+            seen.iter().all(|s| s.authorization.is_none()),
+            "mallory's host received a credential: {seen:?}\n{fetch}"
+        );
+        assert!(fetch.stderr.contains(&mallory.url("dl")), "{fetch}");
+    }
+    let token = env.only_token_entry()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let seen = mallory.seen();
+    assert!(seen.iter().all(|s| !s.carries(&token)), "{seen:?}");
+    assert_eq!(registry.downloads(), 0);
+
+    // Through the protocol: one Err answer naming the place and the provider.
+    let out = env.run(&[PLUGIN], &request(&registry.index_url(), READ));
+    let answer = out.ok().stdout.strip_prefix(HELLO).unwrap().to_string();
+    assert!(
+        answer.starts_with("{\"Err\":{\"kind\":\"other\"")
+            && answer.contains(&mallory.url("dl"))
+            && answer.contains("ci serves"),
+        "{out}"
+    );
+    assert!(!answer.contains(&token), "{out}");
+}
+
+/// The positive control of the test above: `dl` and `api` inside a
+/// provider whose url is the index alone are still outside it; the same
+/// registry under a provider for all of it works (the tests above).
+#[test]
+fn a_provider_for_the_index_alone_does_not_cover_dl_elsewhere_on_the_host() {
+    let server = Arc::new(TestServer::start().unwrap());
+    let registry = CargoRegistry::start(Arc::clone(&server));
+    let env = Env::new();
+    env.client_credentials_config(&server, &registry.http_index_url());
+    let out = env.run(&[PLUGIN], &request(&registry.index_url(), READ));
+    let answer = out.ok().stdout.strip_prefix(HELLO).unwrap().to_string();
+    assert!(
+        answer.starts_with("{\"Err\":{\"kind\":\"other\"")
+            && answer.contains(&format!("{}dl", registry.origin())),
+        "{out}"
+    );
+    assert!(!answer.contains("Bearer"), "{out}");
+}
+
+/// A git index keeps `config.json` in a repository the helper cannot read,
+/// so where cargo would send the token is unknown: an error, no token.
+#[test]
+fn a_git_index_under_a_provider_gets_an_error_and_no_token() {
+    let (server, registry, env) = setup();
+    let out = env.run(&[PLUGIN], &request(&registry.http_index_url(), READ));
+    let answer = out.ok().stdout.strip_prefix(HELLO).unwrap().to_string();
+    assert!(
+        answer.starts_with("{\"Err\":{\"kind\":\"other\"") && answer.contains("sparse"),
+        "{out}"
+    );
+    assert_eq!(server.count("token"), 0);
 }

@@ -137,18 +137,16 @@ fn get_hands_out_a_live_token_for_every_form_of_the_server_address() {
         "later gets use the cache"
     );
 
-    for server_url in [
-        "127.0.0.1:5000",
-        "http://127.0.0.1:5000",
-        "https://index.docker.io/v1/",
-    ] {
+    for server_url in ["http://127.0.0.1:5000", "https://index.docker.io/v1/"] {
         let out = env.run_as(HELPER, &["get"], server_url);
         let token = secret_of(out.ok());
         assert!(server.is_active(&token), "{out}");
         assert_eq!(out.stdout, answer(server_url, REGISTRY_USER, &token));
     }
-    // The provider's scheme and port count for URLs.
+    // The provider's scheme and port count for URLs; a bare host is https,
+    // so an http provider never serves one (DESIGN.md "Trust").
     for other in [
+        "127.0.0.1:5000",
         "https://127.0.0.1:5000",
         "http://registry.example.com",
         "registry.example.com:5000",
@@ -160,6 +158,34 @@ fn get_hands_out_a_live_token_for_every_form_of_the_server_address() {
             "{out}"
         );
     }
+}
+
+/// docker sends the token to the whole registry host, over https for a
+/// bare host: a provider scoped to a path, or speaking http, never serves
+/// one. No token is obtained, and docker hears "not found".
+#[test]
+fn a_bare_host_gets_nothing_from_a_provider_with_a_path_or_plain_http() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    registry_config(
+        &env,
+        &server,
+        &["https://forge.example.com/team/", "http://127.0.0.1:5000/"],
+    );
+    for bare in [
+        "forge.example.com",
+        "forge.example.com:443",
+        "127.0.0.1:5000",
+        "https://forge.example.com/team/app",
+    ] {
+        let out = env.run_as(HELPER, &["get"], bare);
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (Some(1), NOT_FOUND),
+            "{out}"
+        );
+    }
+    assert_eq!(server.count("client_credentials"), 0);
 }
 
 #[test]
@@ -455,7 +481,10 @@ fn skopeo_reads_a_manifest_with_a_token_from_the_helper() {
     let server = Arc::new(TestServer::start().unwrap());
     let registry = Registry::start(Arc::clone(&server), REGISTRY_USER);
     let env = Env::new();
-    registry_config(&env, &server, &[&format!("http://{}/", registry.host())]);
+    // skopeo names the registry by its bare host, which is https to the
+    // helper; `--tls-verify=false` is skopeo's own choice to fall back to
+    // plain http on loopback.
+    registry_config(&env, &server, &[&format!("https://{}/", registry.host())]);
     env.link_as(HELPER);
 
     let inspect = |auth: serde_json::Value| {

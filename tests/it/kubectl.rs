@@ -122,6 +122,48 @@ fn kubectl_reaches_the_cluster_by_its_server_with_provide_cluster_info() {
     );
 }
 
+/// A merged kubeconfig pairs this user (whose args name the real cluster)
+/// with an attacker's cluster: kubectl would send the token there, so the
+/// helper refuses with one line naming both, and the attacker's API server
+/// sees no credential. The same user with its own cluster still works.
+#[test]
+fn a_cluster_the_urls_provider_does_not_cover_gets_no_token() {
+    let Some(env) = kubectl_env() else { return };
+    let cluster = Cluster::start(&env);
+    let evil = KubeApi::start(&env.root.join("pki-evil"), cluster.server.token_checker());
+    env.client_credentials_config(&cluster.server, &cluster.provider_url());
+    let exec = cluster.exec(
+        "v1",
+        &["kubernetes", &cluster.api.server()],
+        json!({"interactiveMode": "Never", "provideClusterInfo": true}),
+    );
+    evil.write_kubeconfig(&cluster.kubeconfig, exec.clone());
+
+    let out = cluster.kubectl_get_api(&env);
+    out.fails();
+    assert!(
+        out.stderr.contains(&format!(
+            "ci serves {}, but the token would also go to {}/",
+            cluster.provider_url(),
+            evil.server()
+        )),
+        "{out}"
+    );
+    assert!(!evil.saw_a_credential(), "{:?}\n{out}", evil.presented());
+    assert_eq!(cluster.server.count("client_credentials"), 0, "{out}");
+
+    cluster.api.write_kubeconfig(&cluster.kubeconfig, exec);
+    let out = cluster.kubectl_get_api(&env);
+    out.ok();
+    assert!(
+        matches!(
+            cluster.api.presented().as_slice(),
+            [Presented::AccessToken(_)]
+        ),
+        "{out}"
+    );
+}
+
 #[test]
 fn a_cluster_no_provider_serves_fails_with_one_line_from_the_helper() {
     let Some(env) = kubectl_env() else { return };
@@ -267,6 +309,38 @@ fn the_helper_answers_in_the_requests_version_with_the_renewal_time() {
         assert!(out.stderr.is_empty(), "{out}");
     }
     assert_eq!(server.count("client_credentials"), 1);
+}
+
+/// The helper alone, as client-go runs it: the URL argument and the
+/// cluster disagree, and no token is obtained or printed; a cluster under
+/// the same provider is served.
+#[test]
+fn the_helper_hands_out_nothing_when_the_cluster_is_not_the_urls() {
+    let server = TestServer::start().unwrap();
+    let mut env = Env::new();
+    env.client_credentials_config(&server, "https://k8s.example:6443/");
+    env.set_var(
+        "KUBERNETES_EXEC_INFO",
+        &exec_info("v1", "https://evil.example.net:6443", false),
+    );
+    let out = env.run(&["kubernetes", "https://k8s.example:6443"], "");
+    out.fails();
+    assert_eq!(out.stdout, "", "{out}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out}");
+    assert!(
+        out.stderr.contains("https://k8s.example:6443/")
+            && out.stderr.contains("https://evil.example.net:6443/"),
+        "{out}"
+    );
+    assert_eq!(server.count("client_credentials"), 0);
+
+    env.set_var(
+        "KUBERNETES_EXEC_INFO",
+        &exec_info("v1", "https://k8s.example:6443/api-proxy", false),
+    );
+    let out = env.run(&["kubernetes", "https://k8s.example:6443"], "");
+    out.ok();
+    assert_eq!(server.count("client_credentials"), 1, "{out}");
 }
 
 // The size bound is a unit test (protocol::exec_credential): Linux refuses

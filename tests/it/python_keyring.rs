@@ -201,7 +201,7 @@ fn keyring(env: &Env, args: &[&str], stdin: &str) -> Output {
 }
 
 #[test]
-fn get_answers_in_each_format_for_the_index_url_and_the_bare_host() {
+fn get_answers_in_each_format_for_the_index_url_and_nothing_for_the_bare_host() {
     let (server, index, env) = setup();
     let url = index.index_url();
     let plain = keyring(&env, &["get", &url, "oauth2"], "");
@@ -210,9 +210,6 @@ fn get_answers_in_each_format_for_the_index_url_and_the_bare_host() {
     assert!(server.is_active(&token));
     assert_eq!(plain.stdout, format!("{token}\n"), "{plain}");
     assert_eq!(plain.stderr, "", "{plain}");
-    // uv's form, the option after the positionals, for the bare host.
-    let creds = keyring(&env, &["get", &index.host(), "--mode", "creds"], "");
-    assert_eq!(creds.ok().stdout, format!("oauth2\n{token}\n"));
     // pip ≥ 26.2's form.
     let json = keyring(&env, &["--mode=creds", "--output=json", "get", &url], "");
     assert_eq!(
@@ -225,11 +222,65 @@ fn get_answers_in_each_format_for_the_index_url_and_the_bare_host() {
         keyring(&env, &["get", &page, "oauth2"], "").ok().stdout,
         format!("{token}\n")
     );
+    // The bare host names neither scheme nor path: nothing, even with a
+    // token cached for the index on that host (DESIGN.md "Trust").
+    for args in [
+        &["get", &index.host(), "--mode", "creds"][..],
+        &["get", &index.host(), "oauth2"],
+    ] {
+        let out = keyring(&env, args, "");
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (Some(1), "", ""),
+            "{out}"
+        );
+    }
     assert_eq!(
         server.count("token"),
         1,
         "every answer from one cached token"
     );
+}
+
+/// pip asks `keyring get <index URL>` and then the bare `host:port`. An
+/// index reached over http must not get the token of an https provider on
+/// that host, nor an index on another path that of a provider scoped to
+/// its own path: the real pip, and what the index (the attacker's place)
+/// received.
+#[test]
+fn pip_gives_no_token_to_an_http_index_or_another_path_through_the_bare_host() {
+    let Some(python) = python_tools::recent_pip_python() else {
+        return;
+    };
+    let server = Arc::new(TestServer::start().unwrap());
+    let index = PackageIndex::start(Arc::clone(&server));
+    let port = index.host().rsplit_once(':').unwrap().1.to_string();
+    for (n, provider_url) in [
+        // The same host and port over https: the http index is not it.
+        format!("https://127.0.0.1:{port}/simple/"),
+        // The same scheme and host, another path.
+        format!("http://127.0.0.1:{port}/org/simple/"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut env = Env::new();
+        env.client_credentials_config(&server, provider_url);
+        env.link_as("keyring");
+        let path = env.path_with_bin_dir();
+        env.set_var("PATH", path.to_str().unwrap());
+        let dest = env.root.join(format!("dl{n}"));
+        let out = pip_download(&env, &python, &index.index_url(), &dest);
+        out.fails();
+        assert!(index.refused() >= 1, "pip asked the index\n{out}");
+        assert_eq!(index.granted(), 0, "a token reached the index\n{out}");
+        assert_eq!(
+            server.count("token"),
+            0,
+            "no token was even obtained\n{out}"
+        );
+        assert!(!dest.join(wheel_name()).exists(), "{out}");
+    }
 }
 
 #[test]
@@ -291,7 +342,7 @@ fn set_keeps_nothing_and_del_logs_out() {
     );
     // `del`: credential-oauth logout for the service.
     let token = the_token(&env);
-    let out = keyring(&env, &["del", &index.host(), "oauth2"], "");
+    let out = keyring(&env, &["del", &url, "oauth2"], "");
     out.ok();
     assert!(out.stderr.contains("logged out"), "{out}");
     assert!(env.token_entries().iter().all(|p| {
@@ -361,7 +412,7 @@ fn without_a_browser_nobody_is_asked_and_the_line_names_the_login() {
 fn where_a_browser_can_open_the_keyring_logs_in_there() {
     let (server, index, mut env) = interactive_setup();
     env.browser(FOLLOW);
-    let out = keyring(&env, &["get", &index.host(), "oauth2"], "");
+    let out = keyring(&env, &["get", &index.index_url(), "oauth2"], "");
     out.ok();
     assert_eq!(env.lines_of("browser-runs"), ["run"]);
     let token = out.stdout.trim_end();

@@ -52,6 +52,23 @@ fn get_prints_a_live_token_for_a_provider_host_and_an_empty_object_for_others() 
     }
 }
 
+/// Terraform sends a host's token to that whole host over https: a
+/// provider scoped to a path, or speaking http, answers `{}` and obtains
+/// nothing.
+#[test]
+fn a_host_is_served_only_by_an_https_provider_for_the_whole_host() {
+    for url in ["https://tf.example/modules/", "http://127.0.0.1:8443/"] {
+        let env = Env::new();
+        let server = TestServer::start().unwrap();
+        env.client_credentials_config(&server, url);
+        for host in ["tf.example", "127.0.0.1:8443"] {
+            let out = env.run_as(HELPER, &["get", host], "");
+            assert_eq!(out.ok().stdout, "{}\n", "{url} {host}: {out}");
+        }
+        assert_eq!(server.count("client_credentials"), 0, "{url}");
+    }
+}
+
 #[test]
 fn store_is_accepted_without_effect_for_a_provider_host_and_refused_for_others() {
     let env = Env::new();

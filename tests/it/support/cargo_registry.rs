@@ -38,10 +38,21 @@ pub struct CargoRegistry {
 }
 
 impl CargoRegistry {
-    /// Listening on `127.0.0.1` at a free port when this returns.
+    /// Listening on `127.0.0.1` at a free port when this returns; its
+    /// `config.json` sends cargo to its own `/dl` and `/`.
     pub fn start(auth: Arc<TestServer>) -> CargoRegistry {
+        CargoRegistry::start_with_dl(auth, None)
+    }
+
+    /// [`CargoRegistry::start`] whose `config.json` names `dl` as the
+    /// download URL (an index whose owner sends cargo elsewhere).
+    pub fn start_with_dl(auth: Arc<TestServer>, dl: Option<String>) -> CargoRegistry {
         let http = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let port = http.server_addr().to_ip().unwrap().port();
+        let dl: &'static str = Box::leak(
+            dl.unwrap_or_else(|| format!("http://127.0.0.1:{port}/dl"))
+                .into_boxed_str(),
+        );
         let counts = Arc::new(Counts::default());
         let krate: &'static [u8] = crate_file();
         let thread = {
@@ -50,7 +61,7 @@ impl CargoRegistry {
                 // recv fails once unblock() is called on drop.
                 while let Ok(rq) = http.recv() {
                     let (auth, counts) = (Arc::clone(&auth), Arc::clone(&counts));
-                    std::thread::spawn(move || serve(rq, port, krate, &auth, &counts));
+                    std::thread::spawn(move || serve(rq, port, dl, krate, &auth, &counts));
                 }
             })
         };
@@ -67,9 +78,15 @@ impl CargoRegistry {
         format!("sparse+{}", self.http_index_url())
     }
 
-    /// The index URL without `sparse+`: what a provider's `url` matches.
+    /// The index URL without `sparse+`.
     pub fn http_index_url(&self) -> String {
         format!("http://127.0.0.1:{}/index/", self.port)
+    }
+
+    /// The whole registry, `http://127.0.0.1:PORT/`: the index, `dl` and
+    /// `api`, what a provider's `url` must cover.
+    pub fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
     }
 
     /// Requests answered because their token was live.
@@ -97,7 +114,14 @@ impl Drop for CargoRegistry {
     }
 }
 
-fn serve(rq: tiny_http::Request, port: u16, krate: &[u8], auth: &TestServer, counts: &Counts) {
+fn serve(
+    rq: tiny_http::Request,
+    port: u16,
+    dl: &str,
+    krate: &[u8],
+    auth: &TestServer,
+    counts: &Counts,
+) {
     let token = rq
         .headers()
         .iter()
@@ -117,10 +141,8 @@ fn serve(rq: tiny_http::Request, port: u16, krate: &[u8], auth: &TestServer, cou
     let path = rq.url().split('?').next().unwrap_or_default().to_string();
     let download = format!("/dl/{CRATE}/{VERSION}/download");
     let body: Vec<u8> = if path == "/index/config.json" {
-        format!(
-            r#"{{"dl":"http://127.0.0.1:{port}/dl","api":"http://127.0.0.1:{port}/","auth-required":true}}"#
-        )
-        .into_bytes()
+        format!(r#"{{"dl":"{dl}","api":"http://127.0.0.1:{port}/","auth-required":true}}"#)
+            .into_bytes()
     } else if path == format!("/index/{}", sparse_path(CRATE)) {
         format!(
             "{{\"name\":\"{CRATE}\",\"vers\":\"{VERSION}\",\"deps\":[],\"cksum\":\"{}\",\
