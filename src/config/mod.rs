@@ -277,6 +277,9 @@ impl Provider {
             Some(s) => return Err(format!("authtype: {s:?} is not one of auto, bearer")),
         };
         let discover = raw.discover.unwrap_or(false);
+        if discover && raw.issuer.is_none() {
+            refuse_workload_credentials(&raw)?;
+        }
         let issuer = match raw.issuer.take() {
             Some(issuer) => {
                 parse_url("issuer", &issuer)?;
@@ -396,6 +399,32 @@ impl Provider {
                 .unwrap_or_default(),
             url,
         })
+    }
+}
+
+/// A provider whose issuer the git server's metadata names (`discover =
+/// true` without `issuer`) must hold none of this workload's own
+/// credentials: a subject token, a client assertion or the key that signs
+/// one would go to whatever authorization server that names, which could
+/// replay it at the platform's real one (a cloud STS). DESIGN.md "Trust".
+/// A `discover_hosts` host needs no check here: a configured provider for
+/// it keeps its issuer (`discovery::protected_resource::complete`), and
+/// one made by discovery holds no credential.
+fn refuse_workload_credentials(raw: &RawProvider) -> std::result::Result<(), String> {
+    let written = [
+        ("subject_token_file", raw.subject_token_file.is_some()),
+        ("subject_token", raw.subject_token.is_some()),
+        ("client_assertion_file", raw.client_assertion_file.is_some()),
+        ("client_assertion", raw.client_assertion.is_some()),
+        ("private_key_file", raw.private_key_file.is_some()),
+    ];
+    match written.iter().find(|(_, set)| *set) {
+        Some((key, _)) => Err(format!(
+            "discover = true without issuer cannot be combined with {key}: the workload's \
+             credential would go to whatever authorization server the git server names; \
+             set issuer"
+        )),
+        None => Ok(()),
     }
 }
 
@@ -903,6 +932,76 @@ mod tests {
                 .is_ok()
         );
         assert!(parse("[[provider]]\nurl = \"https://a/\"\ndiscover = true\n").is_ok());
+    }
+
+    #[test]
+    fn discover_without_issuer_refuses_every_workload_credential() {
+        let discovering = "[[provider]]\nurl = \"https://a/\"\ndiscover = true\n";
+        let cases = [
+            (
+                "grant = \"token_exchange\"\nsubject_token_file = \"/var/run/sa\"\n",
+                "subject_token_file",
+            ),
+            (
+                "grant = \"token_exchange\"\nsubject_token = \"github-actions\"\n",
+                "subject_token",
+            ),
+            (
+                "grant = \"token_exchange\"\nsubject_token = \"gitlab-ci\"\n\
+                 subject_token_variable = \"STS_TOKEN\"\n",
+                "subject_token",
+            ),
+            (
+                "client_assertion_file = \"/var/run/oidc\"\n",
+                "client_assertion_file",
+            ),
+            (
+                "client_id = \"app\"\nclient_assertion_file = \"/var/run/oidc\"\n",
+                "client_assertion_file",
+            ),
+            (
+                "client_assertion = \"github-actions\"\n",
+                "client_assertion",
+            ),
+            (
+                "client_assertion = \"gitlab-ci\"\nclient_assertion_variable = \"AS_TOKEN\"\n",
+                "client_assertion",
+            ),
+            ("private_key_file = \"/k.pem\"\n", "private_key_file"),
+            (
+                "client_id = \"app\"\ngrant = \"client_credentials\"\nprivate_key_file = \"/k.pem\"\n",
+                "private_key_file",
+            ),
+            (
+                "client_id = \"app\"\ngrant = \"token_exchange\"\nsubject_token_file = \"/var/run/sa\"\n\
+                 private_key_file = \"/k.pem\"\n",
+                "subject_token_file",
+            ),
+        ];
+        for (extra, key) in cases {
+            let e = parse(&format!("{discovering}{extra}"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!(
+                    "discover = true without issuer cannot be combined with {key}: "
+                )),
+                "{extra}: {e}"
+            );
+        }
+        // With an issuer the credential goes to that issuer alone: discovery
+        // has nothing to replace.
+        let with_issuer =
+            "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ndiscover = true\n";
+        for extra in [
+            "grant = \"token_exchange\"\nsubject_token_file = \"/var/run/sa\"\n",
+            "client_id = \"app\"\ngrant = \"client_credentials\"\nclient_assertion_file = \"/var/run/oidc\"\n",
+            "client_id = \"app\"\ngrant = \"client_credentials\"\nclient_assertion = \"github-actions\"\n",
+            "client_id = \"app\"\ngrant = \"client_credentials\"\nprivate_key_file = \"/k.pem\"\n",
+        ] {
+            let c = parse(&format!("{with_issuer}{extra}"));
+            assert!(c.is_ok(), "{extra}: {:?}", c.err());
+        }
     }
 
     #[test]
