@@ -166,7 +166,7 @@ pub(crate) mod examples {
     }
 
     /// Client `app` authenticating with assertions signed by the test key
-    /// `tests/keys/<key>`, for `https://as.example/token`.
+    /// `tests/keys/<key>` (a private copy), for `https://as.example/token`.
     pub fn private_key_jwt(key: &str, key_id: Option<&str>) -> Client {
         Client {
             id: "app".into(),
@@ -174,9 +174,7 @@ pub(crate) mod examples {
             method: AuthMethod::PrivateKeyJwt,
             assertion: Some(super::assertion::Assertion {
                 source: crate::config::ClientAssertion::PrivateKey {
-                    file: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                        .join("tests/keys")
-                        .join(key),
+                    file: super::assertion::tests::private_copy(key),
                     key_id: key_id.map(str::to_string),
                 },
                 audience: Url::parse("https://as.example/token").unwrap(),
