@@ -199,7 +199,8 @@ fn a_discovered_device_login_names_the_authorization_server_and_needs_https() {
         ..Plan::default()
     });
     env.write_config(&discovering(&hostile, ""));
-    let out = env.run_at_terminal(&["get"], &hostile.git_request("repo.git", None));
+    let mut get = env.spawn_at_terminal(&["get"], &hostile.git_request("repo.git", None));
+    let out = get.finish();
     let shown = out
         .stderr
         .lines()
@@ -208,6 +209,18 @@ fn a_discovered_device_login_names_the_authorization_server_and_needs_https() {
     assert!(
         shown.contains(&hostile.origin()),
         "the person is not told which server asks: {shown}"
+    );
+    // The line drawn on the terminal while approval is awaited shows the
+    // page again, so it names the server too.
+    let waiting = "waiting for approval at https://phish.example/login";
+    let tty = get.terminal().wait_for(10, |t| t.contains(waiting));
+    let line = tty
+        .split('\r')
+        .find(|l| l.contains(waiting))
+        .unwrap_or_else(|| panic!("no waiting line on the terminal: {tty:?}\n{out}"));
+    assert!(
+        line.contains(&format!("(authorization server {})", hostile.origin())),
+        "the waiting line does not say which server asks: {line:?}"
     );
 }
 
