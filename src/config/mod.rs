@@ -290,7 +290,9 @@ impl Provider {
             // or secret (DESIGN.md "Trust").
             None if discover && (raw.client_id.is_some() || raw.client_secret.is_some()) => {
                 return Err(
-                    "discover = true without issuer registers a public client at the issuer the                      server names, so it cannot be combined with client_id or client_secret;                      set issuer for a configured client"
+                    "discover = true without issuer registers a public client at the issuer the \
+                     server names, so it cannot be combined with client_id or client_secret; \
+                     set issuer for a configured client"
                         .into(),
                 );
             }
@@ -322,7 +324,8 @@ impl Provider {
         // git would send the token in clear to such a server.
         if url.scheme() == "http" && !crate::http::is_loopback(&url) && !raw.allow_insecure_http {
             return Err(format!(
-                "url: {:?} is plain http to a host that is not loopback, so the token would                  cross the network in clear; use https, or set allow_insecure_http = true",
+                "url: {:?} is plain http to a host that is not loopback, so the token would \
+                 cross the network in clear; use https, or set allow_insecure_http = true",
                 raw.url
             ));
         }
@@ -829,6 +832,76 @@ mod tests {
             assert!(e.starts_with("/etc/co.toml: "), "{e}");
             assert!(e.contains(needle), "{needle}: {e}");
             assert!(!e.contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn no_config_error_has_a_run_of_spaces() {
+        let p = "[[provider]]\nurl = \"https://a/\"\n";
+        let i = "issuer = \"https://a\"\n";
+        let cc = "client_id = \"app\"\ngrant = \"client_credentials\"\n";
+        let texts = [
+            "storage = \"cloud\"\n".to_string(),
+            "colour = 1\n".into(),
+            "[[provider]\n".into(),
+            "[[provider]]\nname = \"x\"\nurl = \"https://a/\"\nissuer = \"https://a\"\nbogus = 1\n"
+                .into(),
+            p.into(),
+            "[[provider]]\nurl = \"nope\"\nissuer = \"https://a\"\n".into(),
+            "[[provider]]\nurl = \"ftp://a/\"\nissuer = \"https://a\"\n".into(),
+            "[[provider]]\nurl = \"http://git.example.com/\"\nissuer = \"https://a\"\n".into(),
+            "[[provider]]\nurl = \"https://u:p@a/\"\nissuer = \"https://a\"\n".into(),
+            format!("{p}discover = true\nclient_id = \"app\"\n"),
+            format!("{p}discover = true\nclient_secret = \"s\"\n"),
+            format!(
+                "{p}discover = true\ngrant = \"token_exchange\"\nsubject_token_file = \"/t\"\n"
+            ),
+            format!("{p}discover = true\nclient_assertion_file = \"/a\"\n"),
+            format!("{p}preset = \"nope\"\n"),
+            format!("{p}{i}authtype = \"digest\"\n"),
+            format!("{p}{i}grant = \"password\"\n"),
+            format!("{p}{i}redirect_uri = \"https://evil.example/\"\n"),
+            format!("{p}{i}client_id = \"\"\n"),
+            format!("{p}{i}grant = \"client_credentials\"\n"),
+            format!("{p}{i}scopes = [\"two words\"]\n"),
+            format!("{p}{i}ca_file = \"ca.pem\"\n"),
+            format!("{p}{i}login_timeout = 0\n"),
+            format!("{p}{i}token_endpoint = \"::\"\n"),
+            format!("{p}{i}kubernetes_token = \"jwt\"\n"),
+            format!("{p}{i}token_lifetime = -1\n"),
+            format!("{p}{i}{cc}private_key_file = \"k.pem\"\n"),
+            format!("{p}{i}{cc}token_endpoint_auth_method = \"private_key_jwt\"\n"),
+            format!("{p}{i}{cc}key_id = \"k\"\n"),
+            format!("{p}{i}{cc}private_key_file = \"/k\"\nclient_assertion_file = \"/a\"\n"),
+            format!("{p}{i}{cc}private_key_file = \"/k\"\nclient_secret = \"s\"\n"),
+            format!(
+                "{p}{i}{cc}private_key_file = \"/k\"\ntoken_endpoint_auth_method = \"client_secret_post\"\n"
+            ),
+            format!("{p}{i}grant = \"client_credentials\"\nprivate_key_file = \"/k\"\n"),
+            format!("{p}{i}{cc}client_assertion = \"circleci\"\n"),
+            format!("{p}{i}{cc}client_assertion = \"gitlab-ci\"\n"),
+            format!(
+                "{p}{i}{cc}client_assertion = \"gitlab-ci\"\nclient_assertion_variable = \"a-b\"\n"
+            ),
+            format!(
+                "{p}{i}{cc}client_assertion = \"gitlab-ci\"\nclient_assertion_variable = \"A\"\n\
+                 client_assertion_audience = \"x\"\n"
+            ),
+            format!(
+                "{p}{i}{cc}client_assertion = \"github-actions\"\nclient_assertion_variable = \"A\"\n"
+            ),
+            format!("{p}{i}{cc}client_assertion_audience = \"x\"\n"),
+            format!("{p}{i}grant = \"token_exchange\"\n"),
+            format!("{p}{i}audience = \"api\"\n"),
+            format!("{p}{i}grant = \"token_exchange\"\nsubject_token_file = \"t\"\n"),
+            format!(
+                "{p}{i}grant = \"token_exchange\"\nsubject_token_file = \"/t\"\nsubject_token = \"github-actions\"\n"
+            ),
+        ];
+        for text in &texts {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(!e.contains("  "), "{text}: {e:?}");
+            assert!(!e.contains('\n'), "{text}: {e:?}");
         }
     }
 
