@@ -389,17 +389,11 @@ impl<'p> Manager<'p> {
     /// authenticates (a cloud's security token service) and nothing is
     /// registered.
     fn exchange(&self, provider: &Provider, meta: &Metadata, http: &Http) -> Result<Token> {
-        let exchange = provider.exchange.as_ref().ok_or_else(|| {
-            Error::Login(format!(
-                "{}: grant = \"token_exchange\" without a subject token",
-                provider.name
-            ))
-        })?;
         let client = match provider.client_id {
             Some(_) => Some(self.client(provider, meta)?),
             None => None,
         };
-        grant::token_exchange::obtain(http, meta, client.as_ref(), exchange, &provider.scopes)
+        grant::token_exchange::obtain(http, meta, client.as_ref(), provider)
     }
 
     /// A new token from the provider's grant.

@@ -532,6 +532,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn git_config_cannot_write_discover_or_a_workload_credential() {
+        // Were any of these added, Provider::from_raw's refusal of a
+        // workload credential with discover = true would need a git config
+        // test of its own.
+        for field in [
+            "discover",
+            "subject_token_file",
+            "subject_token",
+            "client_assertion_file",
+            "client_assertion",
+            "private_key_file",
+        ] {
+            assert!(KEYS.iter().all(|(_, f)| *f != field), "{field}");
+        }
+    }
+
+    #[test]
     fn only_oauth_where_a_variable_name_starts_counts_as_a_key() {
         for key in [
             "[credential \"https://a\"]\n\toauthClientId = x\n",

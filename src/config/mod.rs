@@ -277,6 +277,9 @@ impl Provider {
             Some(s) => return Err(format!("authtype: {s:?} is not one of auto, bearer")),
         };
         let discover = raw.discover.unwrap_or(false);
+        if discover && raw.issuer.is_none() {
+            refuse_workload_credentials(&raw)?;
+        }
         let issuer = match raw.issuer.take() {
             Some(issuer) => {
                 parse_url("issuer", &issuer)?;
@@ -287,7 +290,9 @@ impl Provider {
             // or secret (DESIGN.md "Trust").
             None if discover && (raw.client_id.is_some() || raw.client_secret.is_some()) => {
                 return Err(
-                    "discover = true without issuer registers a public client at the issuer the                      server names, so it cannot be combined with client_id or client_secret;                      set issuer for a configured client"
+                    "discover = true without issuer registers a public client at the issuer the \
+                     server names, so it cannot be combined with client_id or client_secret; \
+                     set issuer for a configured client"
                         .into(),
                 );
             }
@@ -319,7 +324,8 @@ impl Provider {
         // git would send the token in clear to such a server.
         if url.scheme() == "http" && !crate::http::is_loopback(&url) && !raw.allow_insecure_http {
             return Err(format!(
-                "url: {:?} is plain http to a host that is not loopback, so the token would                  cross the network in clear; use https, or set allow_insecure_http = true",
+                "url: {:?} is plain http to a host that is not loopback, so the token would \
+                 cross the network in clear; use https, or set allow_insecure_http = true",
                 raw.url
             ));
         }
@@ -396,6 +402,32 @@ impl Provider {
                 .unwrap_or_default(),
             url,
         })
+    }
+}
+
+/// A provider whose issuer the git server's metadata names (`discover =
+/// true` without `issuer`) must hold none of this workload's own
+/// credentials: a subject token, a client assertion or the key that signs
+/// one would go to whatever authorization server that names, which could
+/// replay it at the platform's real one (a cloud STS). DESIGN.md "Trust".
+/// A `discover_hosts` host needs no check here: a configured provider for
+/// it keeps its issuer (`discovery::protected_resource::complete`), and
+/// one made by discovery holds no credential.
+fn refuse_workload_credentials(raw: &RawProvider) -> std::result::Result<(), String> {
+    let written = [
+        ("subject_token_file", raw.subject_token_file.is_some()),
+        ("subject_token", raw.subject_token.is_some()),
+        ("client_assertion_file", raw.client_assertion_file.is_some()),
+        ("client_assertion", raw.client_assertion.is_some()),
+        ("private_key_file", raw.private_key_file.is_some()),
+    ];
+    match written.iter().find(|(_, set)| *set) {
+        Some((key, _)) => Err(format!(
+            "discover = true without issuer cannot be combined with {key}: the workload's \
+             credential would go to whatever authorization server the git server names; \
+             set issuer"
+        )),
+        None => Ok(()),
     }
 }
 
@@ -804,6 +836,76 @@ mod tests {
     }
 
     #[test]
+    fn no_config_error_has_a_run_of_spaces() {
+        let p = "[[provider]]\nurl = \"https://a/\"\n";
+        let i = "issuer = \"https://a\"\n";
+        let cc = "client_id = \"app\"\ngrant = \"client_credentials\"\n";
+        let texts = [
+            "storage = \"cloud\"\n".to_string(),
+            "colour = 1\n".into(),
+            "[[provider]\n".into(),
+            "[[provider]]\nname = \"x\"\nurl = \"https://a/\"\nissuer = \"https://a\"\nbogus = 1\n"
+                .into(),
+            p.into(),
+            "[[provider]]\nurl = \"nope\"\nissuer = \"https://a\"\n".into(),
+            "[[provider]]\nurl = \"ftp://a/\"\nissuer = \"https://a\"\n".into(),
+            "[[provider]]\nurl = \"http://git.example.com/\"\nissuer = \"https://a\"\n".into(),
+            "[[provider]]\nurl = \"https://u:p@a/\"\nissuer = \"https://a\"\n".into(),
+            format!("{p}discover = true\nclient_id = \"app\"\n"),
+            format!("{p}discover = true\nclient_secret = \"s\"\n"),
+            format!(
+                "{p}discover = true\ngrant = \"token_exchange\"\nsubject_token_file = \"/t\"\n"
+            ),
+            format!("{p}discover = true\nclient_assertion_file = \"/a\"\n"),
+            format!("{p}preset = \"nope\"\n"),
+            format!("{p}{i}authtype = \"digest\"\n"),
+            format!("{p}{i}grant = \"password\"\n"),
+            format!("{p}{i}redirect_uri = \"https://evil.example/\"\n"),
+            format!("{p}{i}client_id = \"\"\n"),
+            format!("{p}{i}grant = \"client_credentials\"\n"),
+            format!("{p}{i}scopes = [\"two words\"]\n"),
+            format!("{p}{i}ca_file = \"ca.pem\"\n"),
+            format!("{p}{i}login_timeout = 0\n"),
+            format!("{p}{i}token_endpoint = \"::\"\n"),
+            format!("{p}{i}kubernetes_token = \"jwt\"\n"),
+            format!("{p}{i}token_lifetime = -1\n"),
+            format!("{p}{i}{cc}private_key_file = \"k.pem\"\n"),
+            format!("{p}{i}{cc}token_endpoint_auth_method = \"private_key_jwt\"\n"),
+            format!("{p}{i}{cc}key_id = \"k\"\n"),
+            format!("{p}{i}{cc}private_key_file = \"/k\"\nclient_assertion_file = \"/a\"\n"),
+            format!("{p}{i}{cc}private_key_file = \"/k\"\nclient_secret = \"s\"\n"),
+            format!(
+                "{p}{i}{cc}private_key_file = \"/k\"\ntoken_endpoint_auth_method = \"client_secret_post\"\n"
+            ),
+            format!("{p}{i}grant = \"client_credentials\"\nprivate_key_file = \"/k\"\n"),
+            format!("{p}{i}{cc}client_assertion = \"circleci\"\n"),
+            format!("{p}{i}{cc}client_assertion = \"gitlab-ci\"\n"),
+            format!(
+                "{p}{i}{cc}client_assertion = \"gitlab-ci\"\nclient_assertion_variable = \"a-b\"\n"
+            ),
+            format!(
+                "{p}{i}{cc}client_assertion = \"gitlab-ci\"\nclient_assertion_variable = \"A\"\n\
+                 client_assertion_audience = \"x\"\n"
+            ),
+            format!(
+                "{p}{i}{cc}client_assertion = \"github-actions\"\nclient_assertion_variable = \"A\"\n"
+            ),
+            format!("{p}{i}{cc}client_assertion_audience = \"x\"\n"),
+            format!("{p}{i}grant = \"token_exchange\"\n"),
+            format!("{p}{i}audience = \"api\"\n"),
+            format!("{p}{i}grant = \"token_exchange\"\nsubject_token_file = \"t\"\n"),
+            format!(
+                "{p}{i}grant = \"token_exchange\"\nsubject_token_file = \"/t\"\nsubject_token = \"github-actions\"\n"
+            ),
+        ];
+        for text in &texts {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(!e.contains("  "), "{text}: {e:?}");
+            assert!(!e.contains('\n'), "{text}: {e:?}");
+        }
+    }
+
+    #[test]
     fn debug_of_a_provider_shows_no_client_secret() {
         let c = parse(TWO).unwrap();
         let shown = format!("{:?}", c.providers[1]);
@@ -903,6 +1005,76 @@ mod tests {
                 .is_ok()
         );
         assert!(parse("[[provider]]\nurl = \"https://a/\"\ndiscover = true\n").is_ok());
+    }
+
+    #[test]
+    fn discover_without_issuer_refuses_every_workload_credential() {
+        let discovering = "[[provider]]\nurl = \"https://a/\"\ndiscover = true\n";
+        let cases = [
+            (
+                "grant = \"token_exchange\"\nsubject_token_file = \"/var/run/sa\"\n",
+                "subject_token_file",
+            ),
+            (
+                "grant = \"token_exchange\"\nsubject_token = \"github-actions\"\n",
+                "subject_token",
+            ),
+            (
+                "grant = \"token_exchange\"\nsubject_token = \"gitlab-ci\"\n\
+                 subject_token_variable = \"STS_TOKEN\"\n",
+                "subject_token",
+            ),
+            (
+                "client_assertion_file = \"/var/run/oidc\"\n",
+                "client_assertion_file",
+            ),
+            (
+                "client_id = \"app\"\nclient_assertion_file = \"/var/run/oidc\"\n",
+                "client_assertion_file",
+            ),
+            (
+                "client_assertion = \"github-actions\"\n",
+                "client_assertion",
+            ),
+            (
+                "client_assertion = \"gitlab-ci\"\nclient_assertion_variable = \"AS_TOKEN\"\n",
+                "client_assertion",
+            ),
+            ("private_key_file = \"/k.pem\"\n", "private_key_file"),
+            (
+                "client_id = \"app\"\ngrant = \"client_credentials\"\nprivate_key_file = \"/k.pem\"\n",
+                "private_key_file",
+            ),
+            (
+                "client_id = \"app\"\ngrant = \"token_exchange\"\nsubject_token_file = \"/var/run/sa\"\n\
+                 private_key_file = \"/k.pem\"\n",
+                "subject_token_file",
+            ),
+        ];
+        for (extra, key) in cases {
+            let e = parse(&format!("{discovering}{extra}"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!(
+                    "discover = true without issuer cannot be combined with {key}: "
+                )),
+                "{extra}: {e}"
+            );
+        }
+        // With an issuer the credential goes to that issuer alone: discovery
+        // has nothing to replace.
+        let with_issuer =
+            "[[provider]]\nurl = \"https://a/\"\nissuer = \"https://a\"\ndiscover = true\n";
+        for extra in [
+            "grant = \"token_exchange\"\nsubject_token_file = \"/var/run/sa\"\n",
+            "client_id = \"app\"\ngrant = \"client_credentials\"\nclient_assertion_file = \"/var/run/oidc\"\n",
+            "client_id = \"app\"\ngrant = \"client_credentials\"\nclient_assertion = \"github-actions\"\n",
+            "client_id = \"app\"\ngrant = \"client_credentials\"\nprivate_key_file = \"/k.pem\"\n",
+        ] {
+            let c = parse(&format!("{with_issuer}{extra}"));
+            assert!(c.is_ok(), "{extra}: {:?}", c.err());
+        }
     }
 
     #[test]

@@ -280,4 +280,34 @@ mod tests {
         assert!(!ok("http://127.0.0.1:8081/"));
         assert!(!ok("https://other.example/"));
     }
+
+    #[test]
+    fn a_configured_provider_on_a_discover_host_keeps_its_issuer() {
+        // Its workload credential (here a subject token) stays with the
+        // issuer written: config checks only `discover = true` without
+        // issuer for that reason.
+        let config = Config::parse(
+            "discover_hosts = [\"git.example\"]\n\n[[provider]]\nurl = \"https://git.example/\"\n\
+             issuer = \"https://sts.example\"\ndiscover = true\ngrant = \"token_exchange\"\n\
+             subject_token_file = \"/var/run/sa\"\n",
+            std::path::Path::new("/c.toml"),
+        )
+        .unwrap();
+        let url = Url::parse("https://git.example/org/repo.git").unwrap();
+        let challenge = [
+            "Bearer resource_metadata=\"https://git.example/.well-known/oauth-protected-resource\""
+                .to_string(),
+        ];
+        let p = complete(
+            &config,
+            config.provider_for(&url).cloned(),
+            &url,
+            &challenge,
+            &crate::discovery::Cache::bypassed(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(p.issuer, "https://sts.example");
+        assert_eq!(p.resource, None);
+    }
 }

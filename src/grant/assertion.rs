@@ -146,8 +146,57 @@ fn is_compact_jwt(s: &str) -> bool {
 }
 
 fn read_bounded(path: &Path, what: &str) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::Local(format!("{what} {}: cannot read: {e}", path.display())))?;
+    read_open(open(path, what)?, path, what)
+}
+
+fn open(path: &Path, what: &str) -> Result<std::fs::File> {
+    std::fs::File::open(path)
+        .map_err(|e| Error::Local(format!("{what} {}: cannot read: {e}", path.display())))
+}
+
+/// A key another user could read or replace is refused, as ssh refuses
+/// one: a mode that lets the group or others in, or an owner that is not
+/// this user. Checked on the open file, so what is checked is what is read.
+#[cfg(unix)]
+fn check_private_key(path: &Path, file: &std::fs::File) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata().map_err(|e| {
+        Error::Local(format!(
+            "private_key_file {}: cannot inspect: {e}",
+            path.display()
+        ))
+    })?;
+    let uid = crate::store::file::effective_uid();
+    if meta.uid() != uid {
+        return Err(Error::Local(format!(
+            "private_key_file {}: it belongs to uid {}, not to uid {uid} (this user); chown it",
+            path.display(),
+            meta.uid()
+        )));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        let lets = if mode & 0o044 != 0 {
+            "lets others read it"
+        } else if mode & 0o022 != 0 {
+            "lets others change it"
+        } else {
+            "gives others access to it"
+        };
+        return Err(Error::Local(format!(
+            "private_key_file {}: mode {mode:04o} {lets}; chmod 600 it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private_key(_: &Path, _: &std::fs::File) -> Result<()> {
+    Ok(())
+}
+
+fn read_open(file: std::fs::File, path: &Path, what: &str) -> Result<Vec<u8>> {
     crate::protocol::read_at_most(file, MAX_FILE).map_err(|e| {
         Error::Local(format!(
             "{what} {}: cannot read: {}",
@@ -177,10 +226,12 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// Read and parse the key in `path`. Errors name the file and what is
-    /// wrong, never its content.
+    /// Read and parse the key in `path`, which only this user may read.
+    /// Errors name the file and what is wrong, never its content.
     pub fn read(path: &Path) -> Result<SigningKey> {
-        let pem = read_bounded(path, "private key")?;
+        let file = open(path, "private key")?;
+        check_private_key(path, &file)?;
+        let pem = read_open(file, path, "private key")?;
         SigningKey::from_pem(&pem)
             .map_err(|m| Error::Local(format!("private key {}: {m}", path.display())))
     }
@@ -393,16 +444,86 @@ pub(crate) mod tests {
         assert_eq!(part(a.expose(), 0).get("kid"), None);
     }
 
-    #[test]
-    fn a_bad_key_file_is_named_without_its_content() {
+    /// `content` in a new file `name` with `mode`, in a directory of its own.
+    pub fn file_with_mode(name: &str, content: &str, mode: u32) -> std::path::PathBuf {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         let dir = std::env::temp_dir().join(format!("co-key-{}", crate::random::u64()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("key.pem");
-        std::fs::write(
-            &path,
+        let path = dir.join(name);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut file, content.as_bytes()).unwrap();
+        // The umask may have taken bits away; the test means this mode.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        path
+    }
+
+    /// The test key `tests/keys/<key>` in a file of its own, mode 0600 as a
+    /// key must be (the checkout's copy is readable by all); a key that is
+    /// not there stays a path to nothing.
+    pub fn private_copy(key: &str) -> std::path::PathBuf {
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/keys")
+            .join(key);
+        match std::fs::read_to_string(&source) {
+            Ok(pem) => file_with_mode(key, &pem, 0o600),
+            Err(_) => source,
+        }
+    }
+
+    #[test]
+    fn a_private_key_others_can_read_is_refused_with_its_mode() {
+        let loose = file_with_mode("key.pem", EC_PKCS8, 0o644);
+        let e = SigningKey::read(&loose).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "private_key_file {}: mode 0644 lets others read it; chmod 600 it",
+                loose.display()
+            )
+        );
+        let e = SigningKey::read(&file_with_mode("key.pem", EC_PKCS8, 0o620))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mode 0620") && e.contains("chmod 600"), "{e}");
+        for mode in [0o600, 0o400] {
+            let tight = file_with_mode("key.pem", EC_PKCS8, mode);
+            assert_eq!(SigningKey::read(&tight).unwrap().alg(), "ES256", "{mode:o}");
+        }
+    }
+
+    #[test]
+    fn a_private_key_of_another_user_is_refused() {
+        let key = file_with_mode("key.pem", EC_PKCS8, 0o600);
+        let me = crate::store::file::effective_uid();
+        // Only root can give a file away; elsewhere this proves nothing.
+        if me != 0 {
+            return;
+        }
+        std::os::unix::fs::chown(&key, Some(65534), None).unwrap();
+        let e = SigningKey::read(&key).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "private_key_file {}: it belongs to uid 65534, not to uid 0 (this user); \
+                 chown it",
+                key.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_bad_key_file_is_named_without_its_content() {
+        let path = file_with_mode(
+            "key.pem",
             "-----BEGIN CERTIFICATE-----\nc2VjcmV0LWJ5dGVz\n-----END CERTIFICATE-----\n",
-        )
-        .unwrap();
+            0o600,
+        );
+        let dir = path.parent().unwrap().to_path_buf();
         let e = SigningKey::read(&path).unwrap_err().to_string();
         assert!(
             e.contains("key.pem") && e.contains("no PEM private key"),

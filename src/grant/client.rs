@@ -15,6 +15,9 @@ use crate::store::Store;
 /// `None` when neither exists. Revocation uses only this: a new client
 /// could not revoke the old one's grant.
 pub fn known(provider: &Provider, meta: &Metadata, store: &dyn Store) -> Result<Option<Client>> {
+    if provider.assertion.is_some() {
+        super::refuse_at_discovered_issuer(provider, "a client assertion")?;
+    }
     if let Some(id) = &provider.client_id {
         // Config refuses this; the check stays where the secret would leave.
         if provider.resource.is_some() {
@@ -97,4 +100,33 @@ pub fn forget_registration(provider: &Provider, store: &dyn Store) -> Result<()>
         ))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AuthMethod, ClientAssertion};
+    use crate::grant::examples::{metadata, provider};
+    use crate::http::scripted;
+    use crate::store::memory::MemoryStore;
+
+    #[test]
+    fn a_provider_found_by_discovery_makes_no_client_assertion_and_sends_nothing() {
+        let (http, sent) = scripted::http(&[(200, crate::grant::examples::TOKEN)]);
+        for client_id in [Some("app"), None] {
+            let mut p = provider();
+            p.client_id = client_id.map(str::to_string);
+            p.auth_method = Some(AuthMethod::PrivateKeyJwt);
+            p.assertion = Some(ClientAssertion::File("/var/run/oidc".into()));
+            p.resource = Some("https://git.example/".into());
+            let e = known_or_registered(&p, &metadata(), &MemoryStore::default(), &http)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("client assertion") && e.contains("discovery"),
+                "{client_id:?}: {e}"
+            );
+        }
+        assert!(sent.all().is_empty(), "{:?}", sent.all());
+    }
 }

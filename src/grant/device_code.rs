@@ -229,16 +229,18 @@ pub fn obtain(
         )?;
     }
     let clipboard = prompt.copy_to_clipboard(&auth.user_code);
-    prompt.say(&auth.instructions(
-        &crate::prompt::escape(login.provider),
-        &authority(&meta.issuer),
-        clipboard,
-    ));
+    let server = authority(&meta.issuer);
+    prompt.say(&auth.instructions(&crate::prompt::escape(login.provider), &server, clipboard));
     let started = Instant::now();
     let code_ends = started + Duration::from_secs(auth.expires_in);
     let login_ends = started + login.timeout;
+    // Like the instructions, the line that shows the page names whose it
+    // is: a page alone could be anyone's (DESIGN.md "People in the loop").
     let _waiting = prompt.waiting(
-        &format!("waiting for approval at {}", auth.verification_uri),
+        &format!(
+            "waiting for approval at {} (authorization server {server})",
+            auth.verification_uri
+        ),
         if code_ends <= login_ends {
             "code expires in"
         } else {
@@ -453,5 +455,55 @@ mod tests {
             "{text}"
         );
         assert!(Authorization::from_response(&json!({"user_code": "x"})).is_err());
+    }
+
+    /// A person scripted for a test: everything said, in order.
+    #[derive(Default)]
+    struct Said(std::cell::RefCell<Vec<String>>);
+
+    impl crate::prompt::Prompt for Said {
+        fn can_open_browser(&self) -> bool {
+            false
+        }
+        fn open_browser(&self, _: &url::Url) -> Result<()> {
+            Err(Error::Login("no browser".into()))
+        }
+        fn say(&self, text: &str) {
+            self.0.borrow_mut().push(text.to_string());
+        }
+        fn typed_lines(&self) -> Option<std::sync::mpsc::Receiver<String>> {
+            None
+        }
+    }
+
+    #[test]
+    fn the_waiting_line_names_the_authorization_server_next_to_the_verification_uri() {
+        let (http, _) = scripted::http(&[
+            (
+                200,
+                br#"{"device_code":"dc-1","user_code":"WDJB-MJHT",
+                    "verification_uri":"https://verify.example/activate","expires_in":581,"interval":0}"#,
+            ),
+            (200, TOKEN),
+        ]);
+        let person = Said::default();
+        let login = Login {
+            provider: "corp",
+            timeout: Duration::from_secs(900),
+            allow_insecure_http: false,
+        };
+        obtain(&http, &metadata(), &public(), &[], &login, &person).unwrap();
+        let said = person.0.borrow();
+        let waiting = said
+            .iter()
+            .find(|l| l.contains("waiting for approval"))
+            .unwrap_or_else(|| panic!("no waiting line: {said:?}"));
+        assert!(
+            waiting.starts_with(
+                "credential-oauth: waiting for approval at https://verify.example/activate \
+                 (authorization server https://as.example) — code expires in 9:4"
+            ),
+            "{waiting}"
+        );
     }
 }

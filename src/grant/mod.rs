@@ -13,9 +13,9 @@ pub mod registration;
 pub mod revocation;
 pub mod token_exchange;
 
-use crate::config::AuthMethod;
+use crate::config::{AuthMethod, Provider};
 use crate::discovery::authorization_server::Metadata;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::{ClientAuth, Http};
 use crate::secret::Secret;
 use crate::token::Token;
@@ -104,6 +104,24 @@ fn post_as_client(
     http.post_form(url, &form, auth)
 }
 
+/// This workload's own credentials (`what`: a subject token, a client
+/// assertion) go only to an issuer the config names. One that RFC 9728
+/// discovery found (the provider carries the `resource` it is for) was
+/// named by a git server, which could replay them at the platform's real
+/// authorization server. Config refuses such a provider; this holds where
+/// they would be sent, for any path that builds one (DESIGN.md "Trust").
+pub fn refuse_at_discovered_issuer(provider: &Provider, what: &str) -> Result<()> {
+    match provider.resource {
+        Some(_) => Err(Error::Refused(format!(
+            "{}: {what} is never sent to an authorization server found by discovery ({}); \
+             set issuer in the config",
+            crate::prompt::escape(&provider.name),
+            crate::http::authority(&provider.issuer)
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `scope` as one space-separated value (RFC 6749 §3.3), or none.
 pub fn scope_param(scopes: &[String]) -> Option<String> {
     (!scopes.is_empty()).then(|| scopes.join(" "))
@@ -148,7 +166,7 @@ pub(crate) mod examples {
     }
 
     /// Client `app` authenticating with assertions signed by the test key
-    /// `tests/keys/<key>`, for `https://as.example/token`.
+    /// `tests/keys/<key>` (a private copy), for `https://as.example/token`.
     pub fn private_key_jwt(key: &str, key_id: Option<&str>) -> Client {
         Client {
             id: "app".into(),
@@ -156,14 +174,21 @@ pub(crate) mod examples {
             method: AuthMethod::PrivateKeyJwt,
             assertion: Some(super::assertion::Assertion {
                 source: crate::config::ClientAssertion::PrivateKey {
-                    file: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                        .join("tests/keys")
-                        .join(key),
+                    file: super::assertion::tests::private_copy(key),
                     key_id: key_id.map(str::to_string),
                 },
                 audience: Url::parse("https://as.example/token").unwrap(),
             }),
         }
+    }
+
+    /// A provider of `https://git.example/` at the issuer `https://as.example`,
+    /// as the config file makes one.
+    pub fn provider() -> crate::config::Provider {
+        let mut table = toml::Table::new();
+        table.insert("url".into(), "https://git.example/".into());
+        table.insert("issuer".into(), "https://as.example".into());
+        crate::config::Provider::from_table(table).unwrap()
     }
 
     /// Client `app` with no secret.

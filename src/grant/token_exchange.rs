@@ -5,7 +5,7 @@
 //! exchanged again when it expires.
 
 use super::{Client, post_as_client, scope_param};
-use crate::config::{SubjectToken, TokenExchange};
+use crate::config::{Provider, SubjectToken};
 use crate::discovery::authorization_server::Metadata;
 use crate::error::{Error, Result};
 use crate::http::{ClientAuth, Http};
@@ -15,18 +15,24 @@ use crate::token::Token;
 /// RFC 8693 §2.1.
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
-/// RFC 8693 §2.1: exchange the subject token. `client` authenticates when
-/// one is configured; a server that needs none (a cloud's security token
-/// service) gets none.
+/// RFC 8693 §2.1: exchange the provider's subject token for its scopes.
+/// `client` authenticates when one is configured; a server that needs none
+/// (a cloud's security token service) gets none.
 pub fn obtain(
     http: &Http,
     meta: &Metadata,
     client: Option<&Client>,
-    exchange: &TokenExchange,
-    scopes: &[String],
+    provider: &Provider,
 ) -> Result<Token> {
+    let exchange = provider.exchange.as_ref().ok_or_else(|| {
+        Error::Login(format!(
+            "{}: grant = \"token_exchange\" without a subject token",
+            provider.name
+        ))
+    })?;
+    super::refuse_at_discovered_issuer(provider, "a subject token")?;
     let subject = subject_token(http, &exchange.subject)?;
-    let scope = scope_param(scopes);
+    let scope = scope_param(&provider.scopes);
     let mut form = vec![
         ("grant_type", GRANT_TYPE),
         ("subject_token", subject.expose()),
@@ -95,7 +101,7 @@ fn subject_token(http: &Http, subject: &SubjectToken) -> Result<Secret> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::CiPlatform;
+    use crate::config::{CiPlatform, GrantKind, TokenExchange};
     use crate::grant::examples::{TOKEN, confidential, metadata};
     use crate::http::scripted::{self, body};
 
@@ -107,6 +113,15 @@ mod tests {
             resource: None,
             requested_token_type: None,
         }
+    }
+
+    /// A token-exchange provider trading `exchange`'s subject for `scopes`.
+    fn exchanging(exchange: TokenExchange, scopes: &[&str]) -> Provider {
+        let mut p = crate::grant::examples::provider();
+        p.grant = GrantKind::TokenExchange;
+        p.exchange = Some(exchange);
+        p.scopes = scopes.iter().map(|s| s.to_string()).collect();
+        p
     }
 
     fn subject_file(content: &str) -> std::path::PathBuf {
@@ -124,15 +139,21 @@ mod tests {
             (200, TOKEN),
         ]);
         let path = subject_file("eyJh.eyJi.c2ln\n");
-        let x = exchange(path.clone());
-        let token = obtain(&http, &metadata(), None, &x, &["read".into()]).unwrap();
+        let x = exchanging(exchange(path.clone()), &["read"]);
+        let token = obtain(&http, &metadata(), None, &x).unwrap();
         assert_eq!(token.access_token.expose(), "at");
         assert!(
             token.refresh_token.is_none(),
             "a new exchange, not a refresh"
         );
         std::fs::write(&path, "eyJh.eyJj.c2lo").unwrap();
-        obtain(&http, &metadata(), None, &x, &[]).unwrap();
+        obtain(
+            &http,
+            &metadata(),
+            None,
+            &exchanging(exchange(path.clone()), &[]),
+        )
+        .unwrap();
         let all = sent.all();
         assert_eq!(all[0].url.as_str(), "https://as.example/token");
         assert_eq!(all[0].header("Authorization"), None);
@@ -159,8 +180,7 @@ mod tests {
             &http,
             &metadata(),
             Some(&client),
-            &exchange(path.clone()),
-            &[],
+            &exchanging(exchange(path.clone()), &[]),
         )
         .unwrap();
         assert_eq!(token.token_type, "Bearer");
@@ -175,7 +195,7 @@ mod tests {
     fn a_missing_subject_token_is_named_and_nothing_is_sent() {
         let (http, sent) = scripted::http(&[]);
         let x = exchange("/nonexistent/subject-token".into());
-        let e = obtain(&http, &metadata(), None, &x, &[]).unwrap_err();
+        let e = obtain(&http, &metadata(), None, &exchanging(x.clone(), &[])).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/subject-token"), "{e}");
         let x = TokenExchange {
             subject: SubjectToken::Platform(CiPlatform::GitLabCi {
@@ -183,11 +203,28 @@ mod tests {
             }),
             ..x
         };
-        let e = obtain(&http, &metadata(), None, &x, &[]).unwrap_err();
+        let e = obtain(&http, &metadata(), None, &exchanging(x, &[])).unwrap_err();
         assert!(
             e.to_string().contains("CREDENTIAL_OAUTH_TEST_SURELY_UNSET"),
             "{e}"
         );
         assert!(sent.all().is_empty());
+    }
+
+    #[test]
+    fn a_provider_found_by_discovery_sends_no_subject_token_anywhere() {
+        let (http, sent) = scripted::http(&[(200, TOKEN)]);
+        let path = subject_file("eyJh.eyJi.c2ln");
+        let mut discovered = exchanging(exchange(path.clone()), &[]);
+        discovered.resource = Some("https://git.example/".into());
+        let e = obtain(&http, &metadata(), None, &discovered)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("subject token") && e.contains("discovery"),
+            "{e}"
+        );
+        assert!(sent.all().is_empty(), "{:?}", sent.all());
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }

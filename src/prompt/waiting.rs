@@ -169,11 +169,13 @@ mod tests {
     fn the_line_says_what_and_until_when() {
         assert_eq!(
             line(
-                "waiting for approval at https://as.example/device",
+                "waiting for approval at https://verify.example/device \
+                 (authorization server https://as.example)",
                 "code expires in",
                 Duration::from_secs(581)
             ),
-            "credential-oauth: waiting for approval at https://as.example/device — code expires in 9:41"
+            "credential-oauth: waiting for approval at https://verify.example/device \
+             (authorization server https://as.example) — code expires in 9:41"
         );
     }
 }

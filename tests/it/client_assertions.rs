@@ -100,7 +100,7 @@ fn a_signed_assertion_gets_a_token_that_is_cached() {
             &server,
             &format!(
                 "private_key_file = \"{}\"\nkey_id = \"k1\"\n",
-                key_path(file).display()
+                private_key_file(&env, file).display()
             ),
         );
         let first = token(&env);
@@ -127,10 +127,37 @@ fn an_assertion_signed_by_another_key_is_refused_and_nothing_cached() {
         &server,
         &format!(
             "private_key_file = \"{}\"\n",
-            key_path("ec-pkcs8.pem").display()
+            private_key_file(&env, "ec-pkcs8.pem").display()
         ),
     );
     refused(&token(&env), &env, "does not verify");
+}
+
+#[test]
+fn a_private_key_others_can_read_is_refused_and_nothing_is_sent() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = TestServer::start().unwrap();
+    server.add_client_with_jwks("ci", &[key("ec-pkcs8.pem").jwk(None)]);
+    let env = Env::new();
+    let file = private_key_file(&env, "ec-pkcs8.pem");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    config(
+        &env,
+        &server,
+        &format!("private_key_file = \"{}\"\n", file.display()),
+    );
+    let out = token(&env);
+    out.fails();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "credential-oauth: private_key_file {}: mode 0644 lets others read it; chmod 600 it\n",
+            file.display()
+        ),
+        "{out}"
+    );
+    assert_eq!(server.count("token"), 0);
+    assert!(env.stored_entries().is_empty(), "nothing cached\n{out}");
 }
 
 #[test]

@@ -125,11 +125,10 @@ fn an_expired_subject_token_is_refused_and_nothing_cached() {
 
 #[test]
 fn a_configured_client_authenticates_its_exchange_with_an_assertion() {
-    let key_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/rsa-pkcs8.pem");
-    let (server, env, file) = setup(&format!(
-        "client_id = \"exchanger\"\nprivate_key_file = \"{}\"\n",
-        key_file.display()
-    ));
+    let (server, env, file) = setup("client_id = \"exchanger\"\nprivate_key_file = \"$KEY\"\n");
+    let key_file = private_key_file(&env, "rsa-pkcs8.pem");
+    let text = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&text.replace("$KEY", &key_file.display().to_string()));
     server.add_client_with_jwks("exchanger", &[key("rsa-pkcs8.pem").jwk(None)]);
     std::fs::write(&file, subject_jwt(&server, "sa", now() + 600)).unwrap();
     let out = token(&env);

@@ -199,7 +199,8 @@ fn a_discovered_device_login_names_the_authorization_server_and_needs_https() {
         ..Plan::default()
     });
     env.write_config(&discovering(&hostile, ""));
-    let out = env.run_at_terminal(&["get"], &hostile.git_request("repo.git", None));
+    let mut get = env.spawn_at_terminal(&["get"], &hostile.git_request("repo.git", None));
+    let out = get.finish();
     let shown = out
         .stderr
         .lines()
@@ -208,6 +209,18 @@ fn a_discovered_device_login_names_the_authorization_server_and_needs_https() {
     assert!(
         shown.contains(&hostile.origin()),
         "the person is not told which server asks: {shown}"
+    );
+    // The line drawn on the terminal while approval is awaited shows the
+    // page again, so it names the server too.
+    let waiting = "waiting for approval at https://phish.example/login";
+    let tty = get.terminal().wait_for(10, |t| t.contains(waiting));
+    let line = tty
+        .split('\r')
+        .find(|l| l.contains(waiting))
+        .unwrap_or_else(|| panic!("no waiting line on the terminal: {tty:?}\n{out}"));
+    assert!(
+        line.contains(&format!("(authorization server {})", hostile.origin())),
+        "the waiting line does not say which server asks: {line:?}"
     );
 }
 
@@ -357,4 +370,84 @@ fn a_warm_get_with_a_challenge_touches_no_network() {
     assert_eq!(hostile.seen().len(), resource_seen, "{warm}");
     assert_eq!(honest.count("metadata"), server_seen);
     assert_eq!(honest.count("token"), 1);
+}
+
+/// A workload credential the attacker would love to replay: it must not
+/// reach the authorization server a git server names.
+const WORKLOAD_JWT: &str =
+    "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ3b3JrbG9hZCJ9.c2lnbmVkLWJ5LXRoZS1wbGF0Zm9ybQ";
+
+/// `discover = true` with no issuer and `extra`: whatever the attacker's
+/// resource metadata names would be the issuer.
+fn discovering_workload(env: &Env, hostile: &Hostile, extra: &str) -> String {
+    format!(
+        "storage = \"file\"\n\n[[provider]]\nname = \"workload\"\nurl = \"{}/\"\ndiscover = true\n\
+         {extra}\n",
+        hostile.origin(),
+    )
+    .replace("$ROOT", &env.root.display().to_string())
+}
+
+/// The attacker received no subject token and no client assertion, the
+/// caller got no token, and the helper said why in one line naming `key`.
+fn assert_no_workload_credential_left(hostile: &Hostile, out: &Output, key: &str) {
+    for seen in hostile.seen() {
+        assert!(
+            !seen.carries(WORKLOAD_JWT)
+                && seen.form("subject_token").is_none()
+                && seen.form("client_assertion").is_none(),
+            "the attacker received a workload credential: {seen:?}\n{out}"
+        );
+    }
+    assert!(hostile.seen_at("/token").is_empty(), "{out}");
+    assert!(out.stdout.is_empty(), "{out}");
+    let said: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(said.len(), 1, "{out}");
+    assert!(
+        said[0].starts_with("credential-oauth: ")
+            && said[0].contains(&format!(
+                "discover = true without issuer cannot be combined with {key}: "
+            )),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_discovered_issuer_never_receives_the_subject_token_of_a_token_exchange() {
+    let hostile = Hostile::start(Plan::default());
+    let env = Env::new();
+    std::fs::write(env.root.join("sa-token"), WORKLOAD_JWT).unwrap();
+    env.write_config(&discovering_workload(
+        &env,
+        &hostile,
+        "grant = \"token_exchange\"\nsubject_token_file = \"$ROOT/sa-token\"\n",
+    ));
+    let out = env.run(&["get"], &hostile.git_request("repo.git", None));
+    assert_no_workload_credential_left(&hostile, &out, "subject_token_file");
+}
+
+#[test]
+fn a_discovered_issuer_never_receives_a_client_assertion() {
+    let hostile = Hostile::start(Plan::default());
+    let env = Env::new();
+    std::fs::write(env.root.join("oidc-token"), WORKLOAD_JWT).unwrap();
+    let key = private_key_file(&env, "ec-pkcs8.pem");
+    for (extra, named) in [
+        (
+            "grant = \"client_credentials\"\nclient_assertion_file = \"$ROOT/oidc-token\"\n"
+                .to_string(),
+            "client_assertion_file",
+        ),
+        (
+            format!(
+                "client_id = \"ci\"\ngrant = \"client_credentials\"\nprivate_key_file = \"{}\"\n",
+                key.display()
+            ),
+            "private_key_file",
+        ),
+    ] {
+        env.write_config(&discovering_workload(&env, &hostile, &extra));
+        let out = env.run(&["get"], &hostile.git_request("repo.git", None));
+        assert_no_workload_credential_left(&hostile, &out, named);
+    }
 }

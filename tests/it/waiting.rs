@@ -49,7 +49,11 @@ fn at_a_terminal_the_device_wait_counts_down_in_place_on_the_terminal() {
     approve(&server, &line);
     let drawn = frames(&tty, APPROVAL);
     assert!(drawn.len() >= 2, "{tty:?}");
-    let expected = format!("{APPROVAL}{}/device — code expires in ", server.issuer());
+    // The origin of the authorization server is named next to the page.
+    let expected = format!(
+        "{APPROVAL}{0}/device (authorization server {0}) — code expires in ",
+        server.issuer()
+    );
     for frame in &drawn {
         assert!(frame.starts_with(&expected), "{frame:?}");
     }
@@ -76,7 +80,10 @@ fn without_a_terminal_the_device_wait_is_one_plain_line_on_stderr() {
     out.ok();
     assert_eq!(
         waiting,
-        format!("{APPROVAL}{}/device — gives up in 5:00", server.issuer()),
+        format!(
+            "{APPROVAL}{0}/device (authorization server {0}) — gives up in 5:00",
+            server.issuer()
+        ),
         "{out}"
     );
     let lines = out.stderr.lines().filter(|l| l.starts_with(APPROVAL));

@@ -193,3 +193,24 @@ pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
+
+/// A copy of the test key `tests/keys/<name>` in `env`, mode 0600 as a
+/// private key must be (the checkout's copy is world-readable).
+pub fn private_key_file(env: &Env, name: &str) -> PathBuf {
+    use std::os::unix::fs::OpenOptionsExt;
+    let pem = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/keys")
+            .join(name),
+    )
+    .unwrap();
+    let path = env.root.join(format!("key-{name}"));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut file, &pem).unwrap();
+    path
+}

@@ -30,7 +30,7 @@ mod zip;
 pub use oauth_test_server::{Fault, MetadataMode, TestServer};
 
 pub use browser::wait_for_file;
-pub use env::{Env, device_env, interactive_provider, mode};
+pub use env::{Env, device_env, interactive_provider, mode, private_key_file};
 pub use goauth::{GoCredentialSet, go_401_stdin, headers_go_sends, parse_goauth_output};
 pub use http::http_get;
 pub use kernel::kernel_keyring_available;
