@@ -19,7 +19,9 @@
 //! address (which names the Secret Service that holds the entry): every process
 //! that talks to one keychain shares one copy, whatever its cache
 //! directory, so a logout in one reaches the copy another serves
-//! (DESIGN.md "Trust").
+//! (DESIGN.md "Trust"). Copies that earlier versions kept per directory
+//! (`credential-oauth:<dir>:<key>` in the user keyring) are never read;
+//! `erase` and `logout` drop them too, for every directory.
 //!
 //! One of the four places that need `unsafe` (listed in lib.rs): add_key(2)
 //! and keyctl(2) have no wrapper in std or libc.
@@ -161,12 +163,98 @@ impl Ring {
         let Some(id) = self.search(description)? else {
             return Ok(false);
         };
-        match sys::keyctl(libc::KEYCTL_INVALIDATE, id as libc::c_ulong, 0, 0, 0) {
-            Ok(_) => Ok(true),
-            Err(e) if e.raw_os_error() == Some(libc::ENOKEY) => Ok(false),
-            Err(e) => Err(e),
+        invalidate(id)
+    }
+
+    /// Invalidate every `user` key linked in this keyring (not in keyrings
+    /// below it) whose description `matches`; how many there were. One
+    /// that cannot be invalidated does not keep the others: the first such
+    /// error is returned once all were tried.
+    fn remove_matching(self, matches: impl Fn(&str) -> bool) -> io::Result<usize> {
+        let (mut removed, mut failed) = (0, None);
+        for id in self.links()? {
+            // A key that went or that we may not see is none of ours to remove.
+            let Ok(Some(described)) = describe_key(id) else {
+                continue;
+            };
+            // type;uid;gid;perm;description (keyctl_describe(3)).
+            let mut fields = described.splitn(5, ';');
+            if fields.next() != Some("user") || !fields.nth(3).is_some_and(&matches) {
+                continue;
+            }
+            match invalidate(id) {
+                Ok(true) => removed += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        failed.map_or(Ok(removed), Err)
+    }
+
+    /// The serial numbers of the keys linked in this keyring.
+    fn links(self) -> io::Result<Vec<i32>> {
+        let mut buffer = vec![0u8; 4 * 64];
+        loop {
+            let len = sys::keyctl(
+                libc::KEYCTL_READ,
+                self.0 as libc::c_ulong,
+                buffer.as_mut_ptr() as libc::c_ulong,
+                buffer.len() as libc::c_ulong,
+                0,
+            )? as usize;
+            if len <= buffer.len() {
+                return Ok(buffer[..len]
+                    .chunks_exact(4)
+                    .map(|id| i32::from_ne_bytes([id[0], id[1], id[2], id[3]]))
+                    .collect());
+            }
+            // `len` is what all of them take: read again with that room.
+            buffer = vec![0u8; len];
         }
     }
+}
+
+/// Invalidate the key `id`: `true` when it was there to invalidate.
+fn invalidate(id: i32) -> io::Result<bool> {
+    match sys::keyctl(libc::KEYCTL_INVALIDATE, id as libc::c_ulong, 0, 0, 0) {
+        Ok(_) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::ENOKEY) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// keyctl_describe(3) of the key `id`, if it is still there.
+fn describe_key(id: i32) -> io::Result<Option<String>> {
+    // Room for the longest description (4095 bytes) and the fields before it.
+    let mut buffer = vec![0u8; 4096 + 64];
+    let len = match sys::keyctl(
+        libc::KEYCTL_DESCRIBE,
+        id as libc::c_ulong,
+        buffer.as_mut_ptr() as libc::c_ulong,
+        buffer.len() as libc::c_ulong,
+        0,
+    ) {
+        Ok(len) => len as usize,
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ENOKEY | libc::EKEYEXPIRED | libc::EKEYREVOKED)
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    if len > buffer.len() {
+        return Err(io::Error::other(
+            "a key description longer than the kernel allows",
+        ));
+    }
+    // The length counts the closing NUL.
+    buffer.truncate(len.saturating_sub(1));
+    Ok(Some(String::from_utf8_lossy(&buffer).into_owned()))
 }
 
 fn c_string(text: &str) -> io::Result<CString> {
@@ -313,6 +401,34 @@ impl<F: Fn() -> Result<Box<dyn Store>>> Cached<F> {
             );
         }
     }
+
+    /// Drop the copies of `key` kept per token directory
+    /// (`credential-oauth:<dir>:<key>` in the user keyring), by versions
+    /// before copies were keyed by the keychain, for whatever directory.
+    /// This version never reads them, but each still holds the token until
+    /// its hour is up, and an older helper installed beside this one may
+    /// still serve it: logout and erase remove every copy (DESIGN.md
+    /// "Trust"). Copies for another keychain are left alone. Only on
+    /// delete: it lists the user keyring, which a warm `get` must not pay.
+    fn forget_per_directory_copies(&self, key: &CacheKey) {
+        let suffix = format!(":{}", key.as_str());
+        let per_directory = |description: &str| {
+            description
+                .strip_prefix("credential-oauth:")
+                .is_some_and(|rest| !rest.starts_with("keychain:") && rest.ends_with(&suffix))
+        };
+        match Ring::user().remove_matching(per_directory) {
+            Ok(0) => {}
+            Ok(n) => crate::debug!(
+                "{}: dropped {n} per-directory kernel keyring copies",
+                key.as_str()
+            ),
+            Err(e) => crate::debug!(
+                "{}: cannot drop per-directory kernel keyring copies: {e}",
+                key.as_str()
+            ),
+        }
+    }
 }
 
 /// The backends whose entries are worth caching: the keychain (and its
@@ -358,6 +474,7 @@ impl<F: Fn() -> Result<Box<dyn Store>>> Store for Cached<F> {
 
     fn delete(&self, key: &CacheKey) -> Result<bool> {
         self.forget(key);
+        self.forget_per_directory_copies(key);
         self.inner()?.delete(key)
     }
 
@@ -399,7 +516,7 @@ mod sys {
 
     /// keyctl(2). Callers pass pointers only for operations that read a
     /// NUL-terminated string (SEARCH) or write at most the length given
-    /// beside the buffer (READ), both alive for the call.
+    /// beside the buffer (READ, DESCRIBE), both alive for the call.
     pub fn keyctl(
         op: u32,
         a2: libc::c_ulong,
@@ -503,7 +620,8 @@ mod tests {
 
     /// A keychain stand-in (a memory store called `backend`) that counts how
     /// often it is opened, on a session bus of the test's own, and a key no
-    /// other test uses.
+    /// other test uses (so no test's sweep of per-directory copies reaches
+    /// another's entries).
     struct Fixture {
         keychain: Rc<MemoryStore>,
         opened: Rc<Cell<usize>>,
@@ -655,5 +773,40 @@ mod tests {
         let stored = description(&dir.to_string_lossy(), &f.key);
         assert_eq!(timeout_of(store.ring, &stored), "perm");
         store.delete(&f.key).unwrap();
+    }
+
+    #[test]
+    fn delete_drops_the_per_directory_copies_earlier_versions_cached() {
+        if !kernel_available() {
+            return;
+        }
+        let f = Fixture::new("keyring", "per-directory");
+        f.keychain.insert(&f.key, "v");
+        let other_key = CacheKey::hashed(&format!("other {}", rand::random::<u64>()));
+        // What earlier versions cached, for two cache directories.
+        let (a, b) = (dir("old-a"), dir("old-b"));
+        let (a, b) = (a.to_string_lossy(), b.to_string_lossy());
+        let old = [
+            description(&a, &f.key),
+            description(&b, &f.key),
+            description(&a, &other_key),
+        ];
+        for copy in &old {
+            Ring::user().write(copy, "v", Some(CACHE_TTL)).unwrap();
+        }
+        // The copy of another keychain.
+        let elsewhere = format!("{}{}", keychain_prefix(&bus("elsewhere")), f.key.as_str());
+        Ring::user()
+            .write(&elsewhere, "v", Some(CACHE_TTL))
+            .unwrap();
+
+        assert!(f.process().delete(&f.key).unwrap());
+        let left = |description: &str| Ring::user().read(description).unwrap();
+        assert_eq!(left(&old[0]), None);
+        assert_eq!(left(&old[1]), None);
+        assert_eq!(left(&old[2]).as_deref(), Some("v"), "another key's copy");
+        assert_eq!(left(&elsewhere).as_deref(), Some("v"), "another keychain's");
+        Ring::user().remove(&old[2]).unwrap();
+        Ring::user().remove(&elsewhere).unwrap();
     }
 }

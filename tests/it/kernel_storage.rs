@@ -257,6 +257,9 @@ fn logout_under_one_cache_directory_ends_the_kernel_copy_another_one_serves() {
     );
     let stored = bus.lookup(&env, &key).expect("in the keychain");
     assert_eq!(env.kernel_cache_entry(&key), Some(stored.clone()));
+    // The copy a version that kept one per token directory left for B.
+    let b_tokens = env.root.join("b/credential-oauth/tokens");
+    let old_copy = env.plant_per_directory_cache_entry(&b_tokens, &key, &stored);
 
     env.set_var("XDG_CACHE_HOME", &a);
     let logout = env.run(&["logout", URL], "");
@@ -264,6 +267,7 @@ fn logout_under_one_cache_directory_ends_the_kernel_copy_another_one_serves() {
     assert_eq!(bus.lookup(&env, &key), None);
     assert!(!server.is_active(&token));
     assert_eq!(env.kernel_cache_entry(&key), None, "{logout}");
+    assert_eq!(env.user_keyring_entry(&old_copy), None, "{logout}");
 
     // B's next get finds nothing cached and asks the server again.
     env.set_var("XDG_CACHE_HOME", &b);

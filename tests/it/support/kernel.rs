@@ -89,6 +89,33 @@ fn read(id: i32) -> Option<String> {
     Some(String::from_utf8(buffer).unwrap())
 }
 
+/// A `user` key in `ring`, expiring after an hour as the cache's do.
+fn add(ring: i32, description: &str, payload: &str) {
+    let description = CString::new(description).unwrap();
+    // SAFETY: two NUL-terminated strings and `payload` with its exact
+    // length, all alive for the call; the kernel copies them.
+    let id = unsafe {
+        libc::syscall(
+            libc::SYS_add_key,
+            c"user".as_ptr(),
+            description.as_ptr(),
+            payload.as_ptr(),
+            payload.len(),
+            ring as libc::c_long,
+        )
+    };
+    assert!(id >= 0, "add_key: {}", std::io::Error::last_os_error());
+    // SAFETY: integer arguments only.
+    unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            libc::KEYCTL_SET_TIMEOUT as libc::c_long,
+            id,
+            3600 as libc::c_long,
+        )
+    };
+}
+
 fn invalidate(id: i32) {
     // SAFETY: integer arguments only.
     unsafe {
@@ -164,6 +191,26 @@ impl Env {
     /// The keychain's copy of `key` in the kernel cache.
     pub fn kernel_cache_entry(&self, key: &str) -> Option<String> {
         search(USER, &self.kernel_cache_description(key)).and_then(read)
+    }
+
+    /// A copy of the keychain's entry for `key` as versions that kept one
+    /// per token directory left it, for the token directory `dir`; the
+    /// description is returned. Such a copy is no Env's: the test removes
+    /// it (or proves it gone).
+    pub fn plant_per_directory_cache_entry(
+        &self,
+        dir: &std::path::Path,
+        key: &str,
+        value: &str,
+    ) -> String {
+        let description = format!("credential-oauth:{}:{key}", dir.display());
+        add(USER, &description, value);
+        description
+    }
+
+    /// What the user keyring holds under `description`.
+    pub fn user_keyring_entry(&self, description: &str) -> Option<String> {
+        search(USER, description).and_then(read)
     }
 
     /// The keys of this Env's entries in either keyring, from /proc/keys
