@@ -11,9 +11,17 @@
 //!   *user* keyring, each entry with a timeout. A warm `get` then reads one
 //!   key with three system calls instead of a D-Bus conversation.
 //!
-//! Every entry is a `user` key described as `credential-oauth:<dir>:<key>`,
-//! where `<dir>` is the token directory: a second `XDG_CACHE_HOME` keeps
-//! tokens apart in the kernel as it does on disk.
+//! Every entry is a `user` key. A [`KernelStore`] entry is described
+//! `credential-oauth:<dir>:<key>`, where `<dir>` is the token directory: a
+//! second `XDG_CACHE_HOME` keeps tokens apart in the kernel as it does on
+//! disk. A [`Cached`] copy is described `credential-oauth:keychain:<bus>:<key>`,
+//! where `<bus>` is the first 16 hex digits of the SHA-256 of the session bus
+//! address (which names the Secret Service that holds the entry): every process
+//! that talks to one keychain shares one copy, whatever its cache
+//! directory, so a logout in one reaches the copy another serves
+//! (DESIGN.md "Trust"). Copies that earlier versions kept per directory
+//! (`credential-oauth:<dir>:<key>` in the user keyring) are never read;
+//! `erase` and `logout` drop them too, for every directory.
 //!
 //! One of the four places that need `unsafe` (listed in lib.rs): add_key(2)
 //! and keyctl(2) have no wrapper in std or libc.
@@ -21,6 +29,7 @@
 use super::{CacheKey, Store};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use sha2::{Digest, Sha256};
 use std::cell::OnceCell;
 use std::ffi::CString;
 use std::io;
@@ -154,21 +163,123 @@ impl Ring {
         let Some(id) = self.search(description)? else {
             return Ok(false);
         };
-        match sys::keyctl(libc::KEYCTL_INVALIDATE, id as libc::c_ulong, 0, 0, 0) {
-            Ok(_) => Ok(true),
-            Err(e) if e.raw_os_error() == Some(libc::ENOKEY) => Ok(false),
-            Err(e) => Err(e),
+        invalidate(id)
+    }
+
+    /// Invalidate every `user` key linked in this keyring (not in keyrings
+    /// below it) whose description `matches`; how many there were. One
+    /// that cannot be invalidated does not keep the others: the first such
+    /// error is returned once all were tried.
+    fn remove_matching(self, matches: impl Fn(&str) -> bool) -> io::Result<usize> {
+        let (mut removed, mut failed) = (0, None);
+        for id in self.links()? {
+            // A key that went or that we may not see is none of ours to remove.
+            let Ok(Some(described)) = describe_key(id) else {
+                continue;
+            };
+            // type;uid;gid;perm;description (keyctl_describe(3)).
+            let mut fields = described.splitn(5, ';');
+            if fields.next() != Some("user") || !fields.nth(3).is_some_and(&matches) {
+                continue;
+            }
+            match invalidate(id) {
+                Ok(true) => removed += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        failed.map_or(Ok(removed), Err)
+    }
+
+    /// The serial numbers of the keys linked in this keyring.
+    fn links(self) -> io::Result<Vec<i32>> {
+        let mut buffer = vec![0u8; 4 * 64];
+        loop {
+            let len = sys::keyctl(
+                libc::KEYCTL_READ,
+                self.0 as libc::c_ulong,
+                buffer.as_mut_ptr() as libc::c_ulong,
+                buffer.len() as libc::c_ulong,
+                0,
+            )? as usize;
+            if len <= buffer.len() {
+                return Ok(buffer[..len]
+                    .chunks_exact(4)
+                    .map(|id| i32::from_ne_bytes([id[0], id[1], id[2], id[3]]))
+                    .collect());
+            }
+            // `len` is what all of them take: read again with that room.
+            buffer = vec![0u8; len];
         }
     }
+}
+
+/// Invalidate the key `id`: `true` when it was there to invalidate.
+fn invalidate(id: i32) -> io::Result<bool> {
+    match sys::keyctl(libc::KEYCTL_INVALIDATE, id as libc::c_ulong, 0, 0, 0) {
+        Ok(_) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::ENOKEY) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// keyctl_describe(3) of the key `id`, if it is still there.
+fn describe_key(id: i32) -> io::Result<Option<String>> {
+    // Room for the longest description (4095 bytes) and the fields before it.
+    let mut buffer = vec![0u8; 4096 + 64];
+    let len = match sys::keyctl(
+        libc::KEYCTL_DESCRIBE,
+        id as libc::c_ulong,
+        buffer.as_mut_ptr() as libc::c_ulong,
+        buffer.len() as libc::c_ulong,
+        0,
+    ) {
+        Ok(len) => len as usize,
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ENOKEY | libc::EKEYEXPIRED | libc::EKEYREVOKED)
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    if len > buffer.len() {
+        return Err(io::Error::other(
+            "a key description longer than the kernel allows",
+        ));
+    }
+    // The length counts the closing NUL.
+    buffer.truncate(len.saturating_sub(1));
+    Ok(Some(String::from_utf8_lossy(&buffer).into_owned()))
 }
 
 fn c_string(text: &str) -> io::Result<CString> {
     CString::new(text).map_err(|_| io::Error::other("a NUL byte in a key description"))
 }
 
-/// The description of `key`'s entry for the token directory `dir`.
+/// The description of `key`'s [`KernelStore`] entry for the token directory `dir`.
 fn description(dir: &str, key: &CacheKey) -> String {
     format!("credential-oauth:{dir}:{}", key.as_str())
+}
+
+/// The start of the descriptions of [`Cached`] copies of entries in the
+/// keychain on the session bus `bus` (its address), the key follows: no
+/// cache directory in it, so every process of the user that asks that
+/// keychain finds (and drops) the same copy; the address hashed, so it
+/// stays short and names no path.
+fn keychain_prefix(bus: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::from("credential-oauth:keychain:");
+    for b in &Sha256::digest(bus.as_bytes())[..8] {
+        text.push(char::from(HEX[usize::from(b >> 4)]));
+        text.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    text.push(':');
+    text
 }
 
 /// A kernel error as one line, naming the setting to change where there is one.
@@ -243,21 +354,28 @@ impl Store for KernelStore {
 /// by `open` only on a miss, so a warm `get` starts no thread and opens no
 /// socket. Only what the keychain itself held or took is cached; a cache
 /// that cannot be used (no keyring, quota full) is skipped, never an error.
+/// Copies are keyed by the keychain (its session bus address), not by the
+/// token directory: see [`keychain_prefix`].
 pub struct Cached<F: Fn() -> Result<Box<dyn Store>>> {
-    dir: String,
+    prefix: String,
     ttl: Duration,
     open: F,
     inner: OnceCell<Box<dyn Store>>,
 }
 
 impl<F: Fn() -> Result<Box<dyn Store>>> Cached<F> {
-    pub fn new(dir: &Path, ttl: Duration, open: F) -> Result<Cached<F>> {
-        Ok(Cached {
-            dir: dir_text(dir)?,
+    /// A cache for the keychain on the session bus `bus` (its address).
+    pub fn new(bus: &str, ttl: Duration, open: F) -> Cached<F> {
+        Cached {
+            prefix: keychain_prefix(bus),
             ttl,
             open,
             inner: OnceCell::new(),
-        })
+        }
+    }
+
+    fn description(&self, key: &CacheKey) -> String {
+        format!("{}{}", self.prefix, key.as_str())
     }
 
     fn inner(&self) -> Result<&dyn Store> {
@@ -269,20 +387,46 @@ impl<F: Fn() -> Result<Box<dyn Store>>> Cached<F> {
     }
 
     fn remember(&self, key: &CacheKey, value: &Secret) {
-        if let Err(e) =
-            Ring::user().write(&description(&self.dir, key), value.expose(), Some(self.ttl))
-        {
+        if let Err(e) = Ring::user().write(&self.description(key), value.expose(), Some(self.ttl)) {
             crate::debug!("{}: not cached in the kernel keyring: {e}", key.as_str());
             self.forget(key);
         }
     }
 
     fn forget(&self, key: &CacheKey) {
-        if let Err(e) = Ring::user().remove(&description(&self.dir, key)) {
+        if let Err(e) = Ring::user().remove(&self.description(key)) {
             crate::debug!(
                 "{}: cannot drop the kernel keyring's copy: {e}",
                 key.as_str()
             );
+        }
+    }
+
+    /// Drop the copies of `key` kept per token directory
+    /// (`credential-oauth:<dir>:<key>` in the user keyring), by versions
+    /// before copies were keyed by the keychain, for whatever directory.
+    /// This version never reads them, but each still holds the token until
+    /// its hour is up, and an older helper installed beside this one may
+    /// still serve it: logout and erase remove every copy (DESIGN.md
+    /// "Trust"). Copies for another keychain are left alone. Only on
+    /// delete: it lists the user keyring, which a warm `get` must not pay.
+    fn forget_per_directory_copies(&self, key: &CacheKey) {
+        let suffix = format!(":{}", key.as_str());
+        let per_directory = |description: &str| {
+            description
+                .strip_prefix("credential-oauth:")
+                .is_some_and(|rest| !rest.starts_with("keychain:") && rest.ends_with(&suffix))
+        };
+        match Ring::user().remove_matching(per_directory) {
+            Ok(0) => {}
+            Ok(n) => crate::debug!(
+                "{}: dropped {n} per-directory kernel keyring copies",
+                key.as_str()
+            ),
+            Err(e) => crate::debug!(
+                "{}: cannot drop per-directory kernel keyring copies: {e}",
+                key.as_str()
+            ),
         }
     }
 }
@@ -299,7 +443,7 @@ impl<F: Fn() -> Result<Box<dyn Store>>> Store for Cached<F> {
     }
 
     fn find(&self, key: &CacheKey) -> Result<Option<(Secret, &'static str)>> {
-        match Ring::user().read(&description(&self.dir, key)) {
+        match Ring::user().read(&self.description(key)) {
             Ok(Some(value)) => {
                 crate::debug!("{}: served by the keyring's kernel cache", key.as_str());
                 return Ok(Some((Secret::new(value), "keyring")));
@@ -330,6 +474,7 @@ impl<F: Fn() -> Result<Box<dyn Store>>> Store for Cached<F> {
 
     fn delete(&self, key: &CacheKey) -> Result<bool> {
         self.forget(key);
+        self.forget_per_directory_copies(key);
         self.inner()?.delete(key)
     }
 
@@ -371,7 +516,7 @@ mod sys {
 
     /// keyctl(2). Callers pass pointers only for operations that read a
     /// NUL-terminated string (SEARCH) or write at most the length given
-    /// beside the buffer (READ), both alive for the call.
+    /// beside the buffer (READ, DESCRIBE), both alive for the call.
     pub fn keyctl(
         op: u32,
         a2: libc::c_ulong,
@@ -468,12 +613,19 @@ mod tests {
         a.delete(&key).unwrap();
     }
 
+    /// A session bus address no other test uses.
+    fn bus(name: &str) -> String {
+        format!("unix:path={}", dir(name).join("bus").display())
+    }
+
     /// A keychain stand-in (a memory store called `backend`) that counts how
-    /// often it is opened, and a token directory of the test's own.
+    /// often it is opened, on a session bus of the test's own, and a key no
+    /// other test uses (so no test's sweep of per-directory copies reaches
+    /// another's entries).
     struct Fixture {
         keychain: Rc<MemoryStore>,
         opened: Rc<Cell<usize>>,
-        dir: std::path::PathBuf,
+        bus: String,
         key: CacheKey,
     }
 
@@ -482,8 +634,8 @@ mod tests {
             Fixture {
                 keychain: Rc::new(MemoryStore::new(backend)),
                 opened: Rc::new(Cell::new(0)),
-                dir: dir(name),
-                key: CacheKey::hashed("k"),
+                bus: bus(name),
+                key: CacheKey::hashed(&format!("{name} {}", rand::random::<u64>())),
             }
         }
 
@@ -494,18 +646,37 @@ mod tests {
                 opened.set(opened.get() + 1);
                 Ok(Box::new(Rc::clone(&keychain)) as Box<dyn Store>)
             };
-            Cached::new(&self.dir, CACHE_TTL, open).unwrap()
+            Cached::new(&self.bus, CACHE_TTL, open)
+        }
+
+        fn description(&self) -> String {
+            format!("{}{}", keychain_prefix(&self.bus), self.key.as_str())
         }
 
         fn cached_copy(&self) -> Option<String> {
-            cached_copy(&self.dir, &self.key)
+            Ring::user().read(&self.description()).unwrap()
         }
     }
 
-    fn cached_copy(dir: &Path, key: &CacheKey) -> Option<String> {
-        Ring::user()
-            .read(&description(&dir.to_string_lossy(), key))
-            .unwrap()
+    #[test]
+    fn a_keychain_copy_is_named_by_the_session_bus_and_the_key_alone() {
+        let key = CacheKey::hashed("k");
+        let on = |bus: &str| format!("{}{}", keychain_prefix(bus), key.as_str());
+        let bus = "unix:path=/run/user/1000/bus";
+        // The first 8 bytes of sha256("unix:path=/run/user/1000/bus"), as
+        // `sha256sum` prints them. No cache directory goes in: processes with
+        // different ones on one bus share the copy (tests/it/kernel_storage.rs
+        // plays that with two processes).
+        assert_eq!(
+            on(bus),
+            format!(
+                "credential-oauth:keychain:8ff4574dec892711:{}",
+                key.as_str()
+            )
+        );
+        assert_ne!(on(bus), on("unix:path=/run/user/1001/bus"));
+        assert_ne!(on(bus), on("unix:abstract=/tmp/dbus-x"));
+        assert!(!on(bus).contains("/run/user"), "{}", on(bus));
     }
 
     #[test]
@@ -589,19 +760,53 @@ mod tests {
                 .expect("the key in /proc/keys");
             line.split_whitespace().nth(3).unwrap().to_string()
         };
-        let dir = dir("ttl");
-        let key = CacheKey::hashed("k");
-        let description = description(&dir.to_string_lossy(), &key);
-        Ring::user()
-            .write(&description, "v", Some(CACHE_TTL))
-            .unwrap();
-        let timeout = timeout_of(Ring::user(), &description);
+        let f = Fixture::new("keyring", "ttl");
+        let cache = f.process();
+        cache.save(&f.key, &Secret::new("v")).unwrap();
+        let timeout = timeout_of(Ring::user(), &f.description());
         assert!(timeout == "1h" || timeout.ends_with('m'), "{timeout}");
-        Ring::user().remove(&description).unwrap();
+        cache.delete(&f.key).unwrap();
 
+        let dir = dir("ttl");
         let store = KernelStore::open(&dir).unwrap();
-        store.save(&key, &Secret::new("v")).unwrap();
-        assert_eq!(timeout_of(store.ring, &description), "perm");
-        store.delete(&key).unwrap();
+        store.save(&f.key, &Secret::new("v")).unwrap();
+        let stored = description(&dir.to_string_lossy(), &f.key);
+        assert_eq!(timeout_of(store.ring, &stored), "perm");
+        store.delete(&f.key).unwrap();
+    }
+
+    #[test]
+    fn delete_drops_the_per_directory_copies_earlier_versions_cached() {
+        if !kernel_available() {
+            return;
+        }
+        let f = Fixture::new("keyring", "per-directory");
+        f.keychain.insert(&f.key, "v");
+        let other_key = CacheKey::hashed(&format!("other {}", rand::random::<u64>()));
+        // What earlier versions cached, for two cache directories.
+        let (a, b) = (dir("old-a"), dir("old-b"));
+        let (a, b) = (a.to_string_lossy(), b.to_string_lossy());
+        let old = [
+            description(&a, &f.key),
+            description(&b, &f.key),
+            description(&a, &other_key),
+        ];
+        for copy in &old {
+            Ring::user().write(copy, "v", Some(CACHE_TTL)).unwrap();
+        }
+        // The copy of another keychain.
+        let elsewhere = format!("{}{}", keychain_prefix(&bus("elsewhere")), f.key.as_str());
+        Ring::user()
+            .write(&elsewhere, "v", Some(CACHE_TTL))
+            .unwrap();
+
+        assert!(f.process().delete(&f.key).unwrap());
+        let left = |description: &str| Ring::user().read(description).unwrap();
+        assert_eq!(left(&old[0]), None);
+        assert_eq!(left(&old[1]), None);
+        assert_eq!(left(&old[2]).as_deref(), Some("v"), "another key's copy");
+        assert_eq!(left(&elsewhere).as_deref(), Some("v"), "another keychain's");
+        Ring::user().remove(&old[2]).unwrap();
+        Ring::user().remove(&elsewhere).unwrap();
     }
 }

@@ -116,35 +116,72 @@ impl Store for KeyringStore {
     }
 }
 
+/// The session bus the Secret Service is asked on, which names the
+/// keychain: the address zbus connects to (`DBUS_SESSION_BUS_ADDRESS`, else
+/// `unix:path=$XDG_RUNTIME_DIR/bus`, else `unix:path=/run/user/<uid>/bus`),
+/// without the optional `guid=` of each alternative, which only confirms
+/// the server and is written by some launchers and not others. Reads the
+/// environment alone (no connection), so the kernel cache can be keyed by
+/// it on a warm `get`.
+#[cfg(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
+pub fn session_bus_address() -> String {
+    match std::env::var("DBUS_SESSION_BUS_ADDRESS") {
+        Ok(address) => without_guid(&address),
+        Err(_) => {
+            let runtime = std::env::var("XDG_RUNTIME_DIR")
+                .unwrap_or_else(|_| format!("/run/user/{}", super::file::effective_uid()));
+            format!("unix:path={runtime}/bus")
+        }
+    }
+}
+
+/// `address` without the `guid=` key of each of its alternatives.
+#[cfg(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
+fn without_guid(address: &str) -> String {
+    address
+        .split(';')
+        .map(|alternative| match alternative.split_once(':') {
+            // transport:key=value,key=value (D-Bus specification, "Server Addresses").
+            Some((transport, keys)) => {
+                let keys: Vec<&str> = keys
+                    .split(',')
+                    .filter(|k| !k.starts_with("guid="))
+                    .collect();
+                format!("{transport}:{}", keys.join(","))
+            }
+            None => alternative.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 /// Why no session bus can be reached, when that is plain without trying:
-/// the address D-Bus clients would use (`DBUS_SESSION_BUS_ADDRESS`, else
-/// `$XDG_RUNTIME_DIR/bus`, else `/run/user/<uid>/bus`) is a socket path that
-/// does not exist. A headless box then learns "no keychain" without starting
-/// a thread. Addresses of other forms are left to the D-Bus client.
+/// the address D-Bus clients would use ([`session_bus_address`]) is a
+/// socket path that does not exist. A headless box then learns "no
+/// keychain" without starting a thread. Addresses of other forms are left
+/// to the D-Bus client.
 #[cfg(all(
     unix,
     not(any(target_os = "macos", target_os = "ios", target_os = "android"))
 ))]
 fn no_session_bus() -> Option<String> {
-    let socket = match std::env::var("DBUS_SESSION_BUS_ADDRESS") {
-        Ok(address) => {
-            let path = address.strip_prefix("unix:path=")?;
-            if path.contains(';') {
-                return None;
-            }
-            path.split(',').next()?.to_string()
-        }
-        Err(_) => {
-            let runtime = crate::env::non_empty("XDG_RUNTIME_DIR")
-                .unwrap_or_else(|| format!("/run/user/{}", super::file::effective_uid()));
-            format!("{runtime}/bus")
-        }
-    };
-    match std::fs::symlink_metadata(&socket) {
+    let address = session_bus_address();
+    let path = address.strip_prefix("unix:path=")?;
+    if path.contains(';') {
+        return None;
+    }
+    let socket = path.split(',').next()?;
+    match std::fs::symlink_metadata(socket) {
         Ok(_) => None,
         Err(_) => Some(format!(
             "no session bus ({} does not exist)",
-            crate::http::printable(&socket, 200)
+            crate::http::printable(socket, 200)
         )),
     }
 }
@@ -236,5 +273,25 @@ mod tests {
     #[test]
     fn a_call_within_its_bound_answers() {
         assert_eq!(bounded(Duration::from_secs(5), || Ok(7)).unwrap(), 7);
+    }
+
+    #[cfg(all(
+        unix,
+        not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+    ))]
+    #[test]
+    fn a_bus_address_names_its_server_without_the_guid() {
+        assert_eq!(
+            without_guid("unix:path=/run/user/1000/bus,guid=0123abcd"),
+            "unix:path=/run/user/1000/bus"
+        );
+        assert_eq!(
+            without_guid("unix:guid=1,abstract=/tmp/dbus-x;tcp:host=localhost,port=1,guid=2"),
+            "unix:abstract=/tmp/dbus-x;tcp:host=localhost,port=1"
+        );
+        assert_eq!(
+            without_guid("unix:path=/run/user/1000/bus"),
+            "unix:path=/run/user/1000/bus"
+        );
     }
 }

@@ -148,7 +148,7 @@ pub fn open(storage: Storage, file: FileStore) -> Result<Box<dyn Store>> {
 fn behind_a_cache(
     file: FileStore,
     strict: bool,
-    connect: impl Fn() -> Result<Option<self::keyring::KeyringStore>> + Clone + 'static,
+    connect: impl Fn() -> Result<Option<self::keyring::KeyringStore>> + 'static,
 ) -> Result<Box<dyn Store>> {
     let dir = file.dir().to_path_buf();
     let open = move || -> Result<Box<dyn Store>> {
@@ -164,14 +164,14 @@ fn behind_a_cache(
         }
         .map(opened)
     };
+    // Keyed by the keychain, not by `file`'s directory: a process with
+    // another cache directory that asks the same keychain shares the copy.
     #[cfg(target_os = "linux")]
-    match kernel::Cached::new(file.dir(), kernel::CACHE_TTL, open.clone()) {
-        Ok(store) => Ok(Box::new(store)),
-        Err(e) => {
-            crate::debug!("{e}; the keychain is asked every time");
-            open()
-        }
-    }
+    return Ok(Box::new(kernel::Cached::new(
+        &self::keyring::session_bus_address(),
+        kernel::CACHE_TTL,
+        open,
+    )));
     #[cfg(not(target_os = "linux"))]
     open()
 }

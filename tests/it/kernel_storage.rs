@@ -228,3 +228,58 @@ fn the_kernel_cache_is_kept_only_in_front_of_the_keychain() {
     assert_eq!(env.kernel_cache_entry(&key), None);
     assert_eq!(env.kernel_keys(), Vec::<String>::new());
 }
+
+#[test]
+fn logout_under_one_cache_directory_ends_the_kernel_copy_another_one_serves() {
+    if !kernel_keyring_available() {
+        return;
+    }
+    let server = TestServer::start().unwrap();
+    let mut env = Env::new();
+    env.client_credentials_config_with_storage(&server, URL, "auto");
+    let key = Env::client_credentials_key(&server);
+    let Some(bus) = SessionBus::start(&mut env, true) else {
+        return;
+    };
+    // Two processes of one user on one keychain, each with a cache
+    // directory of its own: an IDE or a systemd unit (B) and a shell (A).
+    let b = env.root.join("b").display().to_string();
+    let a = env.root.join("a").display().to_string();
+
+    env.set_var("XDG_CACHE_HOME", &b);
+    let token = env.run(&["get"], &git_request(URL)).ok().field("password");
+    let token = token.unwrap();
+    let warm = env.run(&["-v", "get"], &git_request(URL));
+    assert_eq!(warm.ok().field("password"), Some(token.clone()));
+    assert!(
+        warm.stderr.contains("served by the keyring's kernel cache"),
+        "{warm}"
+    );
+    let stored = bus.lookup(&env, &key).expect("in the keychain");
+    assert_eq!(env.kernel_cache_entry(&key), Some(stored.clone()));
+    // The copy a version that kept one per token directory left for B.
+    let b_tokens = env.root.join("b/credential-oauth/tokens");
+    let old_copy = env.plant_per_directory_cache_entry(&b_tokens, &key, &stored);
+
+    env.set_var("XDG_CACHE_HOME", &a);
+    let logout = env.run(&["logout", URL], "");
+    assert!(logout.ok().stderr.contains("logged out"), "{logout}");
+    assert_eq!(bus.lookup(&env, &key), None);
+    assert!(!server.is_active(&token));
+    assert_eq!(env.kernel_cache_entry(&key), None, "{logout}");
+    assert_eq!(env.user_keyring_entry(&old_copy), None, "{logout}");
+
+    // B's next get finds nothing cached and asks the server again.
+    env.set_var("XDG_CACHE_HOME", &b);
+    let after = env.run(&["-v", "get"], &git_request(URL));
+    let fresh = after.ok().field("password").unwrap();
+    assert_ne!(fresh, token, "B still serves the logged-out token\n{after}");
+    assert!(
+        !after
+            .stderr
+            .contains("served by the keyring's kernel cache"),
+        "{after}"
+    );
+    assert!(server.is_active(&fresh));
+    assert_eq!(server.count("client_credentials"), 2, "{after}");
+}

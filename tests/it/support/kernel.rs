@@ -3,14 +3,17 @@
 //! the user keyring, and a kernel that refuses keyrings altogether (a
 //! seccomp filter like a container runtime's default profile).
 //!
-//! Entries are described `credential-oauth:<token dir>:<key>`, so every
-//! test, with a token directory of its own, sees only its own; `Env`'s drop
-//! removes them.
+//! `storage = "kernel"` entries are described `credential-oauth:<token
+//! dir>:<key>`, the keychain cache's copies `credential-oauth:keychain:<first
+//! 16 hex digits of the SHA-256 of the session bus address>:<key>`, so every
+//! test, with a token directory and a session bus address of its own, sees
+//! only its own; `Env`'s drop removes them.
 //!
 //! The system calls need `unsafe`; each is commented.
 #![allow(unsafe_code)]
 
 use super::Env;
+use sha2::{Digest, Sha256};
 use std::ffi::CString;
 
 const USER: i32 = libc::KEY_SPEC_USER_KEYRING;
@@ -86,6 +89,33 @@ fn read(id: i32) -> Option<String> {
     Some(String::from_utf8(buffer).unwrap())
 }
 
+/// A `user` key in `ring`, expiring after an hour as the cache's do.
+fn add(ring: i32, description: &str, payload: &str) {
+    let description = CString::new(description).unwrap();
+    // SAFETY: two NUL-terminated strings and `payload` with its exact
+    // length, all alive for the call; the kernel copies them.
+    let id = unsafe {
+        libc::syscall(
+            libc::SYS_add_key,
+            c"user".as_ptr(),
+            description.as_ptr(),
+            payload.as_ptr(),
+            payload.len(),
+            ring as libc::c_long,
+        )
+    };
+    assert!(id >= 0, "add_key: {}", std::io::Error::last_os_error());
+    // SAFETY: integer arguments only.
+    unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            libc::KEYCTL_SET_TIMEOUT as libc::c_long,
+            id,
+            3600 as libc::c_long,
+        )
+    };
+}
+
 fn invalidate(id: i32) {
     // SAFETY: integer arguments only.
     unsafe {
@@ -98,8 +128,59 @@ fn invalidate(id: i32) {
 }
 
 impl Env {
+    fn kernel_prefix(&self) -> String {
+        format!("credential-oauth:{}:", self.tokens_dir().display())
+    }
+
     fn kernel_description(&self, key: &str) -> String {
-        format!("credential-oauth:{}:{key}", self.tokens_dir().display())
+        format!("{}{key}", self.kernel_prefix())
+    }
+
+    /// The value of `name` this Env's commands get.
+    fn var_value(&self, name: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The session bus address the Env's commands get, as the helper names
+    /// the keychain by it: without `guid=`, else the runtime directory's bus.
+    fn session_bus(&self) -> String {
+        match self.var_value("DBUS_SESSION_BUS_ADDRESS") {
+            Some(address) => address
+                .split(';')
+                .map(|alternative| match alternative.split_once(':') {
+                    Some((transport, keys)) => {
+                        let keys: Vec<&str> = keys
+                            .split(',')
+                            .filter(|k| !k.starts_with("guid="))
+                            .collect();
+                        format!("{transport}:{}", keys.join(","))
+                    }
+                    None => alternative.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(";"),
+            None => {
+                // SAFETY: geteuid takes no arguments and cannot fail.
+                let uid = unsafe { libc::geteuid() };
+                let runtime = self
+                    .var_value("XDG_RUNTIME_DIR")
+                    .map_or_else(|| format!("/run/user/{uid}"), str::to_string);
+                format!("unix:path={runtime}/bus")
+            }
+        }
+    }
+
+    fn kernel_cache_prefix(&self) -> String {
+        let digest = Sha256::digest(self.session_bus().as_bytes());
+        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        format!("credential-oauth:keychain:{hex}:")
+    }
+
+    fn kernel_cache_description(&self, key: &str) -> String {
+        format!("{}{key}", self.kernel_cache_prefix())
     }
 
     /// The token JSON `storage = "kernel"` keeps for `key`.
@@ -109,13 +190,33 @@ impl Env {
 
     /// The keychain's copy of `key` in the kernel cache.
     pub fn kernel_cache_entry(&self, key: &str) -> Option<String> {
-        search(USER, &self.kernel_description(key)).and_then(read)
+        search(USER, &self.kernel_cache_description(key)).and_then(read)
+    }
+
+    /// A copy of the keychain's entry for `key` as versions that kept one
+    /// per token directory left it, for the token directory `dir`; the
+    /// description is returned. Such a copy is no Env's: the test removes
+    /// it (or proves it gone).
+    pub fn plant_per_directory_cache_entry(
+        &self,
+        dir: &std::path::Path,
+        key: &str,
+        value: &str,
+    ) -> String {
+        let description = format!("credential-oauth:{}:{key}", dir.display());
+        add(USER, &description, value);
+        description
+    }
+
+    /// What the user keyring holds under `description`.
+    pub fn user_keyring_entry(&self, description: &str) -> Option<String> {
+        search(USER, description).and_then(read)
     }
 
     /// The keys of this Env's entries in either keyring, from /proc/keys
     /// (which lists every key the user may view).
     pub fn kernel_keys(&self) -> Vec<String> {
-        let prefix = format!("credential-oauth:{}:", self.tokens_dir().display());
+        let prefixes = [self.kernel_prefix(), self.kernel_cache_prefix()];
         let keys = std::fs::read_to_string("/proc/keys").unwrap_or_default();
         let mut found: Vec<String> = keys
             .lines()
@@ -129,9 +230,11 @@ impl Env {
                 if flags.contains(['i', 'R', 'D']) || timeout == "expd" {
                     return None;
                 }
-                let at = line.find(&prefix)?;
-                let rest = &line[at + prefix.len()..];
-                Some(rest.split(':').next()?.to_string())
+                prefixes.iter().find_map(|prefix| {
+                    let at = line.find(prefix.as_str())?;
+                    let rest = &line[at + prefix.len()..];
+                    Some(rest.split(':').next()?.to_string())
+                })
             })
             .collect();
         found.sort();
@@ -158,10 +261,14 @@ impl Env {
         }
         let rings = [persistent(), Some(USER)];
         for key in keys {
-            let description = self.kernel_description(&key);
-            for ring in rings.iter().flatten() {
-                if let Some(id) = search(*ring, &description) {
-                    invalidate(id);
+            for description in [
+                self.kernel_description(&key),
+                self.kernel_cache_description(&key),
+            ] {
+                for ring in rings.iter().flatten() {
+                    if let Some(id) = search(*ring, &description) {
+                        invalidate(id);
+                    }
                 }
             }
         }
