@@ -101,8 +101,13 @@ pub fn provider_for(config: &Config, url: &Url) -> Option<Provider> {
     )?;
     let entries = parse_urlmatch(&matched);
     match synthesise(&entries, url)? {
-        Ok(p) => {
-            crate::debug!("provider {:?} from git config for {url}", p.name);
+        Ok(mut p) => {
+            p.url = written_scope(&scoped, url);
+            crate::debug!(
+                "provider {:?} from git config for {url}, scoped to {}",
+                p.name,
+                p.url
+            );
             Some(p)
         }
         Err(m) => {
@@ -488,6 +493,28 @@ pub fn parse_urlmatch(out: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// What a git-config provider covers (DESIGN.md "Trust", the audience
+/// rule): the longest `credential.<url>` section URL written for `url`
+/// that covers it by this crate's rules, so a section scoped to
+/// `https://forge/org/` does not serve places elsewhere on the forge. A
+/// section git matched by its looser rules (a `*` in the host, a user
+/// name) gives no such URL, and then the request's own URL, without query
+/// or fragment, is all the provider covers.
+pub fn written_scope(scoped: &[ScopedEntry], url: &Url) -> Url {
+    let covering = scoped
+        .iter()
+        .filter_map(|e| Url::parse(&e.url).ok())
+        .filter(|u| u.username().is_empty() && u.password().is_none())
+        .filter(|u| crate::config::covers(u, url))
+        .max_by_key(|u| u.path().trim_end_matches('/').len());
+    covering.unwrap_or_else(|| {
+        let mut own = url.clone();
+        own.set_query(None);
+        own.set_fragment(None);
+        own
+    })
+}
+
 /// A provider from the `credential.oauth*` entries `--get-urlmatch` printed
 /// for the URL (only scoped ones reach it); `None` when there are none
 /// (the URL is not ours), `Some(Err)` when they do not make a provider.
@@ -530,6 +557,36 @@ pub fn synthesise(entries: &[(String, String)], url: &Url) -> Option<Result<Prov
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_git_config_provider_covers_the_section_written_for_the_url_and_no_more() {
+        let entry = |url: &str| ScopedEntry {
+            url: url.into(),
+            variable: "oauthclientid".into(),
+            value: Some("x".into()),
+        };
+        let request = Url::parse("https://forge.example/org/idx/config.json?x=1").unwrap();
+        let scope = |urls: &[&str]| {
+            let scoped: Vec<ScopedEntry> = urls.iter().map(|u| entry(u)).collect();
+            written_scope(&scoped, &request).to_string()
+        };
+        assert_eq!(scope(&["https://forge.example"]), "https://forge.example/");
+        assert_eq!(
+            scope(&[
+                "https://forge.example",
+                "https://forge.example/org",
+                "https://other.example/"
+            ]),
+            "https://forge.example/org"
+        );
+        // Sections git matched by rules of its own: the request alone.
+        for looser in ["https://*.example/org", "https://alice@forge.example/org"] {
+            assert_eq!(
+                scope(&[looser]),
+                "https://forge.example/org/idx/config.json"
+            );
+        }
+    }
 
     #[test]
     fn git_config_cannot_write_discover_or_a_workload_credential() {

@@ -429,3 +429,46 @@ fn a_git_index_under_a_provider_gets_an_error_and_no_token() {
     );
     assert_eq!(server.count("token"), 0);
 }
+
+/// A provider written in git's config covers the section URL written for
+/// it, not the whole origin: scoped to the index, it does not cover the
+/// registry's `dl` elsewhere on the host; scoped to the registry, it does.
+#[test]
+fn a_git_config_provider_covers_its_section_url_and_no_more() {
+    let Some(()) = require_tools(&["git"]) else {
+        return;
+    };
+    let server = Arc::new(TestServer::start().unwrap());
+    let registry = CargoRegistry::start(Arc::clone(&server));
+    server.add_client("ci", Some("ci-secret"));
+    for (scope, served) in [
+        (registry.http_index_url(), false),
+        (registry.origin(), true),
+    ] {
+        let mut env = Env::new();
+        env.write_config("storage = \"file\"\n");
+        let global = env.root.join("gitconfig");
+        std::fs::write(
+            &global,
+            format!(
+                "[credential \"{scope}\"]\n\toauthIssuer = {}\n\toauthClientId = ci\n\
+                 \toauthClientSecret = ci-secret\n\toauthGrant = client_credentials\n",
+                server.issuer()
+            ),
+        )
+        .unwrap();
+        env.set_var("GIT_CONFIG_GLOBAL", global.to_str().unwrap());
+        env.set_var("GIT_CONFIG_NOSYSTEM", "1");
+        let out = env.run(&[PLUGIN], &request(&registry.index_url(), READ));
+        let answer = out.ok().stdout.strip_prefix(HELLO).unwrap().to_string();
+        if served {
+            assert!(answer.starts_with("{\"Ok\":{\"kind\":\"get\""), "{out}");
+        } else {
+            assert!(
+                answer.starts_with("{\"Err\":{\"kind\":\"other\"")
+                    && answer.contains(&format!("{}dl", registry.origin())),
+                "{scope}: {out}"
+            );
+        }
+    }
+}
