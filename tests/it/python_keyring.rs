@@ -196,6 +196,52 @@ fn uv_without_a_user_name_asks_in_creds_mode_where_the_index_always_authenticate
     assert!(target.join(PROJECT).join("__init__.py").is_file(), "{out}");
 }
 
+/// The positive control of the test above: the same index over https,
+/// under an https provider for it, serves the real pip through the
+/// index URL (the form every pip and uv asks first).
+#[test]
+fn pip_fetches_from_the_https_index_its_https_provider_covers() {
+    let Some(python) = python_tools::recent_pip_python() else {
+        return;
+    };
+    if require_tools(&["openssl"]).is_none() {
+        return;
+    }
+    let server = Arc::new(TestServer::start().unwrap());
+    let index = PackageIndex::start(Arc::clone(&server));
+    let mut env = Env::new();
+    let (front, ca) = index.https_front(&env.root.join("pki"));
+    let url = format!("{}/simple/", front.origin());
+    env.client_credentials_config(&server, &url);
+    env.link_as("keyring");
+    let path = env.path_with_bin_dir();
+    env.set_var("PATH", path.to_str().unwrap());
+    let dest = env.root.join("dl");
+    let out = installer(
+        &env,
+        &python,
+        &[
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-cache-dir",
+            "--no-input",
+            "--keyring-provider",
+            "subprocess",
+            "--cert",
+            ca.to_str().unwrap(),
+            "--index-url",
+            &url,
+            "--dest",
+            dest.to_str().unwrap(),
+            PROJECT,
+        ],
+    );
+    assert_fetched(&server, &index, &env, &out, "oauth2");
+    assert!(dest.join(wheel_name()).is_file(), "{out}");
+}
+
 fn keyring(env: &Env, args: &[&str], stdin: &str) -> Output {
     env.run_as("keyring", args, stdin)
 }

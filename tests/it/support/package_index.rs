@@ -231,3 +231,65 @@ fn wheel_file() -> &'static [u8] {
         bytes
     })
 }
+
+impl PackageIndex {
+    /// The same index over https: a TLS front on another loopback port,
+    /// with a certificate from a private CA made in `dir`, that passes each
+    /// request (its path and `Authorization`) to the plain index and its
+    /// answer back. Returns the front and the CA's PEM file, which pip is
+    /// given with `--cert`.
+    pub fn https_front(&self, dir: &std::path::Path) -> (super::tls::TlsServer, PathBuf) {
+        std::fs::create_dir_all(dir).unwrap();
+        let ca = super::tls::make_ca(dir, "index-ca");
+        let (cert, key) = super::tls::make_server_cert(dir, "index-ca");
+        let port = self.port;
+        let front = super::tls::TlsServer::start(&cert, &key, move |rq| forward(port, rq));
+        (front, ca)
+    }
+}
+
+/// One request to the plain index on `port`, as HTTP/1.0 so the answer
+/// ends with the connection.
+fn forward(port: u16, rq: &super::tls::TlsRequest) -> super::tls::TlsReply {
+    use std::io::{Read as _, Write as _};
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = rq
+        .header("authorization")
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    write!(
+        tcp,
+        "{} {} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n{auth}\r\n",
+        rq.method, rq.path
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    tcp.read_to_end(&mut answer).unwrap();
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&answer[..split]).to_string();
+    let body = answer[split + 4..].to_vec();
+    let status = match head.split(' ').nth(1) {
+        Some("200") => "200 OK",
+        Some("401") => "401 Unauthorized",
+        _ => "404 Not Found",
+    };
+    let field = |name: &str| {
+        head.lines().find_map(|l| {
+            l.split_once(':')
+                .filter(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim().to_string())
+        })
+    };
+    let content_type = match field("content-type").as_deref() {
+        Some("text/html") => "text/html",
+        _ => "application/octet-stream",
+    };
+    let reply = super::tls::TlsReply::bytes(status, content_type, body);
+    match field("www-authenticate") {
+        Some(challenge) => reply.with_header("WWW-Authenticate", challenge),
+        None => reply,
+    }
+}
