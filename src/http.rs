@@ -261,6 +261,42 @@ impl HttpClient for reqwest::blocking::Client {
 
 const USER_AGENT: &str = concat!("credential-oauth/", env!("CARGO_PKG_VERSION"));
 
+/// Where a proxy is never used: loopback, whatever `NO_PROXY` says. A
+/// token or a code for a server on this machine must not cross a proxy,
+/// and many users' `NO_PROXY` does not name 127.0.0.1.
+const NEVER_PROXIED: &str = "localhost,127.0.0.0/8,::1";
+
+/// The proxies the environment names (`HTTPS_PROXY`, `HTTP_PROXY`,
+/// `ALL_PROXY`, each also in lower case), for every host but loopback and
+/// those in `NO_PROXY`.
+fn with_env_proxies(builder: reqwest::blocking::ClientBuilder) -> reqwest::blocking::ClientBuilder {
+    let var = |names: [&str; 2]| {
+        names
+            .iter()
+            .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+    };
+    let exempt = match var(["NO_PROXY", "no_proxy"]) {
+        Some(listed) => format!("{NEVER_PROXIED},{listed}"),
+        None => NEVER_PROXIED.to_string(),
+    };
+    let kinds: [([&str; 2], fn(String) -> reqwest::Result<reqwest::Proxy>); 3] = [
+        (["HTTPS_PROXY", "https_proxy"], reqwest::Proxy::https),
+        (["HTTP_PROXY", "http_proxy"], reqwest::Proxy::http),
+        (["ALL_PROXY", "all_proxy"], reqwest::Proxy::all),
+    ];
+    let mut builder = builder.no_proxy();
+    for (names, make) in kinds {
+        match var(names).map(make) {
+            Some(Ok(proxy)) => {
+                builder = builder.proxy(proxy.no_proxy(reqwest::NoProxy::from_string(&exempt)));
+            }
+            Some(Err(_)) => crate::debug!("{}: not a proxy URL; ignored", names[0]),
+            None => {}
+        }
+    }
+    builder
+}
+
 /// The HTTP policy every grant and discovery goes through: https except
 /// loopback, `Accept: application/json`, no redirect followed, bounded
 /// answers, OAuth errors interpreted. It sends through an [`HttpClient`].
@@ -280,7 +316,7 @@ impl Http {
         let timeout =
             crate::env::seconds_from("CREDENTIAL_OAUTH_HTTP_TIMEOUT").unwrap_or(DEFAULT_TIMEOUT);
         check_cert_file_env()?;
-        let mut builder = reqwest::blocking::Client::builder();
+        let mut builder = with_env_proxies(reqwest::blocking::Client::builder());
         if let Some(path) = &transport.ca_file {
             builder = builder.tls_certs_merge(read_ca_file(path)?);
         }

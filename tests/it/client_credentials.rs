@@ -444,3 +444,23 @@ fn a_user_name_in_the_command_line_url_selects_its_own_account() {
         "{out}"
     );
 }
+
+/// A proxy the environment names never carries a request to a loopback
+/// server, whatever `NO_PROXY` says: the token request (with the client
+/// secret) goes direct, and the proxy, a recorder here, receives nothing.
+#[test]
+fn proxies_from_the_environment_never_see_a_loopback_request() {
+    let server = TestServer::start().unwrap();
+    let proxy = crate::support::hostile::Hostile::start(Default::default());
+    let mut env = Env::new();
+    env.client_credentials_config(&server, "https://git.example.com/");
+    for name in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"] {
+        env.set_var(name, &proxy.origin());
+    }
+    env.set_var("NO_PROXY", "example.org");
+    let out = env.run(&["token", "https://git.example.com/"], "");
+    let token = out.ok().stdout.trim().to_string();
+    assert!(server.is_active(&token), "{out}");
+    let seen = proxy.seen();
+    assert!(seen.is_empty(), "the proxy received {seen:?}");
+}
