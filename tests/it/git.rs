@@ -260,7 +260,7 @@ fn a_config_file_provider_never_spawns_git() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let path = format!("{}:{}", bin.display(), test_path().to_string_lossy());
     env.var("PATH", &path);
     let out = env.run(&["get"], &git_request("https://git.example.com/r.git"));
     assert!(out.ok().field("password").is_some(), "{out}");

@@ -112,7 +112,7 @@ fn answer(mut conn: TcpStream) {
 /// Every distinct git executable on PATH (this machine may have several
 /// versions; each must keep unscoped keys out).
 fn gits() -> Vec<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path = test_path();
     let mut found: Vec<PathBuf> = Vec::new();
     let mut seen = Vec::new();
     for dir in std::env::split_paths(&path) {
@@ -135,7 +135,7 @@ fn env_with_git(git_exe: &std::path::Path, gitconfig: &str) -> Env {
     let bin = env.root.join("gitbin");
     std::fs::create_dir_all(&bin).unwrap();
     std::os::unix::fs::symlink(git_exe, bin.join("git")).unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let path = format!("{}:{}", bin.display(), test_path().to_string_lossy());
     env.set_var("PATH", &path);
     let global = env.root.join("gitconfig");
     std::fs::write(&global, gitconfig).unwrap();

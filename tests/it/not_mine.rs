@@ -36,7 +36,7 @@ impl Recorded {
         .unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let path = format!("{}:{}", bin.display(), test_path().to_string_lossy());
         env.set_var("PATH", &path);
         let global_path = env.root.join("gitconfig");
         std::fs::write(&global_path, global).unwrap();

@@ -136,7 +136,7 @@ fn with_a_display_the_device_code_is_copied_with_the_clipboard_tool_named() {
     )
     .unwrap();
     std::fs::set_permissions(&xclip, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = std::env::var("PATH").unwrap_or_default();
+    let path = test_path().to_string_lossy().into_owned();
     env.set_var("PATH", &format!("{}:{path}", bin.display()));
     env.var("DISPLAY", ":99");
     let mut login = env.spawn_detached(&["login", URL], "");

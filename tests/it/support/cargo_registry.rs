@@ -194,7 +194,7 @@ pub fn cargo_program() -> PathBuf {
 pub fn cargo_command(cargo_home: &Path) -> Command {
     let mut cmd = Command::new(cargo_program());
     cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PATH", super::test_path())
         .env("CARGO_HOME", cargo_home)
         .env("CARGO_TERM_COLOR", "never")
         .env("CARGO_NET_RETRY", "0");

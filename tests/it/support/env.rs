@@ -56,7 +56,7 @@ impl Env {
         let mut cmd = Command::new(program);
         cmd.env_clear()
             .env("HOME", &self.home)
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", super::test_path())
             .env("LANG", "C")
             .current_dir(&self.root);
         for (k, v) in &self.vars {

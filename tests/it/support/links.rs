@@ -37,7 +37,7 @@ impl Env {
     /// [`Env::bin_dir`] ahead of the inherited PATH, so the programs the
     /// tests run find the helpers linked there.
     pub fn path_with_bin_dir(&self) -> std::ffi::OsString {
-        let inherited = std::env::var_os("PATH").unwrap_or_default();
+        let inherited = super::test_path();
         let dirs = std::iter::once(self.bin_dir()).chain(std::env::split_paths(&inherited));
         std::env::join_paths(dirs).unwrap()
     }

@@ -37,4 +37,4 @@ pub use kernel::kernel_keyring_available;
 pub use process::{BIN, Output, run_command, run_detached_command, spawn_command};
 pub use request::git_request;
 pub use session_bus::SessionBus;
-pub use tools::{find_on_path, go_with_goauth, optional_tool, require_tools};
+pub use tools::{find_on_path, go_with_goauth, optional_tool, require_tools, test_path};

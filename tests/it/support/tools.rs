@@ -3,10 +3,23 @@
 
 use std::path::PathBuf;
 
-/// Where `program` is on PATH, as an executable file.
+/// The PATH every test hands its commands: the one the tests were started
+/// with, less each directory holding an installed `credential-oauth`
+/// (`./install.sh` puts its links beside it, in `~/.local/bin` by default).
+/// A test that wants the helper on PATH links the binary under test into
+/// its own directory; one that wants it absent must not find an install.
+pub fn test_path() -> std::ffi::OsString {
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let kept: Vec<PathBuf> = std::env::split_paths(&inherited)
+        .filter(|dir| !dir.join("credential-oauth").exists())
+        .collect();
+    std::env::join_paths(kept).unwrap_or_default()
+}
+
+/// Where `program` is on the tests' PATH ([`test_path`]), as an executable file.
 pub fn find_on_path(program: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH")?;
+    let path = test_path();
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
         .find(|p| {
