@@ -55,13 +55,30 @@ bin=$prefix/bin
 #
 # --workspace: oauth-test-server (the quick start's demo server) is a crate
 # of its own in crates/testserver; credential-oauth links none of it.
+# Where the executables are is what cargo says it built: CARGO_TARGET_DIR,
+# build.target-dir and --target all move them, and a path guessed here
+# could name an old binary. Its JSON messages (stdout) name each
+# executable; the diagnostics are rendered on stderr as usual.
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+messages=$(mktemp)
+trap 'rm -f "$messages"' EXIT
+cargo_build() { # cargo build arguments: build, and set $out to where cargo put credential-oauth
+    cargo build --release --locked --workspace --bins --message-format=json-render-diagnostics "$@" >"$messages" || return 1
+    exe=$(sed -n 's/.*"executable":"\([^"]*\/credential-oauth\)".*/\1/p' "$messages" | tail -n 1)
+    [ -n "$exe" ] || { echo "install.sh: cargo named no credential-oauth executable" >&2; return 1; }
+    out=$(dirname "$exe")
+    # The binary about to be installed is this version, and it runs.
+    [ "$("$out/credential-oauth" --version 2>/dev/null)" = "credential-oauth $version" ] || {
+        echo "install.sh: $out/credential-oauth is not the credential-oauth $version just built" >&2
+        return 1
+    }
+}
 build() { # target [rust flags]: build for target, and run it; $out is where it is
-    out=target/$1/release
     if [ -n "${2:-}" ]; then
-        RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$2" cargo build --release --locked --workspace --bins --target "$1"
+        RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$2" cargo_build --target "$1"
     else
-        cargo build --release --locked --workspace --bins --target "$1"
-    fi && "$out/credential-oauth" --version >/dev/null
+        cargo_build --target "$1"
+    fi
 }
 host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 kind=
@@ -85,8 +102,7 @@ if [ "$static" = yes ] && [ "$host" = x86_64-unknown-linux-gnu ]; then
     fi
 fi
 if [ -z "$kind" ]; then
-    cargo build --release --locked --workspace --bins
-    out=target/release
+    cargo_build || exit 1
     kind="cargo's release build"
 fi
 echo "build: $kind"
@@ -151,7 +167,8 @@ esac
 cat <<TXT
 
 Next steps:
-  1. Describe your providers in ~/.config/credential-oauth/config.toml (see README.md).
+  1. Add a provider and log in:  credential-oauth init https://git.example.com/
+     (it finds or asks what it needs; README.md has every setting)
   2. git:     git config --global --add credential.helper oauth
   3. docker:  in ~/.docker/config.json, "credHelpers": { "registry.example.com": "oauth" }
               (or "credsStore": "oauth" for every registry)
