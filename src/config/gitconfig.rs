@@ -71,6 +71,27 @@ const KEYS: &[(&str, &str)] = &[
     ("oauthrevocationendpoint", "revocation_endpoint"),
     ("oauthkubernetestoken", "kubernetes_token"),
     ("oauthtokenlifetime", "token_lifetime"),
+    // CI and workloads without a stored secret. A git-config provider
+    // always has its issuer written (discover is no key here), so none of
+    // these can reach an issuer found by discovery (DESIGN.md "Trust").
+    (
+        "oauthtokenendpointauthmethod",
+        "token_endpoint_auth_method",
+    ),
+    ("oauthprivatekeyfile", "private_key_file"),
+    ("oauthkeyid", "key_id"),
+    ("oauthclientassertion", "client_assertion"),
+    ("oauthclientassertionaudience", "client_assertion_audience"),
+    ("oauthclientassertionvariable", "client_assertion_variable"),
+    ("oauthclientassertionfile", "client_assertion_file"),
+    ("oauthsubjecttoken", "subject_token"),
+    ("oauthsubjecttokenaudience", "subject_token_audience"),
+    ("oauthsubjecttokenvariable", "subject_token_variable"),
+    ("oauthsubjecttokenfile", "subject_token_file"),
+    ("oauthsubjecttokentype", "subject_token_type"),
+    ("oauthaudience", "audience"),
+    ("oauthresource", "resource"),
+    ("oauthrequestedtokentype", "requested_token_type"),
 ];
 
 /// The provider for `url`: the config file's, else one written in git's
@@ -589,20 +610,34 @@ mod tests {
     }
 
     #[test]
-    fn git_config_cannot_write_discover_or_a_workload_credential() {
-        // Were any of these added, Provider::from_raw's refusal of a
-        // workload credential with discover = true would need a git config
-        // test of its own.
-        for field in [
-            "discover",
-            "subject_token_file",
-            "subject_token",
-            "client_assertion_file",
-            "client_assertion",
-            "private_key_file",
-        ] {
-            assert!(KEYS.iter().all(|(_, f)| *f != field), "{field}");
-        }
+    fn git_config_cannot_write_discover_so_a_workload_credential_stays_with_its_issuer() {
+        // A workload credential may be written in git config because its
+        // provider always names its issuer; were discover added, the
+        // refusal of a workload credential with discover = true would need
+        // a git config test of its own.
+        assert!(KEYS.iter().all(|(_, f)| *f != "discover"));
+        let entries: Vec<(String, String)> = [
+            ("credential.oauthissuer", "https://as.example"),
+            ("credential.oauthclientid", "ci"),
+            ("credential.oauthgrant", "token_exchange"),
+            ("credential.oauthsubjecttokenfile", "/var/run/secrets/tokens/oidc"),
+            ("credential.oauthsubjecttokentype", "urn:ietf:params:oauth:token-type:jwt"),
+            ("credential.oauthaudience", "https://api.example"),
+            ("credential.oauthprivatekeyfile", "/etc/ci/key.pem"),
+            ("credential.oauthkeyid", "k1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let url = Url::parse("https://git.example/").unwrap();
+        let p = synthesise(&entries, &url).unwrap().unwrap();
+        assert_eq!(p.issuer, "https://as.example");
+        assert!(p.exchange.is_some() && p.assertion.is_some(), "{p:?}");
+        // discover written in git config is not a key: ignored.
+        let mut with_discover = entries.clone();
+        with_discover.retain(|(k, _)| k != "credential.oauthissuer");
+        with_discover.push(("credential.oauthdiscover".into(), "true".into()));
+        assert!(synthesise(&with_discover, &url).unwrap().is_err());
     }
 
     #[test]
