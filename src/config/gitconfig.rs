@@ -74,10 +74,7 @@ const KEYS: &[(&str, &str)] = &[
     // CI and workloads without a stored secret. A git-config provider
     // always has its issuer written (discover is no key here), so none of
     // these can reach an issuer found by discovery (DESIGN.md "Trust").
-    (
-        "oauthtokenendpointauthmethod",
-        "token_endpoint_auth_method",
-    ),
+    ("oauthtokenendpointauthmethod", "token_endpoint_auth_method"),
     ("oauthprivatekeyfile", "private_key_file"),
     ("oauthkeyid", "key_id"),
     ("oauthclientassertion", "client_assertion"),
@@ -620,8 +617,14 @@ mod tests {
             ("credential.oauthissuer", "https://as.example"),
             ("credential.oauthclientid", "ci"),
             ("credential.oauthgrant", "token_exchange"),
-            ("credential.oauthsubjecttokenfile", "/var/run/secrets/tokens/oidc"),
-            ("credential.oauthsubjecttokentype", "urn:ietf:params:oauth:token-type:jwt"),
+            (
+                "credential.oauthsubjecttokenfile",
+                "/var/run/secrets/tokens/oidc",
+            ),
+            (
+                "credential.oauthsubjecttokentype",
+                "urn:ietf:params:oauth:token-type:jwt",
+            ),
             ("credential.oauthaudience", "https://api.example"),
             ("credential.oauthprivatekeyfile", "/etc/ci/key.pem"),
             ("credential.oauthkeyid", "k1"),

@@ -138,3 +138,47 @@ fn a_configured_client_authenticates_its_exchange_with_an_assertion() {
     assert_eq!(sent.param("client_id"), Some("exchanger"));
     assert!(sent.param("client_assertion").is_some());
 }
+
+/// The same exchange written in git's config (`credential.<url>.oauth*`),
+/// as a CI job that keeps its settings there would: git's `get` is
+/// answered with the exchanged token.
+#[test]
+fn a_token_exchange_written_in_git_config_answers_git() {
+    let Some(()) = require_tools(&["git"]) else {
+        return;
+    };
+    let server = TestServer::start().unwrap();
+    server.trust_subject_issuer(PLATFORM, &[key("ec-other.pem").jwk(None)]);
+    let mut env = Env::new();
+    env.write_config("storage = \"file\"\n");
+    let file = env.root.join("sa-token");
+    std::fs::write(
+        &file,
+        subject_jwt(&server, "system:serviceaccount:ci:builder", now() + 600),
+    )
+    .unwrap();
+    let global = env.root.join("gitconfig");
+    std::fs::write(
+        &global,
+        format!(
+            "[credential \"https://git.example.com\"]\n\toauthIssuer = {}\n\
+             \toauthGrant = token_exchange\n\toauthSubjectTokenFile = {}\n\
+             \toauthAudience = https://git.example.com/\n",
+            server.issuer(),
+            file.display()
+        ),
+    )
+    .unwrap();
+    env.set_var("GIT_CONFIG_GLOBAL", global.to_str().unwrap());
+    env.set_var("GIT_CONFIG_NOSYSTEM", "1");
+    let out = env.run(&["get"], "protocol=https\nhost=git.example.com\n\n");
+    let password = out
+        .ok()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("password="))
+        .unwrap_or_else(|| panic!("no password\n{out}"))
+        .to_string();
+    assert!(server.is_active(&password), "{out}");
+    assert_eq!(server.count("token_exchange"), 1, "{out}");
+}
