@@ -279,7 +279,8 @@ fn with_env_proxies(builder: reqwest::blocking::ClientBuilder) -> reqwest::block
         Some(listed) => format!("{NEVER_PROXIED},{listed}"),
         None => NEVER_PROXIED.to_string(),
     };
-    let kinds: [([&str; 2], fn(String) -> reqwest::Result<reqwest::Proxy>); 3] = [
+    type MakeProxy = fn(String) -> reqwest::Result<reqwest::Proxy>;
+    let kinds: [([&str; 2], MakeProxy); 3] = [
         (["HTTPS_PROXY", "https_proxy"], reqwest::Proxy::https),
         (["HTTP_PROXY", "http_proxy"], reqwest::Proxy::http),
         (["ALL_PROXY", "all_proxy"], reqwest::Proxy::all),
