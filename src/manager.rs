@@ -416,7 +416,50 @@ impl<'p> Manager<'p> {
             });
         }
         let http = &*self.http(provider)?;
-        let token = match provider.grant {
+        let token = match self.run_grant(provider, meta, account, http) {
+            // A client this helper registered that the server no longer
+            // knows (a restarted server, one that expires dynamic clients):
+            // drop it and register once more, then go on. A configured
+            // client is the person's to fix.
+            Err(e) if e.oauth_code() == Some("invalid_client") && provider.client_id.is_none() => {
+                grant::client::forget_registration(provider, self.store())?;
+                crate::debug!(
+                    "{}: the server no longer knows our registration ({e})",
+                    provider.name
+                );
+                self.prompt.say(&format!(
+                    "credential-oauth: {}: the authorization server no longer knows this helper's \
+                     registration; registering again",
+                    crate::prompt::escape(&provider.name)
+                ));
+                self.run_grant(provider, meta, account, http)
+            }
+            other => other,
+        };
+        let mut token = match token {
+            Err(e) if e.oauth_code() == Some("invalid_client") => {
+                grant::client::forget_registration(provider, self.store())?;
+                return Err(e);
+            }
+            other => other?,
+        };
+        // RFC 6749 §5.1: no scope in the answer means the scope requested.
+        if token.scope.is_none() {
+            token.scope = grant::scope_param(&provider.scopes);
+        }
+        Ok(token)
+    }
+
+    /// One run of the provider's grant, as the client it is configured or
+    /// registered with (registering when it has none).
+    fn run_grant(
+        &self,
+        provider: &Provider,
+        meta: &Metadata,
+        account: &str,
+        http: &crate::http::Http,
+    ) -> Result<Token> {
+        match provider.grant {
             GrantKind::TokenExchange => self.exchange(provider, meta, http),
             GrantKind::ClientCredentials => grant::client_credentials::obtain(
                 http,
@@ -440,19 +483,7 @@ impl<'p> Manager<'p> {
                 account,
                 self.prompt,
             ),
-        };
-        let mut token = match token {
-            Err(e) if e.oauth_code() == Some("invalid_client") => {
-                grant::client::forget_registration(provider, self.store())?;
-                return Err(e);
-            }
-            other => other?,
-        };
-        // RFC 6749 §5.1: no scope in the answer means the scope requested.
-        if token.scope.is_none() {
-            token.scope = grant::scope_param(&provider.scopes);
         }
-        Ok(token)
     }
 }
 

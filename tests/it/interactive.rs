@@ -158,8 +158,13 @@ fn a_busy_redirect_port_is_named() {
 
 /// Start `token`, read the user code from stderr and visit the page.
 fn approve(server: &TestServer, env: &Env) -> (Output, u16) {
+    approve_run(server, env, &["token", URL])
+}
+
+/// [`approve`] for the command `args`.
+fn approve_run(server: &TestServer, env: &Env, args: &[&str]) -> (Output, u16) {
     // Someone at a terminal, who can read the code.
-    let mut run = env.spawn_at_terminal(&["token", URL], "");
+    let mut run = env.spawn_at_terminal(args, "");
     let line = run.wait_for_line("user_code=", 20);
     let code = line.trim_start_matches("user_code=");
     let (status, _) = http_get(&format!("{}/device?user_code={code}", server.issuer()));
@@ -181,6 +186,33 @@ fn device_grant_polls_until_approved() {
         )),
         "{out}"
     );
+}
+
+/// A server that forgot the client this helper registered (restarted, or
+/// expiring dynamic clients) answers `invalid_client`: the helper drops
+/// that registration, registers again and the login goes on.
+#[test]
+fn a_registration_the_server_forgot_is_made_again_and_the_login_goes_on() {
+    let server = TestServer::start().unwrap();
+    server.set_device_interval(0);
+    let env = Env::new();
+    env.write_config(&interactive_provider(
+        &server,
+        URL,
+        "grant = \"device_code\"\n",
+    ));
+    let (first, _) = approve_run(&server, &env, &["login", URL]);
+    first.ok();
+    assert_eq!(server.registered_clients().len(), 1, "{first}");
+
+    server.forget_registered_clients();
+    let (second, status) = approve_run(&server, &env, &["login", URL]);
+    assert_eq!(status, 200);
+    second.ok();
+    assert_eq!(server.registered_clients().len(), 2, "{second}");
+    assert!(second.stderr.contains("registering again"), "{second}");
+    let token = env.run(&["token", URL], "");
+    assert!(server.is_active(token.ok().stdout.trim()), "{token}");
 }
 
 #[test]

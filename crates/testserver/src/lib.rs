@@ -443,6 +443,16 @@ impl TestServer {
         self.state().revoke_all_refresh_tokens();
     }
 
+    /// Forgets every client `/register` handed out, as a server that
+    /// restarts or expires dynamic clients does.
+    pub fn forget_registered_clients(&self) {
+        let mut st = self.state();
+        let ids = st.registered.clone();
+        for id in ids {
+            st.clients.remove(&id);
+        }
+    }
+
     /// The client ids handed out by `/register`, oldest first.
     pub fn registered_clients(&self) -> Vec<String> {
         self.state().registered.clone()
