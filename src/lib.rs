@@ -11,12 +11,16 @@
 //! endpoints from [`discovery`]. Only [`http`] speaks HTTP, only [`prompt`]
 //! talks to a person, only the frontends know a wire format, only `main`
 //! turns an error into an exit code, and every secret travels as a
-//! [`secret::Secret`], which cannot be printed.
+//! [`secret::Secret`], which cannot be printed. The commands people type
+//! (`login`, `logout`, `status`, `init`, `configure`, `doctor`, `help`)
+//! are [`commands`], apart from the callers.
 //!
 //! Layers, each importing only those below it: [`secret`], [`error`],
 //! [`env`](mod@env), [`log`], [`random`] → [`token`], [`prompt`], [`http`] →
 //! [`protocol`] → [`config`] → [`store`] → [`discovery`] → [`grant`] →
-//! [`resolver`], [`manager`] → [`frontend`].
+//! [`resolver`], [`manager`] → [`commands`] → [`frontend`] (whose `run`
+//! picks a caller or a command; keyring's `del`, Terraform's `forget` and
+//! `cargo logout` are `logout`, and tell the person what it did).
 //!
 //! docker asks one helper for every registry, so for registries that are not
 //! OAuth providers [`store::static_credentials`] keeps the static
@@ -45,6 +49,7 @@
 // code.
 #![deny(unsafe_code)]
 
+pub mod commands;
 pub mod config;
 pub mod discovery;
 pub mod env;

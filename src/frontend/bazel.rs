@@ -15,7 +15,7 @@
 //! one line naming `credential-oauth login URL` and a failure, which Bazel
 //! reports with that line.
 
-use super::{Prompt, write_out};
+use super::Prompt;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::manager::Manager;
@@ -38,7 +38,10 @@ pub fn run(
     crate::log::set_verbose(verbose || crate::log::env_asks_for_debug());
     match args.first().map(String::as_str) {
         Some(bazel::GET) => {}
-        Some("-h" | "--help") => return write_out(stdout, &format!("{}\n", bazel::usage())),
+        Some("-h" | "--help") => {
+            let usage = format!("{}\n", bazel::usage());
+            return crate::protocol::write_answer(stdout, usage.as_bytes());
+        }
         _ => return Err(Error::Usage(bazel::usage())),
     }
     let request = Request::parse(&read_bounded(stdin)?)?;

@@ -248,7 +248,7 @@ fn login(
     prompt.say(&format!(
         "credential-oauth: logged in to {} (token {})",
         crate::prompt::escape(&binding.provider.name),
-        super::valid_until(&token)
+        crate::commands::valid_until(&token)
     ));
     Ok(Ok(Success::Login))
 }
@@ -258,7 +258,7 @@ fn login(
 fn logout(manager: &Manager, binding: &Binding, prompt: &dyn Prompt) -> Result<Response> {
     let outcome = manager.logout(binding)?;
     let name = crate::prompt::escape(&binding.provider.name);
-    super::commands::report_revocation(&name, outcome.revocation, prompt);
+    crate::commands::logout::report_revocation(&name, outcome.revocation, prompt);
     Ok(if outcome.removed {
         prompt.say(&format!("credential-oauth: {name} logged out"));
         Ok(Success::Logout)

@@ -200,7 +200,7 @@ mod previous {
         input: &[u8],
         stdout: &mut dyn Write,
     ) -> Result<Option<Found>> {
-        let Some(store) = crate::frontend::configure::previous_docker_store() else {
+        let Some(store) = crate::commands::configure::previous_docker_store() else {
             return Ok(None);
         };
         let (ok, answer) = run(&store, action, input)?;
@@ -217,7 +217,7 @@ mod previous {
 
     /// The old store's entries (none when none is recorded).
     pub(super) fn list() -> Result<BTreeMap<String, String>> {
-        let Some(store) = crate::frontend::configure::previous_docker_store() else {
+        let Some(store) = crate::commands::configure::previous_docker_store() else {
             return Ok(BTreeMap::new());
         };
         let (ok, answer) = run(&store, "list", b"")?;

@@ -27,7 +27,7 @@
 //! frontend reports its own errors (through the [`Prompt`], on stderr), so
 //! that "not found" stays silent.
 
-use super::{Prompt, write_out};
+use super::Prompt;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::manager::Manager;
@@ -47,7 +47,7 @@ pub fn run(
 ) -> Result<()> {
     crate::log::set_verbose(crate::log::env_asks_for_debug());
     let outcome = Command::parse(args).and_then(|command| match command {
-        Command::Help => write_out(stdout, keyring_cli::USAGE),
+        Command::Help => crate::protocol::write_answer(stdout, keyring_cli::USAGE.as_bytes()),
         Command::Run(invocation) => match invocation.operation {
             Operation::Get => get(&invocation, stdout, prompt),
             Operation::Set => set(&invocation, stdin),
@@ -162,5 +162,5 @@ fn del(invocation: &Invocation, prompt: &dyn Prompt) -> Result<()> {
         return Err(not_found(&invocation.service));
     };
     let manager = Manager::new(&config, prompt)?;
-    super::commands::logout_and_say(&config, &manager, &binding, prompt)
+    crate::commands::logout::logout_and_say(&config, &manager, &binding, prompt)
 }

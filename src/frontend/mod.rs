@@ -1,94 +1,23 @@
 //! The callers' side: which program called (argv[0] or the first word),
 //! and one file per calling program that parses its wire format into a
 //! request, asks the [`crate::resolver`] and the [`crate::manager`], and
-//! writes its answer. `main` turns an error into an exit code, through
-//! [`Protocol::exit_code`].
+//! writes its answer; the words a person types go to [`crate::commands`].
+//! `main` turns an error into an exit code, through [`Protocol::exit_code`].
 
 pub mod bazel;
 pub mod cargo;
-pub mod commands;
-pub mod configure;
 pub mod docker;
-pub mod doctor;
 pub mod git;
 pub mod goauth;
-pub mod help;
-pub mod init;
 pub mod keyring;
 pub mod kubernetes;
 pub mod terraform;
+pub mod token;
 
+use crate::commands::{self, help};
 use crate::error::{Error, Result};
 use crate::prompt::Prompt;
 use std::io::{Read, Write};
-
-const USAGE: &str = "\
-usage: credential-oauth [-v] <command> [args]
-
-OAuth 2.0 access tokens for git, docker, cargo, kubectl, pip, uv, Bazel, Terraform,
-Go and scripts.
-
-git credential helper (reads the request on stdin):
-  get | store | erase
-
-kubectl exec credential plugin (kubeconfig users[].user.exec, reads
-KUBERNETES_EXEC_INFO, prints an ExecCredential):
-  kubernetes [URL]   the cluster URL, else spec.cluster.server
-                     (provideClusterInfo: true)
-
-docker credential helper: run as docker-credential-oauth (a symlink, or
-helpers/docker-credential-oauth) with get | store | erase | list | version
-
-cargo credential provider: credential-provider = [\"credential-oauth\"] in
-cargo's config; cargo runs credential-oauth --cargo-plugin
-
-pip and uv (--keyring-provider subprocess): run as keyring (a symlink that
-install.sh --keyring makes) with [--mode creds] [--output json]
-get SERVICE [USERNAME] | set SERVICE USERNAME | del SERVICE [USERNAME]
-
-Bazel credential helper (--credential_helper=bazel-credential-oauth): run as
-bazel-credential-oauth get, reads {\"uri\":…} on stdin
-
-Go (>= 1.24) GOAUTH command: GOAUTH=\"credential-oauth goauth\"
-  goauth [URL]       credential sets for providers holding a fresh token;
-                     with URL (and Go's 4xx response on stdin), the set for
-                     the provider serving URL
-
-Terraform / OpenTofu credentials helper: credentials_helper \"oauth\" {} in
-the CLI config, and this binary as terraform-credentials-oauth in
-~/.terraform.d/plugins; Terraform runs it with get | store | forget HOST
-
-commands:
-  token URL     print the access token for URL
-  token --header URL
-                print \"Bearer <token>\", an Authorization header's value
-                (cargo:token-from-stdout credential-oauth token --header {index_url})
-  init [URL] [--preset NAME] [--issuer URL] [--client-id ID] [--no-login] …
-                add a provider to the config file and log in (asks on the
-                terminal what it cannot find out)
-  login URL     run the grant now, even if a token is cached
-  logout URL    forget the cached token for URL and revoke it at the server
-  logout --all  forget (and revoke) every cached token of every provider
-  status        list providers and their cached tokens (no secrets; -v: cache keys)
-  doctor        check the set-up: config, discovery, keychain, links, git and
-                docker config, clock, tokens; exits 1 on a problem
-  configure [--git] [--docker[=REGISTRY]]
-                add this helper to git's global config (the default) and/or
-                docker's config.json (credsStore, or credHelpers[REGISTRY])
-  unconfigure [--git] [--docker[=REGISTRY]]
-                remove it again
-
-  help [COMMAND]
-                this text, or COMMAND's help with examples
-
-options:
-  -v, --verbose   diagnostics on stderr (also CREDENTIAL_OAUTH_LOG=debug)
-  -h, --help      this text; after a command, that command's help
-  -V, --version   the version
-
-config: $CREDENTIAL_OAUTH_CONFIG, else $XDG_CONFIG_HOME/credential-oauth/config.toml,
-        else ~/.config/credential-oauth/config.toml
-";
 
 /// The wire protocol spoken on stdin/stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +60,7 @@ pub enum Command {
     Goauth(Option<String>),
     Login(String),
     /// `init [URL] [flags]`: add a provider and log in.
-    Init(crate::frontend::init::Options),
+    Init(commands::init::Options),
     Logout(String),
     /// `logout --all`: every cached token of every provider.
     LogoutAll,
@@ -139,7 +68,7 @@ pub enum Command {
     /// `doctor`: check the set-up, one line per finding.
     Doctor,
     /// `configure` (false) or `unconfigure` (true).
-    Configure(crate::frontend::configure::Targets, bool),
+    Configure(commands::configure::Targets, bool),
 }
 
 /// The protocol chosen by the program name (argv[0], so a symlink works), or
@@ -160,7 +89,9 @@ pub fn protocol_for(argv0: &str) -> Protocol {
     }
 }
 
-/// Parse the arguments after argv[0]. Returns the command and whether `-v` was given.
+/// Parse the arguments after argv[0] for the main program and for git's
+/// (any protocol but [`Protocol::Main`] is read as git's: the others parse
+/// their own command lines). Returns the command and whether `-v` was given.
 ///
 /// `help`, `-h` and `--help` after a command word ask for that command's
 /// help, and no option-like word is ever taken as a URL: `logout help` is
@@ -234,28 +165,11 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
         }
     };
     let cmd = match (protocol, words.first().copied()) {
-        // docker's rules differ (one word, `-v` is the version), and cargo
-        // passes only its flag: `run` hands both to their frontends instead.
-        (Protocol::Docker, _) => return Err(Error::Usage(crate::protocol::docker::usage())),
-        (Protocol::Keyring, _) => {
-            return Err(Error::Usage(crate::protocol::keyring_cli::USAGE.into()));
-        }
-        (Protocol::Bazel, _) => return Err(Error::Usage(crate::protocol::bazel::usage())),
-        (Protocol::Terraform, _) => {
-            return Err(Error::Usage(crate::protocol::terraform::usage()));
-        }
-        (Protocol::Cargo, _) => {
-            return Err(Error::Usage(format!(
-                "usage: credential-oauth {}",
-                crate::protocol::cargo::FLAG
-            )));
-        }
         (_, None) => return Err(Error::Usage("no command given (see --help)".into())),
         // git passes no arguments after the operation, but tolerate them.
         (_, Some("get")) => Command::GitGet,
         (_, Some("store")) => Command::GitStore,
         (_, Some("erase")) => Command::GitErase,
-        (Protocol::Git, Some(_)) => Command::GitIgnore,
         (Protocol::Main, Some("token")) => {
             want(2, "token [--header] URL")?;
             Command::Token {
@@ -283,7 +197,9 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             want(2, "login URL")?;
             Command::Login(words[1].to_string())
         }
-        (Protocol::Main, Some("init")) => Command::Init(init::Options::parse(&words[1..])?),
+        (Protocol::Main, Some("init")) => {
+            Command::Init(commands::init::Options::parse(&words[1..])?)
+        }
         (Protocol::Main, Some("logout")) => match &words[1..] {
             ["--all"] => Command::LogoutAll,
             [url] if !url.starts_with('-') => Command::Logout(url.to_string()),
@@ -298,7 +214,7 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             Command::Doctor
         }
         (Protocol::Main, Some(verb @ ("configure" | "unconfigure"))) => Command::Configure(
-            crate::frontend::configure::Targets::parse(&words[1..])?,
+            commands::configure::Targets::parse(&words[1..])?,
             verb == "unconfigure",
         ),
         (Protocol::Main, Some("status")) => {
@@ -310,6 +226,8 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
                 "unknown command {other:?} (see --help)"
             )));
         }
+        // An operation git may add later.
+        (_, Some(_)) => Command::GitIgnore,
     };
     Ok((cmd, verbose))
 }
@@ -390,43 +308,23 @@ fn execute(
     prompt: &dyn Prompt,
 ) -> Result<()> {
     match cmd {
-        Command::Help(None) => write_out(stdout, USAGE),
-        Command::Help(Some(topic)) => write_out(stdout, help::text(topic)),
-        Command::Version => write_out(
-            stdout,
-            &format!("credential-oauth {}\n", env!("CARGO_PKG_VERSION")),
-        ),
+        Command::Help(topic) => help::run(*topic, stdout),
+        Command::Version => help::version(stdout),
         Command::GitIgnore => Ok(()),
         Command::GitGet => git::get(stdin, stdout, prompt),
         Command::GitStore => git::store(stdin),
         Command::GitErase => git::erase(stdin, prompt),
-        Command::Token { url, header } => commands::token(url, *header, stdout, prompt),
+        Command::Token { url, header } => token::run(url, *header, stdout, prompt),
         Command::Kubernetes(url) => kubernetes::run(url.as_deref(), stdout, prompt),
         Command::Goauth(url) => goauth::run(url.as_deref(), stdin, stdout, prompt),
-        Command::Login(url) => commands::login(url, prompt),
-        Command::Init(options) => init::run(options, stdout, prompt),
-        Command::Logout(url) => commands::logout(url, prompt),
-        Command::LogoutAll => commands::logout_all(prompt),
-        Command::Doctor => doctor::run(stdout, prompt),
-        Command::Status => commands::status(stdout, prompt),
-        Command::Configure(targets, remove) => {
-            let said = configure::run(targets, *remove)?;
-            write_out(stdout, &(said.join("\n") + "\n"))
-        }
+        Command::Login(url) => commands::login::run(url, prompt),
+        Command::Init(options) => commands::init::run(options, stdout, prompt),
+        Command::Logout(url) => commands::logout::run(url, prompt),
+        Command::LogoutAll => commands::logout::all(prompt),
+        Command::Doctor => commands::doctor::run(stdout, prompt),
+        Command::Status => commands::status::run(stdout, prompt),
+        Command::Configure(targets, remove) => commands::configure::run(targets, *remove, stdout),
     }
-}
-
-/// How long a token is used, for a person: until a moment, or until the
-/// server rejects it.
-pub(crate) fn valid_until(token: &crate::token::Token) -> String {
-    match token.deadline() {
-        Some(d) => format!("valid until {}", crate::token::format_utc(d)),
-        None => "used until the server rejects it (no expiry given)".into(),
-    }
-}
-
-pub(crate) fn write_out(stdout: &mut dyn Write, text: &str) -> Result<()> {
-    crate::protocol::write_answer(stdout, text.as_bytes())
 }
 
 #[cfg(test)]

@@ -94,7 +94,7 @@ fn forget(host: &str, prompt: &dyn Prompt) -> Result<()> {
             "had no cached token"
         }
     );
-    super::commands::report_revocation(&name, outcome.revocation, prompt);
+    crate::commands::logout::report_revocation(&name, outcome.revocation, prompt);
     Ok(())
 }
 

@@ -16,7 +16,7 @@ fn text(path: &str) -> String {
 
 /// The commands a person runs, as `help` lists them.
 fn commands() -> Vec<&'static str> {
-    credential_oauth::frontend::help::TOPICS
+    credential_oauth::commands::help::TOPICS
         .iter()
         .copied()
         .chain(["get", "store", "erase"])

@@ -1,6 +1,79 @@
 //! `credential-oauth help [COMMAND]` and `COMMAND --help`: one text per
 //! command a person runs, each with examples. The overview is
-//! [`super::USAGE`].
+//! [`USAGE`].
+
+use super::write_out;
+use crate::error::Result;
+use std::io::Write;
+
+/// The overview, for `help`, `-h` and `--help`.
+pub const USAGE: &str = "\
+usage: credential-oauth [-v] <command> [args]
+
+OAuth 2.0 access tokens for git, docker, cargo, kubectl, pip, uv, Bazel, Terraform,
+Go and scripts.
+
+git credential helper (reads the request on stdin):
+  get | store | erase
+
+kubectl exec credential plugin (kubeconfig users[].user.exec, reads
+KUBERNETES_EXEC_INFO, prints an ExecCredential):
+  kubernetes [URL]   the cluster URL, else spec.cluster.server
+                     (provideClusterInfo: true)
+
+docker credential helper: run as docker-credential-oauth (a symlink, or
+helpers/docker-credential-oauth) with get | store | erase | list | version
+
+cargo credential provider: credential-provider = [\"credential-oauth\"] in
+cargo's config; cargo runs credential-oauth --cargo-plugin
+
+pip and uv (--keyring-provider subprocess): run as keyring (a symlink that
+install.sh --keyring makes) with [--mode creds] [--output json]
+get SERVICE [USERNAME] | set SERVICE USERNAME | del SERVICE [USERNAME]
+
+Bazel credential helper (--credential_helper=bazel-credential-oauth): run as
+bazel-credential-oauth get, reads {\"uri\":…} on stdin
+
+Go (>= 1.24) GOAUTH command: GOAUTH=\"credential-oauth goauth\"
+  goauth [URL]       credential sets for providers holding a fresh token;
+                     with URL (and Go's 4xx response on stdin), the set for
+                     the provider serving URL
+
+Terraform / OpenTofu credentials helper: credentials_helper \"oauth\" {} in
+the CLI config, and this binary as terraform-credentials-oauth in
+~/.terraform.d/plugins; Terraform runs it with get | store | forget HOST
+
+commands:
+  token URL     print the access token for URL
+  token --header URL
+                print \"Bearer <token>\", an Authorization header's value
+                (cargo:token-from-stdout credential-oauth token --header {index_url})
+  init [URL] [--preset NAME] [--issuer URL] [--client-id ID] [--no-login] …
+                add a provider to the config file and log in (asks on the
+                terminal what it cannot find out)
+  login URL     run the grant now, even if a token is cached
+  logout URL    forget the cached token for URL and revoke it at the server
+  logout --all  forget (and revoke) every cached token of every provider
+  status        list providers and their cached tokens (no secrets; -v: cache keys)
+  doctor        check the set-up: config, discovery, keychain, links, git and
+                docker config, clock, tokens; exits 1 on a problem
+  configure [--git] [--docker[=REGISTRY]]
+                add this helper to git's global config (the default) and/or
+                docker's config.json (credsStore, or credHelpers[REGISTRY])
+  unconfigure [--git] [--docker[=REGISTRY]]
+                remove it again
+
+  help [COMMAND]
+                this text, or COMMAND's help with examples
+
+options:
+  -v, --verbose   diagnostics on stderr (also CREDENTIAL_OAUTH_LOG=debug)
+  -h, --help      this text; after a command, that command's help
+  -V, --version   the version
+
+config: $CREDENTIAL_OAUTH_CONFIG, else $XDG_CONFIG_HOME/credential-oauth/config.toml,
+        else ~/.config/credential-oauth/config.toml
+";
 
 /// The commands that have a help text, as `help` lists them.
 pub const TOPICS: &[&str] = &[
@@ -24,6 +97,19 @@ pub fn topic(word: &str) -> Option<&'static str> {
         "store" | "erase" => Some("get"),
         w => TOPICS.iter().find(|t| **t == w).copied(),
     }
+}
+
+/// `help [COMMAND]`: the overview, or one command's text.
+pub fn run(topic: Option<&str>, stdout: &mut dyn Write) -> Result<()> {
+    write_out(stdout, topic.map_or(USAGE, text))
+}
+
+/// `--version`.
+pub fn version(stdout: &mut dyn Write) -> Result<()> {
+    write_out(
+        stdout,
+        &format!("credential-oauth {}\n", env!("CARGO_PKG_VERSION")),
+    )
 }
 
 /// The help text of a topic from [`topic`].

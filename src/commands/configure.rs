@@ -50,8 +50,14 @@ impl Targets {
     }
 }
 
+/// `configure` / `unconfigure`: [`change`], and what it did on stdout.
+pub fn run(targets: &Targets, remove: bool, stdout: &mut dyn std::io::Write) -> Result<()> {
+    let said = change(targets, remove)?;
+    super::write_out(stdout, &(said.join("\n") + "\n"))
+}
+
 /// Add (or with `remove`, take away) the helper; returns the lines to print.
-pub fn run(targets: &Targets, remove: bool) -> Result<Vec<String>> {
+pub fn change(targets: &Targets, remove: bool) -> Result<Vec<String>> {
     let mut said = Vec::new();
     // Only the config file's providers get entries of their own in git's
     // config; an unreadable config file is a warning here, not a failure.

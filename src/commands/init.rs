@@ -7,10 +7,10 @@
 //! format-preserving editor, so the person's comments, order and spacing
 //! stay byte for byte.
 
-use super::Prompt;
 use crate::config::{Config, Provider};
 use crate::error::{Error, Result};
 use crate::manager::Manager;
+use crate::prompt::Prompt;
 use crate::prompt::escape;
 use crate::resolver::Resolver;
 use std::io::Write;

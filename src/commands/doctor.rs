@@ -4,10 +4,11 @@
 //! when it found a problem. Endpoints are resolved by the manager's own
 //! discovery (past its cache), never by a second path; no secret is shown.
 
-use super::{Prompt, write_out};
+use super::write_out;
 use crate::config::{Config, GrantKind, Provider};
 use crate::error::{Error, Result};
 use crate::manager::Manager;
+use crate::prompt::Prompt;
 use crate::prompt::escape;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,125 @@
+//! `status`: the providers, their cached tokens and accounts, for people.
+
+use super::logout::{all_providers, sharing};
+use super::write_out;
+use crate::config::Config;
+use crate::error::Result;
+use crate::manager::Manager;
+use crate::prompt::Prompt;
+use crate::token;
+use std::io::Write;
+
+/// `status`: configured providers and those found by discovery, their
+/// cached tokens and accounts, for people; never a secret, and the cache
+/// key only with `-v`.
+pub fn run(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+    let config = Config::load()?;
+    let mut out = String::new();
+    // Names below come from the config, git's config, git's requests (the
+    // accounts) and servers: every one is escaped for the terminal.
+    let shown = crate::prompt::escape;
+    match &config.path {
+        Some(p) => out.push_str(&format!("config: {}\n", shown(&p.display().to_string()))),
+        None => out.push_str("config: none (no providers)\n"),
+    }
+    let manager = Manager::new(&config, prompt)?;
+    let providers = all_providers(&config, &manager)?;
+    if providers.is_empty() {
+        return write_out(stdout, &out);
+    }
+    out.push_str(&format!("storage: {}\n", manager.store_name()));
+    let now = token::now();
+    let verbose = crate::log::verbose();
+    for p in &providers {
+        let key = Manager::key(p, "");
+        let found = manager.cached_with_backend(&key)?;
+        out.push_str(&format!("\n{}\n", shown(&p.name)));
+        if let Some(r) = &p.resource {
+            out.push_str(&format!(
+                "  found by discovery for the resource {}\n",
+                shown(r)
+            ));
+        }
+        let scopes = if p.scopes.is_empty() {
+            "(none)".to_string()
+        } else {
+            shown(&p.scopes.join(" "))
+        };
+        out.push_str(&format!(
+            "  url:     {}\n  issuer:  {}\n  grant:   {}\n  scopes:  {scopes}\n  \
+             token lifetime: {}\n  account: default (user name {})\n",
+            shown(p.url.as_str()),
+            shown(&p.issuer),
+            p.grant.as_str(),
+            p.token_lifetime.describe(),
+            shown(&p.username),
+        ));
+        let others: Vec<String> = sharing(&providers, &key, "")
+            .into_iter()
+            .filter(|n| *n != shown(&p.name))
+            .collect();
+        if !others.is_empty() {
+            out.push_str(&format!(
+                "  shares its token with: {} (same issuer, client and scopes)\n",
+                others.join(", ")
+            ));
+        }
+        match found {
+            None => out.push_str("  token:   none\n"),
+            Some((t, backend)) => out.push_str(&format!(
+                "  token:   {}\n  stored:  {backend}\n",
+                describe_token(&t, now)
+            )),
+        }
+        if verbose {
+            out.push_str(&format!("  key:     {}\n", key.as_str()));
+        }
+        for name in crate::store::accounts::list(manager.store(), p)? {
+            let account_key = Manager::key(p, &name);
+            let state = match manager.cached_with_backend(&account_key)? {
+                None => "no token".to_string(),
+                Some((t, backend)) => {
+                    format!("token {} (stored: {backend})", describe_token(&t, now))
+                }
+            };
+            out.push_str(&format!("  account {}: {state}\n", shown(&name)));
+            if verbose {
+                out.push_str(&format!("    key: {}\n", account_key.as_str()));
+            }
+        }
+    }
+    write_out(stdout, &out)
+}
+
+/// A cached token's state in words: when it expires (in how long, and
+/// the local time), whether it can be renewed silently.
+fn describe_token(t: &token::Token, now: u64) -> String {
+    let refresh = if t.refresh_token.is_some() {
+        "; refreshable"
+    } else {
+        ""
+    };
+    match t.deadline() {
+        Some(d) if d <= now => format!(
+            "expired {} ago, at {}{}",
+            token::format_span(now - d),
+            token::format_local(d),
+            if t.refresh_token.is_some() {
+                "; refreshable"
+            } else {
+                "; the next use logs in again"
+            }
+        ),
+        Some(d) => format!(
+            "expires in {}, at {}{refresh}{}",
+            token::format_span(d - now),
+            token::format_local(d),
+            if t.expires_at.is_none() {
+                " (lifetime assumed: the server gave none)"
+            } else {
+                ""
+            }
+        ),
+        None => format!("used until the server rejects it (no expiry given){refresh}"),
+    }
+}
