@@ -154,12 +154,28 @@ pub fn run(options: &Options, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Re
             .iter()
             .find(|p| p.url == provider.url)
     {
-        return Err(Error::Usage(format!(
-            "{}: provider {:?} already serves {}; edit that entry, or remove it first",
-            path.display(),
+        // An entry with no token yet is most often an init that stopped
+        // before its login (Ctrl-C, a closed browser): finish that login.
+        let config = Config::load()?;
+        let has_token = Manager::new(&config, prompt)?
+            .cached(&Manager::key(same, ""))?
+            .is_some();
+        if has_token || options.no_login {
+            return Err(Error::Usage(format!(
+                "{}: provider {:?} already serves {}; edit that entry, or remove it first",
+                path.display(),
+                escape(&same.name),
+                escape(provider.url.as_str())
+            )));
+        }
+        prompt.say(&format!(
+            "credential-oauth: {}: provider {:?} already serves {} and holds no token yet; \
+             logging in with that entry (edit it to change it)",
+            escape(&path.display().to_string()),
             escape(&same.name),
-            escape(provider.url.as_str())
-        )));
+            escape(same.url.as_str())
+        ));
+        return log_in(&same.url, &same.name, prompt);
     }
     let text = add_entry(existing.as_deref().unwrap_or(""), &entry)?;
     // The new text must still be a valid config before it replaces the old.
@@ -177,21 +193,23 @@ pub fn run(options: &Options, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Re
     if options.no_login {
         return Ok(());
     }
+    log_in(&provider.url, &provider.name, prompt)
+}
+
+/// The first login of the provider for `url`, said as init says it.
+fn log_in(url: &url::Url, name: &str, prompt: &dyn Prompt) -> Result<()> {
     let login = || -> Result<crate::token::Token> {
         let config = Config::load()?;
         let manager = Manager::new(&config, prompt)?;
-        let binding = Resolver::new(&config).for_command(
-            provider.url.as_str(),
-            Vec::new(),
-            manager.store(),
-        )?;
+        let binding =
+            Resolver::new(&config).for_command(url.as_str(), Vec::new(), manager.store())?;
         manager.login(&binding)
     };
     match login() {
         Ok(token) => {
             prompt.say(&format!(
                 "credential-oauth: logged in to {} (token {})",
-                escape(&provider.name),
+                escape(name),
                 super::valid_until(&token)
             ));
             Ok(())
@@ -199,8 +217,7 @@ pub fn run(options: &Options, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Re
         Err(e) => {
             prompt.say(&format!(
                 "credential-oauth: the entry is written, but the first login failed; \
-                 try again with: credential-oauth login {}",
-                provider.url
+                 try again with: credential-oauth login {url}"
             ));
             Err(e)
         }

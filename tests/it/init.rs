@@ -86,6 +86,50 @@ fn a_second_entry_for_the_same_url_is_refused_and_the_file_left_alone() {
     assert_eq!(server.count("token"), 1);
 }
 
+/// An init whose login never finished (Ctrl-C, a closed browser) left its
+/// entry and no token: init again finishes that login instead of refusing,
+/// and leaves the file as it was.
+#[test]
+fn init_again_after_an_interrupted_login_logs_in_with_the_entry_written() {
+    let server = TestServer::start().unwrap();
+    let env = env_with_secret(&server);
+    let secret = env.root.join("secret");
+    let first = env.run_detached(
+        &[
+            "init",
+            URL,
+            "--issuer",
+            &server.issuer(),
+            "--client-id",
+            "ci",
+            "--client-secret-file",
+            secret.to_str().unwrap(),
+            "--grant",
+            "client_credentials",
+            "--no-login",
+        ],
+        "",
+    );
+    first.ok();
+    let before = std::fs::read(env.config_path()).unwrap();
+    assert_eq!(server.count("token"), 0);
+
+    let again = client_credentials_init(&env, &server, URL);
+    again.ok();
+    assert!(
+        again.stderr.contains("holds no token yet; logging in"),
+        "{again}"
+    );
+    assert!(again.stderr.contains("logged in to"), "{again}");
+    assert_eq!(server.count("token"), 1);
+    assert_eq!(std::fs::read(env.config_path()).unwrap(), before);
+    // Now it holds one: a third init is refused, as before.
+    let third = client_credentials_init(&env, &server, URL);
+    third.fails();
+    assert!(third.stderr.contains("already serves"), "{third}");
+    assert_eq!(server.count("token"), 1);
+}
+
 #[test]
 fn a_new_config_file_is_private_and_nothing_is_asked_without_a_terminal() {
     let server = TestServer::start().unwrap();
