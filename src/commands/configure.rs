@@ -366,9 +366,27 @@ fn docker(registry: Option<&str>, remove: bool) -> Result<String> {
             crate::prompt::escape(old)
         )));
     }
-    let (changed, mut message) = edit_docker(&mut doc, registry, remove)
+    let (store_changed, mut message) = edit_docker(&mut doc, registry, remove)
         .map_err(|m| Error::Input(format!("{}: {m}", path.display())))?;
-    let restore = match (registry, remove, changed) {
+    // `unconfigure --docker` takes the helper out of docker's config
+    // altogether: the credHelpers entries `configure --docker=REGISTRY`
+    // added go too.
+    let registries = match (registry, remove) {
+        (None, true) => remove_registry_entries(&mut doc),
+        _ => Vec::new(),
+    };
+    if !registries.is_empty() {
+        message.push_str(&format!(
+            "; removed credHelpers[{}] = {HELPER:?}",
+            registries
+                .iter()
+                .map(|r| format!("{:?}", crate::prompt::escape(r)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let changed = store_changed || !registries.is_empty();
+    let restore = match (registry, remove, store_changed) {
         (None, true, true) => previous_store_for(&path),
         _ => None,
     };
@@ -462,6 +480,23 @@ fn record_previous_store(docker_config: &Path, store: Option<&str>) -> Result<()
         .map_err(|e| Error::Input(format!("cannot encode {}: {e}", path.display())))?;
     text.push('\n');
     write_atomically(&path, text.as_bytes())
+}
+
+/// Take every `credHelpers` entry naming this helper out of docker's config
+/// document; returns the registries whose entry went.
+pub fn remove_registry_entries(doc: &mut Value) -> Vec<String> {
+    let Some(helpers) = doc.get_mut("credHelpers").and_then(Value::as_object_mut) else {
+        return Vec::new();
+    };
+    let ours: Vec<String> = helpers
+        .iter()
+        .filter(|(_, v)| v.as_str() == Some(HELPER))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for registry in &ours {
+        helpers.remove(registry);
+    }
+    ours
 }
 
 /// Set or clear the helper in docker's config document, keeping every other

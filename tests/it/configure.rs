@@ -40,7 +40,7 @@ fn configure_docker_keeps_other_keys_and_the_file_mode() {
     let path = dir.join("config.json");
     std::fs::write(
         &path,
-        r#"{"auths":{"old.example":{"auth":"eA=="}},"psFormat":"table"}"#,
+        r#"{"auths":{"old.example":{"auth":"eA=="}},"psFormat":"table","credHelpers":{"gcr.io":"gcloud"}}"#,
     )
     .unwrap();
     {
@@ -64,10 +64,23 @@ fn configure_docker_keeps_other_keys_and_the_file_mode() {
     let same = env.run(&["configure", "--docker"], "");
     assert!(same.ok().stdout.contains("already"), "{same}");
 
-    env.run(&["unconfigure", "--docker"], "").ok();
+    // unconfigure --docker takes the helper out everywhere: credsStore and
+    // the credHelpers entry configure --docker=REGISTRY added; another
+    // helper's entry stays.
+    let gone = env.run(&["unconfigure", "--docker"], "");
+    assert!(
+        gone.ok()
+            .stdout
+            .contains("removed credHelpers[\"registry.example.com\"]"),
+        "{gone}"
+    );
     let doc = read();
     assert!(doc.get("credsStore").is_none(), "{doc}");
-    assert_eq!(doc["credHelpers"]["registry.example.com"], "oauth");
+    assert!(
+        doc["credHelpers"].get("registry.example.com").is_none(),
+        "{doc}"
+    );
+    assert_eq!(doc["credHelpers"]["gcr.io"], "gcloud", "{doc}");
     assert_eq!(doc["psFormat"], "table");
     // No stray temporary files next to the config.
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
