@@ -358,16 +358,19 @@ fn decide(options: &Options, questions: &mut Questions) -> Result<Entry> {
                 );
                 None
             } else {
+                let origin = url.origin().ascii_serialization();
                 let hint = match entry.preset.as_deref() {
                     Some("github") => {
                         " (an OAuth app at https://github.com/settings/developers, with Device Flow enabled)"
+                            .to_string()
                     }
-                    Some("gitlab") => {
-                        " (an application at <gitlab>/-/user_settings/applications, not confidential)"
-                    }
-                    Some("bitbucket") => " (an OAuth consumer in the workspace settings)",
-                    Some(_) => " (an OAuth2 application in your user settings)",
-                    None => " (the server offers no dynamic registration)",
+                    Some("gitlab") => format!(
+                        " (an application at {}/-/user_settings/applications, not confidential)",
+                        escape(&origin)
+                    ),
+                    Some("bitbucket") => " (an OAuth consumer in the workspace settings)".into(),
+                    Some(_) => " (an OAuth2 application in your user settings)".into(),
+                    None => " (the server offers no dynamic registration)".into(),
                 };
                 Some(questions.need(&format!("client id{hint}"), None, "--client-id ID")?)
             }

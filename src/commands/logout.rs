@@ -29,9 +29,7 @@ pub fn logout_and_say(
     let outcome = manager.logout(binding)?;
     let name = escape(&binding.provider.name);
     if outcome.removed {
-        let key = Manager::key(&binding.provider, &binding.account);
-        let names = sharing(&all_providers(config, manager)?, &key, &binding.account);
-        prompt.say(&logged_out(&names));
+        prompt.say(&logged_out(&sharing_binding(config, manager, binding)?));
     } else {
         prompt.say(&format!("credential-oauth: {name} had no cached token"));
     }
@@ -115,7 +113,23 @@ pub(super) fn sharing(
     names
 }
 
-fn logged_out(names: &[String]) -> String {
+/// The names (escaped) of every provider, configured or discovered, that
+/// shared `binding`'s token.
+pub fn sharing_binding(
+    config: &Config,
+    manager: &Manager,
+    binding: &crate::resolver::Binding,
+) -> Result<Vec<String>> {
+    let key = Manager::key(&binding.provider, &binding.account);
+    Ok(sharing(
+        &all_providers(config, manager)?,
+        &key,
+        &binding.account,
+    ))
+}
+
+/// "X logged out", naming every provider that shared the token.
+pub fn logged_out(names: &[String]) -> String {
     match names {
         [one] => format!("credential-oauth: {one} logged out"),
         many => format!(

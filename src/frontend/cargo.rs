@@ -83,7 +83,7 @@ fn answer(request: &Request, prompt: &dyn Prompt) -> Result<Response> {
     match &request.action {
         Action::Get(_) => get(&resolver, &manager, &binding, &request.registry, prompt),
         Action::Login(options) => login(&manager, &binding, options.token.as_ref(), prompt),
-        Action::Logout => logout(&manager, &binding, prompt),
+        Action::Logout => logout(&config, &manager, &binding, prompt),
         Action::Unknown => Ok(Err(Failure::new(
             FailureKind::OperationNotSupported,
             Some("credential-oauth does not know this kind of cargo request"),
@@ -255,12 +255,20 @@ fn login(
 
 /// `cargo logout`: forget and revoke, as `credential-oauth logout`. With
 /// nothing cached, `not-found`: cargo then says "not currently logged in".
-fn logout(manager: &Manager, binding: &Binding, prompt: &dyn Prompt) -> Result<Response> {
+fn logout(
+    config: &Config,
+    manager: &Manager,
+    binding: &Binding,
+    prompt: &dyn Prompt,
+) -> Result<Response> {
     let outcome = manager.logout(binding)?;
     let name = crate::prompt::escape(&binding.provider.name);
     crate::commands::logout::report_revocation(&name, outcome.revocation, prompt);
     Ok(if outcome.removed {
-        prompt.say(&format!("credential-oauth: {name} logged out"));
+        // Every provider that shared the token lost it too: say so, as
+        // `credential-oauth logout` does.
+        let names = crate::commands::logout::sharing_binding(config, manager, binding)?;
+        prompt.say(&crate::commands::logout::logged_out(&names));
         Ok(Success::Logout)
     } else {
         Err(Failure::new(

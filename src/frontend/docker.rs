@@ -165,7 +165,10 @@ fn list(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<Found> {
     let manager = Manager::new(&config, prompt)?;
     let mut entries = previous::list()?;
     entries.extend(manager.static_credentials().list()?);
-    for provider in &config.providers {
+    // Only the providers docker could be answered for: a whole registry
+    // host (DESIGN.md "Config", Matching), not a cargo index, a package
+    // index or any other url with a path.
+    for provider in config.providers.iter().filter(|p| p.url.path() == "/") {
         if manager.cached(&Manager::key(provider, ""))?.is_some() {
             entries.insert(provider.url.to_string(), provider.username.clone());
         }

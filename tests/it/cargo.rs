@@ -472,3 +472,33 @@ fn a_git_config_provider_covers_its_section_url_and_no_more() {
         }
     }
 }
+
+/// `cargo logout` names every provider that shared the token it removed,
+/// as `credential-oauth logout` does: the git provider with the same
+/// issuer, client and scopes lost its token too.
+#[test]
+fn cargo_logout_names_every_provider_that_shared_the_token() {
+    let (server, registry, env) = setup();
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&format!(
+        "{config}\n[[provider]]\nname = \"forge-git\"\nurl = \"https://git.example.com/\"\n\
+         issuer = \"{}\"\nclient_id = \"ci\"\nclient_secret = \"ci-secret\"\n\
+         grant = \"client_credentials\"\nscopes = [\"write\", \"read\"]\n",
+        server.issuer()
+    ));
+    env.run(&[PLUGIN], &request(&registry.index_url(), READ))
+        .ok();
+    let out = env.run(
+        &[PLUGIN],
+        &request(&registry.index_url(), "\"kind\":\"logout\""),
+    );
+    assert!(
+        out.ok().stdout.contains("{\"Ok\":{\"kind\":\"logout\"}}"),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("ci, forge-git logged out (they share one token"),
+        "{out}"
+    );
+}

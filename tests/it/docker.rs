@@ -527,3 +527,28 @@ fn skopeo_reads_a_manifest_with_a_token_from_the_helper() {
     assert!(out.stderr.contains(HELPER), "{out}");
     assert_eq!(registry.granted(), granted, "{out}");
 }
+
+/// `list` shows only providers docker could be answered for: a whole
+/// registry host, not a cargo or package index with a path, even when
+/// those hold tokens.
+#[test]
+fn list_shows_only_registry_providers() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    registry_config(
+        &env,
+        &server,
+        &[
+            "https://registry.example.com/",
+            "https://crates.example.com/index/",
+        ],
+    );
+    env.run_as(HELPER, &["get"], "registry.example.com").ok();
+    env.run(&["token", "https://crates.example.com/index/"], "")
+        .ok();
+    assert_eq!(env.token_entries().len(), 2);
+    assert_eq!(
+        env.run_as(HELPER, &["list"], "").ok().stdout,
+        format!("{{\"https://registry.example.com/\":\"{REGISTRY_USER}\"}}\n")
+    );
+}

@@ -177,3 +177,21 @@ fn init_against_a_server_that_registers_clients_asks_for_no_client_id() {
     let token = env.run_detached(&["token", URL], "");
     assert!(server.is_active(token.ok().stdout.trim()), "{token}");
 }
+
+/// The client-id question for a GitLab preset names the instance's own
+/// applications page, not a placeholder.
+#[test]
+fn the_gitlab_question_names_the_instances_applications_page() {
+    let env = Env::new();
+    let out = env.run_detached(
+        &["init", "https://gitlab.corp.example/", "--preset", "gitlab"],
+        "",
+    );
+    out.fails();
+    assert!(
+        out.stderr
+            .contains("an application at https://gitlab.corp.example/-/user_settings/applications"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("<gitlab>"), "{out}");
+}
