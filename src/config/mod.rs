@@ -2,6 +2,7 @@
 
 pub mod gitconfig;
 mod matching;
+mod mistakes;
 pub mod preset;
 mod provider;
 
@@ -192,7 +193,7 @@ impl Config {
                 Ok(raw) => Config::from_raw(raw, path),
                 Err(e) => Err(Error::Config {
                     path: path.to_path_buf(),
-                    message: one_line(&e.to_string()),
+                    message: mistakes::explain(&one_line(&e.to_string()), text),
                 }),
             },
         }
@@ -681,7 +682,7 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
 /// checks in `from_raw` do (`grant: unknown variant ...`): toml's message
 /// alone says what was wrong but not where.
 fn field_error(e: &toml::de::Error) -> String {
-    let message = one_line(e.message());
+    let message = mistakes::explain(&one_line(e.message()), "");
     let shown = e.to_string();
     match shown
         .lines()

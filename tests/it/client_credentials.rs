@@ -464,3 +464,41 @@ fn proxies_from_the_environment_never_see_a_loopback_request() {
     let seen = proxy.seen();
     assert!(seen.is_empty(), "the proxy received {seen:?}");
 }
+
+/// Config mistakes a person makes, said the way they are fixed: a slip in
+/// a key names the key meant (the list only with -v), and `[provider]`
+/// names `[[provider]]`. Nothing is asked of the server.
+#[test]
+fn config_mistakes_say_what_to_write() {
+    let server = TestServer::start().unwrap();
+    let env = Env::new();
+    env.write_config(&format!(
+        "[[provider]]\nurl = \"https://git.example.com/\"\nisuer = \"{}\"\n",
+        server.issuer()
+    ));
+    let out = env.run(&["token", "https://git.example.com/"], "");
+    out.fails();
+    assert!(
+        out.stderr
+            .ends_with("provider #1: unknown key `isuer`; did you mean `issuer`?\n"),
+        "{out}"
+    );
+    let verbose = env.run(&["-v", "token", "https://git.example.com/"], "");
+    assert!(
+        verbose.stderr.contains("(keys: name, url, issuer"),
+        "{verbose}"
+    );
+
+    env.write_config(&format!(
+        "[provider]\nurl = \"https://git.example.com/\"\nissuer = \"{}\"\n",
+        server.issuer()
+    ));
+    let out = env.run(&["token", "https://git.example.com/"], "");
+    out.fails();
+    assert!(
+        out.stderr
+            .contains("[provider] must be written [[provider]]"),
+        "{out}"
+    );
+    assert_eq!(server.count("token"), 0);
+}
