@@ -139,6 +139,27 @@ fn config(report: &mut Report) -> Config {
     }
 }
 
+/// Kernel-keyring entries of token directories that no longer exist (a
+/// deleted cache directory): tokens nobody reaches, held until reboot.
+fn orphaned_kernel_entries(report: &mut Report) {
+    #[cfg(target_os = "linux")]
+    if let Ok(dirs) = crate::store::kernel::orphaned_dirs()
+        && !dirs.is_empty()
+    {
+        let shown: Vec<String> = dirs.iter().map(|d| escape(d)).collect();
+        report.warning(
+            format!(
+                "storage: the kernel keyring holds tokens of cache directories that no longer \
+                 exist: {}",
+                shown.join(", ")
+            ),
+            "credential-oauth logout --all removes them",
+        );
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = report;
+}
+
 /// The keychain, or why the file is used; the manager when the store opens.
 fn storage<'p>(
     report: &mut Report,
@@ -189,6 +210,7 @@ fn storage<'p>(
             },
         },
     }
+    orphaned_kernel_entries(report);
     match Manager::new(config, prompt) {
         Ok(manager) => Some(manager),
         Err(e) => {

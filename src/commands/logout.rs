@@ -71,6 +71,21 @@ pub fn all(prompt: &dyn Prompt) -> Result<()> {
             report_revocation(&escape(&p.name), outcome.revocation, prompt);
         }
     }
+    // Entries of a cache directory someone deleted are nobody's to log out
+    // through a provider, but hold tokens until reboot: removed too.
+    #[cfg(target_os = "linux")]
+    match crate::store::kernel::remove_orphans() {
+        Ok(0) => {}
+        Ok(n) => {
+            any = true;
+            prompt.say(&format!(
+                "credential-oauth: removed {n} kernel keyring entr{} of cache directories that \
+                 no longer exist",
+                if n == 1 { "y" } else { "ies" }
+            ));
+        }
+        Err(e) => crate::debug!("kernel keyring: {e}"),
+    }
     if !any {
         prompt.say("credential-oauth: no cached token to remove");
     }

@@ -193,6 +193,23 @@ impl Ring {
         failed.map_or(Ok(removed), Err)
     }
 
+    /// The descriptions of the `user` keys linked in this keyring.
+    fn descriptions(self) -> io::Result<Vec<String>> {
+        let mut found = Vec::new();
+        for id in self.links()? {
+            let Ok(Some(described)) = describe_key(id) else {
+                continue;
+            };
+            let mut fields = described.splitn(5, ';');
+            if fields.next() == Some("user")
+                && let Some(description) = fields.nth(3)
+            {
+                found.push(description.to_string());
+            }
+        }
+        Ok(found)
+    }
+
     /// The serial numbers of the keys linked in this keyring.
     fn links(self) -> io::Result<Vec<i32>> {
         let mut buffer = vec![0u8; 4 * 64];
@@ -280,6 +297,90 @@ fn keychain_prefix(bus: &str) -> String {
     }
     text.push(':');
     text
+}
+
+/// The token directory a per-directory entry (`credential-oauth:<dir>:<key>`)
+/// was made for, when that directory is under `home` and no longer exists:
+/// nobody reaches the entry through the helper any more, and it lasts
+/// until reboot. Only under `home`: the user's own cache directories, not
+/// those of another login of the same user (a CI job's workspace, another
+/// test's home), which may still be coming to be.
+fn orphaned_dir<'d>(description: &'d str, home: &Path) -> Option<&'d str> {
+    let rest = description.strip_prefix("credential-oauth:")?;
+    if rest.starts_with("keychain:") {
+        return None;
+    }
+    let (dir, key) = rest.rsplit_once(':')?;
+    let is_key = key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit());
+    let dir_path = Path::new(dir);
+    (is_key && dir_path.is_absolute() && dir_path.starts_with(home) && !dir_path.exists())
+        .then_some(dir)
+}
+
+/// Where orphans are looked for: HOME, less this process's own token
+/// directory, whose entries are this config's own, reachable whether or
+/// not the directory is on disk (`storage = "kernel"` needs none).
+struct Orphans {
+    home: std::path::PathBuf,
+    own: Option<String>,
+}
+
+impl Orphans {
+    fn here() -> Option<Orphans> {
+        Some(Orphans {
+            home: crate::env::home_dir()?,
+            own: super::tokens_dir().map(|d| d.to_string_lossy().into_owned()),
+        })
+    }
+
+    fn of<'d>(&self, description: &'d str) -> Option<&'d str> {
+        orphaned_dir(description, &self.home).filter(|d| Some(*d) != self.own.as_deref())
+    }
+
+    fn dirs(&self) -> Result<Vec<String>> {
+        let mut dirs = std::collections::BTreeSet::new();
+        for ring in [persistent_ring()?, Ring::user()] {
+            let descriptions = ring
+                .descriptions()
+                .map_err(|e| describe("cannot list entries", e))?;
+            dirs.extend(
+                descriptions
+                    .iter()
+                    .filter_map(|d| self.of(d))
+                    .map(str::to_string),
+            );
+        }
+        Ok(dirs.into_iter().collect())
+    }
+
+    fn remove(&self) -> Result<usize> {
+        let mut removed = 0;
+        for ring in [persistent_ring()?, Ring::user()] {
+            removed += ring
+                .remove_matching(|d| self.of(d).is_some())
+                .map_err(|e| describe("cannot remove entries", e))?;
+        }
+        Ok(removed)
+    }
+}
+
+fn persistent_ring() -> Result<Ring> {
+    Ring::persistent().map_err(|e| describe("no persistent keyring", e))
+}
+
+/// The token directories, under HOME and no longer on disk, that entries
+/// in the kernel keyrings were made for: [`KernelStore`] entries in the
+/// persistent keyring and per-directory cache copies of earlier versions
+/// in the user keyring, this process's own directory excepted. A cache
+/// directory someone deleted (or an `XDG_CACHE_HOME` no longer used)
+/// leaves its entries behind.
+pub fn orphaned_dirs() -> Result<Vec<String>> {
+    Orphans::here().map_or(Ok(Vec::new()), |o| o.dirs())
+}
+
+/// Remove the entries [`orphaned_dirs`] finds; how many there were.
+pub fn remove_orphans() -> Result<usize> {
+    Orphans::here().map_or(Ok(0), |o| o.remove())
 }
 
 /// A kernel error as one line, naming the setting to change where there is one.
@@ -577,6 +678,71 @@ mod tests {
         assert!(store.delete(&key).unwrap());
         assert_eq!(store.load(&key).unwrap(), None);
         assert!(!store.delete(&key).unwrap());
+    }
+
+    #[test]
+    fn entries_of_a_deleted_token_directory_are_found_and_removed_and_no_others() {
+        if !kernel_available() {
+            return;
+        }
+        let root = std::env::temp_dir().join(format!(
+            "credential-oauth-orphans-{}-{}",
+            std::process::id(),
+            crate::random::u64()
+        ));
+        // The test's own "home", so no other test's entries are touched.
+        let orphans = Orphans {
+            home: root.clone(),
+            own: Some(root.join("own/tokens").to_string_lossy().into_owned()),
+        };
+        let (gone, kept, own) = (
+            root.join("gone/tokens"),
+            root.join("kept/tokens"),
+            root.join("own/tokens"),
+        );
+        std::fs::create_dir_all(&gone).unwrap();
+        std::fs::create_dir_all(&kept).unwrap();
+        let key = CacheKey::hashed("orphans");
+        let value = Secret::new(String::from("v"));
+        for dir in [&gone, &kept, &own] {
+            KernelStore::open(dir).unwrap().save(&key, &value).unwrap();
+        }
+        let text = |p: &std::path::PathBuf| p.to_string_lossy().into_owned();
+        assert!(
+            orphans.dirs().unwrap().is_empty(),
+            "own is the process's own"
+        );
+        std::fs::remove_dir_all(root.join("gone")).unwrap();
+        assert_eq!(orphans.dirs().unwrap(), [text(&gone)]);
+        assert_eq!(orphans.remove().unwrap(), 1);
+        assert!(orphans.dirs().unwrap().is_empty());
+        for dir in [&kept, &own] {
+            let store = KernelStore::open(dir).unwrap();
+            assert!(store.load(&key).unwrap().is_some(), "{}", text(dir));
+            store.delete(&key).unwrap();
+        }
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn only_per_directory_descriptions_of_missing_absolute_dirs_are_orphans() {
+        let key = "0123456789abcdef0123456789abcdef";
+        let home = Path::new("/nonexistent");
+        let missing = format!("credential-oauth:/nonexistent/co-test/tokens:{key}");
+        assert_eq!(
+            orphaned_dir(&missing, home),
+            Some("/nonexistent/co-test/tokens")
+        );
+        for not in [
+            format!("credential-oauth:/:{key}"),
+            format!("credential-oauth:/elsewhere/tokens:{key}"),
+            format!("credential-oauth:keychain:0123456789abcdef:{key}"),
+            format!("credential-oauth:relative/dir:{key}"),
+            "credential-oauth:/nonexistent/x:notakey".to_string(),
+            format!("other:/nonexistent/x:{key}"),
+        ] {
+            assert_eq!(orphaned_dir(&not, home), None, "{not}");
+        }
     }
 
     #[test]

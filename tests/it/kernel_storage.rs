@@ -283,3 +283,50 @@ fn logout_under_one_cache_directory_ends_the_kernel_copy_another_one_serves() {
     assert!(server.is_active(&fresh));
     assert_eq!(server.count("client_credentials"), 2, "{after}");
 }
+
+/// A cache directory someone deleted leaves its kernel-keyring entries
+/// behind (tokens nobody reaches through the helper, held until reboot):
+/// doctor names the directory, and `logout --all` removes them. The
+/// entries of the directory a process uses itself are its own, on disk or
+/// not.
+#[test]
+fn entries_of_a_deleted_cache_directory_are_reported_and_removed() {
+    if !kernel_keyring_available() {
+        return;
+    }
+    let (_server, mut env, key) = renewing("kernel");
+    let key = key.as_str();
+    let old_cache = env.home.join("old-cache");
+    env.set_var("XDG_CACHE_HOME", old_cache.to_str().unwrap());
+    env.run(&["get"], &git_request(URL)).ok();
+    let old_tokens = old_cache.join("credential-oauth/tokens");
+    let old_entry = format!("credential-oauth:{}:{key}", old_tokens.display());
+    assert!(env.persistent_keyring_entry(&old_entry).is_some());
+    std::fs::remove_dir_all(&old_cache).unwrap();
+    // Its own process still reaches it: no orphan for that one.
+    let doctor = env.run(&["doctor"], "");
+    assert!(!doctor.stdout.contains("no longer exist"), "{doctor}");
+
+    // Another cache directory: the old one's entry is an orphan.
+    env.unset_var("XDG_CACHE_HOME");
+    let doctor = env.run(&["doctor"], "");
+    assert!(
+        doctor
+            .stdout
+            .contains("cache directories that no longer exist")
+            && doctor.stdout.contains(&old_tokens.display().to_string()),
+        "{doctor}"
+    );
+    let out = env.run(&["logout", "--all"], "");
+    out.ok();
+    assert!(
+        out.stderr.contains("removed 1 kernel keyring entry"),
+        "{out}"
+    );
+    assert_eq!(env.persistent_keyring_entry(&old_entry), None, "{out}");
+    let doctor = env.run(&["doctor"], "");
+    assert!(
+        !doctor.stdout.contains(&old_tokens.display().to_string()),
+        "{doctor}"
+    );
+}

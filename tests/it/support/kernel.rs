@@ -208,6 +208,11 @@ impl Env {
         description
     }
 
+    /// What the persistent keyring holds under `description`.
+    pub fn persistent_keyring_entry(&self, description: &str) -> Option<String> {
+        search(persistent()?, description).and_then(read)
+    }
+
     /// What the user keyring holds under `description`.
     pub fn user_keyring_entry(&self, description: &str) -> Option<String> {
         search(USER, description).and_then(read)
