@@ -13,7 +13,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// No provider is configured for the URL: "not mine", not a failure for
     /// the git protocol (which then prints nothing).
-    #[error("no provider is configured for {0}")]
+    #[error("no provider is configured for {0}; add one with: credential-oauth init {0}")]
     NoProvider(String),
 
     /// The caller asked about something there is nothing for (docker's

@@ -97,13 +97,17 @@ fn shown(path: &Path) -> String {
 }
 
 /// The config file: found, readable, valid.
+/// Where every config key is documented: an anchor of README.md (a test
+/// checks that the heading exists).
+pub const CONFIG_DOCS: &str = "README.md#configuration-reference";
+
 fn config(report: &mut Report) -> Config {
     let place = crate::config::config_path();
     match Config::load() {
         Err(e) => {
             report.problem(
                 format!("config: {}", escape(&e.to_string())),
-                "correct the file (README \"Config\" lists every key)",
+                format!("correct the file (every key: {CONFIG_DOCS})"),
             );
             Config::empty()
         }
@@ -111,7 +115,7 @@ fn config(report: &mut Report) -> Config {
             match (&config.path, place) {
                 (Some(path), _) if config.providers.is_empty() => report.warning(
                     format!("config: {} names no provider", shown(path)),
-                    "add a [[provider]] entry (README \"Config\")",
+                    format!("add one: credential-oauth init URL (every key: {CONFIG_DOCS})"),
                 ),
                 (Some(path), _) => report.ok(format!(
                     "config: {} is valid ({} provider{})",
@@ -125,7 +129,7 @@ fn config(report: &mut Report) -> Config {
                         shown(&path)
                     ),
                     format!(
-                        "write {} with a [[provider]] entry (README \"Config\")",
+                        "credential-oauth init URL writes {} (every key: {CONFIG_DOCS})",
                         shown(&path)
                     ),
                 ),

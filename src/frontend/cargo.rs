@@ -288,7 +288,7 @@ fn not_ours_at_login(url: &Url, login_url: Option<&str>) -> Failure {
     Failure::new(
         FailureKind::UrlNotSupported,
         Some(&format!(
-            "no credential-oauth provider is configured for {url}; add a [[provider]] whose url covers it{page}"
+            "no credential-oauth provider is configured for {url}; add one whose url covers the index, dl and api: credential-oauth init {url}{page}"
         )),
     )
 }

@@ -70,7 +70,7 @@ fn store(host: &str, stdin: &mut dyn Read) -> Result<()> {
         None => Err(Error::NotFound(format!(
             "no provider is configured for {host}, and this helper keeps only the tokens \
              it obtains itself; the token was not stored (use a credentials \"{host}\" block \
-             in the CLI config, or add a provider for https://{host}/)"
+             in the CLI config, or add a provider: credential-oauth init https://{host}/)"
         ))),
     }
 }
