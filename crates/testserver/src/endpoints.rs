@@ -22,27 +22,15 @@ const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-excha
 /// RFC 8628 §3.4.
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
-/// Every path served, with the counter its requests bump.
-/// The discovery documents, which move with the issuer path, are counted
-/// apart (see [`document`]).
-const ENDPOINTS: &[(&str, &str)] = &[
-    ("/authorize", "authorize"),
-    ("/token", "token"),
-    ("/device_authorization", "device_authorization"),
-    ("/device", "device_verify"),
-    ("/register", "register"),
-    ("/revoke", "revoke"),
-    ("/introspect", "introspect"),
-    ("/userinfo", "userinfo"),
-];
-
 /// Both arms are complete answers; `Err` lets `?` end a handler early.
 type Answer = Result<Reply, Reply>;
 
 /// Counts and records a request as it arrives, before any fault or delay,
 /// so tests see every request a client made.
 pub(crate) fn note(st: &mut State, rq: &RecordedRequest, arrived: Instant) {
-    if let Some((_, key)) = ENDPOINTS.iter().find(|(path, _)| *path == rq.path) {
+    // The discovery documents, which move with the issuer path, are counted
+    // apart (see [`document`]).
+    if let Some(key) = st.endpoint_at(&rq.path) {
         st.bump(key);
     }
     match document(st, &rq.path) {
@@ -51,7 +39,7 @@ pub(crate) fn note(st: &mut State, rq: &RecordedRequest, arrived: Instant) {
         Some(_) => st.bump("oidc"),
         None => {}
     }
-    if rq.path == "/token" {
+    if st.endpoint_at(&rq.path) == Some("token") {
         let grant_type = rq.form.iter().find(|(n, _)| n == "grant_type");
         match grant_type.map(|(_, v)| v.as_str()) {
             Some(g @ ("client_credentials" | "authorization_code" | "refresh_token")) => st.bump(g),
@@ -70,15 +58,15 @@ pub(crate) fn answer(st: &mut State, rq: &RecordedRequest) -> Reply {
     if let Some(document) = document(st, &rq.path) {
         return metadata(st, rq, document).unwrap_or_else(|reply| reply);
     }
-    let answer = match rq.path.as_str() {
-        "/authorize" => authorize(st, rq),
-        "/token" => token(st, rq).map(Reply::no_store).map_err(Reply::no_store),
-        "/device_authorization" => device_authorization(st, rq),
-        "/device" => device_page(st, rq),
-        "/register" => register(st, rq),
-        "/revoke" => revoke(st, rq),
-        "/introspect" => introspect(st, rq),
-        "/userinfo" => userinfo(st, rq),
+    let answer = match st.endpoint_at(&rq.path) {
+        Some("authorize") => authorize(st, rq),
+        Some("token") => token(st, rq).map(Reply::no_store).map_err(Reply::no_store),
+        Some("device_authorization") => device_authorization(st, rq),
+        Some("device_verify") => device_page(st, rq),
+        Some("register") => register(st, rq),
+        Some("revoke") => revoke(st, rq),
+        Some("introspect") => introspect(st, rq),
+        Some("userinfo") => userinfo(st, rq),
         _ => Err(not_found(rq)),
     };
     answer.unwrap_or_else(|reply| reply)
@@ -143,7 +131,6 @@ fn metadata(st: &State, rq: &RecordedRequest, document: MetadataMode) -> Answer 
     if !serves {
         return Err(not_found(rq));
     }
-    let base = &st.issuer;
     let mut grant_types = vec!["authorization_code", "refresh_token", "client_credentials"];
     if st.settings.device_grant {
         grant_types.push(DEVICE_CODE_GRANT);
@@ -152,22 +139,28 @@ fn metadata(st: &State, rq: &RecordedRequest, document: MetadataMode) -> Answer 
     let issuer = issuer.unwrap_or_else(|| st.issuer_id());
     let mut doc = json!({
         "issuer": issuer,
-        "authorization_endpoint": format!("{base}/authorize"),
-        "token_endpoint": format!("{base}/token"),
-        "revocation_endpoint": format!("{base}/revoke"),
-        "introspection_endpoint": format!("{base}/introspect"),
-        "userinfo_endpoint": format!("{base}/userinfo"),
         "token_endpoint_auth_methods_supported": st.settings.auth_methods,
         "code_challenge_methods_supported": ["S256"],
         "grant_types_supported": grant_types,
         "response_types_supported": ["code"],
         "scopes_supported": ["openid", "profile", "email", "read", "write"],
     });
+    // Only what is served is named.
+    let mut name = |field: &str, endpoint: &str| {
+        if let Some(url) = st.url_of(endpoint) {
+            doc[field] = url.into();
+        }
+    };
+    name("authorization_endpoint", "authorize");
+    name("token_endpoint", "token");
+    name("revocation_endpoint", "revoke");
+    name("introspection_endpoint", "introspect");
+    name("userinfo_endpoint", "userinfo");
     if st.settings.device_grant && st.settings.device_endpoint_published {
-        doc["device_authorization_endpoint"] = format!("{base}/device_authorization").into();
+        name("device_authorization_endpoint", "device_authorization");
     }
     if st.settings.registration {
-        doc["registration_endpoint"] = format!("{base}/register").into();
+        name("registration_endpoint", "register");
     }
     if st.settings.authorization_response_iss {
         doc["authorization_response_iss_parameter_supported"] = true.into();
@@ -447,24 +440,37 @@ fn authorization_code(
         }
         _ => {}
     }
+    // Without PKCE required, a verifier is ignored like any unknown parameter.
+    if let Some(challenge) = issued
+        .challenge
+        .as_ref()
+        .filter(|_| st.settings.pkce_required)
+    {
+        check_verifier(form, challenge)?;
+    }
+    let grant = st.grant(&client.id, &issued.subject, issued.scope.as_deref());
+    st.redeemed_codes.insert(code.to_owned(), grant.family);
+    Ok(st.issue(&grant, issued.scope.as_deref(), true))
+}
+
+/// RFC 7636 §4.6: the verifier (43 to 128 unreserved characters, §4.1)
+/// whose S256 digest is `challenge`.
+fn check_verifier(form: &Params, challenge: &str) -> Result<(), OAuthError> {
     let verifier = form
         .get("code_verifier")
         .ok_or_else(|| OAuthError::invalid_grant("code_verifier is required"))?;
-    // RFC 7636 §4.1: 43 to 128 unreserved characters.
     let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-._~".contains(&b);
     if !(43..=128).contains(&verifier.len()) || !verifier.bytes().all(unreserved) {
         return Err(OAuthError::invalid_grant(
             "code_verifier must be 43 to 128 unreserved characters",
         ));
     }
-    if s256(verifier) != issued.challenge {
+    if s256(verifier) != challenge {
         return Err(OAuthError::invalid_grant(
             "code_verifier does not match the code_challenge",
         ));
     }
-    let grant = st.grant(&client.id, &issued.subject, issued.scope.as_deref());
-    st.redeemed_codes.insert(code.to_owned(), grant.family);
-    Ok(st.issue(&grant, issued.scope.as_deref(), true))
+    Ok(())
 }
 
 /// RFC 7636 §4.2: BASE64URL-ENCODE(SHA256(ASCII(code_verifier))).
@@ -612,25 +618,32 @@ fn authorize(st: &mut State, rq: &RecordedRequest) -> Answer {
             ));
         }
     }
-    let Some(challenge) = query.get("code_challenge") else {
-        return Err(refuse(
-            "invalid_request",
-            "code_challenge is required (PKCE, RFC 7636)",
-        ));
+    let challenge = match query.get("code_challenge") {
+        // A server that does not know PKCE ignores its parameters.
+        _ if !st.settings.pkce_required => None,
+        None => {
+            return Err(refuse(
+                "invalid_request",
+                "code_challenge is required (PKCE, RFC 7636)",
+            ));
+        }
+        Some(challenge) => Some(challenge),
     };
-    if query.get("code_challenge_method") != Some("S256") {
-        return Err(refuse(
-            "invalid_request",
-            "code_challenge_method must be S256",
-        ));
-    }
-    // RFC 7636 §4.2: a SHA-256 digest in base64url is 43 characters.
-    let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-    if challenge.len() != 43 || !challenge.bytes().all(base64url) {
-        return Err(refuse(
-            "invalid_request",
-            "code_challenge is not a base64url SHA-256 digest",
-        ));
+    if let Some(challenge) = challenge {
+        if query.get("code_challenge_method") != Some("S256") {
+            return Err(refuse(
+                "invalid_request",
+                "code_challenge_method must be S256",
+            ));
+        }
+        // RFC 7636 §4.2: a SHA-256 digest in base64url is 43 characters.
+        let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        if challenge.len() != 43 || !challenge.bytes().all(base64url) {
+            return Err(refuse(
+                "invalid_request",
+                "code_challenge is not a base64url SHA-256 digest",
+            ));
+        }
     }
     let scope = requested_scope(&query).map_err(|_| refuse("invalid_scope", "malformed scope"))?;
     if st.settings.authorize_deny {
@@ -641,7 +654,7 @@ fn authorize(st: &mut State, rq: &RecordedRequest) -> Answer {
         client_id: client_id.to_owned(),
         redirect_uri: written,
         redirect_uri_given: query.get("redirect_uri").is_some(),
-        challenge: challenge.to_owned(),
+        challenge: challenge.map(str::to_owned),
         scope,
         subject: query.get("login_hint").unwrap_or(TEST_USER).to_owned(),
         expires_at: Instant::now() + CODE_LIFETIME,
@@ -720,15 +733,24 @@ fn device_authorization(st: &mut State, rq: &RecordedRequest) -> Answer {
         }
     };
     let lifetime = st.settings.device_code_lifetime;
-    let base = &st.issuer;
-    let body = json!({
+    let verification_uri = st.url_of("device_verify").unwrap_or_default();
+    let mut body = json!({
         "device_code": device_code,
         "user_code": user_code,
-        "verification_uri": format!("{base}/device"),
-        "verification_uri_complete": format!("{base}/device?user_code={user_code}"),
+        "verification_uri": verification_uri,
         "expires_in": lifetime,
         "interval": st.settings.device_interval,
     });
+    if st.settings.device_uri_complete {
+        body["verification_uri_complete"] =
+            format!("{verification_uri}?user_code={user_code}").into();
+    }
+    if st.settings.device_message {
+        body["message"] = format!(
+            "Open {verification_uri} in a browser and enter the code {user_code} to sign in."
+        )
+        .into();
+    }
     let device = DeviceAuthorization {
         client_id: client.id,
         user_code,
@@ -761,12 +783,15 @@ fn device_challenge(form: &Params) -> Result<String, OAuthError> {
     Ok(challenge.to_owned())
 }
 
-/// Where a person types the code shown on the device.
-const CODE_FORM: &str = concat!(
-    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Device login</title></head>\n",
-    "<body><form method=\"get\" action=\"/device\"><label>Code ",
-    "<input name=\"user_code\" autofocus></label> <button>Continue</button></form></body></html>\n",
-);
+/// Where a person types the code shown on the device; the form comes back
+/// to `path`, wherever the page is served.
+fn code_form(path: &str) -> String {
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Device login</title></head>\n\
+         <body><form method=\"get\" action=\"{path}\"><label>Code \
+         <input name=\"user_code\" autofocus></label> <button>Continue</button></form></body></html>\n"
+    )
+}
 
 /// RFC 8628 §3.3: the page a person opens; visiting it with a code answers
 /// for them (approve, or deny under `set_device_deny`).
@@ -774,7 +799,8 @@ fn device_page(st: &mut State, rq: &RecordedRequest) -> Answer {
     allow(rq, &["GET"])?;
     let query = Params::new(&rq.query)?;
     let Some(user_code) = query.get("user_code") else {
-        return Ok(Reply::new(200, "text/html; charset=utf-8", CODE_FORM));
+        let form = code_form(&rq.path);
+        return Ok(Reply::new(200, "text/html; charset=utf-8", form));
     };
     let wanted = normalize_user_code(user_code);
     let deny = st.settings.device_deny;

@@ -384,6 +384,63 @@ impl TestServer {
         }
     }
 
+    /// Serves `endpoint` at `path` instead of its usual one, or not at all
+    /// (`None`: 404, and the metadata no longer names it), as real servers
+    /// place their endpoints. `endpoint` is a counter name of
+    /// [`TestServer::count`] (`authorize`, `token`, `device_authorization`,
+    /// `device_verify`, `register`, `revoke`, `introspect`, `userinfo`),
+    /// which stays the same wherever the endpoint is.
+    pub fn set_endpoint_path(&self, endpoint: &str, path: Option<&str>) {
+        let known = state::ENDPOINTS.iter().find(|(name, _)| *name == endpoint);
+        let (name, _) = known.unwrap_or_else(|| panic!("no endpoint is called {endpoint}"));
+        let path = path.map(str::to_owned);
+        self.state().settings.paths.insert(name, path);
+    }
+
+    /// The `token_type` of token answers, `Bearer` by default; several
+    /// servers write it in lower case, which RFC 6749 §7.1 allows.
+    pub fn set_token_type(&self, token_type: &str) {
+        self.state().settings.token_type = token_type.to_owned();
+    }
+
+    /// The name under which token answers carry the granted scope: `scope`
+    /// (RFC 6749 §5.1) by default, or what a server uses instead.
+    pub fn set_scope_field(&self, name: &str) {
+        self.state().settings.scope_field = name.to_owned();
+    }
+
+    /// A field every token answer carries from now on, beyond RFC 6749 §5.1.
+    pub fn add_token_answer_field(&self, name: &str, value: serde_json::Value) {
+        let extra = &mut self.state().settings.token_answer_extra;
+        extra.retain(|(n, _)| n != name);
+        extra.push((name.to_owned(), value));
+    }
+
+    /// With `false`, `/authorize` takes a request without a PKCE challenge
+    /// and the token endpoint ignores `code_verifier`, as a server that
+    /// does not know RFC 7636 does (RFC 6749 §3.1). Default: required.
+    pub fn set_pkce_required(&self, on: bool) {
+        self.state().settings.pkce_required = on;
+    }
+
+    /// A refresh token comes only with a granted scope that holds `scope`
+    /// (some OpenID providers: `offline_access`); `None` (default): always.
+    pub fn set_refresh_token_scope(&self, scope: Option<&str>) {
+        self.state().settings.refresh_token_scope = scope.map(str::to_owned);
+    }
+
+    /// Whether device authorization answers carry `verification_uri_complete`
+    /// (RFC 8628 §3.2 makes it optional; default: yes).
+    pub fn set_device_uri_complete(&self, on: bool) {
+        self.state().settings.device_uri_complete = on;
+    }
+
+    /// Whether device authorization answers carry a `message` to show the
+    /// person, as some servers add (default: no).
+    pub fn set_device_message(&self, on: bool) {
+        self.state().settings.device_message = on;
+    }
+
     /// Every answer waits this long first.
     pub fn set_delay(&self, d: Duration) {
         self.state().settings.delay = d;
@@ -458,7 +515,9 @@ impl TestServer {
         self.state().registered.clone()
     }
 
-    /// The latest request to `path` (no query), as the server received it.
+    /// The latest request to `path` (no query), as the server received it;
+    /// an endpoint moved by [`TestServer::set_endpoint_path`] is asked for
+    /// at its new path.
     pub fn last_request(&self, path: &str) -> Option<RecordedRequest> {
         self.state().last.get(path).cloned()
     }

@@ -47,7 +47,41 @@ pub(crate) struct Settings {
     /// Whether a refresh answer carries a new ID token (OpenID Connect
     /// Core §12.2: it might not).
     pub id_token_on_refresh: bool,
+    /// Where each endpoint is served, by its counter name (see
+    /// [`ENDPOINTS`]); `None`: not served, and not named in the metadata.
+    pub paths: HashMap<&'static str, Option<String>>,
+    /// The `token_type` of token answers (RFC 6749 §7.1: case-insensitive).
+    pub token_type: String,
+    /// The name of the granted scope in token answers: `scope` (RFC 6749
+    /// §5.1), or what a server uses instead.
+    pub scope_field: String,
+    /// Fields every token answer carries beyond RFC 6749 §5.1.
+    pub token_answer_extra: Vec<(String, Value)>,
+    /// Whether `/authorize` demands a PKCE challenge and the token endpoint
+    /// checks the verifier; off, both are ignored (RFC 6749 §3.1), as by a
+    /// server that does not know PKCE.
+    pub pkce_required: bool,
+    /// A refresh token is issued only when the granted scope holds this
+    /// one (as `offline_access` with some OpenID providers).
+    pub refresh_token_scope: Option<String>,
+    /// Whether device authorization answers carry `verification_uri_complete`.
+    pub device_uri_complete: bool,
+    /// Whether device authorization answers carry a `message` for the person.
+    pub device_message: bool,
 }
+
+/// Every endpoint but the discovery documents: its counter name and the
+/// path it is served at unless moved (see [`Settings::paths`]).
+pub(crate) const ENDPOINTS: &[(&str, &str)] = &[
+    ("authorize", "/authorize"),
+    ("token", "/token"),
+    ("device_authorization", "/device_authorization"),
+    ("device_verify", "/device"),
+    ("register", "/register"),
+    ("revoke", "/revoke"),
+    ("introspect", "/introspect"),
+    ("userinfo", "/userinfo"),
+];
 
 impl Default for Settings {
     fn default() -> Self {
@@ -76,6 +110,17 @@ impl Default for Settings {
             authorization_response_iss: false,
             id_token_lifetime: 3600,
             id_token_on_refresh: true,
+            paths: ENDPOINTS
+                .iter()
+                .map(|(name, path)| (*name, Some((*path).to_owned())))
+                .collect(),
+            token_type: "Bearer".to_owned(),
+            scope_field: "scope".to_owned(),
+            token_answer_extra: Vec::new(),
+            pkce_required: true,
+            refresh_token_scope: None,
+            device_uri_complete: true,
+            device_message: false,
         }
     }
 }
@@ -95,7 +140,8 @@ pub(crate) struct AuthorizationCode {
     /// As the client wrote it, for the exact comparison of RFC 6749 §4.1.3.
     pub redirect_uri: String,
     pub redirect_uri_given: bool,
-    pub challenge: String,
+    /// `None` when PKCE is not required and none was sent.
+    pub challenge: Option<String>,
     pub scope: Option<String>,
     pub subject: String,
     pub expires_at: Instant,
@@ -222,6 +268,25 @@ impl State {
         format!("{}{}", self.issuer, self.settings.issuer_path)
     }
 
+    /// The path `endpoint` (a counter name of [`ENDPOINTS`]) is served at.
+    pub(crate) fn path_of(&self, endpoint: &str) -> Option<&str> {
+        self.settings.paths.get(endpoint)?.as_deref()
+    }
+
+    /// The absolute URL of `endpoint`, when it is served.
+    pub(crate) fn url_of(&self, endpoint: &str) -> Option<String> {
+        self.path_of(endpoint)
+            .map(|path| format!("{}{path}", self.issuer))
+    }
+
+    /// The endpoint (its counter name) served at `path`.
+    pub(crate) fn endpoint_at(&self, path: &str) -> Option<&'static str> {
+        ENDPOINTS
+            .iter()
+            .map(|(name, _)| *name)
+            .find(|name| self.path_of(name) == Some(path))
+    }
+
     /// The next queued fault that applies to `path`, used up by one.
     pub(crate) fn take_fault(&mut self, path: &str) -> Option<Fault> {
         let i = self
@@ -292,7 +357,7 @@ impl State {
         );
         let mut answer = Map::new();
         answer.insert("access_token".into(), access_token.into());
-        answer.insert("token_type".into(), "Bearer".into());
+        answer.insert("token_type".into(), self.settings.token_type.clone().into());
         if let Some(secs) = lifetime {
             let expires_in = match self.settings.expires_in_as_string {
                 true => Value::from(secs.to_string()),
@@ -300,7 +365,11 @@ impl State {
             };
             answer.insert("expires_in".into(), expires_in);
         }
-        if refresh {
+        let offline = match &self.settings.refresh_token_scope {
+            Some(needed) => scope.is_some_and(|s| s.split(' ').any(|w| w == needed)),
+            None => true,
+        };
+        if refresh && offline {
             let refresh_token = random_token("rt_");
             let stored = RefreshToken {
                 grant: grant.clone(),
@@ -310,7 +379,10 @@ impl State {
             answer.insert("refresh_token".into(), refresh_token.into());
         }
         if let Some(scope) = scope {
-            answer.insert("scope".into(), scope.into());
+            answer.insert(self.settings.scope_field.clone(), scope.into());
+        }
+        for (name, value) in &self.settings.token_answer_extra {
+            answer.insert(name.clone(), value.clone());
         }
         if id_token && scope.is_some_and(|s| s.split(' ').any(|w| w == "openid")) {
             answer.insert("id_token".into(), self.id_token(grant).into());

@@ -396,3 +396,23 @@ fn openid_in_the_scope_brings_an_id_token_with_the_claims_a_cluster_checks() -> 
     assert!(bare.json()?.get("id_token").is_none());
     Ok(())
 }
+
+#[test]
+fn an_endpoint_moved_or_removed_is_served_and_named_where_it_now_is() -> Result {
+    let server = start()?;
+    server.set_endpoint_path("token", Some("/oauth2/v2.0/token"));
+    server.set_endpoint_path("revoke", None);
+    let doc = server.get("/.well-known/openid-configuration")?.json()?;
+    let moved = format!("{}/oauth2/v2.0/token", server.issuer());
+    assert_eq!(doc["token_endpoint"], moved.as_str());
+    assert!(doc.get("revocation_endpoint").is_none(), "{doc}");
+    assert_eq!(server.app("/token", &[CLIENT_CREDENTIALS])?.status, 404);
+    let answer = server.app("/oauth2/v2.0/token", &[CLIENT_CREDENTIALS])?;
+    assert!(answer.field("access_token")?.starts_with("at_"));
+    assert_eq!(server.app("/revoke", &[("token", "x")])?.status, 404);
+    // Counted under the endpoint's name wherever it is.
+    assert_eq!(server.count("token"), 1);
+    assert_eq!(server.count("client_credentials"), 1);
+    assert!(server.last_request("/oauth2/v2.0/token").is_some());
+    Ok(())
+}
