@@ -18,6 +18,7 @@
 
 pub mod assertion;
 mod endpoints;
+mod shapes;
 mod state;
 mod wire;
 

@@ -403,7 +403,7 @@ fn an_endpoint_moved_or_removed_is_served_and_named_where_it_now_is() -> Result 
     server.set_endpoint_path("token", Some("/oauth2/v2.0/token"));
     server.set_endpoint_path("revoke", None);
     let doc = server.get("/.well-known/openid-configuration")?.json()?;
-    let moved = format!("{}/oauth2/v2.0/token", server.issuer());
+    let moved = format!("{}/oauth2/v2.0/token", server.origin());
     assert_eq!(doc["token_endpoint"], moved.as_str());
     assert!(doc.get("revocation_endpoint").is_none(), "{doc}");
     assert_eq!(server.app("/token", &[CLIENT_CREDENTIALS])?.status, 404);
@@ -414,5 +414,163 @@ fn an_endpoint_moved_or_removed_is_served_and_named_where_it_now_is() -> Result 
     assert_eq!(server.count("token"), 1);
     assert_eq!(server.count("client_credentials"), 1);
     assert!(server.last_request("/oauth2/v2.0/token").is_some());
+    Ok(())
+}
+
+#[test]
+fn entra_shape_serves_a_tenant_and_the_template_for_multi_tenant_aliases() -> Result {
+    let concrete = Fixture(TestServer::start_entra("contoso")?);
+    let doc = concrete
+        .get("/contoso/v2.0/.well-known/openid-configuration")?
+        .json()?;
+    let issuer = format!("{}/contoso/v2.0", concrete.origin());
+    assert_eq!(doc["issuer"], issuer.as_str());
+    assert_eq!(concrete.issuer(), issuer);
+    let devicecode = format!("{}/contoso/oauth2/v2.0/devicecode", concrete.origin());
+    assert_eq!(doc["device_authorization_endpoint"], devicecode.as_str());
+    assert!(doc.get("revocation_endpoint").is_none(), "{doc}");
+    assert!(doc.get("registration_endpoint").is_none(), "{doc}");
+    let multi = Fixture(TestServer::start_entra("organizations")?);
+    let doc = multi
+        .get("/organizations/v2.0/.well-known/openid-configuration")?
+        .json()?;
+    let template = format!("{}/{{tenantid}}/v2.0", multi.origin());
+    assert_eq!(doc["issuer"], template.as_str());
+    Ok(())
+}
+
+#[test]
+fn entra_shape_gives_a_refresh_token_only_for_offline_access_and_devices_a_message() -> Result {
+    let server = Fixture(TestServer::start_entra("contoso")?);
+    server.add_client("cli", None);
+    let token = "/contoso/oauth2/v2.0/token";
+    let login = |scope: &str| -> Result<Value> {
+        let started = server.cli("/contoso/oauth2/v2.0/devicecode", &[("scope", scope)])?;
+        let started = started.json()?;
+        assert!(started.get("verification_uri_complete").is_none());
+        let code = started["user_code"].as_str().ok_or("no user_code")?;
+        assert!(
+            started["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(code))
+        );
+        let page = started["verification_uri"].as_str().ok_or("no uri")?;
+        let page = Url::parse(page)?;
+        assert_eq!(page.path(), "/devicelogin");
+        server.get(&format!("/devicelogin?user_code={code}"))?;
+        let device_code = started["device_code"].as_str().ok_or("no device_code")?;
+        server
+            .cli(token, &[DEVICE_CODE, ("device_code", device_code)])?
+            .json()
+    };
+    let without = login("499b84ac-1321-427f-aa17-267ca6975798/.default")?;
+    assert!(without.get("refresh_token").is_none(), "{without}");
+    let with = login("499b84ac-1321-427f-aa17-267ca6975798/.default offline_access")?;
+    assert_eq!(with["expires_in"], 4500);
+    assert_eq!(with["ext_expires_in"], 4500);
+    let first = with["refresh_token"].as_str().ok_or("no refresh_token")?;
+    let refreshed = server.cli(
+        token,
+        &[("grant_type", "refresh_token"), ("refresh_token", first)],
+    )?;
+    assert_ne!(refreshed.field("refresh_token")?, first);
+    Ok(())
+}
+
+#[test]
+fn gitea_shape_wants_pkce_from_a_public_client_on_any_loopback_port() -> Result {
+    let server = Fixture(TestServer::start_gitea()?);
+    server.add_client_with_redirect_uris("cli", None, &["http://127.0.0.1/"]);
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r~wW1gFWFOEjXk";
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier));
+    let authorize = |pkce: bool| -> Result<Url> {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.extend_pairs([("response_type", "code"), ("client_id", "cli")]);
+        query.extend_pairs([("redirect_uri", "http://127.0.0.1:4711/"), ("state", "s")]);
+        if pkce {
+            query.extend_pairs([("code_challenge", challenge.as_str())]);
+            query.extend_pairs([("code_challenge_method", "S256")]);
+        }
+        let answer = server.get(&format!("/login/oauth/authorize?{}", query.finish()))?;
+        Ok(Url::parse(answer.header("location").ok_or("no Location")?)?)
+    };
+    let refused = authorize(false)?;
+    assert!(
+        refused
+            .query()
+            .is_some_and(|q| q.contains("error=invalid_request"))
+    );
+    let back = authorize(true)?;
+    assert_eq!(back.port(), Some(4711), "any port on the loopback URI");
+    let code = back
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .ok_or("no code")?
+        .1;
+    let answer = server.cli(
+        "/login/oauth/access_token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:4711/"),
+            ("code_verifier", verifier),
+        ],
+    )?;
+    let answer = answer.json()?;
+    assert_eq!(answer["token_type"], "bearer");
+    assert_eq!(answer["expires_in"], 3600);
+    assert!(answer["refresh_token"].is_string(), "{answer}");
+    let doc = server.get("/.well-known/openid-configuration")?.json()?;
+    assert!(doc.get("device_authorization_endpoint").is_none(), "{doc}");
+    Ok(())
+}
+
+#[test]
+fn bitbucket_shape_takes_only_a_consumer_with_its_secret_in_basic_and_ignores_pkce() -> Result {
+    let server = Fixture(TestServer::start_bitbucket()?);
+    server.add_client("key", Some("secret"));
+    assert_eq!(
+        server.get("/.well-known/openid-configuration")?.status,
+        404,
+        "no metadata"
+    );
+    let query = "response_type=code&client_id=key&redirect_uri=http://127.0.0.1:5210/&state=s\
+                 &scope=repository";
+    let answer = server.get(&format!("/site/oauth2/authorize?{query}"))?;
+    let back = Url::parse(answer.header("location").ok_or("no Location")?)?;
+    let code = back
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .ok_or("no code")?
+        .1;
+    let exchange = [
+        ("grant_type", "authorization_code"),
+        ("code", &*code),
+        ("redirect_uri", "http://127.0.0.1:5210/"),
+        ("code_verifier", &*"x".repeat(43)),
+    ];
+    let in_body = [("client_id", "key"), ("client_secret", "secret")];
+    let post = server.post(
+        "/site/oauth2/access_token",
+        "",
+        &[&exchange[..], &in_body].concat(),
+    )?;
+    assert_eq!(post.error()?, "invalid_client", "Basic only");
+    let answer = server.post("/site/oauth2/access_token", "key:secret", &exchange)?;
+    let answer = answer.json()?;
+    assert_eq!(answer["expires_in"], 7200);
+    assert_eq!(answer["token_type"], "bearer");
+    assert_eq!(answer["scopes"], "repository");
+    assert!(answer.get("scope").is_none(), "{answer}");
+    let refresh = answer["refresh_token"].as_str().ok_or("no refresh_token")?;
+    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    let renewed = server.post("/site/oauth2/access_token", "key:secret", &form)?;
+    assert!(renewed.field("access_token")?.starts_with("at_"));
+    let public = server.post(
+        "/site/oauth2/access_token",
+        "",
+        &[&form[..], &[("client_id", "key")]].concat(),
+    )?;
+    assert_eq!(public.error()?, "invalid_client");
     Ok(())
 }
