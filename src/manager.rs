@@ -502,6 +502,7 @@ fn brought(hint: &Secret) -> Token {
         expires_at: Some(0),
         until_rejected: false,
         id_token: None,
+        refresh_token_obtained_at: None,
     }
 }
 

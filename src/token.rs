@@ -50,6 +50,24 @@ pub struct Token {
     /// (Kubernetes clusters validate one); a JWS compact serialization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<Secret>,
+    /// When the refresh token was obtained (Unix seconds). A refresh that
+    /// brings no new refresh token keeps it, so its age is known where a
+    /// server limits that (see [`Token::refresh_token_obtained`]). `None`
+    /// without a refresh token, and in entries written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_obtained_at: Option<u64>,
+}
+
+/// When a refresh token was obtained, as far as the entry tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Obtained {
+    /// At this moment (Unix seconds).
+    At(u64),
+    /// At this moment or before: an entry written before the moment was
+    /// kept knows only when its access token was obtained, and a refresh
+    /// token is never younger than the access token it came with or
+    /// renewed.
+    NoLaterThan(u64),
 }
 
 /// Which credential of a token answer a caller hands on.
@@ -88,6 +106,15 @@ impl Token {
     pub fn is_fresh(&self, now: u64) -> bool {
         self.deadline()
             .is_none_or(|d| d > now.saturating_add(REFRESH_MARGIN))
+    }
+
+    /// When the refresh token was obtained; `None` without one.
+    pub fn refresh_token_obtained(&self) -> Option<Obtained> {
+        self.refresh_token.as_ref()?;
+        Some(match self.refresh_token_obtained_at {
+            Some(at) => Obtained::At(at),
+            None => Obtained::NoLaterThan(self.obtained_at),
+        })
     }
 
     /// Expired once the deadline has passed (no margin); never without one.
@@ -201,6 +228,7 @@ impl Token {
         Ok(Token {
             access_token,
             token_type,
+            refresh_token_obtained_at: refresh_token.as_ref().map(|_| now),
             refresh_token,
             scope,
             obtained_at: now,
@@ -441,6 +469,7 @@ mod tests {
             expires_at,
             until_rejected: false,
             id_token: None,
+            refresh_token_obtained_at: None,
         }
     }
 
@@ -676,6 +705,32 @@ X: y"
         let t = token(5, Some(10));
         let s = serde_json::to_string(&t).unwrap();
         assert_eq!(serde_json::from_str::<Token>(&s).unwrap(), t);
+    }
+
+    #[test]
+    fn an_entry_without_the_refresh_tokens_moment_reads_as_no_later_than_its_access_token() {
+        // As versions before the moment was kept wrote it.
+        let old =
+            r#"{"access_token":"at","token_type":"Bearer","refresh_token":"rt","obtained_at":500}"#;
+        let t = Token::from_stored(old).unwrap();
+        assert_eq!(t.refresh_token_obtained_at, None);
+        assert_eq!(t.refresh_token_obtained(), Some(Obtained::NoLaterThan(500)));
+        let new =
+            Token::from_response(&json!({"access_token":"a","refresh_token":"r"}), 700).unwrap();
+        assert_eq!(new.refresh_token_obtained(), Some(Obtained::At(700)));
+        let text = serde_json::to_string(&new).unwrap();
+        assert!(
+            text.contains(r#""refresh_token_obtained_at":700"#),
+            "{text}"
+        );
+        assert_eq!(Token::from_stored(&text).unwrap(), new);
+        let without = Token::from_response(&json!({"access_token":"a"}), 700).unwrap();
+        assert_eq!(without.refresh_token_obtained(), None);
+        assert!(
+            !serde_json::to_string(&without)
+                .unwrap()
+                .contains("refresh_token_obtained_at")
+        );
     }
 
     #[test]

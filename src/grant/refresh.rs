@@ -42,15 +42,17 @@ pub fn obtain(
 }
 
 /// What a refresh answer leaves out stays as it was: the refresh token
-/// (RFC 6749 §6: the server MAY issue a new one), the granted scope
+/// (RFC 6749 §6: the server MAY issue a new one) and when it was obtained
+/// (also when the answer repeats the same one), the granted scope
 /// (§5.1: omitted when identical to the one requested), and the ID token
 /// (OpenID Connect Core §12.2: the answer might not contain one) while it
 /// is still fresh by its own `exp`. An expired one is dropped, so a caller
 /// asking for it hears that there is none rather than getting a token the
 /// cluster refuses.
 pub fn carry_over(old: &Token, mut new: Token) -> Token {
-    if new.refresh_token.is_none() {
+    if new.refresh_token.is_none() || new.refresh_token == old.refresh_token {
         new.refresh_token.clone_from(&old.refresh_token);
+        new.refresh_token_obtained_at = old.refresh_token_obtained_at;
     }
     if new.scope.is_none() {
         new.scope.clone_from(&old.scope);
@@ -107,6 +109,30 @@ mod tests {
         assert_eq!(t.refresh_token, Some(Secret::new("r2")));
         assert_eq!(t.scope.as_deref(), Some("x"));
         assert_eq!(t.access_token.expose(), "a2");
+    }
+
+    #[test]
+    fn the_refresh_token_keeps_its_age_until_a_new_one_comes() {
+        let old =
+            Token::from_response(&json!({"access_token":"a1","refresh_token":"r1"}), 10).unwrap();
+        assert_eq!(old.refresh_token_obtained_at, Some(10));
+        let none = Token::from_response(&json!({"access_token":"a2"}), 20).unwrap();
+        assert_eq!(none.refresh_token_obtained_at, None);
+        assert_eq!(carry_over(&old, none).refresh_token_obtained_at, Some(10));
+        let same =
+            Token::from_response(&json!({"access_token":"a2","refresh_token":"r1"}), 20).unwrap();
+        assert_eq!(carry_over(&old, same).refresh_token_obtained_at, Some(10));
+        let rotated =
+            Token::from_response(&json!({"access_token":"a2","refresh_token":"r2"}), 20).unwrap();
+        assert_eq!(
+            carry_over(&old, rotated).refresh_token_obtained_at,
+            Some(20)
+        );
+        // An entry from before the moment was kept stays without one.
+        let mut unknown = old.clone();
+        unknown.refresh_token_obtained_at = None;
+        let none = Token::from_response(&json!({"access_token":"a2"}), 20).unwrap();
+        assert_eq!(carry_over(&unknown, none).refresh_token_obtained_at, None);
     }
 
     #[test]
