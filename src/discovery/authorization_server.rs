@@ -123,15 +123,50 @@ pub fn discover(http: &Http, issuer: &str) -> Result<Metadata> {
 
 fn from_document(issuer: &str, url: &Url, doc: serde_json::Value) -> Result<Metadata> {
     let server = crate::http::origin(url);
-    let meta: Metadata = serde_json::from_value(doc)
+    let mut meta: Metadata = serde_json::from_value(doc)
         .map_err(|e| Error::BadAnswer(format!("{server}: metadata is malformed: {e}")))?;
-    if !same_issuer(&meta.issuer, issuer) {
+    if is_tenant_template_for(&meta.issuer, issuer) {
+        // The template names no issuer; the alias asked for is what these
+        // endpoints serve, and what an `iss` would have to name.
+        meta.issuer = issuer.to_string();
+    } else if !same_issuer(&meta.issuer, issuer) {
         return Err(Error::BadAnswer(format!(
             "{server}: metadata names issuer {:?}, not the configured {issuer:?}",
             crate::http::printable(&meta.issuer, 200)
         )));
     }
     Ok(meta)
+}
+
+/// The multi-tenant aliases of Microsoft Entra ID, whose metadata names
+/// the issuer template rather than an issuer.
+const TENANT_ALIASES: &[&str] = &["common", "organizations"];
+
+/// Whether `named` is the literal `{tenantid}` template that Microsoft
+/// Entra ID publishes as the `issuer` of a multi-tenant alias's metadata
+/// (`https://login.microsoftonline.com/organizations/v2.0` names
+/// `https://login.microsoftonline.com/{tenantid}/v2.0`: tokens come from
+/// the signer's own tenant, never from the alias), for the `configured`
+/// issuer. Only for an alias, and only its own template: the configured
+/// issuer's first path segment is `common` or `organizations`, and
+/// `named` is the configured issuer with that segment replaced by
+/// `{tenantid}`, same origin, same rest of the path (up to a trailing
+/// slash). A concrete tenant's metadata must still name it exactly. The
+/// template is no issuer any server can be, so accepting it lets no other
+/// server's metadata stand in for the one configured (RFC 8414 §3.3).
+fn is_tenant_template_for(named: &str, configured: &str) -> bool {
+    let Ok(url) = Url::parse(configured) else {
+        return false;
+    };
+    let path = url.path().trim_end_matches('/');
+    let mut segments = path.trim_start_matches('/').splitn(2, '/');
+    let alias = segments.next().unwrap_or_default();
+    if !TENANT_ALIASES.contains(&alias) || url.query().is_some() {
+        return false;
+    }
+    let rest = segments.next().map(|r| format!("/{r}")).unwrap_or_default();
+    let template = format!("{}/{{tenantid}}{rest}", url.origin().ascii_serialization());
+    named.trim_end_matches('/') == template
 }
 
 /// Whether the explicit endpoints already cover what `provider`'s grant needs,
@@ -309,6 +344,47 @@ mod tests {
         assert!(from_document("https://a.example", &url, doc.clone()).is_err());
         let ok = serde_json::json!({"issuer": "https://a.example/", "token_endpoint": "https://a.example/t"});
         assert!(from_document("https://a.example", &url, ok).is_ok());
+    }
+
+    #[test]
+    fn a_multi_tenant_alias_takes_its_own_tenantid_template_and_nothing_else() {
+        let url = Url::parse("https://login.example/x/.well-known/openid-configuration").unwrap();
+        let doc = |issuer: &str| serde_json::json!({"issuer": issuer, "token_endpoint": "https://login.example/t"});
+        let template = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        for alias in ["organizations", "common"] {
+            let configured = format!("https://login.microsoftonline.com/{alias}/v2.0");
+            let meta = from_document(&configured, &url, doc(template)).unwrap();
+            assert_eq!(meta.issuer, configured, "named by the alias asked for");
+            assert!(from_document(&format!("{configured}/"), &url, doc(template)).is_ok());
+            // Another tenant, another place, another template: refused.
+            for other in [
+                "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0",
+                "https://evil.example/{tenantid}/v2.0",
+                "https://login.microsoftonline.com/{tenantid}",
+                "https://login.microsoftonline.com/{tenantid}/v2.0/x",
+                "http://login.microsoftonline.com/{tenantid}/v2.0",
+            ] {
+                assert!(
+                    from_document(&configured, &url, doc(other)).is_err(),
+                    "{alias}: {other}"
+                );
+            }
+        }
+        // A concrete tenant (and the consumers alias, whose metadata names
+        // the Microsoft-account tenant) must match exactly.
+        for configured in [
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0",
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+            "https://login.microsoftonline.com/consumers/v2.0",
+            "https://login.microsoftonline.com/v2.0/organizations",
+        ] {
+            let e = from_document(configured, &url, doc(template)).unwrap_err();
+            assert!(
+                e.to_string().contains("not the configured"),
+                "{configured}: {e}"
+            );
+            assert!(from_document(configured, &url, doc(configured)).is_ok());
+        }
     }
 
     #[test]
