@@ -270,7 +270,9 @@ impl Provider {
             return Err(format!("url: {:?} is not an http(s) URL", raw.url));
         }
         if let Some(name) = raw.preset.take() {
-            apply_preset(&mut raw, &crate::config::preset::expand(&name, &url)?);
+            let preset = crate::config::preset::for_entry(&name, &url, raw.issuer.as_deref())?;
+            preset.check_client(&name, raw.client_id.is_some(), raw.client_secret.is_some())?;
+            apply_preset(&mut raw, &preset);
         }
         let bearer = match raw.authtype.as_deref() {
             None | Some("auto") => false,

@@ -1,7 +1,9 @@
-//! Known forges: the endpoints, scopes, username convention and grant a
-//! public client uses there, so a provider entry needs only `url`, `preset`
-//! and `client_id`. Explicit keys in the entry win over the preset. No client
-//! id ships here: each user registers their own OAuth app.
+//! Known servers: the endpoints, scopes, username convention and grant a
+//! client uses there, so a provider entry needs only `url`, `preset` and
+//! its client. Explicit keys in the entry win over the preset; an `issuer`
+//! written in the entry is where the preset's endpoints sit (a GitLab under
+//! a path, a test server). No client id ships here: each user registers
+//! their own app (the README says where and how).
 
 use super::provider::GrantKind;
 use url::Url;
@@ -17,6 +19,21 @@ pub struct Preset {
     pub scopes: Vec<String>,
     pub username: String,
     pub grant: GrantKind,
+    /// What the entry itself must say about its client.
+    pub client: ClientNeeds,
+}
+
+/// The client keys a preset cannot do without, because its server
+/// registers no client on the fly (RFC 7591) or takes none without a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientNeeds {
+    /// Nothing checked here: the first login says what is missing.
+    Nothing,
+    /// `client_id` of an app registered as `register` says.
+    Id { register: &'static str },
+    /// `client_id` and `client_secret`: the server has confidential
+    /// clients only.
+    IdAndSecret { register: &'static str },
 }
 
 /// The names accepted by `preset = "…"`.
@@ -29,63 +46,94 @@ pub const NAMES: &[&str] = &[
     "forgejo",
 ];
 
-/// The preset `name` for a provider whose url is `url`. Self-hosted forges
-/// (GitLab, Gitea, Forgejo, GitHub Enterprise Server) take their endpoints
-/// from the url's origin; bitbucket.org and codeberg.org are fixed.
+/// The preset `name` for a provider whose url is `url` and that writes no
+/// issuer; see [`for_entry`].
 pub fn expand(name: &str, url: &Url) -> Result<Preset, String> {
+    for_entry(name, url, None)
+}
+
+/// The preset `name` for a provider whose url is `url` and whose entry
+/// writes `issuer`. The endpoints sit under that issuer when one is
+/// written, else: self-hosted forges (GitLab, Gitea, Forgejo, GitHub
+/// Enterprise Server) under the url's origin; bitbucket.org, codeberg.org
+/// and github.com at their fixed place.
+pub fn for_entry(name: &str, url: &Url, issuer: Option<&str>) -> Result<Preset, String> {
     let origin = url.origin().ascii_serialization();
+    let written = issuer.map(|i| i.trim_end_matches('/').to_string());
+    let base_or = |default: &str| written.clone().unwrap_or_else(|| default.to_string());
     let at = |base: &str, path: &str| -> Result<Url, String> {
         Url::parse(&format!("{base}{path}")).map_err(|e| format!("preset {name:?}: {e}"))
     };
     let words = |s: &[&str]| s.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    let issuer_of = |base: &str| issuer.map_or_else(|| base.to_string(), str::to_string);
     match name {
         // GitHub OAuth apps: the device flow needs only the client id (enable
         // "Device Flow" in the app's settings); the web flow also wants the
         // client secret. Any non-empty username works with a token.
-        "github" => Ok(Preset {
-            issuer: origin.clone(),
-            authorization_endpoint: at(&origin, "/login/oauth/authorize")?,
-            token_endpoint: at(&origin, "/login/oauth/access_token")?,
-            device_authorization_endpoint: Some(at(&origin, "/login/device/code")?),
-            revocation_endpoint: None,
-            scopes: words(&["repo"]),
-            username: "x-access-token".into(),
-            grant: GrantKind::DeviceCode,
-        }),
+        "github" => {
+            let base = base_or(&origin);
+            Ok(Preset {
+                issuer: issuer_of(&base),
+                authorization_endpoint: at(&base, "/login/oauth/authorize")?,
+                token_endpoint: at(&base, "/login/oauth/access_token")?,
+                device_authorization_endpoint: Some(at(&base, "/login/device/code")?),
+                revocation_endpoint: None,
+                scopes: words(&["repo"]),
+                username: "x-access-token".into(),
+                grant: GrantKind::DeviceCode,
+                client: ClientNeeds::Nothing,
+            })
+        }
         // GitLab (gitlab.com or self-managed): authorization code with PKCE
         // for non-confidential apps; device grant from 17.2 (behind a flag; on by default from 17.3); username oauth2.
-        "gitlab" => Ok(Preset {
-            issuer: origin.clone(),
-            authorization_endpoint: at(&origin, "/oauth/authorize")?,
-            token_endpoint: at(&origin, "/oauth/token")?,
-            device_authorization_endpoint: Some(at(&origin, "/oauth/authorize_device")?),
-            revocation_endpoint: Some(at(&origin, "/oauth/revoke")?),
-            scopes: words(&["read_repository", "write_repository"]),
-            username: "oauth2".into(),
-            grant: GrantKind::AuthorizationCode,
-        }),
-        // Bitbucket Cloud: consumers are always confidential (key + secret);
-        // git takes the token with the username x-token-auth.
-        "bitbucket" => Ok(Preset {
-            issuer: "https://bitbucket.org".into(),
-            authorization_endpoint: at("https://bitbucket.org", "/site/oauth2/authorize")?,
-            token_endpoint: at("https://bitbucket.org", "/site/oauth2/access_token")?,
-            device_authorization_endpoint: None,
-            revocation_endpoint: None,
-            scopes: words(&["repository", "repository:write"]),
-            username: "x-token-auth".into(),
-            grant: GrantKind::AuthorizationCode,
-        }),
+        "gitlab" => {
+            let base = base_or(&origin);
+            Ok(Preset {
+                issuer: issuer_of(&base),
+                authorization_endpoint: at(&base, "/oauth/authorize")?,
+                token_endpoint: at(&base, "/oauth/token")?,
+                device_authorization_endpoint: Some(at(&base, "/oauth/authorize_device")?),
+                revocation_endpoint: Some(at(&base, "/oauth/revoke")?),
+                scopes: words(&["read_repository", "write_repository"]),
+                username: "oauth2".into(),
+                grant: GrantKind::AuthorizationCode,
+                client: ClientNeeds::Nothing,
+            })
+        }
+        // Bitbucket Cloud: consumers are always confidential (key + secret,
+        // HTTP Basic at the token endpoint); access tokens last two hours
+        // and come with a refresh token; git takes the token with the
+        // username x-token-auth. App passwords stop working in 2026.
+        "bitbucket" => {
+            let base = base_or("https://bitbucket.org");
+            Ok(Preset {
+                issuer: issuer_of(&base),
+                authorization_endpoint: at(&base, "/site/oauth2/authorize")?,
+                token_endpoint: at(&base, "/site/oauth2/access_token")?,
+                device_authorization_endpoint: None,
+                revocation_endpoint: None,
+                scopes: words(&["repository", "repository:write"]),
+                username: "x-token-auth".into(),
+                grant: GrantKind::AuthorizationCode,
+                client: ClientNeeds::IdAndSecret {
+                    register: "an OAuth consumer (workspace settings → OAuth consumers): \
+                               client_id is its Key, client_secret its Secret",
+                },
+            })
+        }
         // Gitea and Forgejo (Codeberg runs Forgejo): authorization code with
-        // PKCE for public ("non-confidential") apps; scopes are not needed.
+        // PKCE for public ("non-confidential") apps, whose loopback
+        // redirect takes any port; tokens last an hour and are refreshed.
+        // The apps these servers pre-register belong to two other
+        // credential helpers, so each user registers one (README).
         "gitea" | "forgejo" | "codeberg" => {
             let base = if name == "codeberg" {
-                "https://codeberg.org".to_string()
+                base_or("https://codeberg.org")
             } else {
-                origin
+                base_or(&origin)
             };
             Ok(Preset {
-                issuer: base.clone(),
+                issuer: issuer_of(&base),
                 authorization_endpoint: at(&base, "/login/oauth/authorize")?,
                 token_endpoint: at(&base, "/login/oauth/access_token")?,
                 device_authorization_endpoint: None,
@@ -93,12 +141,43 @@ pub fn expand(name: &str, url: &Url) -> Result<Preset, String> {
                 scopes: Vec::new(),
                 username: "oauth2".into(),
                 grant: GrantKind::AuthorizationCode,
+                client: ClientNeeds::Nothing,
             })
         }
         other => Err(format!(
             "preset: {other:?} is not one of {}",
             NAMES.join(", ")
         )),
+    }
+}
+
+impl Preset {
+    /// The preset `name`'s client check: the keys its server cannot do
+    /// without, named with where to get them.
+    pub fn check_client(
+        &self,
+        name: &str,
+        client_id: bool,
+        client_secret: bool,
+    ) -> Result<(), String> {
+        match self.client {
+            ClientNeeds::Nothing => Ok(()),
+            ClientNeeds::Id { register } if !client_id => Err(format!(
+                "preset {name:?} needs client_id: register {register}"
+            )),
+            ClientNeeds::IdAndSecret { register } if !client_id || !client_secret => {
+                let missing = match (client_id, client_secret) {
+                    (false, false) => "client_id and client_secret",
+                    (false, true) => "client_id",
+                    _ => "client_secret",
+                };
+                Err(format!(
+                    "preset {name:?} needs {missing}, as its server takes confidential \
+                     clients only: register {register}"
+                ))
+            }
+            ClientNeeds::Id { .. } | ClientNeeds::IdAndSecret { .. } => Ok(()),
+        }
     }
 }
 
@@ -157,6 +236,91 @@ mod tests {
             "https://bitbucket.org/site/oauth2/access_token"
         );
         assert_eq!(p.device_authorization_endpoint, None);
+    }
+
+    #[test]
+    fn bitbucket_wants_key_and_secret_and_says_where_they_are() {
+        let p = expand("bitbucket", &url("https://bitbucket.org/team/")).unwrap();
+        assert_eq!(p.check_client("bitbucket", true, true), Ok(()));
+        let no_secret = p.check_client("bitbucket", true, false).unwrap_err();
+        assert!(no_secret.contains("needs client_secret"), "{no_secret}");
+        assert!(no_secret.contains("confidential"), "{no_secret}");
+        assert!(no_secret.contains("OAuth consumer"), "{no_secret}");
+        let nothing = p.check_client("bitbucket", false, false).unwrap_err();
+        assert!(
+            nothing.contains("needs client_id and client_secret"),
+            "{nothing}"
+        );
+        assert!(
+            p.check_client("bitbucket", false, true)
+                .unwrap_err()
+                .contains("needs client_id,")
+        );
+    }
+
+    #[test]
+    fn a_written_issuer_is_where_every_preset_puts_its_endpoints() {
+        let loopback = "http://127.0.0.1:4000";
+        let p = for_entry("bitbucket", &url("https://bitbucket.org/"), Some(loopback)).unwrap();
+        assert_eq!(
+            p.token_endpoint.as_str(),
+            "http://127.0.0.1:4000/site/oauth2/access_token"
+        );
+        assert_eq!(p.issuer, loopback);
+        // A GitLab under a path: the url's origin alone would miss it.
+        let p = for_entry(
+            "gitlab",
+            &url("https://example.com/gitlab/group/"),
+            Some("https://example.com/gitlab/"),
+        )
+        .unwrap();
+        assert_eq!(
+            p.authorization_endpoint.as_str(),
+            "https://example.com/gitlab/oauth/authorize"
+        );
+        assert_eq!(p.issuer, "https://example.com/gitlab/");
+        let p = for_entry("codeberg", &url("https://codeberg.org/"), Some(loopback)).unwrap();
+        assert_eq!(
+            p.authorization_endpoint.as_str(),
+            "http://127.0.0.1:4000/login/oauth/authorize"
+        );
+    }
+
+    #[test]
+    fn gitea_and_forgejo_take_pkce_public_clients_and_ask_for_no_scope() {
+        for name in ["gitea", "forgejo", "codeberg"] {
+            let p = expand(name, &url("https://codeberg.org/")).unwrap();
+            assert_eq!(p.grant, GrantKind::AuthorizationCode, "{name}");
+            assert!(p.scopes.is_empty(), "{name}");
+            assert_eq!(p.device_authorization_endpoint, None, "{name}");
+            assert_eq!(p.check_client(name, false, false), Ok(()), "{name}");
+        }
+    }
+
+    /// A config file with `entry` as its one provider, read as `credential-oauth` reads it.
+    fn provider(entry: &str) -> Result<crate::config::Provider, String> {
+        let text = format!("[[provider]]\n{entry}");
+        crate::config::Config::parse(&text, std::path::Path::new("/etc/co.toml"))
+            .map(|mut c| c.providers.remove(0))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_config_names_the_entry_and_the_missing_client_key() {
+        let bitbucket = "url = \"https://bitbucket.org/\"\npreset = \"bitbucket\"\n";
+        let e = provider(&format!("{bitbucket}client_id = \"key\"\n")).unwrap_err();
+        assert!(
+            e.starts_with("/etc/co.toml: provider #1: preset \"bitbucket\" needs client_secret"),
+            "{e}"
+        );
+        assert!(e.contains("needs client_secret"), "{e}");
+        assert!(!e.contains("  ") && !e.contains('\n'), "{e:?}");
+        let p = provider(&format!(
+            "{bitbucket}client_id = \"key\"\nclient_secret = \"s\"\n"
+        ))
+        .unwrap();
+        assert_eq!(p.username, "x-token-auth");
+        assert_eq!(p.grant, GrantKind::AuthorizationCode);
     }
 
     #[test]
