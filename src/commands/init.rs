@@ -369,6 +369,7 @@ fn decide(options: &Options, questions: &mut Questions) -> Result<Entry> {
                         escape(&origin)
                     ),
                     Some("bitbucket") => " (an OAuth consumer in the workspace settings)".into(),
+                    Some("entra") => " (an app registration in Microsoft Entra ID)".into(),
                     Some(_) => " (an OAuth2 application in your user settings)".into(),
                     None => " (the server offers no dynamic registration)".into(),
                 };

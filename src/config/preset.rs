@@ -2,8 +2,8 @@
 //! client uses there, so a provider entry needs only `url`, `preset` and
 //! its client. Explicit keys in the entry win over the preset; an `issuer`
 //! written in the entry is where the preset's endpoints sit (a GitLab under
-//! a path, a test server). No client id ships here: each user registers
-//! their own app (the README says where and how).
+//! a path, an Entra tenant or national cloud). No client id ships here:
+//! each user registers their own app (the README says where and how).
 
 use super::provider::GrantKind;
 use url::Url;
@@ -44,7 +44,17 @@ pub const NAMES: &[&str] = &[
     "codeberg",
     "gitea",
     "forgejo",
+    "entra",
 ];
+
+/// Microsoft Entra ID's default issuer for the `entra` preset: any work or
+/// school account (Azure DevOps takes no personal Microsoft account through
+/// an Entra app).
+pub const ENTRA_ISSUER: &str = "https://login.microsoftonline.com/organizations/v2.0";
+
+/// Azure DevOps as an Entra resource: its application id, whose `.default`
+/// scope asks for the delegated permissions the app was granted.
+pub const AZURE_DEVOPS_SCOPE: &str = "499b84ac-1321-427f-aa17-267ca6975798/.default";
 
 /// The preset `name` for a provider whose url is `url` and that writes no
 /// issuer; see [`for_entry`].
@@ -56,7 +66,7 @@ pub fn expand(name: &str, url: &Url) -> Result<Preset, String> {
 /// writes `issuer`. The endpoints sit under that issuer when one is
 /// written, else: self-hosted forges (GitLab, Gitea, Forgejo, GitHub
 /// Enterprise Server) under the url's origin; bitbucket.org, codeberg.org
-/// and github.com at their fixed place.
+/// and github.com at their fixed place; Entra under [`ENTRA_ISSUER`].
 pub fn for_entry(name: &str, url: &Url, issuer: Option<&str>) -> Result<Preset, String> {
     let origin = url.origin().ascii_serialization();
     let written = issuer.map(|i| i.trim_end_matches('/').to_string());
@@ -144,11 +154,67 @@ pub fn for_entry(name: &str, url: &Url, issuer: Option<&str>) -> Result<Preset, 
                 client: ClientNeeds::Nothing,
             })
         }
+        // Microsoft Entra ID for Azure DevOps, now that Azure DevOps OAuth
+        // apps and global PATs are retired: the tenant is in the issuer
+        // (`https://login.microsoftonline.com/<tenant>/v2.0`), the
+        // endpoints under `<authority>/oauth2/v2.0/`; the device grant (the
+        // app allows public client flows); Azure DevOps's `.default` scope
+        // with `offline_access`, without which Entra gives no refresh
+        // token. Azure DevOps ignores the username beside a token.
+        "entra" => {
+            let issuer_text = written.unwrap_or_else(|| ENTRA_ISSUER.to_string());
+            let authority = entra_authority(&issuer_text)?;
+            Ok(Preset {
+                issuer: issuer.map_or_else(|| ENTRA_ISSUER.to_string(), str::to_string),
+                authorization_endpoint: at(&authority, "/oauth2/v2.0/authorize")?,
+                token_endpoint: at(&authority, "/oauth2/v2.0/token")?,
+                device_authorization_endpoint: Some(at(&authority, "/oauth2/v2.0/devicecode")?),
+                revocation_endpoint: None,
+                scopes: words(&[AZURE_DEVOPS_SCOPE, "offline_access"]),
+                username: "oauth2".into(),
+                grant: GrantKind::DeviceCode,
+                client: ClientNeeds::Id {
+                    register: "an app registration in Microsoft Entra ID (public client \
+                               flows allowed, API permission Azure DevOps \
+                               user_impersonation); client_id is its Application (client) ID",
+                },
+            })
+        }
         other => Err(format!(
             "preset: {other:?} is not one of {}",
             NAMES.join(", ")
         )),
     }
+}
+
+/// `https://login.microsoftonline.com/<tenant>` from the issuer
+/// `https://login.microsoftonline.com/<tenant>/v2.0`: the tenant is one
+/// path segment (a tenant id, a domain, or an alias such as
+/// `organizations`), and the issuer ends in `/v2.0`, the endpoints the
+/// preset's paths belong to. Another host (a national cloud, a test
+/// server) keeps the same shape.
+fn entra_authority(issuer: &str) -> Result<String, String> {
+    let shape = || {
+        format!(
+            "preset \"entra\": issuer {issuer:?} is not https://login.microsoftonline.com/<tenant>/v2.0 \
+             (<tenant>: the directory's tenant id or domain, or organizations)"
+        )
+    };
+    let url = Url::parse(issuer).map_err(|_| shape())?;
+    let path = url.path().trim_end_matches('/');
+    let tenant = path
+        .strip_prefix('/')
+        .and_then(|p| p.strip_suffix("/v2.0"))
+        .ok_or_else(shape)?;
+    let tenant_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+    if tenant.is_empty()
+        || !tenant.chars().all(tenant_char)
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(shape());
+    }
+    Ok(format!("{}/{tenant}", url.origin().ascii_serialization()))
 }
 
 impl Preset {
@@ -259,6 +325,86 @@ mod tests {
     }
 
     #[test]
+    fn entra_defaults_to_any_work_account_the_device_grant_and_azure_devops() {
+        let p = expand("entra", &url("https://dev.azure.com/contoso/")).unwrap();
+        assert_eq!(
+            p.issuer,
+            "https://login.microsoftonline.com/organizations/v2.0"
+        );
+        assert_eq!(
+            p.authorization_endpoint.as_str(),
+            "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize"
+        );
+        assert_eq!(
+            p.token_endpoint.as_str(),
+            "https://login.microsoftonline.com/organizations/oauth2/v2.0/token"
+        );
+        assert_eq!(
+            p.device_authorization_endpoint.as_ref().unwrap().as_str(),
+            "https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode"
+        );
+        assert_eq!(p.revocation_endpoint, None);
+        assert_eq!(
+            p.scopes,
+            [
+                "499b84ac-1321-427f-aa17-267ca6975798/.default",
+                "offline_access"
+            ]
+        );
+        assert_eq!(p.grant, GrantKind::DeviceCode);
+        assert_eq!(p.username, "oauth2");
+        let e = p.check_client("entra", false, false).unwrap_err();
+        assert!(e.contains("needs client_id") && e.contains("Entra"), "{e}");
+        assert_eq!(
+            p.check_client("entra", true, false),
+            Ok(()),
+            "a public client"
+        );
+    }
+
+    #[test]
+    fn entra_puts_its_endpoints_under_the_tenant_written_in_the_issuer() {
+        let ado = url("https://dev.azure.com/contoso/");
+        for (issuer, authority) in [
+            (
+                "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+                "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47",
+            ),
+            (
+                "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0/",
+                "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+            ),
+            (
+                "https://login.microsoftonline.us/contoso/v2.0",
+                "https://login.microsoftonline.us/contoso",
+            ),
+            ("http://127.0.0.1:8080/t1/v2.0", "http://127.0.0.1:8080/t1"),
+        ] {
+            let p = for_entry("entra", &ado, Some(issuer)).unwrap();
+            assert_eq!(p.issuer, issuer, "as written: part of the cache key");
+            assert_eq!(
+                p.token_endpoint.as_str(),
+                format!("{authority}/oauth2/v2.0/token")
+            );
+            assert_eq!(
+                p.device_authorization_endpoint.unwrap().as_str(),
+                format!("{authority}/oauth2/v2.0/devicecode")
+            );
+        }
+        for bad in [
+            "https://login.microsoftonline.com/contoso",
+            "https://login.microsoftonline.com/v2.0",
+            "https://login.microsoftonline.com/a/b/v2.0",
+            "https://login.microsoftonline.com/{tenantid}/v2.0",
+            "https://login.microsoftonline.com/contoso/v2.0?x=1",
+            "not a url",
+        ] {
+            let e = for_entry("entra", &ado, Some(bad)).unwrap_err();
+            assert!(e.contains("<tenant>/v2.0"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn a_written_issuer_is_where_every_preset_puts_its_endpoints() {
         let loopback = "http://127.0.0.1:4000";
         let p = for_entry("bitbucket", &url("https://bitbucket.org/"), Some(loopback)).unwrap();
@@ -321,11 +467,40 @@ mod tests {
         .unwrap();
         assert_eq!(p.username, "x-token-auth");
         assert_eq!(p.grant, GrantKind::AuthorizationCode);
+        let e = provider("url = \"https://dev.azure.com/\"\npreset = \"entra\"\n").unwrap_err();
+        assert!(e.contains("needs client_id"), "{e}");
+        assert!(!e.contains("  "), "{e:?}");
+    }
+
+    #[test]
+    fn an_entra_entry_keeps_its_issuer_and_the_presets_endpoints_under_it() {
+        let p = provider(
+            "url = \"https://dev.azure.com/contoso/\"\npreset = \"entra\"\nclient_id = \"app\"\n\
+             issuer = \"https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.issuer,
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0"
+        );
+        assert_eq!(p.grant, GrantKind::DeviceCode);
+        assert_eq!(
+            p.endpoints.device_authorization.unwrap().as_str(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/devicecode"
+        );
+        assert_eq!(p.scopes, [AZURE_DEVOPS_SCOPE, "offline_access"]);
+        let e = provider(
+            "url = \"https://dev.azure.com/\"\npreset = \"entra\"\nclient_id = \"app\"\n\
+             issuer = \"https://login.microsoftonline.com/contoso\"\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("<tenant>/v2.0"), "{e}");
     }
 
     #[test]
     fn unknown_preset_is_named() {
         let e = expand("sourceforge", &url("https://a/")).unwrap_err();
         assert!(e.contains("sourceforge") && e.contains("gitlab"), "{e}");
+        assert!(e.contains("entra"), "{e}");
     }
 }
