@@ -26,6 +26,7 @@ mod login_page;
 mod logout;
 mod nobody_to_ask;
 mod not_mine;
+mod presets;
 mod python_keyring;
 mod quirks;
 mod secrets;
