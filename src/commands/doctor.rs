@@ -375,7 +375,8 @@ fn tokens(report: &mut Report, manager: &Manager, p: &Provider) -> Result<()> {
                 "not refreshable"
             }
         };
-        match manager.cached(&Manager::key(p, &account))? {
+        let cached = manager.cached(&Manager::key(p, &account))?;
+        match &cached {
             None if p.grant == GrantKind::ClientCredentials => report.ok(format!(
                 "{who}: no token cached; client credentials get one on first use"
             )),
@@ -400,15 +401,51 @@ fn tokens(report: &mut Report, manager: &Manager, p: &Provider) -> Result<()> {
                 Some(d) => report.ok(format!(
                     "{who}: token cached, expires in {}, {}",
                     crate::token::format_span(d - now),
-                    refreshable(&t)
+                    refreshable(t)
                 )),
                 None => report.ok(format!(
                     "{who}: token cached, used until the server rejects it"
                 )),
             },
         }
+        if let Some(t) = &cached {
+            refresh_token_age(report, p, &who, t, now, &login);
+        }
     }
     Ok(())
+}
+
+/// A refresh token older than its server is known to keep one (Google,
+/// for apps in "Testing" status) is refused at the next renewal, and the
+/// cache cannot tell: say so before a caller finds out.
+fn refresh_token_age(
+    report: &mut Report,
+    p: &Provider,
+    who: &str,
+    t: &crate::token::Token,
+    now: u64,
+    login: &str,
+) {
+    use crate::token::Obtained;
+    let Some(limit) = crate::config::preset::refresh_token_limit(&p.issuer) else {
+        return;
+    };
+    let (at, bound) = match t.refresh_token_obtained() {
+        Some(Obtained::At(at)) => (at, ""),
+        Some(Obtained::NoLaterThan(at)) => (at, "at least "),
+        None => return,
+    };
+    let age = now.saturating_sub(at);
+    if age > limit.lifetime {
+        report.warning(
+            format!(
+                "{who}: the refresh token was obtained {bound}{} ago; {}",
+                crate::token::format_span(age),
+                limit.applies
+            ),
+            format!("{}: {login}", limit.fix),
+        );
+    }
 }
 
 /// This binary, as the links should resolve to it.

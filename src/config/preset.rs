@@ -56,6 +56,10 @@ pub const ENTRA_ISSUER: &str = "https://login.microsoftonline.com/organizations/
 /// scope asks for the delegated permissions the app was granted.
 pub const AZURE_DEVOPS_SCOPE: &str = "499b84ac-1321-427f-aa17-267ca6975798/.default";
 
+/// Google's issuer, whose refresh tokens have a documented short life for
+/// apps in "Testing" status (see [`refresh_token_limit`]).
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+
 /// The preset `name` for a provider whose url is `url` and that writes no
 /// issuer; see [`for_entry`].
 pub fn expand(name: &str, url: &Url) -> Result<Preset, String> {
@@ -245,6 +249,30 @@ impl Preset {
             ClientNeeds::Id { .. } | ClientNeeds::IdAndSecret { .. } => Ok(()),
         }
     }
+}
+
+/// A limit a known server puts on its refresh tokens that the cache cannot
+/// see, for `doctor` to warn about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshTokenLimit {
+    /// Seconds after it was obtained.
+    pub lifetime: u64,
+    /// When the limit applies, as a person reads it.
+    pub applies: &'static str,
+    /// What lifts it.
+    pub fix: &'static str,
+}
+
+/// The refresh-token limit of the server at `issuer`, if it has one.
+/// Google: a refresh token issued to an app whose OAuth consent screen is
+/// for external users and in "Testing" status expires after 7 days
+/// (unless it was granted only the name, email and profile scopes).
+pub fn refresh_token_limit(issuer: &str) -> Option<RefreshTokenLimit> {
+    (issuer.trim_end_matches('/') == GOOGLE_ISSUER).then_some(RefreshTokenLimit {
+        lifetime: 7 * 24 * 3600,
+        applies: "Google expires the refresh tokens of an app in \"Testing\" status after 7 days",
+        fix: "publish the app in the Google Cloud console (Audience → Publish app), or log in again",
+    })
 }
 
 #[cfg(test)]
@@ -441,6 +469,21 @@ mod tests {
             assert_eq!(p.device_authorization_endpoint, None, "{name}");
             assert_eq!(p.check_client(name, false, false), Ok(()), "{name}");
         }
+    }
+
+    #[test]
+    fn only_google_has_a_known_refresh_token_limit() {
+        let limit = refresh_token_limit("https://accounts.google.com/").unwrap();
+        assert_eq!(limit.lifetime, 7 * 24 * 3600);
+        assert!(limit.applies.contains("Testing"), "{limit:?}");
+        assert_eq!(
+            refresh_token_limit("https://accounts.google.com.evil.example"),
+            None
+        );
+        assert_eq!(
+            refresh_token_limit("https://login.microsoftonline.com/organizations/v2.0"),
+            None
+        );
     }
 
     /// A config file with `entry` as its one provider, read as `credential-oauth` reads it.

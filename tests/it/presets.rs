@@ -1,7 +1,8 @@
 //! Presets against emulators of their servers (the test server in the
 //! shape each server's documentation gives, `TestServer::start_entra` and
 //! the like): the real binary logs in, hands git the right username,
-//! renews the token with the refresh token.
+//! renews the token with the refresh token; and `doctor` knows Google's
+//! limit on refresh tokens.
 
 use crate::support::*;
 
@@ -26,6 +27,19 @@ fn age_the_token(env: &Env, secs: u64) {
             entry[field] = (at - secs).into();
         }
     }
+    std::fs::write(&path, entry.to_string()).unwrap();
+}
+
+/// Remove `field` from the cached token, as versions that did not write it left it.
+fn forget_in_the_token(env: &Env, field: &str) {
+    let path = env
+        .token_entries()
+        .into_iter()
+        .next()
+        .expect("a cached token");
+    let mut entry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    entry.as_object_mut().unwrap().remove(field);
     std::fs::write(&path, entry.to_string()).unwrap();
 }
 
@@ -252,4 +266,99 @@ fn bitbucket_preset_without_the_consumer_secret_is_a_config_error_that_says_so()
     );
     assert!(out.stderr.contains("OAuth consumer"), "{out}");
     assert_eq!(server.count("authorize") + server.count("token"), 0);
+}
+
+/// An Env logged in at the Google emulator through a provider whose issuer
+/// is Google's (its endpoints written, on the emulator). Doctor's clock
+/// check would ask accounts.google.com: a proxy that refuses keeps it here.
+fn google_logged_in() -> (TestServer, Env) {
+    let server = TestServer::start_google().unwrap();
+    server.add_client("desktop", Some("desktop-secret"));
+    let mut env = Env::new();
+    env.browser(r#"curl -sS -L -o /dev/null "$1""#);
+    env.var("HTTPS_PROXY", "http://127.0.0.1:9");
+    env.write_config(&format!(
+        "storage = \"file\"\n\n[[provider]]\nname = \"gcp\"\nurl = \"https://europe-docker.pkg.dev/\"\n\
+         issuer = \"https://accounts.google.com\"\n\
+         authorization_endpoint = \"{0}/o/oauth2/v2/auth\"\ntoken_endpoint = \"{0}/token\"\n\
+         client_id = \"desktop\"\nclient_secret = \"desktop-secret\"\n\
+         redirect_uri = \"http://127.0.0.1:0/\"\n\
+         scopes = [\"https://www.googleapis.com/auth/cloud-platform\"]\n",
+        server.origin()
+    ));
+    env.run(&["token", "https://europe-docker.pkg.dev/"], "")
+        .ok();
+    (server, env)
+}
+
+fn refresh_token_warning(out: &Output) -> Option<String> {
+    out.stdout
+        .lines()
+        .find(|l| l.starts_with("warning  gcp: the refresh token was obtained"))
+        .map(str::to_string)
+}
+
+#[test]
+fn doctor_warns_when_a_google_refresh_token_is_older_than_seven_days() {
+    let (server, env) = google_logged_in();
+    let out = env.run(&["doctor"], "");
+    assert_eq!(refresh_token_warning(&out), None, "a day-old token: {out}");
+    age_the_token(&env, 6 * 24 * 3600);
+    let out = env.run(&["doctor"], "");
+    assert_eq!(refresh_token_warning(&out), None, "six days: {out}");
+    age_the_token(&env, 2 * 24 * 3600);
+    let out = env.run(&["doctor"], "");
+    let line = refresh_token_warning(&out).unwrap_or_else(|| panic!("no warning\n{out}"));
+    assert!(line.contains("obtained 8 d ago"), "{line}");
+    assert!(line.contains("\"Testing\" status after 7 days"), "{line}");
+    let fix = out
+        .stdout
+        .lines()
+        .skip_while(|l| *l != line)
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        fix.contains("fix: publish the app")
+            && fix.contains("credential-oauth login https://europe-docker.pkg.dev/"),
+        "{fix}"
+    );
+    // A refresh keeps the refresh token (Google sends none back), and its age.
+    env.run(&["token", "https://europe-docker.pkg.dev/"], "")
+        .ok();
+    assert_eq!(server.count("refresh_token"), 1);
+    let out = env.run(&["doctor"], "");
+    let line = refresh_token_warning(&out).unwrap_or_else(|| panic!("no warning\n{out}"));
+    assert!(line.contains("obtained 8 d ago"), "{line}");
+    assert!(!out.stdout.contains("desktop-secret"), "{out}");
+}
+
+#[test]
+fn doctor_bounds_the_age_of_a_google_refresh_token_cached_before_it_was_kept() {
+    let (_server, env) = google_logged_in();
+    forget_in_the_token(&env, "refresh_token_obtained_at");
+    let out = env.run(&["doctor"], "");
+    assert_eq!(refresh_token_warning(&out), None, "{out}");
+    age_the_token(&env, 9 * 24 * 3600);
+    let out = env.run(&["doctor"], "");
+    let line = refresh_token_warning(&out).unwrap_or_else(|| panic!("no warning\n{out}"));
+    assert!(line.contains("obtained at least 9 d ago"), "{line}");
+}
+
+#[test]
+fn doctor_says_nothing_of_an_old_refresh_token_from_a_server_that_is_not_google() {
+    let server = TestServer::start_gitea().unwrap();
+    server.add_client("app", None);
+    let mut env = Env::new();
+    env.browser(r#"curl -sS -L -o /dev/null "$1""#);
+    env.write_config(&format!(
+        "storage = \"file\"\n\n[[provider]]\nname = \"gcp\"\nurl = \"{0}/\"\npreset = \"gitea\"\n\
+         client_id = \"app\"\nredirect_uri = \"http://127.0.0.1:0/\"\n",
+        server.origin()
+    ));
+    env.run(&["token", &format!("{}/", server.origin())], "")
+        .ok();
+    age_the_token(&env, 30 * 24 * 3600);
+    let out = env.run(&["doctor"], "");
+    assert!(out.stdout.contains("ok       gcp: token cached"), "{out}");
+    assert_eq!(refresh_token_warning(&out), None, "{out}");
 }
