@@ -117,8 +117,10 @@ fn mixup(honest: &TestServer) -> (Hostile, Env) {
         ),
     ));
     env.browser(FOLLOW);
-    // The refused login ends when this runs out, not after five minutes.
-    env.var("CREDENTIAL_OAUTH_LOGIN_TIMEOUT", "3");
+    // A login whose code goes where nobody listens ends when this runs out,
+    // not after five minutes; long enough for the browser's round trip on
+    // a busy machine.
+    env.var("CREDENTIAL_OAUTH_LOGIN_TIMEOUT", "10");
     (hostile, env)
 }
 
@@ -156,7 +158,9 @@ fn an_authorization_response_naming_another_issuer_is_refused() {
     // `iss` still tells the listener whose code this is.
     honest.add_client("victim", None);
     honest.set_authorization_response_iss(true);
-    let (hostile, env) = mixup(&honest);
+    let (hostile, mut env) = mixup(&honest);
+    // The refusal ends this login, not the timeout: no hurry for the browser.
+    env.set_var("CREDENTIAL_OAUTH_LOGIN_TIMEOUT", "120");
     let out = env.run(&["get"], &hostile.git_request("repo.git", None));
     assert_attacker_got_no_code(&hostile, &out);
     let page = std::fs::read_to_string(env.root.join("page.html")).unwrap_or_default();
