@@ -87,7 +87,7 @@ grant = "client_credentials"
 TOML
 }
 # git runs helpers from the repository it works in, with the helper in
-# [credential] for every host (README "Set up").
+# [credential] for every host (README "git").
 git init -q "$work/repo"
 git config --global credential.helper oauth
 cd "$work/repo"
