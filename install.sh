@@ -168,7 +168,7 @@ cat <<TXT
 
 Next steps:
   1. Add a provider and log in:  credential-oauth init https://git.example.com/
-     (it finds or asks what it needs; README.md has every setting)
+     (it finds or asks what it needs; README.md#configuration-reference has every setting)
   2. git:     git config --global --add credential.helper oauth
   3. docker:  in ~/.docker/config.json, "credHelpers": { "registry.example.com": "oauth" }
               (or "credsStore": "oauth" for every registry)

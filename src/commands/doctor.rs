@@ -5,7 +5,7 @@
 //! discovery (past its cache), never by a second path; no secret is shown.
 
 use super::write_out;
-use crate::config::{Config, GrantKind, Provider};
+use crate::config::{CONFIG_DOCS, Config, GrantKind, Provider};
 use crate::error::{Error, Result};
 use crate::manager::Manager;
 use crate::prompt::Prompt;
@@ -97,10 +97,6 @@ fn shown(path: &Path) -> String {
 }
 
 /// The config file: found, readable, valid.
-/// Where every config key is documented: an anchor of README.md (a test
-/// checks that the heading exists).
-pub const CONFIG_DOCS: &str = "README.md#configuration-reference";
-
 fn config(report: &mut Report) -> Config {
     let place = crate::config::config_path();
     match Config::load() {

@@ -43,7 +43,7 @@ fn unknown_key(message: &str) -> Option<String> {
     let list = if crate::log::verbose() {
         format!(" (keys: {})", expected.join(", "))
     } else if suggestion.is_empty() {
-        " (-v lists the keys; README.md has each one)".to_string()
+        format!(" (-v lists the keys; {} has each one)", super::CONFIG_DOCS)
     } else {
         String::new()
     };
@@ -110,7 +110,7 @@ mod tests {
         let m = explain("unknown field `colour`, expected one of `name`, `url`", "");
         assert_eq!(
             m,
-            "unknown key `colour` (-v lists the keys; README.md has each one)"
+            "unknown key `colour` (-v lists the keys; README.md#configuration-reference has each one)"
         );
     }
 

@@ -20,6 +20,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use url::Url;
 
+/// Where every config key is documented: an anchor of README.md, named in
+/// doctor's fixes and config mistakes (tests/docs.rs checks that the
+/// heading exists).
+pub const CONFIG_DOCS: &str = "README.md#configuration-reference";
+
 /// Largest config file read; anything bigger is a mistake.
 const MAX_CONFIG: u64 = 1024 * 1024;
 
