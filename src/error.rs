@@ -17,7 +17,8 @@ pub enum Error {
     NoProvider(String),
 
     /// The caller asked about something there is nothing for (docker's
-    /// "credentials not found"): an answer of the protocol, not a failure.
+    /// "credentials not found", nobody to ask for a login): an answer of
+    /// the protocol, already given, not a failure; `main` says nothing more.
     #[error("{0}")]
     NotFound(String),
 

@@ -3,12 +3,15 @@
 //!
 //! A request comes in through a [`frontend`] (one file per calling
 //! program), which parses its wire format ([`protocol`]) into a
-//! [`resolver::Request`]. The [`resolver`] turns it into a
+//! [`resolver::Request`] and hands it to the [`context::Context`], built
+//! once per run and only as far as needed. The [`resolver`] turns it into a
 //! [`resolver::Binding`] (provider, account, resource) from the [`config`]
 //! file, then git's config, then RFC 9728 [`discovery`];
 //! [`manager::Manager`], the one home of token policy, answers with a token
 //! from the [`store`], refreshed or obtained anew through a [`grant`] with
-//! endpoints from [`discovery`]. Only [`http`] speaks HTTP, only [`prompt`]
+//! endpoints from [`discovery`]. The context turns that into a
+//! [`context::Answer`] (a token, "not mine", or "not found" when nobody may
+//! be asked), which the frontend writes. Only [`http`] speaks HTTP, only [`prompt`]
 //! talks to a person, only the frontends know a wire format, only `main`
 //! turns an error into an exit code, and every secret travels as a
 //! [`secret::Secret`], which cannot be printed. The commands people type
@@ -18,7 +21,7 @@
 //! Layers, each importing only those below it: [`secret`], [`error`],
 //! [`env`](mod@env), [`log`], [`random`] → [`token`], [`prompt`], [`http`] →
 //! [`protocol`] → [`config`] → [`store`] → [`discovery`] → [`grant`] →
-//! [`resolver`], [`manager`] → [`commands`] → [`frontend`] (whose `run`
+//! [`resolver`], [`manager`] → [`context`] → [`commands`] → [`frontend`] (whose `run`
 //! picks a caller or a command; keyring's `del`, Terraform's `forget` and
 //! `cargo logout` are `logout`, and tell the person what it did).
 //!
@@ -35,7 +38,8 @@
 //! [`grant::assertion`] (RFC 7523 client assertions: signed here, read from
 //! a file, or a CI platform's OIDC token),
 //! [`grant::interactive`] (browser, device or paste), [`resolver`] (the
-//! data flow's Resolver), [`env`](mod@env) (environment values that cannot panic),
+//! data flow's Resolver), [`context`] (what every caller and command is
+//! handed: config, resolver, manager and the person, built lazily), [`env`](mod@env) (environment values that cannot panic),
 //! [`random`] (the OS RNG) and [`log`] (`-v`).
 //!
 //! The in-memory authorization server of the tests and the quick start is
@@ -51,6 +55,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod discovery;
 pub mod env;
 pub mod error;

@@ -20,7 +20,7 @@ fn main() {
     let code = match &outcome.result {
         Ok(()) => 0,
         Err(e) => {
-            if outcome.protocol.reports_errors_on_stderr() {
+            if outcome.protocol.reports(e) {
                 eprintln!("credential-oauth: {e}");
             }
             outcome.protocol.exit_code(e)

@@ -152,8 +152,12 @@ impl<'p> Manager<'p> {
 
     /// [`Manager::token`], where the caller may bring a refresh token
     /// (git's `oauth_refresh_token`): it stands in for the cache's when the
-    /// cache holds none, and a refusal only means the usual way in.
+    /// cache holds none, and a refusal only means the usual way in. Such a
+    /// token was obtained from whoever served the URL then; it goes only
+    /// to an issuer someone configured for it, never to one the server's
+    /// challenge named.
     pub fn token_with_hint(&self, binding: &Binding, hint: Option<&Secret>) -> Result<Fetched> {
+        let hint = hint.filter(|_| binding.provider.resource.is_none());
         self.fetch(binding, hint, Credential::AccessToken)
     }
 

@@ -23,10 +23,30 @@ pub struct Request<'a> {
     /// `api`, kubectl's cluster server); the token goes to `url` too.
     pub destinations: Vec<Url>,
     /// The user name the caller names (git's `username`, a URL's `alice@`).
-    pub username: Option<&'a str>,
+    pub username: Option<String>,
     /// The server's `WWW-Authenticate` challenges, when the caller passes
     /// them on (git's `wwwauth[]`).
     pub challenges: &'a [String],
+    /// How the caller named the place, which decides where its provider
+    /// may come from.
+    pub lookup: Lookup,
+}
+
+/// How a caller names what it asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// A URL a calling program asks about (git, cargo, pip and uv, Go,
+    /// Bazel): the config file, then git's config, then, for hosts the
+    /// user allowed, the authorization server the challenge names.
+    Url,
+    /// A whole host (docker and the OCI clients, Terraform): only a
+    /// provider whose `url` is that host over https (DESIGN.md "Config",
+    /// Matching).
+    Host,
+    /// A URL typed on a command line (`token`, `login`, `logout`, kubectl's
+    /// argument): the config file, else a provider found by discovery
+    /// earlier.
+    Command,
 }
 
 /// What a token is for: the provider (a discovered one carries its
@@ -39,14 +59,41 @@ pub struct Binding {
 }
 
 impl<'a> Request<'a> {
-    /// A request whose token goes to `url` and nowhere else.
+    /// A calling program's request whose token goes to `url` and nowhere else.
     pub fn to(url: Url) -> Request<'a> {
         Request {
             url,
             destinations: Vec::new(),
             username: None,
             challenges: &[],
+            lookup: Lookup::Url,
         }
+    }
+
+    /// A caller that sends the token to a whole host: a bare
+    /// `host[:port]` is that host over https, a URL its scheme, host and
+    /// port. `None`: no host, so nobody's.
+    pub fn host(server: &str) -> Option<Request<'a>> {
+        let url = crate::config::host_url(server)?;
+        Some(Request {
+            lookup: Lookup::Host,
+            ..Request::to(url)
+        })
+    }
+
+    /// A URL given on the command line: as in git, a user name in it
+    /// (`https://alice@host/`) names the account; neither it nor a
+    /// password appears in messages.
+    pub fn command(arg: &str) -> Result<Request<'a>> {
+        let mut url = parse_command_url(arg)?;
+        let username = percent_decoded(url.username());
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        Ok(Request {
+            username: Some(username),
+            lookup: Lookup::Command,
+            ..Request::to(url)
+        })
     }
 }
 
@@ -63,21 +110,36 @@ impl Binding {
     }
 }
 
-pub struct Resolver<'c> {
-    config: &'c Config,
+pub struct Resolver {
+    config: Config,
     documents: discovery::Cache,
 }
 
-impl<'c> Resolver<'c> {
-    pub fn new(config: &'c Config) -> Resolver<'c> {
+impl Resolver {
+    pub fn new(config: Config) -> Resolver {
         Resolver {
             config,
             documents: discovery::Cache::open(),
         }
     }
 
-    pub fn config(&self) -> &'c Config {
-        self.config
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// What `request`'s token is for, looked up as its [`Lookup`] says;
+    /// `Ok(None)`: not ours. `store` holds the providers found by
+    /// discovery earlier; it is opened only when they are consulted.
+    pub fn resolve<'s>(
+        &self,
+        request: &Request,
+        store: impl FnOnce() -> Result<&'s dyn Store>,
+    ) -> Result<Option<Binding>> {
+        match request.lookup {
+            Lookup::Url => self.for_caller(request),
+            Lookup::Host => self.for_host(request),
+            Lookup::Command => self.for_command(request, store),
+        }
     }
 
     /// The cache of documents fetched from servers (metadata, cargo's
@@ -89,10 +151,10 @@ impl<'c> Resolver<'c> {
     /// A caller's request (git): the config file, then git's config, then,
     /// for hosts the user allowed, the authorization server the challenge
     /// names. `Ok(None)`: not ours.
-    pub fn for_caller(&self, request: &Request) -> Result<Option<Binding>> {
-        let found = crate::config::gitconfig::provider_for(self.config, &request.url);
+    fn for_caller(&self, request: &Request) -> Result<Option<Binding>> {
+        let found = crate::config::gitconfig::provider_for(&self.config, &request.url);
         let provider = protected_resource::complete(
-            self.config,
+            &self.config,
             found,
             &request.url,
             request.challenges,
@@ -101,51 +163,32 @@ impl<'c> Resolver<'c> {
         provider.map(|p| self.bind(p, request)).transpose()
     }
 
-    /// A caller that sends the token to a whole host (docker and the OCI
-    /// clients, Terraform): a bare `host[:port]` is that host over https, a
-    /// URL its scheme, host and port; only a provider whose `url` is that
-    /// whole host serves it (DESIGN.md "Config", Matching). `Ok(None)`:
-    /// not ours.
-    pub fn for_host(&self, server: &str) -> Result<Option<Binding>> {
-        let Some(url) = crate::config::host_url(server) else {
+    /// A whole host: only a provider whose `url` is that host serves it.
+    fn for_host(&self, request: &Request) -> Result<Option<Binding>> {
+        let Some(provider) = self.config.provider_for(&request.url) else {
             return Ok(None);
         };
-        let Some(provider) = self.config.provider_for(&url) else {
-            return Ok(None);
-        };
-        self.bind(provider.clone(), &Request::to(url)).map(Some)
+        self.bind(provider.clone(), request).map(Some)
     }
 
-    /// A URL given on the command line: as in git, a user name in it
-    /// (`https://alice@host/`) names the account. The config file, else a
-    /// provider found by discovery earlier (recorded in `store`). The
-    /// token also goes to `destinations` (kubectl's cluster server).
-    pub fn for_command(
+    /// A URL from the command line: the config file, else a provider found
+    /// by discovery earlier (recorded in `store`).
+    fn for_command<'s>(
         &self,
-        arg: &str,
-        destinations: Vec<Url>,
-        store: &dyn Store,
-    ) -> Result<Binding> {
-        let mut url = parse_command_url(arg)?;
-        let username = percent_decoded(url.username());
-        // Neither the user name nor a password may appear in messages.
-        let _ = url.set_username("");
-        let _ = url.set_password(None);
-        let provider: Provider = match self.config.provider_for(&url) {
+        request: &Request,
+        store: impl FnOnce() -> Result<&'s dyn Store>,
+    ) -> Result<Option<Binding>> {
+        let provider: Provider = match self.config.provider_for(&request.url) {
             Some(p) => p.clone(),
-            None => crate::store::discovered::providers_for(store, &url)?
+            None => match crate::store::discovered::providers_for(store()?, &request.url)?
                 .into_iter()
                 .next()
-                .ok_or_else(|| Error::NoProvider(url.to_string()))?,
+            {
+                Some(p) => p,
+                None => return Ok(None),
+            },
         };
-        crate::debug!("provider {:?} matches {url}", provider.name);
-        let request = Request {
-            url,
-            destinations,
-            username: Some(&username),
-            challenges: &[],
-        };
-        self.bind(provider, &request)
+        self.bind(provider, request).map(Some)
     }
 
     /// The one way from a request to a binding: the audience rule (DESIGN.md
@@ -173,7 +216,7 @@ impl<'c> Resolver<'c> {
                 });
             }
         }
-        Ok(Binding::new(provider, request.username))
+        Ok(Binding::new(provider, request.username.as_deref()))
     }
 }
 
@@ -239,8 +282,8 @@ mod tests {
             std::path::Path::new("/c.toml"),
         )
         .unwrap();
-        let resolver = Resolver::new(&config);
         let forge = config.providers[0].clone();
+        let resolver = Resolver::new(config);
         let bind = |places: &[&str]| {
             resolver.bind(
                 forge.clone(),

@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["discovery"],
     &["grant"],
     &["resolver", "manager"],
+    &["context"],
     &["commands"],
     &["frontend"],
 ];

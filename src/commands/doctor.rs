@@ -6,9 +6,9 @@
 
 use super::write_out;
 use crate::config::{Config, GrantKind, Provider};
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::manager::Manager;
-use crate::prompt::Prompt;
 use crate::prompt::escape;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -75,11 +75,11 @@ impl Report {
 
 /// Run every check, print the findings on stdout, and fail (exit 1) when
 /// one is a problem.
-pub fn run(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+pub fn run(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
     let mut report = Report::default();
-    let config = config(&mut report);
-    if let Some(manager) = storage(&mut report, &config, prompt) {
-        providers(&mut report, &config, &manager)?;
+    let config = config(&mut report, ctx);
+    if let Some(manager) = storage(&mut report, config, ctx) {
+        providers(&mut report, config, manager)?;
     }
     links(&mut report);
     git(&mut report);
@@ -97,54 +97,50 @@ fn shown(path: &Path) -> String {
 }
 
 /// The config file: found, readable, valid.
-fn config(report: &mut Report) -> Config {
+fn config<'c>(report: &mut Report, ctx: &'c Context) -> &'c Config {
     let place = crate::config::config_path();
-    match Config::load() {
-        Err(e) => {
-            report.problem(
-                format!("config: {}", escape(&e.to_string())),
-                "correct the file (README \"Config\" lists every key)",
-            );
-            Config::empty()
-        }
-        Ok(config) => {
-            match (&config.path, place) {
-                (Some(path), _) if config.providers.is_empty() => report.warning(
-                    format!("config: {} names no provider", shown(path)),
-                    "add a [[provider]] entry (README \"Config\")",
-                ),
-                (Some(path), _) => report.ok(format!(
-                    "config: {} is valid ({} provider{})",
-                    shown(path),
-                    config.providers.len(),
-                    if config.providers.len() == 1 { "" } else { "s" }
-                )),
-                (None, Some((path, _))) => report.warning(
-                    format!(
-                        "config: no file at {}; only providers in git's config are used",
-                        shown(&path)
-                    ),
-                    format!(
-                        "write {} with a [[provider]] entry (README \"Config\")",
-                        shown(&path)
-                    ),
-                ),
-                (None, None) => report.warning(
-                    "config: neither HOME nor XDG_CONFIG_HOME is set, so no config file is read",
-                    "set CREDENTIAL_OAUTH_CONFIG to the config file",
-                ),
-            }
-            config
-        }
+    let mut broken = false;
+    let config = ctx.config_or_empty(|e| {
+        broken = true;
+        report.problem(
+            format!("config: {}", escape(&e.to_string())),
+            "correct the file (README \"Config\" lists every key)",
+        );
+    });
+    if broken {
+        return config;
     }
+    match (&config.path, place) {
+        (Some(path), _) if config.providers.is_empty() => report.warning(
+            format!("config: {} names no provider", shown(path)),
+            "add a [[provider]] entry (README \"Config\")",
+        ),
+        (Some(path), _) => report.ok(format!(
+            "config: {} is valid ({} provider{})",
+            shown(path),
+            config.providers.len(),
+            if config.providers.len() == 1 { "" } else { "s" }
+        )),
+        (None, Some((path, _))) => report.warning(
+            format!(
+                "config: no file at {}; only providers in git's config are used",
+                shown(&path)
+            ),
+            format!(
+                "write {} with a [[provider]] entry (README \"Config\")",
+                shown(&path)
+            ),
+        ),
+        (None, None) => report.warning(
+            "config: neither HOME nor XDG_CONFIG_HOME is set, so no config file is read",
+            "set CREDENTIAL_OAUTH_CONFIG to the config file",
+        ),
+    }
+    config
 }
 
 /// The keychain, or why the file is used; the manager when the store opens.
-fn storage<'p>(
-    report: &mut Report,
-    config: &Config,
-    prompt: &'p dyn Prompt,
-) -> Option<Manager<'p>> {
+fn storage<'c>(report: &mut Report, config: &Config, ctx: &'c Context) -> Option<&'c Manager<'c>> {
     use crate::config::Storage;
     let dir = crate::store::tokens_dir()
         .map(|d| shown(&d))
@@ -189,7 +185,7 @@ fn storage<'p>(
             },
         },
     }
-    match Manager::new(config, prompt) {
+    match ctx.manager() {
         Ok(manager) => Some(manager),
         Err(e) => {
             report.problem(

@@ -8,11 +8,10 @@
 //! stay byte for byte.
 
 use crate::config::{Config, Provider};
+use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::manager::Manager;
 use crate::prompt::Prompt;
 use crate::prompt::escape;
-use crate::resolver::Resolver;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
@@ -138,7 +137,8 @@ impl Questions<'_> {
 }
 
 /// `init`: add the provider, then log in.
-pub fn run(options: &Options, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+pub fn run(options: &Options, ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
+    let prompt = ctx.prompt();
     let (path, _) = crate::config::config_path()
         .ok_or_else(|| Error::Local("HOME is not set; cannot find the config file".into()))?;
     let existing = read_existing(&path)?;
@@ -177,15 +177,10 @@ pub fn run(options: &Options, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Re
     if options.no_login {
         return Ok(());
     }
+    // The config is read only now, with the entry in it.
     let login = || -> Result<crate::token::Token> {
-        let config = Config::load()?;
-        let manager = Manager::new(&config, prompt)?;
-        let binding = Resolver::new(&config).for_command(
-            provider.url.as_str(),
-            Vec::new(),
-            manager.store(),
-        )?;
-        manager.login(&binding)
+        let binding = ctx.command_binding(provider.url.as_str())?;
+        ctx.manager()?.login(&binding)
     };
     match login() {
         Ok(token) => {

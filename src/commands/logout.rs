@@ -3,29 +3,23 @@
 //! Terraform `forget`, `cargo logout`) tell the person.
 
 use crate::config::Config;
+use crate::context::Context;
 use crate::error::Result;
 use crate::grant::revocation::{Outcome as RevocationOutcome, Revoked};
 use crate::manager::Manager;
 use crate::prompt::{Prompt, escape};
-use crate::resolver::Resolver;
 use crate::store::CacheKey;
 
 /// `logout URL`: forget the token here and revoke it at the server.
-pub fn run(url: &str, prompt: &dyn Prompt) -> Result<()> {
-    let config = Config::load()?;
-    let manager = Manager::new(&config, prompt)?;
-    let binding = Resolver::new(&config).for_command(url, Vec::new(), manager.store())?;
-    logout_and_say(&config, &manager, &binding, prompt)
+pub fn run(url: &str, ctx: &Context) -> Result<()> {
+    let binding = ctx.command_binding(url)?;
+    logout_and_say(ctx, &binding)
 }
 
 /// Log `binding` out and tell the person: every provider that shared the
 /// token, or that there was none, and whether the server revoked it.
-pub fn logout_and_say(
-    config: &Config,
-    manager: &Manager,
-    binding: &crate::resolver::Binding,
-    prompt: &dyn Prompt,
-) -> Result<()> {
+pub fn logout_and_say(ctx: &Context, binding: &crate::resolver::Binding) -> Result<()> {
+    let (config, manager, prompt) = (ctx.config()?, ctx.manager()?, ctx.prompt());
     let outcome = manager.logout(binding)?;
     let name = escape(&binding.provider.name);
     if outcome.removed {
@@ -41,10 +35,9 @@ pub fn logout_and_say(
 
 /// `logout --all`: every cached token of every provider, configured or
 /// found by discovery, and every account; each revoked where offered.
-pub fn all(prompt: &dyn Prompt) -> Result<()> {
-    let config = Config::load()?;
-    let manager = Manager::new(&config, prompt)?;
-    let providers = all_providers(&config, &manager)?;
+pub fn all(ctx: &Context) -> Result<()> {
+    let (config, manager, prompt) = (ctx.config()?, ctx.manager()?, ctx.prompt());
+    let providers = all_providers(config, manager)?;
     let mut seen = std::collections::BTreeSet::new();
     let mut any = false;
     for p in &providers {

@@ -2,18 +2,17 @@
 
 use super::logout::{all_providers, sharing};
 use super::write_out;
-use crate::config::Config;
+use crate::context::Context;
 use crate::error::Result;
 use crate::manager::Manager;
-use crate::prompt::Prompt;
 use crate::token;
 use std::io::Write;
 
 /// `status`: configured providers and those found by discovery, their
 /// cached tokens and accounts, for people; never a secret, and the cache
 /// key only with `-v`.
-pub fn run(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
-    let config = Config::load()?;
+pub fn run(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
+    let config = ctx.config()?;
     let mut out = String::new();
     // Names below come from the config, git's config, git's requests (the
     // accounts) and servers: every one is escaped for the terminal.
@@ -22,8 +21,8 @@ pub fn run(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
         Some(p) => out.push_str(&format!("config: {}\n", shown(&p.display().to_string()))),
         None => out.push_str("config: none (no providers)\n"),
     }
-    let manager = Manager::new(&config, prompt)?;
-    let providers = all_providers(&config, &manager)?;
+    let manager = ctx.manager()?;
+    let providers = all_providers(config, manager)?;
     if providers.is_empty() {
         return write_out(stdout, &out);
     }
