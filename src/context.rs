@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::manager::{Fetched, Manager};
 use crate::prompt::Prompt;
-use crate::resolver::{Binding, Request, Resolver};
+use crate::resolver::{Accounts, Binding, Request, Resolver};
 use std::cell::{Cell, OnceCell};
 
 /// What a caller gets for its request; it writes each in its own wire
@@ -36,9 +36,19 @@ pub struct Context<'p> {
     person: &'p dyn Prompt,
     /// The same person when the caller forbids asking them anything.
     unattended: &'p dyn Prompt,
-    nobody_to_ask: Cell<bool>,
+    asking: Cell<Asking>,
     resolver: OnceCell<Resolver>,
     manager: OnceCell<Manager<'p>>,
+}
+
+/// Whether the caller lets anyone be asked.
+#[derive(Clone, Copy)]
+enum Asking {
+    Anyone,
+    Nobody,
+    /// Nobody when the caller's rule says so, looked at only once it
+    /// matters (a "not mine" never reads it).
+    NobodyIf(fn() -> bool),
 }
 
 impl<'p> Context<'p> {
@@ -48,7 +58,7 @@ impl<'p> Context<'p> {
         Context {
             person,
             unattended,
-            nobody_to_ask: Cell::new(false),
+            asking: Cell::new(Asking::Anyone),
             resolver: OnceCell::new(),
             manager: OnceCell::new(),
         }
@@ -60,15 +70,27 @@ impl<'p> Context<'p> {
     /// before the manager is built, which keeps the prompt it was built with.
     pub fn forbid_prompts(&self) {
         debug_assert!(self.manager.get().is_none(), "the manager is built");
-        self.nobody_to_ask.set(true);
+        self.asking.set(Asking::Nobody);
+    }
+
+    /// [`Context::forbid_prompts`] when `rule` says so (git's
+    /// `GIT_TERMINAL_PROMPT=0`), asked the first time someone might be.
+    pub fn forbid_prompts_if(&self, rule: fn() -> bool) {
+        debug_assert!(self.manager.get().is_none(), "the manager is built");
+        self.asking.set(Asking::NobodyIf(rule));
     }
 
     /// The person, as the caller lets us reach them.
     pub fn prompt(&self) -> &'p dyn Prompt {
-        if self.nobody_to_ask.get() {
-            self.unattended
-        } else {
-            self.person
+        let asking = match self.asking.get() {
+            Asking::NobodyIf(rule) if rule() => Asking::Nobody,
+            Asking::NobodyIf(_) => Asking::Anyone,
+            settled => settled,
+        };
+        self.asking.set(asking);
+        match asking {
+            Asking::Nobody => self.unattended,
+            _ => self.person,
         }
     }
 
@@ -112,7 +134,7 @@ impl<'p> Context<'p> {
     pub fn binding(&self, request: &Request) -> Result<Option<Binding>> {
         let found = self
             .resolver()?
-            .resolve(request, || Ok(self.manager()?.store()))?;
+            .resolve(request, &|| Ok(self.manager()?.store()))?;
         match &found {
             Some(b) => crate::debug!("provider {:?} matches {}", b.provider.name, request.url),
             None => crate::debug!("no provider for {}", request.url),
@@ -126,6 +148,11 @@ impl<'p> Context<'p> {
         let request = Request::command(url)?;
         self.binding(&request)?
             .ok_or_else(|| Error::NoProvider(request.url.to_string()))
+    }
+
+    /// Every binding that may hold a token (see [`Resolver::bindings`]).
+    pub fn bindings(&self, accounts: Accounts) -> Result<Vec<Binding>> {
+        self.resolver()?.bindings(self.manager()?.store(), accounts)
     }
 
     /// The one path from a caller's request to its answer: the binding,

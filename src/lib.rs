@@ -5,8 +5,10 @@
 //! program), which parses its wire format ([`protocol`]) into a
 //! [`resolver::Request`] and hands it to the [`context::Context`], built
 //! once per run and only as far as needed. The [`resolver`] turns it into a
-//! [`resolver::Binding`] (provider, account, resource) from the [`config`]
-//! file, then git's config, then RFC 9728 [`discovery`];
+//! [`resolver::Binding`] (provider, account, resource) from an ordered
+//! list of sources, the first to say "mine" winning: the [`config`] file,
+//! git's config, the discoveries remembered with their tokens, RFC 9728
+//! [`discovery`];
 //! [`manager::Manager`], the one home of token policy, answers with a token
 //! from the [`store`], refreshed or obtained anew through a [`grant`] with
 //! endpoints from [`discovery`]. The context turns that into a

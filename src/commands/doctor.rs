@@ -10,6 +10,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::manager::Manager;
 use crate::prompt::escape;
+use crate::resolver::{Accounts, Binding};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -79,7 +80,7 @@ pub fn run(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
     let mut report = Report::default();
     let config = config(&mut report, ctx);
     if let Some(manager) = storage(&mut report, config, ctx) {
-        providers(&mut report, config, manager)?;
+        providers(&mut report, ctx, manager)?;
     }
     links(&mut report);
     git(&mut report);
@@ -201,13 +202,14 @@ fn storage<'c>(report: &mut Report, config: &Config, ctx: &'c Context) -> Option
 }
 
 /// Each provider: discovery and endpoints, the server's clock, the token.
-fn providers(report: &mut Report, config: &Config, manager: &Manager) -> Result<()> {
-    let discovered: Vec<Provider> = crate::store::discovered::list(manager.store())?
-        .iter()
-        .filter_map(crate::store::discovered::Entry::provider)
-        .collect();
+fn providers(report: &mut Report, ctx: &Context, manager: &Manager) -> Result<()> {
     let mut clocks_checked = std::collections::BTreeSet::new();
-    for p in config.providers.iter().chain(&discovered) {
+    for binding in ctx.bindings(Accounts::All)? {
+        let p = &binding.provider;
+        if !binding.account.is_empty() {
+            tokens(report, manager, &binding)?;
+            continue;
+        }
         let name = escape(&p.name);
         if p.issuer.is_empty() {
             report.ok(format!(
@@ -235,7 +237,7 @@ fn providers(report: &mut Report, config: &Config, manager: &Manager) -> Result<
                 ),
             }
         }
-        tokens(report, manager, p)?;
+        tokens(report, manager, &binding)?;
     }
     Ok(())
 }
@@ -325,58 +327,57 @@ fn clock(report: &mut Report, manager: &Manager, p: &Provider, origin: &str) {
     }
 }
 
-/// Whether a token is cached for the provider (and its accounts), and
-/// whether it can be renewed without a person.
-fn tokens(report: &mut Report, manager: &Manager, p: &Provider) -> Result<()> {
+/// Whether a token is cached for the binding (a provider's default
+/// account, or another), and whether it can be renewed without a person.
+fn tokens(report: &mut Report, manager: &Manager, binding: &Binding) -> Result<()> {
+    let p = &binding.provider;
+    let account = &binding.account;
     let name = escape(&p.name);
     let now = crate::token::now();
     let login = format!("credential-oauth login {}", escape(p.url.as_str()));
-    let accounts = crate::store::accounts::list(manager.store(), p)?;
-    for account in std::iter::once(String::new()).chain(accounts) {
-        let who = if account.is_empty() {
-            name.clone()
+    let who = if account.is_empty() {
+        name.clone()
+    } else {
+        format!("{name} (account {})", escape(account))
+    };
+    let refreshable = |t: &crate::token::Token| {
+        if t.refresh_token.is_some() {
+            "refreshable"
         } else {
-            format!("{name} (account {})", escape(&account))
-        };
-        let refreshable = |t: &crate::token::Token| {
-            if t.refresh_token.is_some() {
-                "refreshable"
-            } else {
-                "not refreshable"
-            }
-        };
-        match manager.cached(&Manager::key(p, &account))? {
-            None if p.grant == GrantKind::ClientCredentials => report.ok(format!(
-                "{who}: no token cached; client credentials get one on first use"
-            )),
-            None if p.grant == GrantKind::TokenExchange => report.ok(format!(
-                "{who}: no token cached; a token exchange gets one on first use"
-            )),
-            None => report.warning(
-                format!("{who}: no token cached; the first use will ask someone to log in"),
+            "not refreshable"
+        }
+    };
+    match manager.cached(&Manager::key(binding))? {
+        None if p.grant == GrantKind::ClientCredentials => report.ok(format!(
+            "{who}: no token cached; client credentials get one on first use"
+        )),
+        None if p.grant == GrantKind::TokenExchange => report.ok(format!(
+            "{who}: no token cached; a token exchange gets one on first use"
+        )),
+        None => report.warning(
+            format!("{who}: no token cached; the first use will ask someone to log in"),
+            login.clone(),
+        ),
+        Some(t) => match t.deadline() {
+            Some(d) if d <= now && t.refresh_token.is_none() => report.warning(
+                format!(
+                    "{who}: the cached token expired {} ago and is not refreshable",
+                    crate::token::format_span(now - d)
+                ),
                 login.clone(),
             ),
-            Some(t) => match t.deadline() {
-                Some(d) if d <= now && t.refresh_token.is_none() => report.warning(
-                    format!(
-                        "{who}: the cached token expired {} ago and is not refreshable",
-                        crate::token::format_span(now - d)
-                    ),
-                    login.clone(),
-                ),
-                Some(d) if d <= now => report.ok(format!(
-                    "{who}: token cached, expired, refreshable (renewed on next use)"
-                )),
-                Some(d) => report.ok(format!(
-                    "{who}: token cached, expires in {}, {}",
-                    crate::token::format_span(d - now),
-                    refreshable(&t)
-                )),
-                None => report.ok(format!(
-                    "{who}: token cached, used until the server rejects it"
-                )),
-            },
-        }
+            Some(d) if d <= now => report.ok(format!(
+                "{who}: token cached, expired, refreshable (renewed on next use)"
+            )),
+            Some(d) => report.ok(format!(
+                "{who}: token cached, expires in {}, {}",
+                crate::token::format_span(d - now),
+                refreshable(&t)
+            )),
+            None => report.ok(format!(
+                "{who}: token cached, used until the server rejects it"
+            )),
+        },
     }
     Ok(())
 }

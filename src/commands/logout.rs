@@ -2,12 +2,12 @@
 //! at the server; also what the callers' own logouts (keyring `del`,
 //! Terraform `forget`, `cargo logout`) tell the person.
 
-use crate::config::Config;
 use crate::context::Context;
 use crate::error::Result;
 use crate::grant::revocation::{Outcome as RevocationOutcome, Revoked};
 use crate::manager::Manager;
 use crate::prompt::{Prompt, escape};
+use crate::resolver::{Accounts, Binding};
 use crate::store::CacheKey;
 
 /// `logout URL`: forget the token here and revoke it at the server.
@@ -18,13 +18,13 @@ pub fn run(url: &str, ctx: &Context) -> Result<()> {
 
 /// Log `binding` out and tell the person: every provider that shared the
 /// token, or that there was none, and whether the server revoked it.
-pub fn logout_and_say(ctx: &Context, binding: &crate::resolver::Binding) -> Result<()> {
-    let (config, manager, prompt) = (ctx.config()?, ctx.manager()?, ctx.prompt());
+pub fn logout_and_say(ctx: &Context, binding: &Binding) -> Result<()> {
+    let (manager, prompt) = (ctx.manager()?, ctx.prompt());
     let outcome = manager.logout(binding)?;
     let name = escape(&binding.provider.name);
     if outcome.removed {
-        let key = Manager::key(&binding.provider, &binding.account);
-        let names = sharing(&all_providers(config, manager)?, &key, &binding.account);
+        let key = Manager::key(binding);
+        let names = sharing(&ctx.bindings(Accounts::Default)?, &key, &binding.account);
         prompt.say(&logged_out(&names));
     } else {
         prompt.say(&format!("credential-oauth: {name} had no cached token"));
@@ -36,35 +36,34 @@ pub fn logout_and_say(ctx: &Context, binding: &crate::resolver::Binding) -> Resu
 /// `logout --all`: every cached token of every provider, configured or
 /// found by discovery, and every account; each revoked where offered.
 pub fn all(ctx: &Context) -> Result<()> {
-    let (config, manager, prompt) = (ctx.config()?, ctx.manager()?, ctx.prompt());
-    let providers = all_providers(config, manager)?;
+    let (manager, prompt) = (ctx.manager()?, ctx.prompt());
+    let bindings = ctx.bindings(Accounts::All)?;
+    let defaults: Vec<Binding> = bindings
+        .iter()
+        .filter(|b| b.account.is_empty())
+        .cloned()
+        .collect();
     let mut seen = std::collections::BTreeSet::new();
     let mut any = false;
-    for p in &providers {
-        let accounts = crate::store::accounts::list(manager.store(), p)?;
-        for account in std::iter::once(String::new()).chain(accounts) {
-            let key = Manager::key(p, &account);
-            if !seen.insert(key.as_str().to_string()) {
-                continue;
-            }
-            let binding = crate::resolver::Binding {
-                provider: p.clone(),
-                account: account.clone(),
-            };
-            let outcome = manager.logout(&binding)?;
-            if outcome.removed {
-                any = true;
-                let mut names = sharing(&providers, &key, &account);
-                if !account.is_empty() {
-                    names = names
-                        .iter()
-                        .map(|n| format!("{n} ({})", escape(&account)))
-                        .collect();
-                }
-                prompt.say(&logged_out(&names));
-            }
-            report_revocation(&escape(&p.name), outcome.revocation, prompt);
+    for binding in &bindings {
+        let key = Manager::key(binding);
+        if !seen.insert(key.as_str().to_string()) {
+            continue;
         }
+        let account = &binding.account;
+        let outcome = manager.logout(binding)?;
+        if outcome.removed {
+            any = true;
+            let mut names = sharing(&defaults, &key, account);
+            if !account.is_empty() {
+                names = names
+                    .iter()
+                    .map(|n| format!("{n} ({})", escape(account)))
+                    .collect();
+            }
+            prompt.say(&logged_out(&names));
+        }
+        report_revocation(&escape(&binding.provider.name), outcome.revocation, prompt);
     }
     if !any {
         prompt.say("credential-oauth: no cached token to remove");
@@ -72,37 +71,20 @@ pub fn all(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
-/// The configured providers, then those found by RFC 9728 discovery that
-/// hold tokens (no config names them).
-pub(super) fn all_providers(
-    config: &Config,
-    manager: &Manager,
-) -> Result<Vec<crate::config::Provider>> {
-    let discovered = crate::store::discovered::list(manager.store())?;
-    Ok(config
-        .providers
+/// The names (escaped) of the providers (`defaults`: their default
+/// accounts' bindings) whose token for `account` is the one under `key`:
+/// providers with the same issuer, client and scopes share one.
+pub(super) fn sharing(defaults: &[Binding], key: &CacheKey, account: &str) -> Vec<String> {
+    let mut names: Vec<String> = defaults
         .iter()
-        .cloned()
-        .chain(
-            discovered
-                .iter()
-                .filter_map(crate::store::discovered::Entry::provider),
-        )
-        .collect())
-}
-
-/// The names (escaped) of the providers whose token for `account` is the
-/// one under `key`: providers with the same issuer, client and scopes
-/// share one.
-pub(super) fn sharing(
-    providers: &[crate::config::Provider],
-    key: &CacheKey,
-    account: &str,
-) -> Vec<String> {
-    let mut names: Vec<String> = providers
-        .iter()
-        .filter(|p| Manager::key(p, account) == *key)
-        .map(|p| escape(&p.name))
+        .filter(|b| {
+            let for_account = Binding {
+                account: account.to_string(),
+                ..(*b).clone()
+            };
+            Manager::key(&for_account) == *key
+        })
+        .map(|b| escape(&b.provider.name))
         .collect();
     names.dedup();
     names

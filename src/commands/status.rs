@@ -1,10 +1,11 @@
 //! `status`: the providers, their cached tokens and accounts, for people.
 
-use super::logout::{all_providers, sharing};
+use super::logout::sharing;
 use super::write_out;
 use crate::context::Context;
 use crate::error::Result;
 use crate::manager::Manager;
+use crate::resolver::{Accounts, Binding};
 use crate::token;
 use std::io::Write;
 
@@ -22,18 +23,38 @@ pub fn run(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
         None => out.push_str("config: none (no providers)\n"),
     }
     let manager = ctx.manager()?;
-    let providers = all_providers(config, manager)?;
-    if providers.is_empty() {
+    let bindings = ctx.bindings(Accounts::All)?;
+    if bindings.is_empty() {
         return write_out(stdout, &out);
     }
+    let defaults: Vec<Binding> = bindings
+        .iter()
+        .filter(|b| b.account.is_empty())
+        .cloned()
+        .collect();
     out.push_str(&format!("storage: {}\n", manager.store_name()));
     let now = token::now();
     let verbose = crate::log::verbose();
-    for p in &providers {
-        let key = Manager::key(p, "");
+    for binding in &bindings {
+        let p = &binding.provider;
+        let key = Manager::key(binding);
+        if !binding.account.is_empty() {
+            let name = &binding.account;
+            let state = match manager.cached_with_backend(&key)? {
+                None => "no token".to_string(),
+                Some((t, backend)) => {
+                    format!("token {} (stored: {backend})", describe_token(&t, now))
+                }
+            };
+            out.push_str(&format!("  account {}: {state}\n", shown(name)));
+            if verbose {
+                out.push_str(&format!("    key: {}\n", key.as_str()));
+            }
+            continue;
+        }
         let found = manager.cached_with_backend(&key)?;
         out.push_str(&format!("\n{}\n", shown(&p.name)));
-        if let Some(r) = &p.resource {
+        if let Some(r) = &binding.resource {
             out.push_str(&format!(
                 "  found by discovery for the resource {}\n",
                 shown(r)
@@ -53,7 +74,7 @@ pub fn run(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
             p.token_lifetime.describe(),
             shown(&p.username),
         ));
-        let others: Vec<String> = sharing(&providers, &key, "")
+        let others: Vec<String> = sharing(&defaults, &key, "")
             .into_iter()
             .filter(|n| *n != shown(&p.name))
             .collect();
@@ -72,19 +93,6 @@ pub fn run(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
         }
         if verbose {
             out.push_str(&format!("  key:     {}\n", key.as_str()));
-        }
-        for name in crate::store::accounts::list(manager.store(), p)? {
-            let account_key = Manager::key(p, &name);
-            let state = match manager.cached_with_backend(&account_key)? {
-                None => "no token".to_string(),
-                Some((t, backend)) => {
-                    format!("token {} (stored: {backend})", describe_token(&t, now))
-                }
-            };
-            out.push_str(&format!("  account {}: {state}\n", shown(&name)));
-            if verbose {
-                out.push_str(&format!("    key: {}\n", account_key.as_str()));
-            }
         }
     }
     write_out(stdout, &out)

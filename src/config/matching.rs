@@ -4,12 +4,13 @@
 //! whole host (docker, Terraform) only through a provider for that host.
 
 use super::{Config, Provider};
+use std::sync::Arc;
 use url::Url;
 
 impl Config {
     /// The provider for `url`: scheme, host and port equal, the provider's
     /// path a prefix of the request's (whole segments), longest match wins.
-    pub fn provider_for(&self, url: &Url) -> Option<&Provider> {
+    pub fn provider_for(&self, url: &Url) -> Option<&Arc<Provider>> {
         self.providers
             .iter()
             .filter(|p| url_matches(&p.url, url))

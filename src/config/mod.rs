@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -50,7 +51,9 @@ impl Storage {
 pub struct Config {
     pub path: Option<PathBuf>,
     pub storage: Storage,
-    pub providers: Vec<Provider>,
+    /// Shared, not copied, with the bindings made from them: a warm `get`
+    /// pays for one provider's parse, not also for a copy of it.
+    pub providers: Vec<Arc<Provider>>,
     /// Hosts (`host` or `host:port`) whose challenges may name an
     /// authorization server for a provider that is not configured (RFC 9728).
     pub discover_hosts: Vec<String>,
@@ -221,10 +224,10 @@ impl Config {
                 err(format!("{}: {}", label(name.as_deref()), field_error(&e)))
             })?;
             let name = raw.name.clone();
-            providers.push(
-                Provider::from_raw(raw)
-                    .map_err(|m| err(format!("{}: {m}", label(name.as_deref()))))?,
-            );
+            providers
+                .push(Arc::new(Provider::from_raw(raw).map_err(|m| {
+                    err(format!("{}: {m}", label(name.as_deref())))
+                })?));
         }
         Ok(Config {
             path: Some(path.to_path_buf()),
@@ -238,18 +241,18 @@ impl Config {
 impl Provider {
     /// A provider for an issuer that RFC 9728 discovery found for `origin`
     /// (`scheme://host[:port]`): a public client that registers itself,
-    /// bound to `resource`, asking for `scopes` (DESIGN.md "Trust").
+    /// asking for `scopes` (DESIGN.md "Trust"); its tokens are bound to the
+    /// resource the binding names.
     pub fn discovered(
         origin: &str,
         issuer: &str,
-        resource: &str,
         scopes: Vec<String>,
     ) -> std::result::Result<Provider, String> {
         let mut table = toml::Table::new();
         table.insert("url".into(), toml::Value::String(format!("{origin}/")));
         table.insert("issuer".into(), toml::Value::String(issuer.to_string()));
         let mut provider = Provider::from_table(table)?;
-        provider.resource = Some(resource.to_string());
+        provider.issuer_discovered = true;
         provider.scopes = scopes;
         Ok(provider)
     }
@@ -392,7 +395,7 @@ impl Provider {
             },
             bearer,
             discover,
-            resource: None,
+            issuer_discovered: false,
             kubernetes_token: raw.kubernetes_token,
             token_lifetime: raw
                 .token_lifetime
@@ -411,7 +414,7 @@ impl Provider {
 /// one would go to whatever authorization server that names, which could
 /// replay it at the platform's real one (a cloud STS). DESIGN.md "Trust".
 /// A `discover_hosts` host needs no check here: a configured provider for
-/// it keeps its issuer (`discovery::protected_resource::complete`), and
+/// it keeps its issuer (the resolver's discovery source), and
 /// one made by discovery holds no credential.
 fn refuse_workload_credentials(raw: &RawProvider) -> std::result::Result<(), String> {
     let written = [

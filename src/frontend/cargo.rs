@@ -161,6 +161,7 @@ pub(super) fn registry_binding(
     let places = index_places(ctx, binding, &url)?;
     ctx.resolver()?.bind(
         provider.clone(),
+        binding.resource.clone(),
         &crate::resolver::Request {
             destinations: places,
             username: (!binding.account.is_empty()).then(|| binding.account.clone()),

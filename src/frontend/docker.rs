@@ -9,7 +9,7 @@ use crate::context::{Answer, Context};
 use crate::error::{Error, Result};
 use crate::manager::Manager;
 use crate::protocol::{self, docker};
-use crate::resolver::Request;
+use crate::resolver::{Binding, Request};
 use std::io::{Read, Write};
 
 /// One docker action, with what it read on stdin.
@@ -170,7 +170,8 @@ fn list(ctx: &Context, stdout: &mut dyn Write) -> Result<Found> {
     let mut entries = previous::list()?;
     entries.extend(manager.static_credentials().list()?);
     for provider in &config.providers {
-        if manager.cached(&Manager::key(provider, ""))?.is_some() {
+        let binding = Binding::new(provider.clone(), None);
+        if manager.cached(&Manager::key(&binding))?.is_some() {
             entries.insert(provider.url.to_string(), provider.username.clone());
         }
     }

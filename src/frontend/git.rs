@@ -15,9 +15,7 @@ pub fn get(ctx: &Context, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
         return Ok(());
     };
     // GIT_TERMINAL_PROMPT=0: git may not ask anyone, so neither may we.
-    if git_forbids_prompts() {
-        ctx.forbid_prompts();
-    }
+    ctx.forbid_prompts_if(git_forbids_prompts);
     let hint = req.oauth_refresh_token.as_ref();
     let answer = ctx.answer_with(&request, |manager, binding| {
         manager.token_with_hint(binding, hint)

@@ -17,7 +17,7 @@ use crate::context::{Answer, Context};
 use crate::error::{Error, Result};
 use crate::manager::Manager;
 use crate::protocol::{self, goauth};
-use crate::resolver::Request;
+use crate::resolver::{Accounts, Request};
 use crate::token;
 use std::io::{Read, Write};
 
@@ -51,17 +51,14 @@ fn fresh_sets(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
         return Ok(());
     }
     let manager = ctx.manager()?;
-    let discovered: Vec<Provider> = crate::store::discovered::list(manager.store())?
-        .iter()
-        .filter_map(crate::store::discovered::Entry::provider)
-        .collect();
     let now = token::now();
     let mut sets = Vec::new();
-    for provider in config.providers.iter().chain(&discovered) {
+    for binding in ctx.bindings(Accounts::Default)? {
+        let provider = &binding.provider;
         let Some(prefix) = prefix(provider) else {
             continue;
         };
-        match manager.cached(&Manager::key(provider, ""))? {
+        match manager.cached(&Manager::key(&binding))? {
             Some(t) if t.is_fresh(now) => {
                 crate::debug!("provider {:?}: a fresh token for {prefix}", provider.name);
                 sets.push(goauth::CredentialSet::bearer(prefix, &t.access_token));

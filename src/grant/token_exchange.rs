@@ -216,7 +216,7 @@ mod tests {
         let (http, sent) = scripted::http(&[(200, TOKEN)]);
         let path = subject_file("eyJh.eyJi.c2ln");
         let mut discovered = exchanging(exchange(path.clone()), &[]);
-        discovered.resource = Some("https://git.example/".into());
+        discovered.issuer_discovered = true;
         let e = obtain(&http, &metadata(), None, &discovered)
             .unwrap_err()
             .to_string();
