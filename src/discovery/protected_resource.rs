@@ -5,8 +5,8 @@
 //! allowed) is the resolver's decision; this is how.
 
 use crate::error::{Error, Result};
+use crate::http::challenge::Challenge;
 use crate::http::{Http, Transport};
-use crate::protocol::challenge::Challenge;
 use url::Url;
 
 /// The `resource_metadata` URL of the first Bearer challenge naming one

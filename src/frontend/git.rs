@@ -41,7 +41,7 @@ pub fn get(ctx: &Context, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
         authtype: req.has_capability("authtype")
             && (provider.bearer
                 || req.wwwauth.is_empty()
-                || crate::protocol::challenge::offers_bearer(&req.wwwauth)),
+                || crate::http::challenge::offers_bearer(&req.wwwauth)),
     };
     answer.to_message().write_to(stdout)
 }

@@ -4,7 +4,6 @@
 pub mod bazel;
 pub mod cargo;
 pub mod cargo_index;
-pub mod challenge;
 pub mod docker;
 pub mod exec_credential;
 pub mod git;
