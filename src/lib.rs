@@ -21,9 +21,10 @@
 //! are [`commands`], apart from the callers.
 //!
 //! Layers, each importing only those below it: [`secret`], [`error`],
-//! [`env`](mod@env), [`log`], [`random`] → [`token`], [`prompt`], [`http`] →
-//! [`protocol`] → [`config`] → [`store`] → [`discovery`] → [`grant`] →
-//! [`resolver`], [`manager`] → [`context`] → [`commands`] → [`frontend`] (whose `run`
+//! [`env`](mod@env), [`log`], [`random`], [`bounded`] → [`token`], [`prompt`],
+//! [`http`] → [`config`] → [`store`] → [`discovery`] → [`grant`] →
+//! [`resolver`], [`manager`] → [`context`] → [`protocol`] (wire formats,
+//! for the callers alone) → [`commands`] → [`frontend`] (whose `run`
 //! picks a caller or a command; keyring's `del`, Terraform's `forget` and
 //! `cargo logout` are `logout`, and tell the person what it did).
 //!
@@ -42,7 +43,7 @@
 //! [`grant::interactive`] (browser, device or paste), [`resolver`] (the
 //! data flow's Resolver), [`context`] (what every caller and command is
 //! handed: config, resolver, manager and the person, built lazily), [`env`](mod@env) (environment values that cannot panic),
-//! [`random`] (the OS RNG) and [`log`] (`-v`).
+//! [`random`] (the OS RNG), [`bounded`] (the one bounded read) and [`log`] (`-v`).
 //!
 //! The in-memory authorization server of the tests and the quick start is
 //! not in this crate: it is the `oauth-test-server` workspace member in
@@ -55,6 +56,7 @@
 // code.
 #![deny(unsafe_code)]
 
+pub mod bounded;
 pub mod commands;
 pub mod config;
 pub mod context;

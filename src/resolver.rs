@@ -15,10 +15,10 @@
 //! `url`. Every way to a binding goes through [`Resolver::bind`], so no
 //! frontend can widen a match on its own.
 
+use crate::config::host_and_port;
 use crate::config::{Config, Provider};
 use crate::discovery::{self, protected_resource};
 use crate::error::{Error, Result};
-use crate::protocol::host_and_port;
 use crate::store::Store;
 use std::sync::Arc;
 use url::Url;

@@ -353,7 +353,7 @@ fn git_config(args: &[&str], stdin: Option<&[u8]>) -> Option<Vec<u8>> {
                 let _ = pipe.write_all(text);
             });
         }
-        let read = output.map(|o| crate::protocol::read_at_most(o, MAX_GIT_OUTPUT));
+        let read = output.map(|o| crate::bounded::read_at_most(o, MAX_GIT_OUTPUT));
         let too_large =
             matches!(&read, Some(Err(e)) if e.kind() == std::io::ErrorKind::FileTooLarge);
         if too_large {

@@ -5,7 +5,7 @@ mod matching;
 pub mod preset;
 mod provider;
 
-pub use matching::{covers, host_url, path_covers, server_host};
+pub use matching::{covers, host_and_port, host_url, path_covers, server_host};
 pub use provider::{
     AuthMethod, CiPlatform, ClientAssertion, DEFAULT_LOGIN_TIMEOUT, DEFAULT_REDIRECT_URI,
     DEFAULT_USERNAME, ExplicitEndpoints, GrantKind, Provider, SubjectToken, TokenExchange,
@@ -670,7 +670,7 @@ fn parse_url(field: &str, s: &str) -> std::result::Result<Url, String> {
 
 fn read_bounded(path: &Path) -> std::io::Result<String> {
     use std::io::{Error, ErrorKind};
-    let bytes = crate::protocol::read_at_most(std::fs::File::open(path)?, MAX_CONFIG).map_err(
+    let bytes = crate::bounded::read_at_most(std::fs::File::open(path)?, MAX_CONFIG).map_err(
         |e| match e.kind() {
             ErrorKind::FileTooLarge => Error::other("file is larger than 1 MiB"),
             _ => e,

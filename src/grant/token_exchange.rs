@@ -78,7 +78,7 @@ fn subject_token(http: &Http, subject: &SubjectToken) -> Result<Secret> {
                     path.display()
                 ))
             })?;
-            let bytes = crate::protocol::read_at_most(file, 64 * 1024).map_err(|e| {
+            let bytes = crate::bounded::read_at_most(file, 64 * 1024).map_err(|e| {
                 Error::Local(format!(
                     "subject token {}: cannot read: {e}",
                     path.display()

@@ -159,7 +159,7 @@ impl Store for FileStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::Local(format!("cannot read {}: {e}", path.display()))),
         };
-        let text = crate::protocol::read_at_most(file, MAX_ENTRY)
+        let text = crate::bounded::read_at_most(file, MAX_ENTRY)
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok());
         match text {
