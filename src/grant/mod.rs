@@ -3,6 +3,7 @@
 
 pub mod assertion;
 pub mod authorization_code;
+pub mod callback;
 pub mod client;
 pub mod client_credentials;
 pub mod device_code;
