@@ -21,7 +21,7 @@
 //! are [`commands`], apart from the callers.
 //!
 //! Layers, each importing only those below it: [`secret`], [`error`],
-//! [`env`](mod@env), [`log`], [`random`], [`bounded`] → [`token`], [`prompt`],
+//! [`env`](mod@env), [`log`], [`random`], [`bounded`], [`calendar`] → [`token`], [`prompt`],
 //! [`http`] → [`config`] → [`store`] → [`discovery`] → [`grant`] →
 //! [`resolver`], [`manager`] → [`context`] → [`protocol`] (wire formats,
 //! for the callers alone) → [`commands`] → [`frontend`] (whose `run`
@@ -43,20 +43,22 @@
 //! [`grant::interactive`] (browser, device or paste), [`resolver`] (the
 //! data flow's Resolver), [`context`] (what every caller and command is
 //! handed: config, resolver, manager and the person, built lazily), [`env`](mod@env) (environment values that cannot panic),
-//! [`random`] (the OS RNG), [`bounded`] (the one bounded read) and [`log`] (`-v`).
+//! [`random`] (the OS RNG), [`bounded`] (the one bounded read), [`calendar`]
+//! (Unix seconds as RFC 3339, local times and spans) and [`log`] (`-v`).
 //!
 //! The in-memory authorization server of the tests and the quick start is
 //! not in this crate: it is the `oauth-test-server` workspace member in
 //! `crates/testserver/`, a dev-dependency only.
 // Four exceptions: in store::file, geteuid(2), to refuse token files that
 // belong to another user; in secret::protect_process_memory, setrlimit(2)
-// and prctl(2), so no core file holds a secret; in token::local_offset,
+// and prctl(2), so no core file holds a secret; in calendar::local_offset,
 // localtime_r(3), for local times in `status`; in store::kernel, add_key(2)
 // and keyctl(2), for tokens in the kernel keyring. Everything else is safe
 // code.
 #![deny(unsafe_code)]
 
 pub mod bounded;
+pub mod calendar;
 pub mod commands;
 pub mod config;
 pub mod context;

@@ -7,7 +7,9 @@ use std::path::Path;
 
 /// Lowest first; a module may use its own layer's and lower layers' modules.
 const LAYERS: &[&[&str]] = &[
-    &["secret", "error", "env", "log", "random", "bounded"],
+    &[
+        "secret", "error", "env", "log", "random", "bounded", "calendar",
+    ],
     &["token", "prompt", "http"],
     &["config"],
     &["store"],

@@ -315,7 +315,7 @@ fn clock(report: &mut Report, manager: &Manager, p: &Provider, origin: &str) {
     };
     let text = format!(
         "clock: this machine is {} {side} {origin}",
-        crate::token::format_span(skew)
+        crate::calendar::format_span(skew)
     );
     let fix = "set the clock right (e.g. timedatectl set-ntp true)";
     if skew > SKEW_PROBLEM {
@@ -362,7 +362,7 @@ fn tokens(report: &mut Report, manager: &Manager, binding: &Binding) -> Result<(
             Some(d) if d <= now && t.refresh_token.is_none() => report.warning(
                 format!(
                     "{who}: the cached token expired {} ago and is not refreshable",
-                    crate::token::format_span(now - d)
+                    crate::calendar::format_span(now - d)
                 ),
                 login.clone(),
             ),
@@ -371,7 +371,7 @@ fn tokens(report: &mut Report, manager: &Manager, binding: &Binding) -> Result<(
             )),
             Some(d) => report.ok(format!(
                 "{who}: token cached, expires in {}, {}",
-                crate::token::format_span(d - now),
+                crate::calendar::format_span(d - now),
                 refreshable(&t)
             )),
             None => report.ok(format!(

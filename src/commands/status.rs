@@ -2,6 +2,7 @@
 
 use super::logout::sharing;
 use super::write_out;
+use crate::calendar;
 use crate::context::Context;
 use crate::error::Result;
 use crate::manager::Manager;
@@ -109,8 +110,8 @@ fn describe_token(t: &token::Token, now: u64) -> String {
     match t.deadline() {
         Some(d) if d <= now => format!(
             "expired {} ago, at {}{}",
-            token::format_span(now - d),
-            token::format_local(d),
+            calendar::format_span(now - d),
+            calendar::format_local(d),
             if t.refresh_token.is_some() {
                 "; refreshable"
             } else {
@@ -119,8 +120,8 @@ fn describe_token(t: &token::Token, now: u64) -> String {
         ),
         Some(d) => format!(
             "expires in {}, at {}{refresh}{}",
-            token::format_span(d - now),
-            token::format_local(d),
+            calendar::format_span(d - now),
+            calendar::format_local(d),
             if t.expires_at.is_none() {
                 " (lifetime assumed: the server gave none)"
             } else {

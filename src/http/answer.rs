@@ -24,7 +24,7 @@ pub fn parse_http_date(text: &str) -> Option<u64> {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let month = MONTHS.iter().position(|m| *m == month)? + 1;
-    crate::token::parse_utc(&format!("{year}-{month:02}-{day}T{time}Z"))
+    crate::calendar::parse_utc(&format!("{year}-{month:02}-{day}T{time}Z"))
 }
 
 /// Turn a status and body into a JSON value or a clear error.
