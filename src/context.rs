@@ -10,7 +10,7 @@
 //! store is opened until a token is looked for.
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::manager::{Fetched, Manager};
 use crate::prompt::Prompt;
 use crate::resolver::{Accounts, Binding, Request, Resolver};
@@ -196,7 +196,7 @@ impl<'p> Context<'p> {
     ) -> Result<std::result::Result<T, String>> {
         match work() {
             Ok(value) => Ok(Ok(value)),
-            Err(e @ Error::NeedsPerson { .. }) => {
+            Err(e) if e.kind() == Kind::NeedsPerson => {
                 let line = e.to_string();
                 self.prompt().say(&format!("credential-oauth: {line}"));
                 Ok(Err(line))

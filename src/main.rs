@@ -22,6 +22,11 @@ fn main() {
         Err(e) => {
             if outcome.protocol.reports(e) {
                 eprintln!("credential-oauth: {e}");
+                if credential_oauth::log::verbose() {
+                    for cause in e.causes() {
+                        eprintln!("credential-oauth:   caused by: {cause}");
+                    }
+                }
             }
             outcome.protocol.exit_code(e)
         }

@@ -5,7 +5,7 @@
 
 use crate::config::{Config, GrantKind, Provider};
 use crate::discovery::{self, authorization_server::Metadata};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::grant::{self, Client};
 use crate::http::{Http, Transport};
 use crate::prompt::Prompt;
@@ -226,7 +226,11 @@ impl<'p> Manager<'p> {
             lock.now_doing(Doing::Refreshing);
             match self.refresh(provider, &meta, &old) {
                 Ok(token) => return self.keep(binding, &key, token, Source::Refreshed),
-                Err(e) if grant::refresh::grant_is_gone(&e) => {
+                // Any refusal the server states is final, whatever its code
+                // or status (`invalid_grant`; GitHub's `bad_refresh_token`
+                // with HTTP 200; a 401 without a body), but those that say
+                // "later" (DESIGN.md "Where tokens live").
+                Err(e) if e.kind() == Kind::Rejected => {
                     crate::debug!("{}: refresh refused ({e}); logging in again", provider.name);
                     // A dead refresh token must not be tried again should the
                     // login below fail.

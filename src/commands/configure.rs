@@ -344,7 +344,7 @@ fn docker(registry: Option<&str>, remove: bool) -> Result<String> {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| Error::Input(format!("{}: not valid JSON ({e})", path.display())))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Value::Object(Map::new()),
-        Err(e) => return Err(Error::Input(format!("{}: {e}", path.display()))),
+        Err(e) => return Err(Error::io(path.display().to_string(), e)),
     };
     // The credsStore we replace keeps serving every registry no provider
     // serves (the docker frontend delegates to it), and comes back on
@@ -533,7 +533,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let err = |e: std::io::Error| Error::Input(format!("{}: {e}", path.display()));
+    let err = |e: std::io::Error| Error::io(path.display().to_string(), e);
     std::fs::create_dir_all(dir).map_err(err)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(

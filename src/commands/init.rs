@@ -206,14 +206,16 @@ fn read_existing(path: &Path) -> Result<Option<String>> {
     match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes)
             .map(Some)
-            .map_err(|_| Error::Config {
+            .map_err(|e| Error::Config {
                 path: path.to_path_buf(),
                 message: "not UTF-8".into(),
+                source: Some(Box::new(e)),
             }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::Config {
             path: path.to_path_buf(),
             message: format!("cannot read: {e}"),
+            source: Some(Box::new(e)),
         }),
     }
 }
@@ -359,7 +361,7 @@ fn read_secret_file(path: &Path) -> Result<String> {
     let mut text = String::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_SECRET_FILE).read_to_string(&mut text))
-        .map_err(|e| Error::Local(format!("{}: {e}", path.display())))?;
+        .map_err(|e| Error::io(path.display().to_string(), e))?;
     let secret = text.trim();
     if secret.is_empty() || secret.contains(['\n', '\r', '\0']) {
         return Err(Error::Usage(format!(

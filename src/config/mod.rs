@@ -91,6 +91,7 @@ impl Config {
                     return Err(Error::Config {
                         path,
                         message: format!("cannot read: {e}"),
+                        source: Some(Box::new(e)),
                     });
                 }
             },
@@ -126,7 +127,8 @@ impl Config {
                 Ok(raw) => Config::from_raw(raw, path),
                 Err(e) => Err(Error::Config {
                     path: path.to_path_buf(),
-                    message: one_line(&e.to_string()),
+                    message: toml_message(&e.to_string()),
+                    source: Some(Box::new(e)),
                 }),
             },
         }
@@ -136,6 +138,7 @@ impl Config {
         let err = |message: String| Error::Config {
             path: path.to_path_buf(),
             message,
+            source: None,
         };
         let storage = match raw.storage.as_deref() {
             None => Storage::Auto,
@@ -185,7 +188,7 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
 /// checks in `from_raw` do (`grant: unknown variant ...`): toml's message
 /// alone says what was wrong but not where.
 fn field_error(e: &toml::de::Error) -> String {
-    let message = one_line(e.message());
+    let message = toml_message(e.message());
     let shown = e.to_string();
     match shown
         .lines()
@@ -199,7 +202,7 @@ fn field_error(e: &toml::de::Error) -> String {
 
 /// toml's messages span several lines (position, source excerpt, caret,
 /// message); keep the position and the message so the error stays one line.
-fn one_line(msg: &str) -> String {
+fn toml_message(msg: &str) -> String {
     let lines: Vec<&str> = msg
         .lines()
         .map(str::trim)

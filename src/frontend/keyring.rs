@@ -29,7 +29,7 @@
 
 use super::Caller;
 use crate::context::{Answer, Context};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::prompt::escape;
 use crate::protocol::keyring_cli::{self, Command, Invocation, Operation};
 use crate::protocol::read_bounded;
@@ -75,7 +75,7 @@ impl Caller for Keyring {
     /// anything else is one line for the person.
     fn failed(error: &Error, ctx: &Context, _stdout: &mut dyn Write) {
         match error {
-            Error::NotFound(_) => crate::debug!("{error}"),
+            _ if error.kind() == Kind::NotFound => crate::debug!("{error}"),
             _ => ctx.prompt().say(&format!("credential-oauth: {error}")),
         }
     }

@@ -17,7 +17,7 @@ pub mod token;
 
 use crate::commands::{self, help};
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::prompt::{Prompt, Unattended};
 use std::io::{Read, Write};
 
@@ -247,7 +247,7 @@ impl Protocol {
     /// the caller has given already (and the person told why), never a
     /// failure to report again.
     pub fn reports(self, error: &Error) -> bool {
-        self.reports_errors_on_stderr() && !matches!(error, Error::NotFound(_))
+        self.reports_errors_on_stderr() && error.kind() != Kind::NotFound
     }
 
     /// The exit status for `error`: docker's helpers exit 1 for every
@@ -257,10 +257,10 @@ impl Protocol {
     /// statuses, which pip and uv read as "no credentials": 1 not found, 2
     /// usage; for Bazel, any failure).
     pub fn exit_code(self, error: &Error) -> i32 {
-        match (self, error) {
+        match (self, error.kind()) {
             (Protocol::Docker, _) => 1,
             (Protocol::Cargo, _) => 0,
-            (_, Error::Usage(_)) => 2,
+            (_, Kind::Usage) => 2,
             _ => 1,
         }
     }

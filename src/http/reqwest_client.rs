@@ -82,6 +82,8 @@ impl HttpClient for reqwest::blocking::Client {
         let resp = req.send().map_err(|e| Error::Network {
             server: server.clone(),
             detail: one_line(&e),
+            // Its message names the URL, whose query could carry a code.
+            source: Some(Box::new(e.without_url())),
         })?;
         let status = resp.status().as_u16();
         let mut body = Vec::new();
@@ -90,6 +92,7 @@ impl HttpClient for reqwest::blocking::Client {
             .map_err(|e| Error::Network {
                 server: server.clone(),
                 detail: format!("reading the answer failed: {e}"),
+                source: Some(Box::new(e)),
             })?;
         Ok(HttpResponse { status, body })
     }
@@ -103,6 +106,7 @@ impl HttpClient for reqwest::blocking::Client {
             .map_err(|e| Error::Network {
                 server,
                 detail: one_line(&e),
+                source: Some(Box::new(e.without_url())),
             })?;
         Ok(resp
             .headers()
@@ -131,27 +135,17 @@ fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
 }
 
 /// reqwest errors chain their causes; one line, no URL query (which could
-/// carry a code).
+/// carry a code): reqwest's own message, which names the URL, is left out.
 fn one_line(e: &reqwest::Error) -> String {
     use std::error::Error as _;
-    let mut msg = if e.is_timeout() {
+    let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
         "cannot connect"
     } else {
         "request failed"
-    }
-    .to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !text.is_empty() && !msg.contains(&text) {
-            msg.push_str(": ");
-            msg.push_str(&text);
-        }
-        source = s.source();
-    }
-    printable(&msg, 400)
+    };
+    printable(&crate::error::with_causes(what, e.source()), 400)
 }
 
 #[cfg(test)]

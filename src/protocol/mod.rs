@@ -20,7 +20,7 @@ use std::io::{self, Read};
 pub fn write_answer(out: &mut dyn std::io::Write, bytes: &[u8]) -> Result<()> {
     out.write_all(bytes)
         .and_then(|()| out.flush())
-        .map_err(|e| Error::Input(format!("cannot write to standard output: {e}")))
+        .map_err(|e| Error::io("cannot write to standard output".into(), e))
 }
 
 /// `value` as one line of compact JSON (which escapes every control
@@ -42,7 +42,7 @@ pub fn read_bounded(input: &mut dyn Read) -> Result<Vec<u8>> {
             "standard input is larger than {} KiB",
             MAX_INPUT / 1024
         )),
-        _ => Error::Input(format!("cannot read standard input: {e}")),
+        _ => Error::io("cannot read standard input".into(), e),
     })
 }
 
