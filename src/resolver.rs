@@ -2,7 +2,7 @@
 //! the account, and, for a provider found by discovery, the resource it
 //! is bound to. Frontends never resolve providers themselves.
 //!
-//! The provider comes from an ordered list of [`Source`]s (the config
+//! The provider comes from an ordered list of `Source`s (the config
 //! file, git's config, the discoveries remembered with their tokens, RFC
 //! 9728 discovery), each answering "mine" or "not mine"; the first "mine"
 //! wins. How the caller named the place ([`Lookup`]) says which sources

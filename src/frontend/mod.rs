@@ -4,6 +4,25 @@
 //! manager behind it), and writes the answer in its own words. The words a
 //! person types go to [`crate::commands`]. `main` turns an error into an
 //! exit code, through [`Protocol::exit_code`].
+//!
+//! A new caller is one file of parse and write. Run by a verb of the main
+//! program (`credential-oauth headers URL`), it is a [`Command`] arm in
+//! [`parse_args`] and a line in `CommandLine::answer` calling, say:
+//!
+//! ```text
+//! pub fn run(url: &str, ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
+//!     let request = Request::to(parse(url)?); // its Lookup names the sources
+//!     match ctx.answer(&request)? {
+//!         Answer::Token(_, fetched) => write_headers(&fetched.token, stdout),
+//!         Answer::NotMine => Err(Error::NoProvider(request.url.to_string())),
+//!         // The person has been told how to log in; exit 1, nothing said again.
+//!         Answer::NotFound(line) => Err(Error::NotFound(line)),
+//!     }
+//! }
+//! ```
+//!
+//! Run under its own name (`docker-credential-oauth`), it is a [`Caller`]
+//! and a [`Protocol`], one line in [`run`].
 
 pub mod bazel;
 pub mod cargo;
@@ -91,7 +110,7 @@ pub fn protocol_for(argv0: &str) -> Protocol {
     }
 }
 
-/// Parse the arguments after argv[0] for the main program and for git's
+/// Parse the arguments after argv\[0\] for the main program and for git's
 /// (any protocol but [`Protocol::Main`] is read as git's: the others parse
 /// their own command lines). Returns the command and whether `-v` was given.
 ///
