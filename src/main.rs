@@ -20,8 +20,13 @@ fn main() {
     let code = match &outcome.result {
         Ok(()) => 0,
         Err(e) => {
-            if outcome.protocol.reports_errors_on_stderr() {
+            if outcome.protocol.reports(e) {
                 eprintln!("credential-oauth: {e}");
+                if credential_oauth::log::verbose() {
+                    for cause in e.causes() {
+                        eprintln!("credential-oauth:   caused by: {cause}");
+                    }
+                }
             }
             outcome.protocol.exit_code(e)
         }

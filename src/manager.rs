@@ -5,7 +5,7 @@
 
 use crate::config::{Config, GrantKind, Provider};
 use crate::discovery::{self, authorization_server::Metadata};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::grant::{self, Client};
 use crate::http::{Http, Transport};
 use crate::prompt::Prompt;
@@ -105,9 +105,14 @@ impl<'p> Manager<'p> {
         Ok(http)
     }
 
-    /// The cache key of `provider`'s token for `account` (DESIGN.md "Where
-    /// tokens live"); a provider found by RFC 9728 discovery adds its resource.
-    pub fn key(provider: &Provider, account: &str) -> CacheKey {
+    /// The cache key of the token for `binding` (DESIGN.md "Where tokens
+    /// live"); a provider found by RFC 9728 discovery adds its resource.
+    pub fn key(binding: &Binding) -> CacheKey {
+        let Binding {
+            provider,
+            account,
+            resource,
+        } = binding;
         let client_id = provider.client_id.as_deref().unwrap_or("");
         // A token exchange is for its audience, resource and subject: two
         // exchanges at one issuer must never share a token.
@@ -121,7 +126,7 @@ impl<'p> Manager<'p> {
                 x.requested_token_type.as_deref().unwrap_or("")
             )
         });
-        match provider.resource.as_ref().or(exchange.as_ref()) {
+        match resource.as_ref().or(exchange.as_ref()) {
             Some(bound_to) => CacheKey::for_resource(
                 &provider.issuer,
                 client_id,
@@ -152,8 +157,12 @@ impl<'p> Manager<'p> {
 
     /// [`Manager::token`], where the caller may bring a refresh token
     /// (git's `oauth_refresh_token`): it stands in for the cache's when the
-    /// cache holds none, and a refusal only means the usual way in.
+    /// cache holds none, and a refusal only means the usual way in. Such a
+    /// token was obtained from whoever served the URL then; it goes only
+    /// to an issuer someone configured for it, never to one the server's
+    /// challenge named.
     pub fn token_with_hint(&self, binding: &Binding, hint: Option<&Secret>) -> Result<Fetched> {
+        let hint = hint.filter(|_| !binding.provider.issuer_discovered);
         self.fetch(binding, hint, Credential::AccessToken)
     }
 
@@ -172,11 +181,13 @@ impl<'p> Manager<'p> {
         hint: Option<&Secret>,
         which: Credential,
     ) -> Result<Fetched> {
-        let Binding { provider, account } = binding;
+        let Binding {
+            provider, account, ..
+        } = binding;
         // A hint that is not a b64token could never have come from us; it is
         // ignored rather than sent, or carried into the store.
         let hint = hint.filter(|h| token::is_b64token(h.expose()));
-        let key = Manager::key(provider, account);
+        let key = Manager::key(binding);
         let seen = self.cached(&key)?;
         let now = token::now();
         if let Some(t) = seen.as_ref().filter(|t| t.is_fresh_for(which, now)) {
@@ -215,7 +226,11 @@ impl<'p> Manager<'p> {
             lock.now_doing(Doing::Refreshing);
             match self.refresh(provider, &meta, &old) {
                 Ok(token) => return self.keep(binding, &key, token, Source::Refreshed),
-                Err(e) if grant::refresh::grant_is_gone(&e) => {
+                // Any refusal the server states is final, whatever its code
+                // or status (`invalid_grant`; GitHub's `bad_refresh_token`
+                // with HTTP 200; a 401 without a body), but those that say
+                // "later" (DESIGN.md "Where tokens live").
+                Err(e) if e.kind() == Kind::Rejected => {
                     crate::debug!("{}: refresh refused ({e}); logging in again", provider.name);
                     // A dead refresh token must not be tried again should the
                     // login below fail.
@@ -265,7 +280,7 @@ impl<'p> Manager<'p> {
 
     /// Run the grant now, whatever the cache holds.
     pub fn login(&self, binding: &Binding) -> Result<Token> {
-        let key = Manager::key(&binding.provider, &binding.account);
+        let key = Manager::key(binding);
         let _lock = self.lock(&binding.provider, &key, Doing::LoggingIn)?;
         let meta = self.endpoints(&binding.provider)?;
         // `login` is the explicit way in: it may always ask.
@@ -286,14 +301,18 @@ impl<'p> Manager<'p> {
         binding.provider.token_lifetime.apply(&mut token);
         self.save(key, &token)?;
         crate::store::accounts::remember(self.store(), &binding.provider, &binding.account)?;
-        crate::store::discovered::remember(self.store(), &binding.provider)?;
+        crate::store::discovered::remember(
+            self.store(),
+            &binding.provider,
+            binding.resource.as_deref(),
+        )?;
         Ok(fetched(token, source))
     }
 
     /// Drop the cached token. With `presented`, only when it is that token:
     /// a newer token written by another process is left alone.
     pub fn erase(&self, binding: &Binding, presented: Option<&Secret>) -> Result<bool> {
-        let key = Manager::key(&binding.provider, &binding.account);
+        let key = Manager::key(binding);
         if let Some(p) = presented {
             match self.cached(&key)? {
                 Some(t) if t.access_token == *p => {}
@@ -332,12 +351,16 @@ impl<'p> Manager<'p> {
     /// revocation. The local entry goes even
     /// when revocation fails; so does the record of a discovered provider.
     pub fn logout(&self, binding: &Binding) -> Result<Logout> {
-        let Binding { provider, account } = binding;
-        let key = Manager::key(provider, account);
+        let Binding {
+            provider,
+            account,
+            resource,
+        } = binding;
+        let key = Manager::key(binding);
         let token = self.cached(&key)?;
         let removed = self.store.delete(&key);
         if account.is_empty() {
-            crate::store::discovered::forget(self.store(), provider)?;
+            crate::store::discovered::forget(self.store(), provider, resource.as_deref())?;
         }
         let revocation = token.map(|t| self.revoke(provider, &t));
         Ok(Logout {
@@ -543,7 +566,7 @@ mod tests {
             std::path::Path::new("/c.toml"),
         )
         .unwrap();
-        let key = |i: usize| Manager::key(&config.providers[i], "");
+        let key = |i: usize| Manager::key(&Binding::new(config.providers[i].clone(), None));
         assert_ne!(key(0), key(1));
         assert_ne!(key(0), key(2));
         assert_eq!(key(2), CacheKey::new("https://as.example", "", &[], ""));

@@ -7,14 +7,17 @@ use std::path::Path;
 
 /// Lowest first; a module may use its own layer's and lower layers' modules.
 const LAYERS: &[&[&str]] = &[
-    &["secret", "error", "env", "log", "random"],
+    &[
+        "secret", "error", "env", "log", "random", "bounded", "calendar",
+    ],
     &["token", "prompt", "http"],
-    &["protocol"],
     &["config"],
     &["store"],
     &["discovery"],
     &["grant"],
     &["resolver", "manager"],
+    &["context"],
+    &["protocol"],
     &["commands"],
     &["frontend"],
 ];

@@ -293,7 +293,7 @@ proptest! {
                     p.login_timeout,
                     Duration::from_secs(g.login_timeout.unwrap_or(300).min(24 * 3600))
                 );
-                prop_assert!(p.resource.is_none());
+                prop_assert!(!p.issuer_discovered);
             }
             return Ok(());
         };

@@ -1,7 +1,7 @@
 //! The query string of the loopback redirect, checked against a state.
 #![no_main]
 
-use credential_oauth::grant::loopback::{ExpectedIssuer, judge, parse_callback};
+use credential_oauth::grant::callback::{ExpectedIssuer, judge, parse_callback};
 use credential_oauth::secret::Secret;
 use libfuzzer_sys::fuzz_target;
 

@@ -50,18 +50,18 @@ impl Targets {
     }
 }
 
-/// `configure` / `unconfigure`: [`change`], and what it did on stdout.
-pub fn run(targets: &Targets, remove: bool, stdout: &mut dyn std::io::Write) -> Result<()> {
-    let said = change(targets, remove)?;
-    super::write_out(stdout, &(said.join("\n") + "\n"))
-}
-
-/// Add (or with `remove`, take away) the helper; returns the lines to print.
-pub fn change(targets: &Targets, remove: bool) -> Result<Vec<String>> {
+/// `configure` / `unconfigure`: add (or with `remove`, take away) the
+/// helper, and say what was done on stdout.
+pub fn run(
+    targets: &Targets,
+    remove: bool,
+    ctx: &crate::context::Context,
+    stdout: &mut dyn std::io::Write,
+) -> Result<()> {
     let mut said = Vec::new();
     // Only the config file's providers get entries of their own in git's
     // config; an unreadable config file is a warning here, not a failure.
-    let providers: Vec<String> = match crate::config::Config::load() {
+    let providers: Vec<String> = match ctx.config() {
         Ok(config) => config.providers.iter().map(|p| p.url.to_string()).collect(),
         Err(e) => {
             said.push(format!("warning: {e}"));
@@ -84,7 +84,7 @@ pub fn change(targets: &Targets, remove: bool) -> Result<Vec<String>> {
             said.extend(link_warning("docker-credential-oauth", &[]));
         }
     }
-    Ok(said)
+    super::write_out(stdout, &(said.join("\n") + "\n"))
 }
 
 /// git version 2.46 brought `ephemeral` and the Bearer form (`authtype`).
@@ -344,7 +344,7 @@ fn docker(registry: Option<&str>, remove: bool) -> Result<String> {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| Error::Input(format!("{}: not valid JSON ({e})", path.display())))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Value::Object(Map::new()),
-        Err(e) => return Err(Error::Input(format!("{}: {e}", path.display()))),
+        Err(e) => return Err(Error::io(path.display().to_string(), e)),
     };
     // The credsStore we replace keeps serving every registry no provider
     // serves (the docker frontend delegates to it), and comes back on
@@ -568,7 +568,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let err = |e: std::io::Error| Error::Input(format!("{}: {e}", path.display()));
+    let err = |e: std::io::Error| Error::io(path.display().to_string(), e);
     std::fs::create_dir_all(dir).map_err(err)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(

@@ -6,10 +6,11 @@
 
 use super::write_out;
 use crate::config::{CONFIG_DOCS, Config, GrantKind, Provider};
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::manager::Manager;
-use crate::prompt::Prompt;
 use crate::prompt::escape;
+use crate::resolver::{Accounts, Binding};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -75,11 +76,11 @@ impl Report {
 
 /// Run every check, print the findings on stdout, and fail (exit 1) when
 /// one is a problem.
-pub fn run(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+pub fn run(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
     let mut report = Report::default();
-    let config = config(&mut report);
-    if let Some(manager) = storage(&mut report, &config, prompt) {
-        providers(&mut report, &config, &manager)?;
+    let config = config(&mut report, ctx);
+    if let Some(manager) = storage(&mut report, config, ctx) {
+        providers(&mut report, ctx, manager)?;
     }
     links(&mut report);
     git(&mut report);
@@ -97,46 +98,46 @@ fn shown(path: &Path) -> String {
 }
 
 /// The config file: found, readable, valid.
-fn config(report: &mut Report) -> Config {
+fn config<'c>(report: &mut Report, ctx: &'c Context) -> &'c Config {
     let place = crate::config::config_path();
-    match Config::load() {
-        Err(e) => {
-            report.problem(
-                format!("config: {}", escape(&e.to_string())),
-                format!("correct the file (every key: {CONFIG_DOCS})"),
-            );
-            Config::empty()
-        }
-        Ok(config) => {
-            match (&config.path, place) {
-                (Some(path), _) if config.providers.is_empty() => report.warning(
-                    format!("config: {} names no provider", shown(path)),
-                    format!("add one: credential-oauth init URL (every key: {CONFIG_DOCS})"),
-                ),
-                (Some(path), _) => report.ok(format!(
-                    "config: {} is valid ({} provider{})",
-                    shown(path),
-                    config.providers.len(),
-                    if config.providers.len() == 1 { "" } else { "s" }
-                )),
-                (None, Some((path, _))) => report.warning(
-                    format!(
-                        "config: no file at {}; only providers in git's config are used",
-                        shown(&path)
-                    ),
-                    format!(
-                        "credential-oauth init URL writes {} (every key: {CONFIG_DOCS})",
-                        shown(&path)
-                    ),
-                ),
-                (None, None) => report.warning(
-                    "config: neither HOME nor XDG_CONFIG_HOME is set, so no config file is read",
-                    "set CREDENTIAL_OAUTH_CONFIG to the config file",
-                ),
-            }
-            config
-        }
+    let mut broken = false;
+    let config = ctx.config_or_empty(|e| {
+        broken = true;
+        report.problem(
+            format!("config: {}", escape(&e.to_string())),
+            format!("correct the file (every key: {CONFIG_DOCS})"),
+        );
+    });
+    if broken {
+        return config;
     }
+    match (&config.path, place) {
+        (Some(path), _) if config.providers.is_empty() => report.warning(
+            format!("config: {} names no provider", shown(path)),
+            format!("add one: credential-oauth init URL (every key: {CONFIG_DOCS})"),
+        ),
+        (Some(path), _) => report.ok(format!(
+            "config: {} is valid ({} provider{})",
+            shown(path),
+            config.providers.len(),
+            if config.providers.len() == 1 { "" } else { "s" }
+        )),
+        (None, Some((path, _))) => report.warning(
+            format!(
+                "config: no file at {}; only providers in git's config are used",
+                shown(&path)
+            ),
+            format!(
+                "credential-oauth init URL writes {} (every key: {CONFIG_DOCS})",
+                shown(&path)
+            ),
+        ),
+        (None, None) => report.warning(
+            "config: neither HOME nor XDG_CONFIG_HOME is set, so no config file is read",
+            "set CREDENTIAL_OAUTH_CONFIG to the config file",
+        ),
+    }
+    config
 }
 
 /// Kernel-keyring entries of token directories that no longer exist (a
@@ -161,11 +162,7 @@ fn orphaned_kernel_entries(report: &mut Report) {
 }
 
 /// The keychain, or why the file is used; the manager when the store opens.
-fn storage<'p>(
-    report: &mut Report,
-    config: &Config,
-    prompt: &'p dyn Prompt,
-) -> Option<Manager<'p>> {
+fn storage<'c>(report: &mut Report, config: &Config, ctx: &'c Context) -> Option<&'c Manager<'c>> {
     use crate::config::Storage;
     let dir = crate::store::tokens_dir()
         .map(|d| shown(&d))
@@ -211,7 +208,7 @@ fn storage<'p>(
         },
     }
     orphaned_kernel_entries(report);
-    match Manager::new(config, prompt) {
+    match ctx.manager() {
         Ok(manager) => Some(manager),
         Err(e) => {
             report.problem(
@@ -227,13 +224,14 @@ fn storage<'p>(
 }
 
 /// Each provider: discovery and endpoints, the server's clock, the token.
-fn providers(report: &mut Report, config: &Config, manager: &Manager) -> Result<()> {
-    let discovered: Vec<Provider> = crate::store::discovered::list(manager.store())?
-        .iter()
-        .filter_map(crate::store::discovered::Entry::provider)
-        .collect();
+fn providers(report: &mut Report, ctx: &Context, manager: &Manager) -> Result<()> {
     let mut clocks_checked = std::collections::BTreeSet::new();
-    for p in config.providers.iter().chain(&discovered) {
+    for binding in ctx.bindings(Accounts::All)? {
+        let p = &binding.provider;
+        if !binding.account.is_empty() {
+            tokens(report, manager, &binding)?;
+            continue;
+        }
         let name = escape(&p.name);
         if p.issuer.is_empty() {
             report.ok(format!(
@@ -261,7 +259,7 @@ fn providers(report: &mut Report, config: &Config, manager: &Manager) -> Result<
                 ),
             }
         }
-        tokens(report, manager, p)?;
+        tokens(report, manager, &binding)?;
     }
     Ok(())
 }
@@ -339,7 +337,7 @@ fn clock(report: &mut Report, manager: &Manager, p: &Provider, origin: &str) {
     };
     let text = format!(
         "clock: this machine is {} {side} {origin}",
-        crate::token::format_span(skew)
+        crate::calendar::format_span(skew)
     );
     let fix = "set the clock right (e.g. timedatectl set-ntp true)";
     if skew > SKEW_PROBLEM {
@@ -351,62 +349,61 @@ fn clock(report: &mut Report, manager: &Manager, p: &Provider, origin: &str) {
     }
 }
 
-/// Whether a token is cached for the provider (and its accounts), and
-/// whether it can be renewed without a person.
-fn tokens(report: &mut Report, manager: &Manager, p: &Provider) -> Result<()> {
+/// Whether a token is cached for the binding (a provider's default
+/// account, or another), and whether it can be renewed without a person.
+fn tokens(report: &mut Report, manager: &Manager, binding: &Binding) -> Result<()> {
+    let p = &binding.provider;
+    let account = &binding.account;
     let name = escape(&p.name);
     let now = crate::token::now();
     let login = format!("credential-oauth login {}", escape(p.url.as_str()));
-    let accounts = crate::store::accounts::list(manager.store(), p)?;
-    for account in std::iter::once(String::new()).chain(accounts) {
-        let who = if account.is_empty() {
-            name.clone()
+    let who = if account.is_empty() {
+        name.clone()
+    } else {
+        format!("{name} (account {})", escape(account))
+    };
+    let refreshable = |t: &crate::token::Token| {
+        if t.refresh_token.is_some() {
+            "refreshable"
         } else {
-            format!("{name} (account {})", escape(&account))
-        };
-        let refreshable = |t: &crate::token::Token| {
-            if t.refresh_token.is_some() {
-                "refreshable"
-            } else {
-                "not refreshable"
-            }
-        };
-        let cached = manager.cached(&Manager::key(p, &account))?;
-        match &cached {
-            None if p.grant == GrantKind::ClientCredentials => report.ok(format!(
-                "{who}: no token cached; client credentials get one on first use"
-            )),
-            None if p.grant == GrantKind::TokenExchange => report.ok(format!(
-                "{who}: no token cached; a token exchange gets one on first use"
-            )),
-            None => report.warning(
-                format!("{who}: no token cached; the first use will ask someone to log in"),
+            "not refreshable"
+        }
+    };
+    let cached = manager.cached(&Manager::key(binding))?;
+    match &cached {
+        None if p.grant == GrantKind::ClientCredentials => report.ok(format!(
+            "{who}: no token cached; client credentials get one on first use"
+        )),
+        None if p.grant == GrantKind::TokenExchange => report.ok(format!(
+            "{who}: no token cached; a token exchange gets one on first use"
+        )),
+        None => report.warning(
+            format!("{who}: no token cached; the first use will ask someone to log in"),
+            login.clone(),
+        ),
+        Some(t) => match t.deadline() {
+            Some(d) if d <= now && t.refresh_token.is_none() => report.warning(
+                format!(
+                    "{who}: the cached token expired {} ago and is not refreshable",
+                    crate::calendar::format_span(now - d)
+                ),
                 login.clone(),
             ),
-            Some(t) => match t.deadline() {
-                Some(d) if d <= now && t.refresh_token.is_none() => report.warning(
-                    format!(
-                        "{who}: the cached token expired {} ago and is not refreshable",
-                        crate::token::format_span(now - d)
-                    ),
-                    login.clone(),
-                ),
-                Some(d) if d <= now => report.ok(format!(
-                    "{who}: token cached, expired, refreshable (renewed on next use)"
-                )),
-                Some(d) => report.ok(format!(
-                    "{who}: token cached, expires in {}, {}",
-                    crate::token::format_span(d - now),
-                    refreshable(t)
-                )),
-                None => report.ok(format!(
-                    "{who}: token cached, used until the server rejects it"
-                )),
-            },
-        }
-        if let Some(t) = &cached {
-            refresh_token_age(report, p, &who, t, now, &login);
-        }
+            Some(d) if d <= now => report.ok(format!(
+                "{who}: token cached, expired, refreshable (renewed on next use)"
+            )),
+            Some(d) => report.ok(format!(
+                "{who}: token cached, expires in {}, {}",
+                crate::calendar::format_span(d - now),
+                refreshable(t)
+            )),
+            None => report.ok(format!(
+                "{who}: token cached, used until the server rejects it"
+            )),
+        },
+    }
+    if let Some(t) = &cached {
+        refresh_token_age(report, p, &who, t, now, &login);
     }
     Ok(())
 }
@@ -436,7 +433,7 @@ fn refresh_token_age(
         report.warning(
             format!(
                 "{who}: the refresh token was obtained {bound}{} ago; {}",
-                crate::token::format_span(age),
+                crate::calendar::format_span(age),
                 limit.applies
             ),
             format!("{}: {login}", limit.fix),

@@ -8,11 +8,10 @@
 //! stay byte for byte.
 
 use crate::config::{Config, Provider};
+use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::manager::Manager;
 use crate::prompt::Prompt;
 use crate::prompt::escape;
-use crate::resolver::Resolver;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
@@ -138,7 +137,8 @@ impl Questions<'_> {
 }
 
 /// `init`: add the provider, then log in.
-pub fn run(options: &Options, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+pub fn run(options: &Options, ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
+    let prompt = ctx.prompt();
     let (path, _) = crate::config::config_path()
         .ok_or_else(|| Error::Local("HOME is not set; cannot find the config file".into()))?;
     let existing = read_existing(&path)?;
@@ -156,9 +156,10 @@ pub fn run(options: &Options, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Re
     {
         // An entry with no token yet is most often an init that stopped
         // before its login (Ctrl-C, a closed browser): finish that login.
-        let config = Config::load()?;
-        let has_token = Manager::new(&config, prompt)?
-            .cached(&Manager::key(same, ""))?
+        let binding = ctx.command_binding(same.url.as_str())?;
+        let has_token = ctx
+            .manager()?
+            .cached(&crate::manager::Manager::key(&binding))?
             .is_some();
         if has_token || options.no_login {
             return Err(Error::Usage(format!(
@@ -175,7 +176,7 @@ pub fn run(options: &Options, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Re
             escape(&same.name),
             escape(same.url.as_str())
         ));
-        return log_in(&same.url, &same.name, prompt);
+        return log_in(ctx, &same.url, &same.name);
     }
     let text = add_entry(existing.as_deref().unwrap_or(""), &entry)?;
     // The new text must still be a valid config before it replaces the old.
@@ -193,17 +194,16 @@ pub fn run(options: &Options, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Re
     if options.no_login {
         return Ok(());
     }
-    log_in(&provider.url, &provider.name, prompt)
+    log_in(ctx, &provider.url, &provider.name)
 }
 
-/// The first login of the provider for `url`, said as init says it.
-fn log_in(url: &url::Url, name: &str, prompt: &dyn Prompt) -> Result<()> {
+/// The first login of the provider for `url`, said as init says it. The
+/// config is read only now, with the entry in it.
+fn log_in(ctx: &Context, url: &url::Url, name: &str) -> Result<()> {
+    let prompt = ctx.prompt();
     let login = || -> Result<crate::token::Token> {
-        let config = Config::load()?;
-        let manager = Manager::new(&config, prompt)?;
-        let binding =
-            Resolver::new(&config).for_command(url.as_str(), Vec::new(), manager.store())?;
-        manager.login(&binding)
+        let binding = ctx.command_binding(url.as_str())?;
+        ctx.manager()?.login(&binding)
     };
     match login() {
         Ok(token) => {
@@ -228,14 +228,16 @@ fn read_existing(path: &Path) -> Result<Option<String>> {
     match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes)
             .map(Some)
-            .map_err(|_| Error::Config {
+            .map_err(|e| Error::Config {
                 path: path.to_path_buf(),
                 message: "not UTF-8".into(),
+                source: Some(Box::new(e)),
             }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::Config {
             path: path.to_path_buf(),
             message: format!("cannot read: {e}"),
+            source: Some(Box::new(e)),
         }),
     }
 }
@@ -385,7 +387,7 @@ fn read_secret_file(path: &Path) -> Result<String> {
     let mut text = String::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_SECRET_FILE).read_to_string(&mut text))
-        .map_err(|e| Error::Local(format!("{}: {e}", path.display())))?;
+        .map_err(|e| Error::io(path.display().to_string(), e))?;
     let secret = text.trim();
     if secret.is_empty() || secret.contains(['\n', '\r', '\0']) {
         return Err(Error::Usage(format!(

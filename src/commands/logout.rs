@@ -2,34 +2,28 @@
 //! at the server; also what the callers' own logouts (keyring `del`,
 //! Terraform `forget`, `cargo logout`) tell the person.
 
-use crate::config::Config;
+use crate::context::Context;
 use crate::error::Result;
 use crate::grant::revocation::{Outcome as RevocationOutcome, Revoked};
 use crate::manager::Manager;
 use crate::prompt::{Prompt, escape};
-use crate::resolver::Resolver;
+use crate::resolver::{Accounts, Binding};
 use crate::store::CacheKey;
 
 /// `logout URL`: forget the token here and revoke it at the server.
-pub fn run(url: &str, prompt: &dyn Prompt) -> Result<()> {
-    let config = Config::load()?;
-    let manager = Manager::new(&config, prompt)?;
-    let binding = Resolver::new(&config).for_command(url, Vec::new(), manager.store())?;
-    logout_and_say(&config, &manager, &binding, prompt)
+pub fn run(url: &str, ctx: &Context) -> Result<()> {
+    let binding = ctx.command_binding(url)?;
+    logout_and_say(ctx, &binding)
 }
 
 /// Log `binding` out and tell the person: every provider that shared the
 /// token, or that there was none, and whether the server revoked it.
-pub fn logout_and_say(
-    config: &Config,
-    manager: &Manager,
-    binding: &crate::resolver::Binding,
-    prompt: &dyn Prompt,
-) -> Result<()> {
+pub fn logout_and_say(ctx: &Context, binding: &Binding) -> Result<()> {
+    let (manager, prompt) = (ctx.manager()?, ctx.prompt());
     let outcome = manager.logout(binding)?;
     let name = escape(&binding.provider.name);
     if outcome.removed {
-        prompt.say(&logged_out(&sharing_binding(config, manager, binding)?));
+        prompt.say(&logged_out(&sharing_binding(ctx, binding)?));
     } else {
         prompt.say(&format!("credential-oauth: {name} had no cached token"));
     }
@@ -39,37 +33,35 @@ pub fn logout_and_say(
 
 /// `logout --all`: every cached token of every provider, configured or
 /// found by discovery, and every account; each revoked where offered.
-pub fn all(prompt: &dyn Prompt) -> Result<()> {
-    let config = Config::load()?;
-    let manager = Manager::new(&config, prompt)?;
-    let providers = all_providers(&config, &manager)?;
+pub fn all(ctx: &Context) -> Result<()> {
+    let (manager, prompt) = (ctx.manager()?, ctx.prompt());
+    let bindings = ctx.bindings(Accounts::All)?;
+    let defaults: Vec<Binding> = bindings
+        .iter()
+        .filter(|b| b.account.is_empty())
+        .cloned()
+        .collect();
     let mut seen = std::collections::BTreeSet::new();
     let mut any = false;
-    for p in &providers {
-        let accounts = crate::store::accounts::list(manager.store(), p)?;
-        for account in std::iter::once(String::new()).chain(accounts) {
-            let key = Manager::key(p, &account);
-            if !seen.insert(key.as_str().to_string()) {
-                continue;
-            }
-            let binding = crate::resolver::Binding {
-                provider: p.clone(),
-                account: account.clone(),
-            };
-            let outcome = manager.logout(&binding)?;
-            if outcome.removed {
-                any = true;
-                let mut names = sharing(&providers, &key, &account);
-                if !account.is_empty() {
-                    names = names
-                        .iter()
-                        .map(|n| format!("{n} ({})", escape(&account)))
-                        .collect();
-                }
-                prompt.say(&logged_out(&names));
-            }
-            report_revocation(&escape(&p.name), outcome.revocation, prompt);
+    for binding in &bindings {
+        let key = Manager::key(binding);
+        if !seen.insert(key.as_str().to_string()) {
+            continue;
         }
+        let account = &binding.account;
+        let outcome = manager.logout(binding)?;
+        if outcome.removed {
+            any = true;
+            let mut names = sharing(&defaults, &key, account);
+            if !account.is_empty() {
+                names = names
+                    .iter()
+                    .map(|n| format!("{n} ({})", escape(account)))
+                    .collect();
+            }
+            prompt.say(&logged_out(&names));
+        }
+        report_revocation(&escape(&binding.provider.name), outcome.revocation, prompt);
     }
     // Entries of a cache directory someone deleted are nobody's to log out
     // through a provider, but hold tokens until reboot: removed too.
@@ -92,37 +84,20 @@ pub fn all(prompt: &dyn Prompt) -> Result<()> {
     Ok(())
 }
 
-/// The configured providers, then those found by RFC 9728 discovery that
-/// hold tokens (no config names them).
-pub(super) fn all_providers(
-    config: &Config,
-    manager: &Manager,
-) -> Result<Vec<crate::config::Provider>> {
-    let discovered = crate::store::discovered::list(manager.store())?;
-    Ok(config
-        .providers
+/// The names (escaped) of the providers (`defaults`: their default
+/// accounts' bindings) whose token for `account` is the one under `key`:
+/// providers with the same issuer, client and scopes share one.
+pub(super) fn sharing(defaults: &[Binding], key: &CacheKey, account: &str) -> Vec<String> {
+    let mut names: Vec<String> = defaults
         .iter()
-        .cloned()
-        .chain(
-            discovered
-                .iter()
-                .filter_map(crate::store::discovered::Entry::provider),
-        )
-        .collect())
-}
-
-/// The names (escaped) of the providers whose token for `account` is the
-/// one under `key`: providers with the same issuer, client and scopes
-/// share one.
-pub(super) fn sharing(
-    providers: &[crate::config::Provider],
-    key: &CacheKey,
-    account: &str,
-) -> Vec<String> {
-    let mut names: Vec<String> = providers
-        .iter()
-        .filter(|p| Manager::key(p, account) == *key)
-        .map(|p| escape(&p.name))
+        .filter(|b| {
+            let for_account = Binding {
+                account: account.to_string(),
+                ..(*b).clone()
+            };
+            Manager::key(&for_account) == *key
+        })
+        .map(|b| escape(&b.provider.name))
         .collect();
     names.dedup();
     names
@@ -130,14 +105,10 @@ pub(super) fn sharing(
 
 /// The names (escaped) of every provider, configured or discovered, that
 /// shared `binding`'s token.
-pub fn sharing_binding(
-    config: &Config,
-    manager: &Manager,
-    binding: &crate::resolver::Binding,
-) -> Result<Vec<String>> {
-    let key = Manager::key(&binding.provider, &binding.account);
+pub fn sharing_binding(ctx: &Context, binding: &Binding) -> Result<Vec<String>> {
+    let key = Manager::key(binding);
     Ok(sharing(
-        &all_providers(config, manager)?,
+        &ctx.bindings(Accounts::Default)?,
         &key,
         &binding.account,
     ))

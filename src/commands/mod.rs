@@ -19,7 +19,7 @@ use std::io::Write;
 /// server rejects it.
 pub fn valid_until(token: &crate::token::Token) -> String {
     match token.deadline() {
-        Some(d) => format!("valid until {}", crate::token::format_utc(d)),
+        Some(d) => format!("valid until {}", crate::calendar::format_utc(d)),
         None => "used until the server rejects it (no expiry given)".into(),
     }
 }

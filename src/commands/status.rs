@@ -1,19 +1,20 @@
 //! `status`: the providers, their cached tokens and accounts, for people.
 
-use super::logout::{all_providers, sharing};
+use super::logout::sharing;
 use super::write_out;
-use crate::config::Config;
+use crate::calendar;
+use crate::context::Context;
 use crate::error::Result;
 use crate::manager::Manager;
-use crate::prompt::Prompt;
+use crate::resolver::{Accounts, Binding};
 use crate::token;
 use std::io::Write;
 
 /// `status`: configured providers and those found by discovery, their
 /// cached tokens and accounts, for people; never a secret, and the cache
 /// key only with `-v`.
-pub fn run(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
-    let config = Config::load()?;
+pub fn run(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
+    let config = ctx.config()?;
     let mut out = String::new();
     // Names below come from the config, git's config, git's requests (the
     // accounts) and servers: every one is escaped for the terminal.
@@ -22,19 +23,39 @@ pub fn run(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
         Some(p) => out.push_str(&format!("config: {}\n", shown(&p.display().to_string()))),
         None => out.push_str("config: none (no providers)\n"),
     }
-    let manager = Manager::new(&config, prompt)?;
-    let providers = all_providers(&config, &manager)?;
-    if providers.is_empty() {
+    let manager = ctx.manager()?;
+    let bindings = ctx.bindings(Accounts::All)?;
+    if bindings.is_empty() {
         return write_out(stdout, &out);
     }
+    let defaults: Vec<Binding> = bindings
+        .iter()
+        .filter(|b| b.account.is_empty())
+        .cloned()
+        .collect();
     out.push_str(&format!("storage: {}\n", manager.store_name()));
     let now = token::now();
     let verbose = crate::log::verbose();
-    for p in &providers {
-        let key = Manager::key(p, "");
+    for binding in &bindings {
+        let p = &binding.provider;
+        let key = Manager::key(binding);
+        if !binding.account.is_empty() {
+            let name = &binding.account;
+            let state = match manager.cached_with_backend(&key)? {
+                None => "no token".to_string(),
+                Some((t, backend)) => {
+                    format!("token {} (stored: {backend})", describe_token(&t, now))
+                }
+            };
+            out.push_str(&format!("  account {}: {state}\n", shown(name)));
+            if verbose {
+                out.push_str(&format!("    key: {}\n", key.as_str()));
+            }
+            continue;
+        }
         let found = manager.cached_with_backend(&key)?;
         out.push_str(&format!("\n{}\n", shown(&p.name)));
-        if let Some(r) = &p.resource {
+        if let Some(r) = &binding.resource {
             out.push_str(&format!(
                 "  found by discovery for the resource {}\n",
                 shown(r)
@@ -54,7 +75,7 @@ pub fn run(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
             p.token_lifetime.describe(),
             shown(&p.username),
         ));
-        let others: Vec<String> = sharing(&providers, &key, "")
+        let others: Vec<String> = sharing(&defaults, &key, "")
             .into_iter()
             .filter(|n| *n != shown(&p.name))
             .collect();
@@ -74,19 +95,6 @@ pub fn run(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
         if verbose {
             out.push_str(&format!("  key:     {}\n", key.as_str()));
         }
-        for name in crate::store::accounts::list(manager.store(), p)? {
-            let account_key = Manager::key(p, &name);
-            let state = match manager.cached_with_backend(&account_key)? {
-                None => "no token".to_string(),
-                Some((t, backend)) => {
-                    format!("token {} (stored: {backend})", describe_token(&t, now))
-                }
-            };
-            out.push_str(&format!("  account {}: {state}\n", shown(&name)));
-            if verbose {
-                out.push_str(&format!("    key: {}\n", account_key.as_str()));
-            }
-        }
     }
     write_out(stdout, &out)
 }
@@ -102,8 +110,8 @@ fn describe_token(t: &token::Token, now: u64) -> String {
     match t.deadline() {
         Some(d) if d <= now => format!(
             "expired {} ago, at {}{}",
-            token::format_span(now - d),
-            token::format_local(d),
+            calendar::format_span(now - d),
+            calendar::format_local(d),
             if t.refresh_token.is_some() {
                 "; refreshable"
             } else {
@@ -112,8 +120,8 @@ fn describe_token(t: &token::Token, now: u64) -> String {
         ),
         Some(d) => format!(
             "expires in {}, at {}{refresh}{}",
-            token::format_span(d - now),
-            token::format_local(d),
+            calendar::format_span(d - now),
+            calendar::format_local(d),
             if t.expires_at.is_none() {
                 " (lifetime assumed: the server gave none)"
             } else {

@@ -36,7 +36,7 @@
 //! another file: then "not ours" costs no git process. Any doubt spawns git
 //! as before.
 
-use crate::config::{Config, Provider};
+use crate::config::Provider;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use url::Url;
@@ -91,12 +91,9 @@ const KEYS: &[(&str, &str)] = &[
     ("oauthrequestedtokentype", "requested_token_type"),
 ];
 
-/// The provider for `url`: the config file's, else one written in git's
-/// config for that URL, else none.
-pub fn provider_for(config: &Config, url: &Url) -> Option<Provider> {
-    if let Some(p) = config.provider_for(url) {
-        return Some(p.clone());
-    }
+/// The provider written in git's config for `url` (URL-scoped
+/// `credential.<url>.oauth*` keys), else none.
+pub fn provider_for(url: &Url) -> Option<Provider> {
     if !git_may_hold_scoped_keys() {
         return None;
     }
@@ -379,7 +376,7 @@ fn git_config(args: &[&str], stdin: Option<&[u8]>) -> Option<Vec<u8>> {
                 let _ = pipe.write_all(text);
             });
         }
-        let read = output.map(|o| crate::protocol::read_at_most(o, MAX_GIT_OUTPUT));
+        let read = output.map(|o| crate::bounded::read_at_most(o, MAX_GIT_OUTPUT));
         let too_large =
             matches!(&read, Some(Err(e)) if e.kind() == std::io::ErrorKind::FileTooLarge);
         if too_large {

@@ -4,16 +4,27 @@
 //! whole host (docker, Terraform) only through a provider for that host.
 
 use super::{Config, Provider};
+use std::sync::Arc;
 use url::Url;
 
 impl Config {
     /// The provider for `url`: scheme, host and port equal, the provider's
     /// path a prefix of the request's (whole segments), longest match wins.
-    pub fn provider_for(&self, url: &Url) -> Option<&Provider> {
+    pub fn provider_for(&self, url: &Url) -> Option<&Arc<Provider>> {
         self.providers
             .iter()
             .filter(|p| url_matches(&p.url, url))
             .max_by_key(|p| p.url.path().trim_end_matches('/').len())
+    }
+}
+
+/// `host[:port]` as callers write a server: git's `host=`, a docker
+/// registry, an entry of `discover_hosts`. The port is written only when
+/// given (`url::Url::port` leaves out the scheme's default).
+pub fn host_and_port(host: &str, port: Option<u16>) -> String {
+    match port {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
     }
 }
 
@@ -82,6 +93,14 @@ pub fn path_covers(prefix: &str, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_and_port_writes_the_port_only_when_given() {
+        assert_eq!(host_and_port("git.example", None), "git.example");
+        assert_eq!(host_and_port("git.example", Some(8443)), "git.example:8443");
+        let url = url::Url::parse("https://[::1]:443/").unwrap();
+        assert_eq!(host_and_port(url.host_str().unwrap(), url.port()), "[::1]");
+    }
     use std::path::Path;
 
     fn parse(text: &str) -> crate::error::Result<Config> {

@@ -1,12 +1,21 @@
 //! The config file (DESIGN.md "Config") and matching a request URL to a provider.
+//!
+//! Here: finding and loading the file. Its shape as written is in
+//! `schema`, an entry made into a checked [`Provider`] in `entry`, the
+//! keys of a workload's own credentials (client assertions, token
+//! exchange) in `workload`; what a provider is, in `provider`; presets in
+//! [`preset`], git's config in [`gitconfig`], matching in `matching`.
 
+mod entry;
 pub mod gitconfig;
 mod matching;
 mod mistakes;
 pub mod preset;
 mod provider;
+mod schema;
+mod workload;
 
-pub use matching::{covers, host_url, path_covers, server_host};
+pub use matching::{covers, host_and_port, host_url, path_covers, server_host};
 pub use provider::{
     AuthMethod, CiPlatform, ClientAssertion, DEFAULT_LOGIN_TIMEOUT, DEFAULT_REDIRECT_URI,
     DEFAULT_USERNAME, ExplicitEndpoints, GrantKind, Provider, SubjectToken, TokenExchange,
@@ -14,11 +23,10 @@ pub use provider::{
 };
 
 use crate::error::{Error, Result};
-use crate::secret::Secret;
+use schema::{ProviderEntry, RawConfig, RawProvider};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-use url::Url;
+use std::sync::Arc;
 
 /// Where every config key is documented: an anchor of README.md, named in
 /// doctor's fixes and config mistakes (tests/docs.rs checks that the
@@ -56,86 +64,12 @@ impl Storage {
 pub struct Config {
     pub path: Option<PathBuf>,
     pub storage: Storage,
-    pub providers: Vec<Provider>,
+    /// Shared, not copied, with the bindings made from them: a warm `get`
+    /// pays for one provider's parse, not also for a copy of it.
+    pub providers: Vec<Arc<Provider>>,
     /// Hosts (`host` or `host:port`) whose challenges may name an
     /// authorization server for a provider that is not configured (RFC 9728).
     pub discover_hosts: Vec<String>,
-}
-
-/// The file as written, with each `[[provider]]` as a `P`: a [`RawProvider`]
-/// when the whole file is read in one pass, a [`toml::Value`] when a file
-/// with a mistake in it is read again so the error can name the entry.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig<P> {
-    storage: Option<String>,
-    #[serde(default)]
-    discover_hosts: Vec<String>,
-    // Not `default`, which would ask `P: Default`.
-    #[serde(default = "Vec::new")]
-    provider: Vec<P>,
-}
-
-/// A `[[provider]]` entry as [`RawConfig`] holds it.
-trait ProviderEntry {
-    /// The entry's fields; an error comes with the `name` written, for its label.
-    fn into_raw(self) -> std::result::Result<RawProvider, (Option<String>, toml::de::Error)>;
-}
-
-impl ProviderEntry for RawProvider {
-    fn into_raw(self) -> std::result::Result<RawProvider, (Option<String>, toml::de::Error)> {
-        Ok(self)
-    }
-}
-
-impl ProviderEntry for toml::Value {
-    fn into_raw(self) -> std::result::Result<RawProvider, (Option<String>, toml::de::Error)> {
-        let name = self.get("name").and_then(|n| n.as_str()).map(str::to_owned);
-        self.try_into().map_err(|e| (name, e))
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProvider {
-    name: Option<String>,
-    url: String,
-    issuer: Option<String>,
-    preset: Option<String>,
-    authtype: Option<String>,
-    discover: Option<bool>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    grant: Option<GrantKind>,
-    scopes: Option<Vec<String>>,
-    redirect_uri: Option<String>,
-    username: Option<String>,
-    token_endpoint_auth_method: Option<AuthMethod>,
-    private_key_file: Option<PathBuf>,
-    key_id: Option<String>,
-    client_assertion_file: Option<PathBuf>,
-    client_assertion: Option<String>,
-    client_assertion_audience: Option<String>,
-    client_assertion_variable: Option<String>,
-    subject_token_file: Option<PathBuf>,
-    subject_token: Option<String>,
-    subject_token_audience: Option<String>,
-    subject_token_variable: Option<String>,
-    subject_token_type: Option<String>,
-    audience: Option<String>,
-    resource: Option<String>,
-    requested_token_type: Option<String>,
-    authorization_endpoint: Option<String>,
-    token_endpoint: Option<String>,
-    device_authorization_endpoint: Option<String>,
-    registration_endpoint: Option<String>,
-    revocation_endpoint: Option<String>,
-    login_timeout: Option<u64>,
-    #[serde(default)]
-    allow_insecure_http: bool,
-    ca_file: Option<PathBuf>,
-    kubernetes_token: Option<crate::token::Credential>,
-    token_lifetime: Option<toml::Value>,
 }
 
 /// Where the config file is: `$CREDENTIAL_OAUTH_CONFIG`, else
@@ -163,6 +97,7 @@ impl Config {
                     return Err(Error::Config {
                         path,
                         message: format!("cannot read: {e}"),
+                        source: Some(Box::new(e)),
                     });
                 }
             },
@@ -198,7 +133,8 @@ impl Config {
                 Ok(raw) => Config::from_raw(raw, path),
                 Err(e) => Err(Error::Config {
                     path: path.to_path_buf(),
-                    message: mistakes::explain(&one_line(&e.to_string()), text),
+                    message: mistakes::explain(&toml_message(&e.to_string()), text),
+                    source: Some(Box::new(e)),
                 }),
             },
         }
@@ -208,6 +144,7 @@ impl Config {
         let err = |message: String| Error::Config {
             path: path.to_path_buf(),
             message,
+            source: None,
         };
         let storage = match raw.storage.as_deref() {
             None => Storage::Auto,
@@ -227,10 +164,10 @@ impl Config {
                 err(format!("{}: {}", label(name.as_deref()), field_error(&e)))
             })?;
             let name = raw.name.clone();
-            providers.push(
-                Provider::from_raw(raw)
-                    .map_err(|m| err(format!("{}: {m}", label(name.as_deref()))))?,
-            );
+            providers
+                .push(Arc::new(Provider::from_raw(raw).map_err(|m| {
+                    err(format!("{}: {m}", label(name.as_deref())))
+                })?));
         }
         Ok(Config {
             path: Some(path.to_path_buf()),
@@ -241,441 +178,9 @@ impl Config {
     }
 }
 
-impl Provider {
-    /// A provider for an issuer that RFC 9728 discovery found for `origin`
-    /// (`scheme://host[:port]`): a public client that registers itself,
-    /// bound to `resource`, asking for `scopes` (DESIGN.md "Trust").
-    pub fn discovered(
-        origin: &str,
-        issuer: &str,
-        resource: &str,
-        scopes: Vec<String>,
-    ) -> std::result::Result<Provider, String> {
-        let mut table = toml::Table::new();
-        table.insert("url".into(), toml::Value::String(format!("{origin}/")));
-        table.insert("issuer".into(), toml::Value::String(issuer.to_string()));
-        let mut provider = Provider::from_table(table)?;
-        provider.resource = Some(resource.to_string());
-        provider.scopes = scopes;
-        Ok(provider)
-    }
-
-    /// A provider from a table with the config file's keys (used for
-    /// providers written in git's config, see src/gitconfig.rs).
-    pub fn from_table(table: toml::Table) -> std::result::Result<Provider, String> {
-        let raw: RawProvider = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| field_error(&e))?;
-        Provider::from_raw(raw)
-    }
-
-    fn from_raw(mut raw: RawProvider) -> std::result::Result<Provider, String> {
-        let url = parse_url("url", &raw.url)?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(format!("url: {:?} is not an http(s) URL", raw.url));
-        }
-        if let Some(name) = raw.preset.take() {
-            let preset = crate::config::preset::for_entry(&name, &url, raw.issuer.as_deref())?;
-            preset.check_client(&name, raw.client_id.is_some(), raw.client_secret.is_some())?;
-            apply_preset(&mut raw, &preset);
-        }
-        let bearer = match raw.authtype.as_deref() {
-            None | Some("auto") => false,
-            Some(s) if s.eq_ignore_ascii_case("bearer") => true,
-            Some(s) => return Err(format!("authtype: {s:?} is not one of auto, bearer")),
-        };
-        let discover = raw.discover.unwrap_or(false);
-        if discover && raw.issuer.is_none() {
-            refuse_workload_credentials(&raw)?;
-        }
-        let issuer = match raw.issuer.take() {
-            Some(issuer) => {
-                parse_url("issuer", &issuer)?;
-                issuer
-            }
-            // A configured client belongs to its configured issuer: an
-            // issuer named by a git server's metadata must never see its id
-            // or secret (DESIGN.md "Trust").
-            None if discover && (raw.client_id.is_some() || raw.client_secret.is_some()) => {
-                return Err(
-                    "discover = true without issuer registers a public client at the issuer the \
-                     server names, so it cannot be combined with client_id or client_secret; \
-                     set issuer for a configured client"
-                        .into(),
-                );
-            }
-            None if discover => String::new(),
-            None => {
-                return Err(
-                    "missing field `issuer` (or a preset that sets it, or discover = true)".into(),
-                );
-            }
-        };
-        let scopes = raw.scopes.take().unwrap_or_default();
-        let endpoint =
-            |field: &str, v: &Option<String>| -> std::result::Result<Option<Url>, String> {
-                v.as_deref().map(|s| parse_url(field, s)).transpose()
-            };
-        let redirect_uri = raw
-            .redirect_uri
-            .as_deref()
-            .map(|s| parse_url("redirect_uri", s))
-            .transpose()?;
-        if let Some(uri) = &redirect_uri
-            && (uri.scheme() != "http" || !crate::http::is_loopback(uri))
-        {
-            return Err(format!(
-                "redirect_uri: {:?} must be an http:// loopback address (RFC 8252 §7.3)",
-                uri.as_str()
-            ));
-        }
-        // git would send the token in clear to such a server.
-        if url.scheme() == "http" && !crate::http::is_loopback(&url) && !raw.allow_insecure_http {
-            return Err(format!(
-                "url: {:?} is plain http to a host that is not loopback, so the token would \
-                 cross the network in clear; use https, or set allow_insecure_http = true",
-                raw.url
-            ));
-        }
-        if let Some(s) = &raw.client_id
-            && s.is_empty()
-        {
-            return Err("client_id: must not be empty (omit it to register dynamically)".into());
-        }
-        let assertion = client_assertion(&mut raw)?;
-        let grant = raw.grant.unwrap_or(GrantKind::AuthorizationCode);
-        let exchange = token_exchange(&mut raw, grant)?;
-        if grant == GrantKind::ClientCredentials
-            && (raw.client_id.is_none() || (raw.client_secret.is_none() && assertion.is_none()))
-        {
-            return Err(
-                "grant = \"client_credentials\" needs client_id and client_secret (or private_key_file, or client_assertion_file)"
-                    .into(),
-            );
-        }
-        if scopes.iter().any(|s| s.is_empty() || s.contains(' ')) {
-            return Err("scopes: each scope must be one non-empty word".into());
-        }
-        if let Some(ca) = &raw.ca_file
-            && !ca.is_absolute()
-        {
-            return Err(format!(
-                "ca_file: {:?} must be an absolute path",
-                ca.display()
-            ));
-        }
-        let login_timeout = match raw.login_timeout {
-            None => DEFAULT_LOGIN_TIMEOUT,
-            Some(0) => return Err("login_timeout: must be at least 1 second".into()),
-            Some(secs) => Duration::from_secs(secs.min(24 * 3600)),
-        };
-        Ok(Provider {
-            name: raw
-                .name
-                .unwrap_or_else(|| url.host_str().unwrap_or_default().to_string()),
-            issuer,
-            client_id: raw.client_id,
-            client_secret: raw.client_secret.map(Secret::new),
-            grant,
-            scopes,
-            redirect_uri_written: redirect_uri,
-            username: raw.username.unwrap_or_else(|| DEFAULT_USERNAME.to_string()),
-            auth_method: raw.token_endpoint_auth_method,
-            assertion,
-            exchange,
-            endpoints: ExplicitEndpoints {
-                authorization: endpoint("authorization_endpoint", &raw.authorization_endpoint)?,
-                token: endpoint("token_endpoint", &raw.token_endpoint)?,
-                device_authorization: endpoint(
-                    "device_authorization_endpoint",
-                    &raw.device_authorization_endpoint,
-                )?,
-                registration: endpoint("registration_endpoint", &raw.registration_endpoint)?,
-                revocation: endpoint("revocation_endpoint", &raw.revocation_endpoint)?,
-            },
-            login_timeout,
-            transport: crate::http::Transport {
-                allow_insecure_http: raw.allow_insecure_http,
-                ca_file: raw.ca_file,
-            },
-            bearer,
-            discover,
-            resource: None,
-            kubernetes_token: raw.kubernetes_token,
-            token_lifetime: raw
-                .token_lifetime
-                .as_ref()
-                .map(TokenLifetime::parse)
-                .transpose()?
-                .unwrap_or_default(),
-            url,
-        })
-    }
-}
-
-/// A provider whose issuer the git server's metadata names (`discover =
-/// true` without `issuer`) must hold none of this workload's own
-/// credentials: a subject token, a client assertion or the key that signs
-/// one would go to whatever authorization server that names, which could
-/// replay it at the platform's real one (a cloud STS). DESIGN.md "Trust".
-/// A `discover_hosts` host needs no check here: a configured provider for
-/// it keeps its issuer (`discovery::protected_resource::complete`), and
-/// one made by discovery holds no credential.
-fn refuse_workload_credentials(raw: &RawProvider) -> std::result::Result<(), String> {
-    let written = [
-        ("subject_token_file", raw.subject_token_file.is_some()),
-        ("subject_token", raw.subject_token.is_some()),
-        ("client_assertion_file", raw.client_assertion_file.is_some()),
-        ("client_assertion", raw.client_assertion.is_some()),
-        ("private_key_file", raw.private_key_file.is_some()),
-    ];
-    match written.iter().find(|(_, set)| *set) {
-        Some((key, _)) => Err(format!(
-            "discover = true without issuer cannot be combined with {key}: the workload's \
-             credential would go to whatever authorization server the git server names; \
-             set issuer"
-        )),
-        None => Ok(()),
-    }
-}
-
-/// The client assertion the entry configures, checked against
-/// `token_endpoint_auth_method`, `client_id` and `client_secret`; sets the
-/// method to `private_key_jwt` when the entry leaves it out.
-fn client_assertion(raw: &mut RawProvider) -> std::result::Result<Option<ClientAssertion>, String> {
-    let absolute = |field: &str, path: &PathBuf| {
-        if path.is_absolute() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{field}: {:?} must be an absolute path",
-                path.display()
-            ))
-        }
-    };
-    let platform = ci_platform(raw)?;
-    let given = [
-        raw.private_key_file.is_some(),
-        raw.client_assertion_file.is_some(),
-        platform.is_some(),
-    ];
-    if given.iter().filter(|g| **g).count() > 1 {
-        return Err(
-            "private_key_file, client_assertion_file and client_assertion are ways to make the \
-             client's assertion; set one"
-                .into(),
-        );
-    }
-    let assertion = if let Some(file) = raw.private_key_file.take() {
-        absolute("private_key_file", &file)?;
-        Some(ClientAssertion::PrivateKey {
-            file,
-            key_id: raw.key_id.take(),
-        })
-    } else if let Some(file) = raw.client_assertion_file.take() {
-        absolute("client_assertion_file", &file)?;
-        Some(ClientAssertion::File(file))
-    } else {
-        platform.map(ClientAssertion::Platform)
-    };
-    if raw.key_id.is_some() {
-        return Err("key_id: names the key of private_key_file, which is not set".into());
-    }
-    match (&assertion, raw.token_endpoint_auth_method) {
-        (None, Some(AuthMethod::PrivateKeyJwt)) => {
-            return Err(
-                "token_endpoint_auth_method = \"private_key_jwt\" needs private_key_file, \
-                 client_assertion_file or client_assertion"
-                    .into(),
-            );
-        }
-        (Some(_), None | Some(AuthMethod::PrivateKeyJwt)) => {
-            raw.token_endpoint_auth_method = Some(AuthMethod::PrivateKeyJwt);
-        }
-        (Some(_), Some(_)) => {
-            return Err(
-                "a client assertion (private_key_file, client_assertion_file, client_assertion) \
-                 needs token_endpoint_auth_method = \"private_key_jwt\" (or none written)"
-                    .into(),
-            );
-        }
-        (None, _) => {}
-    }
-    if assertion.is_some() {
-        if raw.client_id.is_none() {
-            return Err("a client assertion needs client_id (its iss and sub)".into());
-        }
-        if raw.client_secret.is_some() {
-            return Err(
-                "client_secret and a client assertion are two ways to authenticate; set one".into(),
-            );
-        }
-    }
-    Ok(assertion)
-}
-
-/// `client_assertion` with its `client_assertion_audience` and
-/// `client_assertion_variable`.
-fn ci_platform(raw: &mut RawProvider) -> std::result::Result<Option<CiPlatform>, String> {
-    ci_platform_of(
-        "client_assertion",
-        raw.client_assertion.take(),
-        raw.client_assertion_audience.take(),
-        raw.client_assertion_variable.take(),
-    )
-}
-
-/// `<field>` naming a CI platform, with `<field>_audience` and
-/// `<field>_variable`.
-fn ci_platform_of(
-    field: &str,
-    platform: Option<String>,
-    audience: Option<String>,
-    variable: Option<String>,
-) -> std::result::Result<Option<CiPlatform>, String> {
-    let platform = match platform.as_deref() {
-        None if audience.is_some() || variable.is_some() => {
-            return Err(format!(
-                "{field}_audience and {field}_variable need {field}"
-            ));
-        }
-        None => return Ok(None),
-        Some("github-actions") => {
-            if variable.is_some() {
-                return Err(format!(
-                    "{field}_variable: GitHub Actions has no such variable; set {field}_audience"
-                ));
-            }
-            CiPlatform::GitHubActions { audience }
-        }
-        Some("gitlab-ci") => {
-            if audience.is_some() {
-                return Err(format!(
-                    "{field}_audience: GitLab CI sets the audience in the job \
-                     (id_tokens: NAME: aud:), not here"
-                ));
-            }
-            let variable = variable.ok_or_else(|| {
-                format!(
-                    "{field} = \"gitlab-ci\" needs {field}_variable, the name the job gives \
-                     the token under id_tokens:"
-                )
-            })?;
-            if variable.is_empty()
-                || !variable
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            {
-                return Err(format!("{field}_variable: must be a variable name"));
-            }
-            CiPlatform::GitLabCi { variable }
-        }
-        Some(other) => {
-            return Err(format!(
-                "{field}: {other:?} is not one of github-actions, gitlab-ci"
-            ));
-        }
-    };
-    Ok(Some(platform))
-}
-
-/// RFC 8693 §2.1 parameters, for `grant = "token_exchange"` only.
-fn token_exchange(
-    raw: &mut RawProvider,
-    grant: GrantKind,
-) -> std::result::Result<Option<TokenExchange>, String> {
-    let platform = ci_platform_of(
-        "subject_token",
-        raw.subject_token.take(),
-        raw.subject_token_audience.take(),
-        raw.subject_token_variable.take(),
-    )?;
-    let file = raw.subject_token_file.take();
-    let subject = match (file, platform) {
-        (Some(_), Some(_)) => {
-            return Err("subject_token_file and subject_token: set one".into());
-        }
-        (Some(file), None) => {
-            if !file.is_absolute() {
-                return Err(format!(
-                    "subject_token_file: {:?} must be an absolute path",
-                    file.display()
-                ));
-            }
-            Some(SubjectToken::File(file))
-        }
-        (None, Some(platform)) => Some(SubjectToken::Platform(platform)),
-        (None, None) => None,
-    };
-    let others = [
-        ("subject_token_type", raw.subject_token_type.take()),
-        ("audience", raw.audience.take()),
-        ("resource", raw.resource.take()),
-        ("requested_token_type", raw.requested_token_type.take()),
-    ];
-    if grant != GrantKind::TokenExchange {
-        if let Some(name) = others
-            .iter()
-            .find(|(_, v)| v.is_some())
-            .map(|(n, _)| *n)
-            .or(subject.as_ref().map(|_| "subject_token"))
-        {
-            return Err(format!("{name}: only for grant = \"token_exchange\""));
-        }
-        return Ok(None);
-    }
-    let subject = subject.ok_or(
-        "grant = \"token_exchange\" needs subject_token_file or subject_token \
-         (github-actions, gitlab-ci)",
-    )?;
-    let [subject_token_type, audience, resource, requested_token_type] = others.map(|(_, v)| v);
-    Ok(Some(TokenExchange {
-        subject,
-        subject_token_type: subject_token_type
-            .unwrap_or_else(|| "urn:ietf:params:oauth:token-type:jwt".into()),
-        audience,
-        resource,
-        requested_token_type,
-    }))
-}
-
-/// Fill in what the entry leaves out from the preset; the entry's own keys win.
-fn apply_preset(raw: &mut RawProvider, preset: &crate::config::preset::Preset) {
-    let fill = |slot: &mut Option<String>, value: Option<&Url>| {
-        if slot.is_none() {
-            *slot = value.map(|u| u.to_string());
-        }
-    };
-    raw.issuer.get_or_insert_with(|| preset.issuer.clone());
-    raw.grant.get_or_insert(preset.grant);
-    raw.scopes.get_or_insert_with(|| preset.scopes.clone());
-    raw.username.get_or_insert_with(|| preset.username.clone());
-    fill(
-        &mut raw.authorization_endpoint,
-        Some(&preset.authorization_endpoint),
-    );
-    fill(&mut raw.token_endpoint, Some(&preset.token_endpoint));
-    fill(
-        &mut raw.device_authorization_endpoint,
-        preset.device_authorization_endpoint.as_ref(),
-    );
-    fill(
-        &mut raw.revocation_endpoint,
-        preset.revocation_endpoint.as_ref(),
-    );
-}
-
-fn parse_url(field: &str, s: &str) -> std::result::Result<Url, String> {
-    let url = Url::parse(s).map_err(|e| format!("{field}: {s:?} is not a URL ({e})"))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("{field}: must not hold a user name or password"));
-    }
-    Ok(url)
-}
-
 fn read_bounded(path: &Path) -> std::io::Result<String> {
     use std::io::{Error, ErrorKind};
-    let bytes = crate::protocol::read_at_most(std::fs::File::open(path)?, MAX_CONFIG).map_err(
+    let bytes = crate::bounded::read_at_most(std::fs::File::open(path)?, MAX_CONFIG).map_err(
         |e| match e.kind() {
             ErrorKind::FileTooLarge => Error::other("file is larger than 1 MiB"),
             _ => e,
@@ -689,7 +194,7 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
 /// checks in `from_raw` do (`grant: unknown variant ...`): toml's message
 /// alone says what was wrong but not where.
 fn field_error(e: &toml::de::Error) -> String {
-    let message = mistakes::explain(&one_line(e.message()), "");
+    let message = mistakes::explain(&toml_message(e.message()), "");
     let shown = e.to_string();
     match shown
         .lines()
@@ -703,7 +208,7 @@ fn field_error(e: &toml::de::Error) -> String {
 
 /// toml's messages span several lines (position, source excerpt, caret,
 /// message); keep the position and the message so the error stays one line.
-fn one_line(msg: &str) -> String {
+fn toml_message(msg: &str) -> String {
     let lines: Vec<&str> = msg
         .lines()
         .map(str::trim)

@@ -487,7 +487,7 @@ mod tests {
     }
 
     /// A config file with `entry` as its one provider, read as `credential-oauth` reads it.
-    fn provider(entry: &str) -> Result<crate::config::Provider, String> {
+    fn provider(entry: &str) -> Result<std::sync::Arc<crate::config::Provider>, String> {
         let text = format!("[[provider]]\n{entry}");
         crate::config::Config::parse(&text, std::path::Path::new("/etc/co.toml"))
             .map(|mut c| c.providers.remove(0))
@@ -528,7 +528,7 @@ mod tests {
         );
         assert_eq!(p.grant, GrantKind::DeviceCode);
         assert_eq!(
-            p.endpoints.device_authorization.unwrap().as_str(),
+            p.endpoints.device_authorization.as_ref().unwrap().as_str(),
             "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/devicecode"
         );
         assert_eq!(p.scopes, [AZURE_DEVOPS_SCOPE, "offline_access"]);

@@ -139,10 +139,11 @@ pub struct Provider {
     /// `discover = true`: the issuer may come from the server's challenge
     /// (RFC 9728); `issuer` is then empty when not written.
     pub discover: bool,
-    /// For a provider found by RFC 9728 discovery, the protected resource's
-    /// identifier (its metadata's `resource`, as written): part of the cache
-    /// key, so a token obtained for one resource is never handed to another.
-    pub resource: Option<String>,
+    /// The issuer came from RFC 9728 discovery (a server's challenge named
+    /// it), not from configuration: this workload's own credentials never
+    /// go to it (DESIGN.md "Trust"). What such a provider's tokens are
+    /// bound to is the binding's `resource`.
+    pub issuer_discovered: bool,
     /// `kubernetes_token`: which credential `credential-oauth kubernetes`
     /// hands to kubectl; see [`Provider::kubernetes_token`] for the default.
     pub kubernetes_token: Option<crate::token::Credential>,

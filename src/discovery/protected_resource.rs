@@ -1,13 +1,12 @@
 //! Finding the authorization server from a git server's challenge:
 //! `WWW-Authenticate: Bearer resource_metadata="…"` points at OAuth 2.0
 //! Protected Resource Metadata (RFC 9728), whose `authorization_servers`
-//! names the issuer. Only for hosts the user allowed: a provider with
-//! `discover = true`, or a host in `discover_hosts`; never for any host.
+//! names the issuer. Whether to look at all (only for hosts the user
+//! allowed) is the resolver's decision; this is how.
 
-use crate::config::{Config, Provider};
 use crate::error::{Error, Result};
-use crate::http::Http;
-use crate::protocol::challenge::Challenge;
+use crate::http::challenge::Challenge;
+use crate::http::{Http, Transport};
 use url::Url;
 
 /// The `resource_metadata` URL of the first Bearer challenge naming one
@@ -23,18 +22,6 @@ fn bearer_param<T>(wwwauth: &[String], take: impl Fn(&str) -> Option<T>, name: &
         .filter_map(|v| Challenge::parse(v))
         .filter(|c| c.is("Bearer"))
         .find_map(|c| c.param(name).and_then(&take))
-}
-
-/// Whether the user allowed discovery for `url`'s host.
-pub fn host_allowed(config: &Config, url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let with_port = crate::protocol::host_and_port(host, url.port());
-    config
-        .discover_hosts
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case(&with_port))
 }
 
 /// What a protected resource's metadata says, once checked against the
@@ -121,27 +108,17 @@ fn scope_tokens(words: Vec<&str>) -> Vec<String> {
         .collect()
 }
 
-/// The provider for a request once the challenge is known: a `discover`
-/// provider without issuer gets the one the resource metadata names; an
-/// unconfigured host in `discover_hosts` gets a provider of its own. Either
-/// way it is a public client that registers itself (config refuses a client
-/// id or secret there), its token is bound to the resource, it asks for
-/// the scope the challenge names, else the resource's `scopes_supported`,
-/// and the issuer must use https (loopback excepted). `Ok(None)` when
-/// nothing applies.
-pub fn complete(
-    config: &Config,
-    provider: Option<Provider>,
+/// What the protected resource at `url` says through its challenge: the
+/// metadata `resource_metadata` points at (RFC 9728 §5.1), fetched or kept
+/// a day, checked to be for `url` (§3.3) and to name an issuer that uses
+/// https (loopback excepted). `Ok(None)` when the challenge names no
+/// metadata on `url`'s own origin.
+pub fn find(
     url: &Url,
     wwwauth: &[String],
+    transport: &Transport,
     cache: &super::Cache,
-) -> Result<Option<Provider>> {
-    let needs_issuer = |p: &Provider| p.discover && p.issuer.is_empty();
-    match provider {
-        Some(p) if !needs_issuer(&p) => return Ok(Some(p)),
-        None if !host_allowed(config, url) => return Ok(None),
-        _ => {}
-    }
+) -> Result<Option<Found>> {
     let Some(meta_url) = metadata_url(wwwauth) else {
         crate::debug!("{url}: no resource_metadata in the challenge; cannot find the issuer");
         return Ok(None);
@@ -152,17 +129,13 @@ pub fn complete(
         crate::debug!("{url}: resource_metadata on another origin; ignored");
         return Ok(None);
     }
-    let transport = provider
-        .as_ref()
-        .map(|p| p.transport.clone())
-        .unwrap_or_default();
     // Kept a day like the authorization server's: a warm `get` with a
     // challenge touches no network.
     let now = crate::token::now();
     let doc = match cache.get::<serde_json::Value>("resource", meta_url.as_str(), now) {
         Some(doc) => doc,
         None => {
-            let doc = Http::new(&transport)?.get_json(&meta_url)?;
+            let doc = Http::new(transport)?.get_json(&meta_url)?;
             cache.put("resource", meta_url.as_str(), &doc, now);
             doc
         }
@@ -182,28 +155,7 @@ pub fn complete(
         "{url}: authorization server {} from the resource metadata",
         found.issuer
     );
-    let scopes = match challenge_scope(wwwauth) {
-        named if !named.is_empty() => named,
-        _ => found.scopes_supported,
-    };
-    let provider = match provider {
-        Some(mut p) => {
-            p.issuer = found.issuer;
-            p.resource = Some(found.resource);
-            if p.scopes.is_empty() {
-                p.scopes = scopes;
-            }
-            p
-        }
-        None => Provider::discovered(
-            &url.origin().ascii_serialization(),
-            &found.issuer,
-            &found.resource,
-            scopes,
-        )
-        .map_err(Error::BadAnswer)?,
-    };
-    Ok(Some(provider))
+    Ok(Some(found))
 }
 
 #[cfg(test)]
@@ -268,46 +220,5 @@ mod tests {
             ["repo:read", "repo:write"]
         );
         assert!(challenge_scope(&v(&["Bearer realm=\"git\""])).is_empty());
-    }
-
-    #[test]
-    fn only_listed_hosts_are_allowed() {
-        let mut c = Config::empty();
-        c.discover_hosts = vec!["git.example".into(), "127.0.0.1:8080".into()];
-        let ok = |u: &str| host_allowed(&c, &Url::parse(u).unwrap());
-        assert!(ok("https://git.example/x"));
-        assert!(ok("http://127.0.0.1:8080/"));
-        assert!(!ok("http://127.0.0.1:8081/"));
-        assert!(!ok("https://other.example/"));
-    }
-
-    #[test]
-    fn a_configured_provider_on_a_discover_host_keeps_its_issuer() {
-        // Its workload credential (here a subject token) stays with the
-        // issuer written: config checks only `discover = true` without
-        // issuer for that reason.
-        let config = Config::parse(
-            "discover_hosts = [\"git.example\"]\n\n[[provider]]\nurl = \"https://git.example/\"\n\
-             issuer = \"https://sts.example\"\ndiscover = true\ngrant = \"token_exchange\"\n\
-             subject_token_file = \"/var/run/sa\"\n",
-            std::path::Path::new("/c.toml"),
-        )
-        .unwrap();
-        let url = Url::parse("https://git.example/org/repo.git").unwrap();
-        let challenge = [
-            "Bearer resource_metadata=\"https://git.example/.well-known/oauth-protected-resource\""
-                .to_string(),
-        ];
-        let p = complete(
-            &config,
-            config.provider_for(&url).cloned(),
-            &url,
-            &challenge,
-            &crate::discovery::Cache::bypassed(),
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(p.issuer, "https://sts.example");
-        assert_eq!(p.resource, None);
     }
 }

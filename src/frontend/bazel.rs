@@ -15,61 +15,64 @@
 //! one line naming `credential-oauth login URL` and a failure, which Bazel
 //! reports with that line.
 
-use super::Prompt;
-use crate::config::Config;
+use super::Caller;
+use crate::context::{Answer, Context};
 use crate::error::{Error, Result};
-use crate::manager::Manager;
-use crate::prompt::Unattended;
 use crate::protocol::bazel::{self, Request, Response};
 use crate::protocol::read_bounded;
-use crate::resolver::Resolver;
 use std::io::{Read, Write};
 use url::Url;
 
-/// Run one command; `args` are the words after the program name. Further
-/// parameters of `get` are ignored, as the spec allows, but `-v`.
-pub fn run(
-    args: &[String],
-    stdin: &mut dyn Read,
-    stdout: &mut dyn Write,
-    prompt: &dyn Prompt,
-) -> Result<()> {
-    let verbose = args.iter().skip(1).any(|a| a == "-v" || a == "--verbose");
-    crate::log::set_verbose(verbose || crate::log::env_asks_for_debug());
-    match args.first().map(String::as_str) {
-        Some(bazel::GET) => {}
-        Some("-h" | "--help") => {
-            let usage = format!("{}\n", bazel::usage());
-            return crate::protocol::write_answer(stdout, usage.as_bytes());
+/// `get` and its request, or `--help`.
+pub enum Bazel {
+    Get(Request),
+    Help,
+}
+
+impl Caller for Bazel {
+    /// Further parameters of `get` are ignored, as the spec allows, but `-v`.
+    fn parse(
+        words: &[String],
+        stdin: &mut dyn Read,
+        _stdout: &mut dyn Write,
+        ctx: &Context,
+    ) -> Result<(Self, bool)> {
+        let verbose = words.iter().skip(1).any(|a| a == "-v" || a == "--verbose");
+        match words.first().map(String::as_str) {
+            Some(bazel::GET) => {}
+            Some("-h" | "--help") => return Ok((Bazel::Help, verbose)),
+            _ => return Err(Error::Usage(bazel::usage())),
         }
-        _ => return Err(Error::Usage(bazel::usage())),
+        ctx.forbid_prompts();
+        let request = Request::parse(&read_bounded(stdin)?)?;
+        Ok((Bazel::Get(request), verbose))
     }
-    let request = Request::parse(&read_bounded(stdin)?)?;
-    let Some(url) = matched_url(&request.uri) else {
-        crate::debug!("the uri is not an http(s) or grpc(s) URL; no headers");
-        return Response::Nothing.write_to(stdout);
-    };
-    let config = Config::load()?;
-    let found = Resolver::new(&config).for_caller(&crate::resolver::Request {
-        url: url.clone(),
-        destinations: Vec::new(),
-        username: None,
-        challenges: &[],
-    })?;
-    let Some(binding) = found else {
-        crate::debug!("no provider for {url}; no headers");
-        return Response::Nothing.write_to(stdout);
-    };
-    crate::debug!("provider {:?} matches {url}", binding.provider.name);
-    let fetched = Manager::new(&config, &Unattended(prompt))?.token(&binding)?;
-    Response::Bearer {
-        expires: fetched
-            .token
-            .deadline()
-            .map(|d| super::kubernetes::ask_again_at(d, crate::token::now())),
-        token: fetched.token.access_token,
+
+    fn answer(self, ctx: &Context, _stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
+        let request = match self {
+            Bazel::Get(request) => request,
+            Bazel::Help => {
+                let usage = format!("{}\n", bazel::usage());
+                return crate::protocol::write_answer(stdout, usage.as_bytes());
+            }
+        };
+        let Some(url) = matched_url(&request.uri) else {
+            crate::debug!("the uri is not an http(s) or grpc(s) URL; no headers");
+            return Response::Nothing.write_to(stdout);
+        };
+        match ctx.answer(&crate::resolver::Request::to(url))? {
+            Answer::Token(_, fetched) => Response::Bearer {
+                expires: fetched
+                    .token
+                    .deadline()
+                    .map(|d| super::kubernetes::ask_again_at(d, crate::token::now())),
+                token: fetched.token.access_token,
+            }
+            .write_to(stdout),
+            Answer::NotMine => Response::Nothing.write_to(stdout),
+            Answer::NotFound(line) => Err(Error::NotFound(line)),
+        }
     }
-    .write_to(stdout)
 }
 
 /// The URL a provider's `url` is matched against: http(s) as it is,
@@ -115,12 +118,19 @@ mod tests {
         assert_eq!(u("https://"), None);
     }
 
+    fn run(args: &[&str], stdin: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let args: Vec<String> = std::iter::once(bazel::NAME)
+            .chain(args.iter().copied())
+            .map(str::to_string)
+            .collect();
+        crate::frontend::run(&args, &mut &stdin[..], out, &crate::prompt::Terminal).result
+    }
+
     #[test]
     fn only_get_is_a_command() {
         for args in [&[][..], &["store"], &["--frob"]] {
-            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
             let mut out = Vec::new();
-            let e = run(&args, &mut &b""[..], &mut out, &crate::prompt::Terminal).unwrap_err();
+            let e = run(args, b"", &mut out).unwrap_err();
             assert!(matches!(e, Error::Usage(_)) && out.is_empty(), "{e}");
         }
     }
@@ -128,13 +138,7 @@ mod tests {
     #[test]
     fn a_malformed_request_is_refused_before_anything_else() {
         let mut out = Vec::new();
-        let e = run(
-            &["get".to_string()],
-            &mut &b"{\"uri\":"[..],
-            &mut out,
-            &crate::prompt::Terminal,
-        )
-        .unwrap_err();
+        let e = run(&["get"], b"{\"uri\":", &mut out).unwrap_err();
         assert!(matches!(e, Error::Input(_)) && out.is_empty(), "{e}");
     }
 }

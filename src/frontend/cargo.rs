@@ -4,7 +4,7 @@
 //! fatal and reads the failure from the answer.
 //!
 //! stdin and stdout are cargo's pipes: everything for the person goes
-//! through the [`Prompt`] (stderr and the terminal).
+//! through the [`Prompt`](crate::prompt::Prompt) (stderr and the terminal).
 //!
 //! `login` runs the provider's grant now. cargo's `login-url` is a web page
 //! where a person gets a registry token, not an OAuth authorization server,
@@ -13,38 +13,49 @@
 //! registry, `login` answers `url-not-supported`, so cargo can try its next
 //! provider, with a message that names the index URL and that page.
 
-use super::Prompt;
-use crate::config::Config;
+use super::Caller;
+use crate::context::{Answer, Context};
 use crate::error::{Error, Result};
 use crate::manager::Manager;
 use crate::protocol::cargo::{
     self, Action, Cache, Failure, FailureKind, Hello, Request, Response, Success,
 };
-use crate::resolver::{Binding, Resolver};
+use crate::resolver::Binding;
 use crate::secret::Secret;
 use std::io::{Read, Write};
 use url::Url;
 
-/// Speak one exchange with cargo. `Err` is a failure already answered to
-/// cargo as `{"Err":{"kind":"other",…}}`; "not mine" and "nothing here"
-/// are answers, not failures.
-pub fn run(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
-    Hello::current().write_to(stdout)?;
-    let outcome = cargo::read_line(stdin)
-        .and_then(|line| Request::parse(&line))
-        .and_then(|request| answer(&request, prompt));
-    let (response, result) = match outcome {
-        Ok(response) => (response, Ok(())),
-        Err(e) => (Err(Failure::other(&e.to_string())), Err(e)),
-    };
-    cargo::write_response(&response, stdout)?;
-    result
+/// One exchange with cargo. A failure is answered to cargo as
+/// `{"Err":{"kind":"other",…}}`; "not mine" and "nothing here" are
+/// answers, not failures.
+pub struct Cargo(Request);
+
+impl Caller for Cargo {
+    /// The hello, then cargo's one request line; its `args` may ask for
+    /// diagnostics.
+    fn parse(
+        _words: &[String],
+        stdin: &mut dyn Read,
+        stdout: &mut dyn Write,
+        _ctx: &Context,
+    ) -> Result<(Self, bool)> {
+        Hello::current().write_to(stdout)?;
+        let request = Request::parse(&cargo::read_line(stdin)?)?;
+        let verbose = request.args.iter().any(|a| a == "-v" || a == "--verbose");
+        Ok((Cargo(request), verbose))
+    }
+
+    fn answer(self, ctx: &Context, _stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
+        let response = answer(&self.0, ctx)?;
+        cargo::write_response(&response, stdout)
+    }
+
+    fn failed(error: &Error, _ctx: &Context, stdout: &mut dyn Write) {
+        let _ = cargo::write_response(&Err(Failure::other(&error.to_string())), stdout);
+    }
 }
 
-fn answer(request: &Request, prompt: &dyn Prompt) -> Result<Response> {
-    if request.args.iter().any(|a| a == "-v" || a == "--verbose") {
-        crate::log::set_verbose(true);
-    }
+fn answer(request: &Request, ctx: &Context) -> Result<Response> {
     for arg in request
         .args
         .iter()
@@ -63,27 +74,21 @@ fn answer(request: &Request, prompt: &dyn Prompt) -> Result<Response> {
         kind(&request.action),
         challenges.len()
     );
-    let config = Config::load()?;
-    let resolver = Resolver::new(&config);
-    let found = resolver.for_caller(&crate::resolver::Request {
-        url: url.clone(),
-        destinations: Vec::new(),
-        username: None,
+    let found = ctx.binding(&crate::resolver::Request {
         challenges: &challenges,
+        ..crate::resolver::Request::to(url.clone())
     })?;
     let Some(binding) = found else {
-        crate::debug!("no provider for {url}; leaving it to cargo's other providers");
+        crate::debug!("leaving {url} to cargo's other providers");
         return Ok(Err(match &request.action {
             Action::Login(options) => not_ours_at_login(&url, options.login_url.as_deref()),
             _ => Failure::url_not_supported(),
         }));
     };
-    crate::debug!("provider {:?} matches {url}", binding.provider.name);
-    let manager = Manager::new(&config, prompt)?;
     match &request.action {
-        Action::Get(_) => get(&resolver, &manager, &binding, &request.registry, prompt),
-        Action::Login(options) => login(&manager, &binding, options.token.as_ref(), prompt),
-        Action::Logout => logout(&config, &manager, &binding, prompt),
+        Action::Get(_) => get(ctx, binding, &request.registry),
+        Action::Login(options) => login(ctx, &binding, options.token.as_ref()),
+        Action::Logout => logout(ctx, &binding),
         Action::Unknown => Ok(Err(Failure::new(
             FailureKind::OperationNotSupported,
             Some("credential-oauth does not know this kind of cargo request"),
@@ -95,37 +100,23 @@ fn answer(request: &Request, prompt: &dyn Prompt) -> Result<Response> {
 /// cargo until the moment we would stop handing it out ourselves; only
 /// when every place the registry's `config.json` sends it lies inside the
 /// provider's `url` (see [`registry_binding`]).
-fn get(
-    resolver: &Resolver,
-    manager: &Manager,
-    binding: &Binding,
-    registry: &cargo::Registry,
-    prompt: &dyn Prompt,
-) -> Result<Response> {
-    let binding = match registry_binding(resolver, manager, binding, &registry.index_url) {
-        Ok(binding) => binding,
+fn get(ctx: &Context, binding: Binding, registry: &cargo::Registry) -> Result<Response> {
+    // DESIGN.md "Nobody to ask": the caller's "not found", at once, and
+    // the line naming the login command. cargo shows no message of a
+    // `not-found`, so the line goes to the person too.
+    let not_found = |line: String| Ok(Err(Failure::new(FailureKind::NotFound, Some(&line))));
+    let binding = match ctx.attempt(|| registry_binding(ctx, &binding, &registry.index_url)) {
+        Ok(Ok(binding)) => binding,
+        Ok(Err(line)) => return not_found(line),
         Err(e @ (Error::Outside { .. } | Error::BadAnswer(_))) => {
             return Ok(Err(Failure::other(&e.to_string())));
         }
-        Err(e @ Error::NeedsPerson { .. }) => {
-            let line = e.to_string();
-            prompt.say(&format!("credential-oauth: {line}"));
-            return Ok(Err(Failure::new(FailureKind::NotFound, Some(&line))));
-        }
         Err(e) => return Err(e),
     };
-    let binding = &binding;
-    let fetched = match manager.token(binding) {
-        Ok(fetched) => fetched,
-        // DESIGN.md "Nobody to ask": the caller's "not found", at once, and
-        // the line naming the login command. cargo shows no message of a
-        // `not-found`, so the line goes to the person too.
-        Err(e @ Error::NeedsPerson { .. }) => {
-            let line = e.to_string();
-            prompt.say(&format!("credential-oauth: {line}"));
-            return Ok(Err(Failure::new(FailureKind::NotFound, Some(&line))));
-        }
-        Err(e) => return Err(e),
+    let fetched = match ctx.token(binding, Manager::token)? {
+        Answer::Token(_, fetched) => fetched,
+        Answer::NotFound(line) => return not_found(line),
+        Answer::NotMine => return Ok(Err(Failure::url_not_supported())),
     };
     let token = &fetched.token;
     Ok(Ok(Success::Get {
@@ -156,8 +147,7 @@ const INDEX_CONFIG_TTL: u64 = 300;
 /// refused, since its `config.json` is inside a git repository this helper
 /// cannot read.
 pub(super) fn registry_binding(
-    resolver: &Resolver,
-    manager: &Manager,
+    ctx: &Context,
     binding: &Binding,
     index_url: &str,
 ) -> Result<Binding> {
@@ -165,31 +155,27 @@ pub(super) fn registry_binding(
     let name = crate::prompt::escape(&provider.name);
     let Some(url) = index_url.strip_prefix("sparse+").and_then(self::index_url) else {
         return Err(Error::Refused(format!(
-            "{name}: credential-oauth serves sparse registries only (sparse+https://…): a git              index's config.json, which says where cargo sends the token, cannot be checked"
+            "{name}: credential-oauth serves sparse registries only (sparse+https://…): a git \
+             index's config.json, which says where cargo sends the token, cannot be checked"
         )));
     };
-    let places = index_places(resolver, manager, binding, &url)?;
-    resolver.bind(
+    let places = index_places(ctx, binding, &url)?;
+    ctx.resolver()?.bind(
         provider.clone(),
+        binding.resource.clone(),
         &crate::resolver::Request {
-            url,
             destinations: places,
-            username: (!binding.account.is_empty()).then_some(binding.account.as_str()),
-            challenges: &[],
+            username: (!binding.account.is_empty()).then(|| binding.account.clone()),
+            ..crate::resolver::Request::to(url)
         },
     )
 }
 
 /// The places the index's `config.json` names, from the cache or read now.
-fn index_places(
-    resolver: &Resolver,
-    manager: &Manager,
-    binding: &Binding,
-    index: &Url,
-) -> Result<Vec<Url>> {
+fn index_places(ctx: &Context, binding: &Binding, index: &Url) -> Result<Vec<Url>> {
     use crate::protocol::cargo_index::IndexConfig;
     let now = crate::token::now();
-    let cache = resolver.documents();
+    let cache = ctx.resolver()?.documents();
     let config =
         match cache.get_within::<IndexConfig>("cargo-index", index.as_str(), now, INDEX_CONFIG_TTL)
         {
@@ -206,7 +192,7 @@ fn index_places(
                 let doc = match http.get_json(&at) {
                     Err(Error::Status { status: 401, .. } | Error::OAuth { status: 401, .. }) => {
                         crate::debug!("{at} wants a token; reading it with the provider's");
-                        let token = manager.token(binding)?.token.access_token;
+                        let token = ctx.manager()?.token(binding)?.token.access_token;
                         http.get_json_with_bearer(&at, &token)?
                     }
                     other => other?,
@@ -231,12 +217,7 @@ fn index_places(
 /// (argument or stdin) is refused rather than ignored: ours come from the
 /// authorization server, and silently dropping one the person typed would
 /// leave them wondering which is used.
-fn login(
-    manager: &Manager,
-    binding: &Binding,
-    given: Option<&Secret>,
-    prompt: &dyn Prompt,
-) -> Result<Response> {
+fn login(ctx: &Context, binding: &Binding, given: Option<&Secret>) -> Result<Response> {
     if given.is_some_and(|t| !t.expose().trim().is_empty()) {
         return Ok(Err(Failure::other(&format!(
             "{}: credential-oauth gets its tokens by OAuth and does not keep a token given to `cargo login`; \
@@ -244,8 +225,8 @@ fn login(
             crate::prompt::escape(&binding.provider.name)
         ))));
     }
-    let token = manager.login(binding)?;
-    prompt.say(&format!(
+    let token = ctx.manager()?.login(binding)?;
+    ctx.prompt().say(&format!(
         "credential-oauth: logged in to {} (token {})",
         crate::prompt::escape(&binding.provider.name),
         crate::commands::valid_until(&token)
@@ -255,20 +236,16 @@ fn login(
 
 /// `cargo logout`: forget and revoke, as `credential-oauth logout`. With
 /// nothing cached, `not-found`: cargo then says "not currently logged in".
-fn logout(
-    config: &Config,
-    manager: &Manager,
-    binding: &Binding,
-    prompt: &dyn Prompt,
-) -> Result<Response> {
-    let outcome = manager.logout(binding)?;
+fn logout(ctx: &Context, binding: &Binding) -> Result<Response> {
+    let outcome = ctx.manager()?.logout(binding)?;
     let name = crate::prompt::escape(&binding.provider.name);
-    crate::commands::logout::report_revocation(&name, outcome.revocation, prompt);
+    crate::commands::logout::report_revocation(&name, outcome.revocation, ctx.prompt());
     Ok(if outcome.removed {
         // Every provider that shared the token lost it too: say so, as
         // `credential-oauth logout` does.
-        let names = crate::commands::logout::sharing_binding(config, manager, binding)?;
-        prompt.say(&crate::commands::logout::logged_out(&names));
+        let names = crate::commands::logout::sharing_binding(ctx, binding)?;
+        ctx.prompt()
+            .say(&crate::commands::logout::logged_out(&names));
         Ok(Success::Logout)
     } else {
         Err(Failure::new(

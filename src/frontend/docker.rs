@@ -4,31 +4,64 @@
 //! status 1: docker reads only stdout and recognises "not found" by its
 //! exact text.
 
-use super::Prompt;
-use crate::config::Config;
+use super::Caller;
+use crate::context::{Answer, Context};
 use crate::error::{Error, Result};
 use crate::manager::Manager;
 use crate::protocol::{self, docker};
-use crate::resolver::Resolver;
+use crate::resolver::{Binding, Request};
 use std::io::{Read, Write};
 
-/// Run one docker action; `args` are the words after the program name.
-pub fn run(
-    args: &[String],
-    stdin: &mut dyn Read,
-    stdout: &mut dyn Write,
-    prompt: &dyn Prompt,
-) -> Result<()> {
-    crate::log::set_verbose(crate::log::env_asks_for_debug());
-    let outcome =
-        docker::Action::from_args(args).and_then(|action| execute(action, stdin, stdout, prompt));
-    let error = match outcome {
-        Ok(Found::Yes) => return Ok(()),
-        Ok(Found::No) => Error::NotFound(docker::NOT_FOUND.to_string()),
-        Err(e) => e,
-    };
-    let _ = docker::write_message(&error.to_string(), stdout);
-    Err(error)
+/// One docker action, with what it read on stdin.
+pub struct Docker {
+    action: docker::Action,
+    input: Vec<u8>,
+}
+
+impl Caller for Docker {
+    fn parse(
+        words: &[String],
+        stdin: &mut dyn Read,
+        _stdout: &mut dyn Write,
+        _ctx: &Context,
+    ) -> Result<(Self, bool)> {
+        let action = docker::Action::from_args(words)?;
+        // docker writes a throwaway line for `list`; like the reference
+        // helpers, leave it unread so a person at a terminal is not kept
+        // waiting.
+        let input = match action {
+            docker::Action::Get | docker::Action::Store | docker::Action::Erase => {
+                protocol::read_bounded(stdin)?
+            }
+            _ => Vec::new(),
+        };
+        // docker's `-v` is the version: diagnostics only from the environment.
+        Ok((Docker { action, input }, false))
+    }
+
+    fn answer(self, ctx: &Context, _stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
+        let input = &self.input;
+        let found = match self.action {
+            docker::Action::Version => docker::write_version(stdout).map(|()| Found::Yes),
+            docker::Action::Help => {
+                docker::write_message(&docker::usage(), stdout).map(|()| Found::Yes)
+            }
+            docker::Action::Get => get(ctx, input, stdout),
+            docker::Action::Store => store(ctx, input, stdout),
+            docker::Action::Erase => erase(ctx, input, stdout),
+            docker::Action::List => list(ctx, stdout),
+        }?;
+        match found {
+            Found::Yes => Ok(()),
+            Found::No => Err(Error::NotFound(docker::NOT_FOUND.to_string())),
+        }
+    }
+
+    /// docker reads only stdout: every failure, "not found" included, is
+    /// one line there.
+    fn failed(error: &Error, _ctx: &Context, stdout: &mut dyn Write) {
+        let _ = docker::write_message(&error.to_string(), stdout);
+    }
 }
 
 /// Whether a docker request found what it asked about; "not found" is an
@@ -38,54 +71,26 @@ enum Found {
     No,
 }
 
-fn execute(
-    action: docker::Action,
-    stdin: &mut dyn Read,
-    stdout: &mut dyn Write,
-    prompt: &dyn Prompt,
-) -> Result<Found> {
-    match action {
-        docker::Action::Version => docker::write_version(stdout).map(|()| Found::Yes),
-        docker::Action::Help => {
-            docker::write_message(&docker::usage(), stdout).map(|()| Found::Yes)
-        }
-        docker::Action::Get => get(stdin, stdout, prompt),
-        docker::Action::Store => store(stdin, stdout, prompt),
-        docker::Action::Erase => erase(stdin, stdout, prompt),
-        // docker writes a throwaway line for `list`; like the reference
-        // helpers, leave it unread so a person at a terminal is not kept waiting.
-        docker::Action::List => list(stdout, prompt),
-    }
-}
-
-/// A fresh token for an OAuth provider's registry, else the static
-/// credentials stored for it.
-fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<Found> {
-    let input = protocol::read_bounded(stdin)?;
-    let server = docker::parse_server_url(&input)?;
-    let config = Config::load()?;
-    let manager = Manager::new(&config, prompt)?;
-    let answer = match Resolver::new(&config).for_host(&server)? {
-        Some(binding) => {
-            crate::debug!("provider {:?} matches {server}", binding.provider.name);
-            let fetched = match manager.token(&binding) {
-                Ok(fetched) => fetched,
-                // docker's "not found", and the reason for the person.
-                Err(e @ Error::NeedsPerson { .. }) => {
-                    prompt.say(&format!("credential-oauth: {e}"));
-                    return Ok(Found::No);
-                }
-                Err(e) => return Err(e),
-            };
-            docker::Credentials {
-                server_url: server,
-                username: binding.provider.username.clone(),
-                secret: fetched.token.access_token,
-            }
-        }
-        None => match previous::answer("get", &input, stdout)? {
+/// A fresh token for an OAuth provider's registry (docker and the OCI
+/// clients send it to the whole host), else the static credentials stored
+/// for it.
+fn get(ctx: &Context, input: &[u8], stdout: &mut dyn Write) -> Result<Found> {
+    let server = docker::parse_server_url(input)?;
+    let answer = match Request::host(&server) {
+        Some(request) => ctx.answer(&request)?,
+        None => Answer::NotMine,
+    };
+    let answer = match answer {
+        Answer::Token(binding, fetched) => docker::Credentials {
+            server_url: server,
+            username: binding.provider.username.clone(),
+            secret: fetched.token.access_token,
+        },
+        // docker's "not found"; the person was told why.
+        Answer::NotFound(_) => return Ok(Found::No),
+        Answer::NotMine => match previous::answer("get", input, stdout)? {
             Some(found) => return Ok(found),
-            None => match manager.static_credentials().get(&server)? {
+            None => match ctx.manager()?.static_credentials().get(&server)? {
                 Some(stored) => docker::Credentials {
                     server_url: stored.server_url,
                     username: stored.username,
@@ -108,11 +113,11 @@ fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Res
 
 /// Keep static credentials for a registry that is not an OAuth provider.
 /// For a provider's registry the token is ours to keep: accepted, not written.
-fn store(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<Found> {
-    let input = protocol::read_bounded(stdin)?;
-    let creds = docker::Credentials::parse(&input)?;
-    let config = Config::load()?;
-    if let Some(binding) = Resolver::new(&config).for_host(&creds.server_url)? {
+fn store(ctx: &Context, input: &[u8], stdout: &mut dyn Write) -> Result<Found> {
+    let creds = docker::Credentials::parse(input)?;
+    if let Some(request) = Request::host(&creds.server_url)
+        && let Some(binding) = ctx.binding(&request)?
+    {
         crate::debug!(
             "{} is served by provider {:?}; not storing static credentials for it",
             creds.server_url,
@@ -120,7 +125,7 @@ fn store(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> R
         );
         return Ok(Found::Yes);
     }
-    if let Some(found) = previous::answer("store", &input, stdout)? {
+    if let Some(found) = previous::answer("store", input, stdout)? {
         return Ok(found);
     }
     let docker::Credentials {
@@ -133,26 +138,25 @@ fn store(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> R
         username,
         secret,
     };
-    Manager::new(&config, prompt)?
-        .static_credentials()
-        .put(&stored)?;
+    ctx.manager()?.static_credentials().put(&stored)?;
     crate::debug!("stored credentials for {}", stored.server_url);
     Ok(Found::Yes)
 }
 
 /// Forget a provider's cached token (`docker logout`), or the static
 /// credentials stored for a registry.
-fn erase(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<Found> {
-    let input = protocol::read_bounded(stdin)?;
-    let server = docker::parse_server_url(&input)?;
-    let config = Config::load()?;
-    let manager = Manager::new(&config, prompt)?;
-    let removed = match Resolver::new(&config).for_host(&server)? {
-        Some(binding) => manager.erase(&binding, None)?,
+fn erase(ctx: &Context, input: &[u8], stdout: &mut dyn Write) -> Result<Found> {
+    let server = docker::parse_server_url(input)?;
+    let found = match Request::host(&server) {
+        Some(request) => ctx.binding(&request)?,
+        None => None,
+    };
+    let removed = match found {
+        Some(binding) => ctx.manager()?.erase(&binding, None)?,
         // Both: what the old store holds, and what we kept before.
         None => {
-            let delegated = previous::answer("erase", &input, stdout)?;
-            let ours = manager.static_credentials().erase(&server)?;
+            let delegated = previous::answer("erase", input, stdout)?;
+            let ours = ctx.manager()?.static_credentials().erase(&server)?;
             ours || matches!(delegated, Some(Found::Yes))
         }
     };
@@ -160,16 +164,17 @@ fn erase(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> R
 }
 
 /// Every stored static entry and every provider with a cached token.
-fn list(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<Found> {
-    let config = Config::load()?;
-    let manager = Manager::new(&config, prompt)?;
+fn list(ctx: &Context, stdout: &mut dyn Write) -> Result<Found> {
+    let config = ctx.config()?;
+    let manager = ctx.manager()?;
     let mut entries = previous::list()?;
     entries.extend(manager.static_credentials().list()?);
     // Only the providers docker could be answered for: a whole registry
     // host (DESIGN.md "Config", Matching), not a cargo index, a package
     // index or any other url with a path.
     for provider in config.providers.iter().filter(|p| p.url.path() == "/") {
-        if manager.cached(&Manager::key(provider, ""))?.is_some() {
+        let binding = Binding::new(provider.clone(), None);
+        if manager.cached(&Manager::key(&binding))?.is_some() {
             entries.insert(provider.url.to_string(), provider.username.clone());
         }
     }

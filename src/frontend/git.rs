@@ -1,46 +1,32 @@
 //! git's credential protocol (`git-credential-oauth get|store|erase`, or
 //! `credential-oauth get|store|erase`): git-credential(1).
 
-use super::Prompt;
-use crate::config::Config;
+use crate::context::{Answer, Context};
 use crate::error::Result;
-use crate::manager::Manager;
 use crate::protocol::{self, git};
-use crate::resolver::{Binding, Request, Resolver};
+use crate::resolver::Request;
 use std::io::{Read, Write};
 
 /// `get`: a token for the URL git names, or nothing (exit 0) when no
 /// provider serves it, so git asks its other helpers.
-pub fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+pub fn get(ctx: &Context, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
     let req = git::Request::parse(&protocol::read_bounded(stdin)?)?;
-    let Some((config, binding)) = resolve(&req)? else {
+    let Some(request) = request(&req) else {
         return Ok(());
     };
-    let provider = &binding.provider;
-    // A refresh token git kept from another helper was obtained from
-    // whoever served this URL then; it goes only to an issuer someone
-    // configured for it, never to one the server's challenge named.
-    let hint = req
-        .oauth_refresh_token
-        .as_ref()
-        .filter(|_| provider.resource.is_none());
     // GIT_TERMINAL_PROMPT=0: git may not ask anyone, so neither may we.
-    let unattended = crate::prompt::Unattended(prompt);
-    let prompt: &dyn Prompt = if git_forbids_prompts() {
-        &unattended
-    } else {
-        prompt
+    ctx.forbid_prompts_if(git_forbids_prompts);
+    let hint = req.oauth_refresh_token.as_ref();
+    let answer = ctx.answer_with(&request, |manager, binding| {
+        manager.token_with_hint(binding, hint)
+    })?;
+    let (binding, fetched) = match answer {
+        Answer::Token(binding, fetched) => (binding, fetched),
+        // git's "not mine" and "not found" are no answer at all: it goes
+        // on to its other helpers (and the person read why on stderr).
+        Answer::NotMine | Answer::NotFound(_) => return Ok(()),
     };
-    let fetched = match Manager::new(&config, prompt)?.token_with_hint(&binding, hint) {
-        Ok(fetched) => fetched,
-        // git's "not found" is no answer at all: it goes on to its other
-        // helpers, and the person reads why on stderr.
-        Err(e @ crate::error::Error::NeedsPerson { .. }) => {
-            prompt.say(&format!("credential-oauth: {e}"));
-            return Ok(());
-        }
-        Err(e) => return Err(e),
-    };
+    let provider = &binding.provider;
     let answer = git::Response {
         username: req
             .username
@@ -55,34 +41,19 @@ pub fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, prompt: &dyn Prompt) ->
         authtype: req.has_capability("authtype")
             && (provider.bearer
                 || req.wwwauth.is_empty()
-                || crate::protocol::challenge::offers_bearer(&req.wwwauth)),
+                || crate::http::challenge::offers_bearer(&req.wwwauth)),
     };
     answer.to_message().write_to(stdout)
 }
 
-/// The config and what the request's token is for; `None` when the
-/// request names no URL or no provider serves it (not ours: git asks its
-/// other helpers).
-fn resolve(req: &git::Request) -> Result<Option<(Config, Binding)>> {
-    let Some(url) = req.url() else {
-        return Ok(None);
-    };
-    let config = Config::load()?;
-    let request = Request {
-        url,
-        destinations: Vec::new(),
-        username: req.username.as_deref(),
+/// What git asks about; `None` when it names no URL (not ours: git asks
+/// its other helpers).
+fn request(req: &git::Request) -> Option<Request<'_>> {
+    Some(Request {
+        username: req.username.clone(),
         challenges: &req.wwwauth,
-    };
-    let found = Resolver::new(&config).for_caller(&request)?;
-    match &found {
-        Some(b) => crate::debug!("provider {:?} matches {}", b.provider.name, request.url),
-        None => crate::debug!(
-            "no provider for {}; leaving it to other helpers",
-            request.url
-        ),
-    }
-    Ok(found.map(|binding| (config, binding)))
+        ..Request::to(req.url()?)
+    })
 }
 
 /// Whether git was told not to prompt (`GIT_TERMINAL_PROMPT=0`, as IDEs
@@ -104,15 +75,18 @@ pub fn store(stdin: &mut dyn Read) -> Result<()> {
 
 /// `erase`: git erases after the server refused the credential. Only the
 /// token it names is dropped; without one there is nothing to compare.
-pub fn erase(stdin: &mut dyn Read, prompt: &dyn Prompt) -> Result<()> {
+pub fn erase(ctx: &Context, stdin: &mut dyn Read) -> Result<()> {
     let req = git::Request::parse(&protocol::read_bounded(stdin)?)?;
     let Some(password) = req.password.as_ref().or(req.credential.as_ref()) else {
         return Ok(());
     };
-    let Some((config, binding)) = resolve(&req)? else {
+    let Some(request) = request(&req) else {
         return Ok(());
     };
-    if Manager::new(&config, prompt)?.erase(&binding, Some(password))? {
+    let Some(binding) = ctx.binding(&request)? else {
+        return Ok(());
+    };
+    if ctx.manager()?.erase(&binding, Some(password))? {
         crate::debug!("{}: dropped the rejected token", binding.provider.name);
     }
     Ok(())

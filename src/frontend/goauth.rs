@@ -6,33 +6,32 @@
 //! The go command keeps the helper's stderr to itself (it shows it only
 //! with `go -x`, and only when the helper fails), so nobody could see a
 //! device code or a "waiting for the browser" line: both modes are
-//! [`Unattended`]. Without a URL nothing but the cache is read (this runs
+//! [`Unattended`](crate::prompt::Unattended). Without a URL nothing but the cache is read (this runs
 //! before every go command's first download, public ones included): a
 //! set for each provider holding a fresh token. With a URL, a refresh may
 //! run; a login is left to `credential-oauth login URL`, and the line
 //! naming it comes with a failed exit so that `go -x` shows it.
 
-use super::Prompt;
-use crate::config::{Config, Provider};
-use crate::error::Result;
+use crate::config::Provider;
+use crate::context::{Answer, Context};
+use crate::error::{Error, Result};
 use crate::manager::Manager;
-use crate::prompt::Unattended;
 use crate::protocol::{self, goauth};
-use crate::resolver::{Request, Resolver};
+use crate::resolver::{Accounts, Request};
 use crate::token;
 use std::io::{Read, Write};
 
 /// Answer the go command: `url` is the argument, `stdin` the response.
 pub fn run(
     url: Option<&str>,
+    ctx: &Context,
     stdin: &mut dyn Read,
     stdout: &mut dyn Write,
-    prompt: &dyn Prompt,
 ) -> Result<()> {
-    let unattended = Unattended(prompt);
+    ctx.forbid_prompts();
     match url {
-        None => fresh_sets(stdout, &unattended),
-        Some(url) => for_url(url, stdin, stdout, &unattended),
+        None => fresh_sets(ctx, stdout),
+        Some(url) => for_url(url, ctx, stdin, stdout),
     }
 }
 
@@ -45,24 +44,21 @@ fn prefix(provider: &Provider) -> Option<&str> {
 
 /// No argument: a set for every provider (configured, or found by
 /// discovery earlier) whose default account holds a fresh token.
-fn fresh_sets(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
-    let config = Config::load()?;
+fn fresh_sets(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
+    let config = ctx.config()?;
     // Nothing configured: no store is opened (no keychain is woken).
     if config.providers.is_empty() && config.discover_hosts.is_empty() {
         return Ok(());
     }
-    let manager = Manager::new(&config, prompt)?;
-    let discovered: Vec<Provider> = crate::store::discovered::list(manager.store())?
-        .iter()
-        .filter_map(crate::store::discovered::Entry::provider)
-        .collect();
+    let manager = ctx.manager()?;
     let now = token::now();
     let mut sets = Vec::new();
-    for provider in config.providers.iter().chain(&discovered) {
+    for binding in ctx.bindings(Accounts::Default)? {
+        let provider = &binding.provider;
         let Some(prefix) = prefix(provider) else {
             continue;
         };
-        match manager.cached(&Manager::key(provider, ""))? {
+        match manager.cached(&Manager::key(&binding))? {
             Some(t) if t.is_fresh(now) => {
                 crate::debug!("provider {:?}: a fresh token for {prefix}", provider.name);
                 sets.push(goauth::CredentialSet::bearer(prefix, &t.access_token));
@@ -74,15 +70,10 @@ fn fresh_sets(stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
 }
 
 /// `goauth URL`: the set for the provider serving URL, or nothing.
-fn for_url(
-    arg: &str,
-    stdin: &mut dyn Read,
-    stdout: &mut dyn Write,
-    prompt: &dyn Prompt,
-) -> Result<()> {
+fn for_url(arg: &str, ctx: &Context, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
     let response = goauth::Response::parse(&protocol::read_bounded(stdin)?)?;
     let url = url::Url::parse(arg).map_err(|_| {
-        crate::error::Error::Usage(format!(
+        Error::Usage(format!(
             "goauth: {:?} is not a URL",
             arg.escape_debug().to_string()
         ))
@@ -92,30 +83,25 @@ fn for_url(
         return Ok(());
     }
     crate::debug!("goauth: {url} answered HTTP {}", response.status);
-    let config = Config::load()?;
     let challenges = response.challenges();
     let request = Request {
-        url,
-        destinations: Vec::new(),
-        username: None,
         challenges: &challenges,
+        ..Request::to(url)
     };
-    let Some(binding) = Resolver::new(&config).for_caller(&request)? else {
-        crate::debug!("no provider for {}; answering nothing", request.url);
+    let Some(binding) = ctx.binding(&request)? else {
         return Ok(());
     };
-    let Some(prefix) = prefix(&binding.provider) else {
+    let Some(prefix) = prefix(&binding.provider).map(str::to_string) else {
         return Ok(());
     };
-    crate::debug!(
-        "provider {:?} matches {}",
-        binding.provider.name,
-        request.url
-    );
-    let fetched = Manager::new(&config, prompt)?.token(&binding)?;
+    let fetched = match ctx.token(binding, Manager::token)? {
+        Answer::Token(_, fetched) => fetched,
+        Answer::NotMine => return Ok(()),
+        Answer::NotFound(line) => return Err(Error::NotFound(line)),
+    };
     goauth::CredentialSet::write_all(
         &[goauth::CredentialSet::bearer(
-            prefix,
+            &prefix,
             &fetched.token.access_token,
         )],
         stdout,

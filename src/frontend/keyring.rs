@@ -24,45 +24,59 @@
 //! browser; pip and uv wait without a time limit); otherwise it is "nobody
 //! to ask" (DESIGN.md): one line naming `credential-oauth login URL`, and
 //! exit status 1. A refresh, which needs nobody, always runs. This
-//! frontend reports its own errors (through the [`Prompt`], on stderr), so
+//! frontend reports its own errors (through the [`Prompt`](crate::prompt::Prompt), on stderr), so
 //! that "not found" stays silent.
 
-use super::Prompt;
-use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::manager::Manager;
-use crate::prompt::{Unattended, escape};
+use super::Caller;
+use crate::context::{Answer, Context};
+use crate::error::{Error, Kind, Result};
+use crate::prompt::escape;
 use crate::protocol::keyring_cli::{self, Command, Invocation, Operation};
 use crate::protocol::read_bounded;
-use crate::resolver::{Binding, Request, Resolver};
+use crate::resolver::{Binding, Request};
 use std::io::{Read, Write};
 use url::Url;
 
-/// Run one keyring command; `args` are the words after the program name.
-pub fn run(
-    args: &[String],
-    stdin: &mut dyn Read,
-    stdout: &mut dyn Write,
-    prompt: &dyn Prompt,
-) -> Result<()> {
-    crate::log::set_verbose(crate::log::env_asks_for_debug());
-    let outcome = Command::parse(args).and_then(|command| match command {
-        Command::Help => crate::protocol::write_answer(stdout, keyring_cli::USAGE.as_bytes()),
-        Command::Run(invocation) => match invocation.operation {
-            Operation::Get => get(&invocation, stdout, prompt),
-            Operation::Set => set(&invocation, stdin),
-            Operation::Del => del(&invocation, prompt),
-        },
-    });
-    match outcome {
-        Ok(()) => Ok(()),
-        Err(e @ Error::NotFound(_)) => {
-            crate::debug!("{e}");
-            Err(e)
+/// One keyring command.
+pub struct Keyring(Command);
+
+impl Caller for Keyring {
+    fn parse(
+        words: &[String],
+        stdin: &mut dyn Read,
+        _stdout: &mut dyn Write,
+        ctx: &Context,
+    ) -> Result<(Self, bool)> {
+        let command = Command::parse(words)?;
+        if let Command::Run(invocation) = &command {
+            match invocation.operation {
+                // A login only where the person sees the browser.
+                Operation::Get if !ctx.prompt().can_open_browser() => ctx.forbid_prompts(),
+                // Read to the end so pip's write never fails, and dropped at once.
+                Operation::Set => drop(read_bounded(stdin)?),
+                _ => {}
+            }
         }
-        Err(e) => {
-            prompt.say(&format!("credential-oauth: {e}"));
-            Err(e)
+        Ok((Keyring(command), false))
+    }
+
+    fn answer(self, ctx: &Context, _stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
+        match self.0 {
+            Command::Help => crate::protocol::write_answer(stdout, keyring_cli::USAGE.as_bytes()),
+            Command::Run(invocation) => match invocation.operation {
+                Operation::Get => get(ctx, &invocation, stdout),
+                Operation::Set => set(ctx, &invocation),
+                Operation::Del => del(ctx, &invocation),
+            },
+        }
+    }
+
+    /// keyring's own way: "not found" is silent, so pip and uv go on;
+    /// anything else is one line for the person.
+    fn failed(error: &Error, ctx: &Context, _stdout: &mut dyn Write) {
+        match error {
+            _ if error.kind() == Kind::NotFound => crate::debug!("{error}"),
+            _ => ctx.prompt().say(&format!("credential-oauth: {error}")),
         }
     }
 }
@@ -78,8 +92,10 @@ fn not_found(service: &str) -> Error {
 /// URLs are (config file, git's config). A bare `host[:port]` is nobody's
 /// (DESIGN.md "Trust"): pip and uv ask with the index URL first, and only
 /// then with the bare host, which an `http://` index or another path on
-/// that host would reach too.
-fn binding_for(config: &Config, invocation: &Invocation) -> Result<Option<Binding>> {
+/// that host would reach too. A config file that cannot be read is said
+/// whatever the service.
+fn request(ctx: &Context, invocation: &Invocation) -> Result<Option<Request<'static>>> {
+    ctx.config()?;
     let service = invocation.service.as_str();
     if !service.contains("://") {
         crate::debug!(
@@ -90,40 +106,39 @@ fn binding_for(config: &Config, invocation: &Invocation) -> Result<Option<Bindin
     }
     // pip and uv remove credentials from the URL; one that still holds
     // some, or is not http(s), is no index of ours.
-    let url = match Url::parse(service) {
+    Ok(match Url::parse(service) {
         Ok(url)
             if matches!(url.scheme(), "http" | "https")
                 && url.has_host()
                 && url.username().is_empty()
                 && url.password().is_none() =>
         {
-            url
+            Some(Request {
+                username: invocation.username.clone(),
+                ..Request::to(url)
+            })
         }
-        _ => return Ok(None),
-    };
-    Resolver::new(config).for_caller(&Request {
-        username: invocation.username.as_deref(),
-        ..Request::to(url)
+        _ => None,
     })
 }
 
-fn get(invocation: &Invocation, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
-    let config = Config::load()?;
-    let Some(binding) = binding_for(&config, invocation)? else {
-        return Err(not_found(&invocation.service));
+fn binding_for(ctx: &Context, invocation: &Invocation) -> Result<Option<Binding>> {
+    match request(ctx, invocation)? {
+        Some(request) => ctx.binding(&request),
+        None => Ok(None),
+    }
+}
+
+fn get(ctx: &Context, invocation: &Invocation, stdout: &mut dyn Write) -> Result<()> {
+    let answer = match request(ctx, invocation)? {
+        Some(request) => ctx.answer(&request)?,
+        None => Answer::NotMine,
     };
-    crate::debug!(
-        "provider {:?} matches the keyring service {}",
-        binding.provider.name,
-        escape(&invocation.service)
-    );
-    let unattended = Unattended(prompt);
-    let prompt: &dyn Prompt = if prompt.can_open_browser() {
-        prompt
-    } else {
-        &unattended
+    let (binding, fetched) = match answer {
+        Answer::Token(binding, fetched) => (binding, fetched),
+        Answer::NotMine => return Err(not_found(&invocation.service)),
+        Answer::NotFound(line) => return Err(Error::NotFound(line)),
     };
-    let fetched = Manager::new(&config, prompt)?.token(&binding)?;
     let username = invocation
         .username
         .clone()
@@ -137,11 +152,8 @@ fn get(invocation: &Invocation, stdout: &mut dyn Write, prompt: &dyn Prompt) -> 
     )
 }
 
-fn set(invocation: &Invocation, stdin: &mut dyn Read) -> Result<()> {
-    // Read to the end so pip's write never fails, and dropped at once.
-    drop(read_bounded(stdin)?);
-    let config = Config::load()?;
-    match binding_for(&config, invocation)? {
+fn set(ctx: &Context, invocation: &Invocation) -> Result<()> {
+    match binding_for(ctx, invocation)? {
         Some(binding) => {
             crate::debug!(
                 "{}: tokens come from the authorization server; the password given is not kept",
@@ -156,11 +168,9 @@ fn set(invocation: &Invocation, stdin: &mut dyn Read) -> Result<()> {
     }
 }
 
-fn del(invocation: &Invocation, prompt: &dyn Prompt) -> Result<()> {
-    let config = Config::load()?;
-    let Some(binding) = binding_for(&config, invocation)? else {
+fn del(ctx: &Context, invocation: &Invocation) -> Result<()> {
+    let Some(binding) = binding_for(ctx, invocation)? else {
         return Err(not_found(&invocation.service));
     };
-    let manager = Manager::new(&config, prompt)?;
-    crate::commands::logout::logout_and_say(&config, &manager, &binding, prompt)
+    crate::commands::logout::logout_and_say(ctx, &binding)
 }

@@ -2,21 +2,18 @@
 //! kubernetes [URL]`, run by a kubeconfig's `exec` section. The request is
 //! in `KUBERNETES_EXEC_INFO`, the answer an ExecCredential on stdout;
 //! stdout is kubectl's, so a person is talked to only through the
-//! [`Prompt`] (stderr and `/dev/tty`).
+//! [`Prompt`](crate::prompt::Prompt) (stderr and `/dev/tty`).
 
-use super::Prompt;
-use crate::config::Config;
+use crate::context::{Answer, Context};
 use crate::error::{Error, Result};
-use crate::manager::Manager;
-use crate::prompt::{Unattended, escape};
+use crate::prompt::escape;
 use crate::protocol::exec_credential::{self, ApiVersion, Request, Response};
-use crate::resolver::Resolver;
 use crate::token::{self, Credential};
 use std::io::Write;
 
 /// Answer kubectl: the token for `url` (the argument), else for the
 /// cluster's server (`provideClusterInfo: true`).
-pub fn run(url: Option<&str>, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
+pub fn run(url: Option<&str>, ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
     let info = std::env::var_os(exec_credential::EXEC_INFO).filter(|v| !v.is_empty());
     // Checked before it is copied anywhere; the parser checks again.
     if info
@@ -30,7 +27,7 @@ pub fn run(url: Option<&str>, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Re
         )));
     }
     let info = info.map(std::ffi::OsString::into_encoded_bytes);
-    answer(url, info.as_deref(), stdout, prompt)
+    answer(url, info.as_deref(), ctx, stdout)
 }
 
 /// [`run`] with the request given: `KUBERNETES_EXEC_INFO`'s bytes, `None`
@@ -39,8 +36,8 @@ pub fn run(url: Option<&str>, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Re
 pub fn answer(
     url: Option<&str>,
     exec_info: Option<&[u8]>,
+    ctx: &Context,
     stdout: &mut dyn Write,
-    prompt: &dyn Prompt,
 ) -> Result<()> {
     let request = match exec_info {
         Some(bytes) => Request::parse(bytes)?,
@@ -61,11 +58,9 @@ pub fn answer(
     // kubectl's `interactive: false` (interactiveMode Never, or no terminal
     // on its stdin): nobody to ask, so no login starts, but a refresh runs
     // (DESIGN.md "People in the loop").
-    let unattended = Unattended(prompt);
-    let prompt: &dyn Prompt = match request.interactive {
-        Some(false) => &unattended,
-        _ => prompt,
-    };
+    if request.interactive == Some(false) {
+        ctx.forbid_prompts();
+    }
     // With both the argument and the cluster, kubectl sends the token to
     // the cluster: a merged kubeconfig can pair this user with anyone's
     // server, so the provider for the URL must be the one for the cluster
@@ -74,19 +69,27 @@ pub fn answer(
         (Some(_), Some(server)) => vec![cluster_url(server)?],
         _ => Vec::new(),
     };
-    let config = Config::load()?;
-    let manager = Manager::new(&config, prompt)?;
-    let binding = Resolver::new(&config).for_command(url, cluster, manager.store())?;
+    let wanted = crate::resolver::Request {
+        destinations: cluster,
+        ..crate::resolver::Request::command(url)?
+    };
+    let answer = ctx.answer_with(&wanted, |manager, binding| {
+        let which = binding.provider.kubernetes_token();
+        crate::debug!(
+            "kubectl gets the {}",
+            match which {
+                Credential::AccessToken => "access token",
+                Credential::IdToken => "ID token",
+            }
+        );
+        manager.token_for(binding, which)
+    })?;
+    let (binding, fetched) = match answer {
+        Answer::Token(binding, fetched) => (binding, fetched),
+        Answer::NotMine => return Err(Error::NoProvider(wanted.url.to_string())),
+        Answer::NotFound(line) => return Err(Error::NotFound(line)),
+    };
     let which = binding.provider.kubernetes_token();
-    crate::debug!(
-        "provider {:?} matches {url}; kubectl gets its {}",
-        binding.provider.name,
-        match which {
-            Credential::AccessToken => "access token",
-            Credential::IdToken => "ID token",
-        }
-    );
-    let fetched = manager.token_for(&binding, which)?;
     let (token, deadline) = match which {
         Credential::AccessToken => (fetched.token.access_token.clone(), fetched.token.deadline()),
         Credential::IdToken => match (&fetched.token.id_token, fetched.token.deadline_of(which)) {
@@ -135,6 +138,7 @@ pub(super) fn ask_again_at(deadline: u64, now: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prompt::{Terminal, Unattended};
 
     #[test]
     fn client_go_asks_again_a_minute_before_the_deadline() {
@@ -146,7 +150,8 @@ mod tests {
     fn without_an_argument_or_cluster_info_there_is_no_url() {
         let info = br#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}"#;
         let mut out = Vec::new();
-        let e = answer(None, Some(info), &mut out, &crate::prompt::Terminal).unwrap_err();
+        let ctx = Context::new(&Terminal, &Unattended(&Terminal));
+        let e = answer(None, Some(info), &ctx, &mut out).unwrap_err();
         assert!(matches!(e, Error::Usage(_)), "{e}");
         assert!(e.to_string().contains("provideClusterInfo"), "{e}");
         assert!(out.is_empty());
@@ -155,13 +160,8 @@ mod tests {
     #[test]
     fn a_malformed_request_is_refused_before_anything_else() {
         let mut out = Vec::new();
-        let e = answer(
-            Some("https://k8s.example/"),
-            Some(b"{"),
-            &mut out,
-            &crate::prompt::Terminal,
-        )
-        .unwrap_err();
+        let ctx = Context::new(&Terminal, &Unattended(&Terminal));
+        let e = answer(Some("https://k8s.example/"), Some(b"{"), &ctx, &mut out).unwrap_err();
         assert!(matches!(e, Error::Input(_)), "{e}");
         assert!(out.is_empty());
     }

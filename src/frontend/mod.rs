@@ -1,8 +1,28 @@
-//! The callers' side: which program called (argv[0] or the first word),
-//! and one file per calling program that parses its wire format into a
-//! request, asks the [`crate::resolver`] and the [`crate::manager`], and
-//! writes its answer; the words a person types go to [`crate::commands`].
-//! `main` turns an error into an exit code, through [`Protocol::exit_code`].
+//! The callers' side: which program called (argv\[0\] or the first word),
+//! and one file per calling program, a [`Caller`]: it parses its wire
+//! format into a request, asks the [`Context`] (the resolver and the
+//! manager behind it), and writes the answer in its own words. The words a
+//! person types go to [`crate::commands`]. `main` turns an error into an
+//! exit code, through [`Protocol::exit_code`].
+//!
+//! A new caller is one file of parse and write. Run by a verb of the main
+//! program (`credential-oauth headers URL`), it is a [`Command`] arm in
+//! [`parse_args`] and a line in `CommandLine::answer` calling, say:
+//!
+//! ```text
+//! pub fn run(url: &str, ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
+//!     let request = Request::to(parse(url)?); // its Lookup names the sources
+//!     match ctx.answer(&request)? {
+//!         Answer::Token(_, fetched) => write_headers(&fetched.token, stdout),
+//!         Answer::NotMine => Err(Error::NoProvider(request.url.to_string())),
+//!         // The person has been told how to log in; exit 1, nothing said again.
+//!         Answer::NotFound(line) => Err(Error::NotFound(line)),
+//!     }
+//! }
+//! ```
+//!
+//! Run under its own name (`docker-credential-oauth`), it is a [`Caller`]
+//! and a [`Protocol`], one line in [`run`].
 
 pub mod bazel;
 pub mod cargo;
@@ -15,8 +35,9 @@ pub mod terraform;
 pub mod token;
 
 use crate::commands::{self, help};
-use crate::error::{Error, Result};
-use crate::prompt::Prompt;
+use crate::context::Context;
+use crate::error::{Error, Kind, Result};
+use crate::prompt::{Prompt, Unattended};
 use std::io::{Read, Write};
 
 /// The wire protocol spoken on stdin/stdout.
@@ -89,7 +110,7 @@ pub fn protocol_for(argv0: &str) -> Protocol {
     }
 }
 
-/// Parse the arguments after argv[0] for the main program and for git's
+/// Parse the arguments after argv\[0\] for the main program and for git's
 /// (any protocol but [`Protocol::Main`] is read as git's: the others parse
 /// their own command lines). Returns the command and whether `-v` was given.
 ///
@@ -241,6 +262,13 @@ impl Protocol {
         !matches!(self, Protocol::Docker | Protocol::Cargo | Protocol::Keyring)
     }
 
+    /// Whether `main` says `error` on stderr: a "not found" is an answer
+    /// the caller has given already (and the person told why), never a
+    /// failure to report again.
+    pub fn reports(self, error: &Error) -> bool {
+        self.reports_errors_on_stderr() && error.kind() != Kind::NotFound
+    }
+
     /// The exit status for `error`: docker's helpers exit 1 for every
     /// error; a cargo provider exits 0 after its `Err` answer, since cargo
     /// treats any other status as fatal whatever the answer said;
@@ -248,10 +276,10 @@ impl Protocol {
     /// statuses, which pip and uv read as "no credentials": 1 not found, 2
     /// usage; for Bazel, any failure).
     pub fn exit_code(self, error: &Error) -> i32 {
-        match (self, error) {
+        match (self, error.kind()) {
             (Protocol::Docker, _) => 1,
             (Protocol::Cargo, _) => 0,
-            (_, Error::Usage(_)) => 2,
+            (_, Kind::Usage) => 2,
             _ => 1,
         }
     }
@@ -261,6 +289,49 @@ impl Protocol {
 pub struct Outcome {
     pub protocol: Protocol,
     pub result: Result<()>,
+}
+
+/// A calling program: how it asks, and how it is answered. Everything in
+/// between (the config, the resolver, the manager, the person, and what
+/// is "not mine" or "not found") is the [`Context`]'s, the same for every
+/// caller.
+pub trait Caller: Sized {
+    /// Read the call: `words` (the command line after the program name),
+    /// and stdin or the environment where the protocol puts its request.
+    /// Returns the call and whether it asks for diagnostics (`-v`). A
+    /// caller that lets nobody be asked says so to `ctx` here.
+    fn parse(
+        words: &[String],
+        stdin: &mut dyn Read,
+        stdout: &mut dyn Write,
+        ctx: &Context,
+    ) -> Result<(Self, bool)>;
+
+    /// Answer the call on stdout.
+    fn answer(self, ctx: &Context, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()>;
+
+    /// A failure, in the caller's own words where its protocol has them
+    /// (docker's line on stdout, cargo's `Err` answer); `main` says the
+    /// others on stderr (see [`Protocol::reports`]).
+    fn failed(_error: &Error, _ctx: &Context, _stdout: &mut dyn Write) {}
+}
+
+/// One call, start to end: parse, diagnostics on or off (the one place
+/// that decides), answer, and a failure said in the caller's words.
+fn serve<C: Caller>(
+    words: &[String],
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    ctx: &Context,
+) -> Result<()> {
+    let result = C::parse(words, stdin, stdout, ctx).and_then(|(call, verbose)| {
+        crate::log::set_verbose(verbose || crate::log::env_asks_for_debug());
+        call.answer(ctx, stdin, stdout)
+    });
+    if let Err(e) = &result {
+        C::failed(e, ctx, stdout);
+    }
+    result
 }
 
 /// Run the program: `args[0]` is the program name.
@@ -284,46 +355,56 @@ pub fn run(
         }
         other => other,
     };
+    let unattended = Unattended(prompt);
+    let ctx = Context::new(prompt, &unattended);
     let result = match protocol {
-        Protocol::Docker => docker::run(words, stdin, stdout, prompt),
-        Protocol::Keyring => keyring::run(words, stdin, stdout, prompt),
-        Protocol::Bazel => bazel::run(words, stdin, stdout, prompt),
-        Protocol::Terraform => terraform::run(words, stdin, stdout, prompt),
-        Protocol::Cargo => {
-            crate::log::set_verbose(crate::log::env_asks_for_debug());
-            cargo::run(stdin, stdout, prompt)
-        }
-        Protocol::Main | Protocol::Git => parse_args(protocol, words).and_then(|(cmd, verbose)| {
-            crate::log::set_verbose(verbose || crate::log::env_asks_for_debug());
-            execute(&cmd, stdin, stdout, prompt)
-        }),
+        Protocol::Main => serve::<CommandLine<false>>(words, stdin, stdout, &ctx),
+        Protocol::Git => serve::<CommandLine<true>>(words, stdin, stdout, &ctx),
+        Protocol::Docker => serve::<docker::Docker>(words, stdin, stdout, &ctx),
+        Protocol::Keyring => serve::<keyring::Keyring>(words, stdin, stdout, &ctx),
+        Protocol::Bazel => serve::<bazel::Bazel>(words, stdin, stdout, &ctx),
+        Protocol::Terraform => serve::<terraform::Terraform>(words, stdin, stdout, &ctx),
+        Protocol::Cargo => serve::<cargo::Cargo>(words, stdin, stdout, &ctx),
     };
     Outcome { protocol, result }
 }
 
-fn execute(
-    cmd: &Command,
-    stdin: &mut dyn Read,
-    stdout: &mut dyn Write,
-    prompt: &dyn Prompt,
-) -> Result<()> {
-    match cmd {
-        Command::Help(topic) => help::run(*topic, stdout),
-        Command::Version => help::version(stdout),
-        Command::GitIgnore => Ok(()),
-        Command::GitGet => git::get(stdin, stdout, prompt),
-        Command::GitStore => git::store(stdin),
-        Command::GitErase => git::erase(stdin, prompt),
-        Command::Token { url, header } => token::run(url, *header, stdout, prompt),
-        Command::Kubernetes(url) => kubernetes::run(url.as_deref(), stdout, prompt),
-        Command::Goauth(url) => goauth::run(url.as_deref(), stdin, stdout, prompt),
-        Command::Login(url) => commands::login::run(url, prompt),
-        Command::Init(options) => commands::init::run(options, stdout, prompt),
-        Command::Logout(url) => commands::logout::run(url, prompt),
-        Command::LogoutAll => commands::logout::all(prompt),
-        Command::Doctor => commands::doctor::run(stdout, prompt),
-        Command::Status => commands::status::run(stdout, prompt),
-        Command::Configure(targets, remove) => commands::configure::run(targets, *remove, stdout),
+/// The main program's command line, or (`GIT`) git's, which knows only
+/// `get`, `store` and `erase`.
+struct CommandLine<const GIT: bool>(Command);
+
+impl<const GIT: bool> Caller for CommandLine<GIT> {
+    fn parse(
+        words: &[String],
+        _stdin: &mut dyn Read,
+        _stdout: &mut dyn Write,
+        _ctx: &Context,
+    ) -> Result<(Self, bool)> {
+        let protocol = if GIT { Protocol::Git } else { Protocol::Main };
+        parse_args(protocol, words).map(|(cmd, verbose)| (CommandLine(cmd), verbose))
+    }
+
+    fn answer(self, ctx: &Context, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
+        match self.0 {
+            Command::Help(topic) => help::run(topic, stdout),
+            Command::Version => help::version(stdout),
+            Command::GitIgnore => Ok(()),
+            Command::GitGet => git::get(ctx, stdin, stdout),
+            Command::GitStore => git::store(stdin),
+            Command::GitErase => git::erase(ctx, stdin),
+            Command::Token { url, header } => token::run(&url, header, ctx, stdout),
+            Command::Kubernetes(url) => kubernetes::run(url.as_deref(), ctx, stdout),
+            Command::Goauth(url) => goauth::run(url.as_deref(), ctx, stdin, stdout),
+            Command::Login(url) => commands::login::run(&url, ctx),
+            Command::Init(options) => commands::init::run(&options, ctx, stdout),
+            Command::Logout(url) => commands::logout::run(&url, ctx),
+            Command::LogoutAll => commands::logout::all(ctx),
+            Command::Doctor => commands::doctor::run(ctx, stdout),
+            Command::Status => commands::status::run(ctx, stdout),
+            Command::Configure(targets, remove) => {
+                commands::configure::run(&targets, remove, ctx, stdout)
+            }
+        }
     }
 }
 

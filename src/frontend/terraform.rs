@@ -4,51 +4,68 @@
 //!
 //! Terraform runs the helper with no stdin for `get` and keeps its stderr
 //! unless the helper fails, so nobody could see a device code or a
-//! "waiting for the browser" line: the helper is [`Unattended`]. A refresh
+//! "waiting for the browser" line: the helper is [`Unattended`](crate::prompt::Unattended). A refresh
 //! still runs; a login is left to `credential-oauth login`, and the line
 //! naming that command comes with a failed exit, the only way Terraform
 //! shows it (DESIGN.md "People in the loop" asks for the line to reach the
 //! person; `{}` would silently send the request without credentials).
 
-use super::Prompt;
-use crate::config::Config;
+use super::Caller;
+use crate::context::{Answer, Context};
 use crate::error::{Error, Result};
-use crate::manager::Manager;
-use crate::prompt::Unattended;
 use crate::protocol::{self, terraform};
-use crate::resolver::Resolver;
+use crate::resolver::Request;
 use std::io::{Read, Write};
 
-/// Run one request; `args` are the words after the program name.
-pub fn run(
-    args: &[String],
-    stdin: &mut dyn Read,
-    stdout: &mut dyn Write,
-    prompt: &dyn Prompt,
-) -> Result<()> {
-    let request = terraform::Request::from_args(args)?;
-    crate::log::set_verbose(request.verbose || crate::log::env_asks_for_debug());
-    let unattended = Unattended(prompt);
-    match request.verb {
-        terraform::Verb::Get => get(&request.host, stdout, &unattended),
-        terraform::Verb::Store => store(&request.host, stdin),
-        terraform::Verb::Forget => forget(&request.host, prompt),
+/// One request: its verb and host.
+pub struct Terraform(terraform::Request);
+
+impl Caller for Terraform {
+    fn parse(
+        words: &[String],
+        stdin: &mut dyn Read,
+        _stdout: &mut dyn Write,
+        ctx: &Context,
+    ) -> Result<(Self, bool)> {
+        let request = terraform::Request::from_args(words)?;
+        match request.verb {
+            terraform::Verb::Get => ctx.forbid_prompts(),
+            terraform::Verb::Store => {
+                terraform::Credentials::parse(&protocol::read_bounded(stdin)?)?;
+            }
+            terraform::Verb::Forget => {}
+        }
+        let verbose = request.verbose;
+        Ok((Terraform(request), verbose))
+    }
+
+    fn answer(self, ctx: &Context, _stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<()> {
+        let host = &self.0.host;
+        match self.0.verb {
+            terraform::Verb::Get => get(ctx, host, stdout),
+            terraform::Verb::Store => store(ctx, host),
+            terraform::Verb::Forget => forget(ctx, host),
+        }
     }
 }
 
 /// `{"token":…}` for a provider's host, `{}` for any other.
-fn get(host: &str, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
-    let config = Config::load()?;
-    let Some(binding) = Resolver::new(&config).for_host(host)? else {
-        crate::debug!("no provider for {host}; answering {{}}");
-        return terraform::Credentials::default().write_to(stdout);
+fn get(ctx: &Context, host: &str, stdout: &mut dyn Write) -> Result<()> {
+    let answer = match Request::host(host) {
+        Some(request) => ctx.answer(&request)?,
+        None => Answer::NotMine,
     };
-    crate::debug!("provider {:?} matches {host}", binding.provider.name);
-    let fetched = Manager::new(&config, prompt)?.token(&binding)?;
-    terraform::Credentials {
-        token: Some(fetched.token.access_token),
+    match answer {
+        Answer::Token(_, fetched) => terraform::Credentials {
+            token: Some(fetched.token.access_token),
+        }
+        .write_to(stdout),
+        Answer::NotMine => {
+            crate::debug!("answering {{}}");
+            terraform::Credentials::default().write_to(stdout)
+        }
+        Answer::NotFound(line) => Err(Error::NotFound(line)),
     }
-    .write_to(stdout)
 }
 
 /// `terraform login` hands over the token it obtained. For a provider's
@@ -56,10 +73,12 @@ fn get(host: &str, stdout: &mut dyn Write, prompt: &dyn Prompt) -> Result<()> {
 /// any other host this helper keeps nothing, and says so rather than let
 /// the token vanish: Terraform reports the failure, and the person can put
 /// the token in a `credentials` block instead.
-fn store(host: &str, stdin: &mut dyn Read) -> Result<()> {
-    terraform::Credentials::parse(&protocol::read_bounded(stdin)?)?;
-    let config = Config::load()?;
-    match Resolver::new(&config).for_host(host)? {
+fn store(ctx: &Context, host: &str) -> Result<()> {
+    let found = match Request::host(host) {
+        Some(request) => ctx.binding(&request)?,
+        None => None,
+    };
+    match found {
         Some(binding) => {
             crate::debug!(
                 "{host} is served by provider {:?}; its tokens come from there, not from store",
@@ -67,7 +86,7 @@ fn store(host: &str, stdin: &mut dyn Read) -> Result<()> {
             );
             Ok(())
         }
-        None => Err(Error::NotFound(format!(
+        None => Err(Error::Refused(format!(
             "no provider is configured for {host}, and this helper keeps only the tokens \
              it obtains itself; the token was not stored (use a credentials \"{host}\" block \
              in the CLI config, or add a provider: credential-oauth init https://{host}/)"
@@ -77,14 +96,16 @@ fn store(host: &str, stdin: &mut dyn Read) -> Result<()> {
 
 /// `terraform logout HOST`: our logout (the cached token forgotten and
 /// revoked). A host no provider serves has nothing to forget.
-fn forget(host: &str, prompt: &dyn Prompt) -> Result<()> {
-    let config = Config::load()?;
-    let Some(binding) = Resolver::new(&config).for_host(host)? else {
-        crate::debug!("no provider for {host}; nothing to forget");
+fn forget(ctx: &Context, host: &str) -> Result<()> {
+    let found = match Request::host(host) {
+        Some(request) => ctx.binding(&request)?,
+        None => None,
+    };
+    let Some(binding) = found else {
+        crate::debug!("nothing to forget");
         return Ok(());
     };
-    let manager = Manager::new(&config, prompt)?;
-    let outcome = manager.logout(&binding)?;
+    let outcome = ctx.manager()?.logout(&binding)?;
     let name = crate::prompt::escape(&binding.provider.name);
     crate::debug!(
         "{name}: {}",
@@ -94,7 +115,7 @@ fn forget(host: &str, prompt: &dyn Prompt) -> Result<()> {
             "had no cached token"
         }
     );
-    crate::commands::logout::report_revocation(&name, outcome.revocation, prompt);
+    crate::commands::logout::report_revocation(&name, outcome.revocation, ctx.prompt());
     Ok(())
 }
 
@@ -106,12 +127,13 @@ mod tests {
     fn a_wrong_command_line_fails_before_anything_is_read() {
         let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let mut out = Vec::new();
-        let e = run(
-            &args(&["list", "a.example"]),
+        let e = crate::frontend::run(
+            &args(&["terraform-credentials-oauth", "list", "a.example"]),
             &mut &b"{}"[..],
             &mut out,
             &crate::prompt::Terminal,
         )
+        .result
         .unwrap_err();
         assert!(matches!(e, Error::Usage(_)), "{e}");
         assert!(out.is_empty());

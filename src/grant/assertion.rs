@@ -151,7 +151,7 @@ fn read_bounded(path: &Path, what: &str) -> Result<Vec<u8>> {
 
 fn open(path: &Path, what: &str) -> Result<std::fs::File> {
     std::fs::File::open(path)
-        .map_err(|e| Error::Local(format!("{what} {}: cannot read: {e}", path.display())))
+        .map_err(|e| Error::io(format!("{what} {}: cannot read", path.display()), e))
 }
 
 /// A key another user could read or replace is refused, as ssh refuses
@@ -197,7 +197,7 @@ fn check_private_key(_: &Path, _: &std::fs::File) -> Result<()> {
 }
 
 fn read_open(file: std::fs::File, path: &Path, what: &str) -> Result<Vec<u8>> {
-    crate::protocol::read_at_most(file, MAX_FILE).map_err(|e| {
+    crate::bounded::read_at_most(file, MAX_FILE).map_err(|e| {
         Error::Local(format!(
             "{what} {}: cannot read: {}",
             path.display(),

@@ -2,7 +2,8 @@
 //! PKCE with S256 (RFC 7636), a random `state`, the browser sent to the
 //! authorization endpoint, and the code caught by a loopback listener.
 
-use super::loopback::{About, ExpectedIssuer, Listener};
+use super::callback::ExpectedIssuer;
+use super::loopback::{About, Listener};
 use super::{Client, scope_param, token_request};
 use crate::discovery::authorization_server::Metadata;
 use crate::error::{Error, Result};

@@ -20,7 +20,7 @@ pub fn known(provider: &Provider, meta: &Metadata, store: &dyn Store) -> Result<
     }
     if let Some(id) = &provider.client_id {
         // Config refuses this; the check stays where the secret would leave.
-        if provider.resource.is_some() {
+        if provider.issuer_discovered {
             return Err(Error::Login(format!(
                 "{}: a configured client is never used at an issuer found by discovery",
                 provider.name
@@ -118,7 +118,7 @@ mod tests {
             p.client_id = client_id.map(str::to_string);
             p.auth_method = Some(AuthMethod::PrivateKeyJwt);
             p.assertion = Some(ClientAssertion::File("/var/run/oidc".into()));
-            p.resource = Some("https://git.example/".into());
+            p.issuer_discovered = true;
             let e = known_or_registered(&p, &metadata(), &MemoryStore::default(), &http)
                 .unwrap_err()
                 .to_string();

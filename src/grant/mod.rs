@@ -3,6 +3,7 @@
 
 pub mod assertion;
 pub mod authorization_code;
+pub mod callback;
 pub mod client;
 pub mod client_credentials;
 pub mod device_code;
@@ -106,20 +107,20 @@ fn post_as_client(
 
 /// This workload's own credentials (`what`: a subject token, a client
 /// assertion) go only to an issuer the config names. One that RFC 9728
-/// discovery found (the provider carries the `resource` it is for) was
-/// named by a git server, which could replay them at the platform's real
-/// authorization server. Config refuses such a provider; this holds where
-/// they would be sent, for any path that builds one (DESIGN.md "Trust").
+/// discovery found was named by a git server, which could replay them at
+/// the platform's real authorization server. Config refuses such a
+/// provider; this holds where they would be sent, for any path that
+/// builds one (DESIGN.md "Trust").
 pub fn refuse_at_discovered_issuer(provider: &Provider, what: &str) -> Result<()> {
-    match provider.resource {
-        Some(_) => Err(Error::Refused(format!(
-            "{}: {what} is never sent to an authorization server found by discovery ({}); \
-             set issuer in the config",
-            crate::prompt::escape(&provider.name),
-            crate::http::authority(&provider.issuer)
-        ))),
-        None => Ok(()),
+    if !provider.issuer_discovered {
+        return Ok(());
     }
+    Err(Error::Refused(format!(
+        "{}: {what} is never sent to an authorization server found by discovery ({}); \
+         set issuer in the config",
+        crate::prompt::escape(&provider.name),
+        crate::http::authority(&provider.issuer)
+    )))
 }
 
 /// `scope` as one space-separated value (RFC 6749 §3.3), or none.

@@ -67,29 +67,6 @@ pub fn carry_over(old: &Token, mut new: Token) -> Token {
     new
 }
 
-/// Whether a failed refresh means the grant is gone (so the entry is
-/// dropped and the next call logs in again where someone can be asked)
-/// rather than a passing fault. Any refusal the server states is final,
-/// whatever its code or status (`invalid_grant`; GitHub's
-/// `bad_refresh_token` with HTTP 200; a 401 without a body) — except those
-/// that say "later": a 5xx or 429, and `temporarily_unavailable`,
-/// `server_error` or `slow_down`. The network, an answer that made no
-/// sense and local failures are passing too (DESIGN.md "Where tokens live").
-pub fn grant_is_gone(e: &Error) -> bool {
-    let later = |status: u16| status >= 500 || status == 429 || status == 408;
-    match e {
-        Error::OAuth { status, error, .. } => {
-            !later(*status)
-                && !matches!(
-                    error.as_str(),
-                    "temporarily_unavailable" | "server_error" | "slow_down"
-                )
-        }
-        Error::Status { status, .. } => (400..500).contains(status) && !later(*status),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,7 +214,7 @@ mod tests {
                 matches!(&e, Error::OAuth { status: s, error, .. } if *s == status && error == "invalid_grant"),
                 "{e:?}"
             );
-            assert!(grant_is_gone(&e));
+            assert_eq!(e.kind(), crate::error::Kind::Rejected);
             assert!(!e.to_string().contains("r1"), "{e}");
             assert_eq!(sent.all().len(), 1);
         }
@@ -248,46 +225,5 @@ mod tests {
         let (http, sent) = scripted::http(&[]);
         assert!(obtain(&http, &metadata(), &public(), &cached(None), &[]).is_err());
         assert!(sent.all().is_empty());
-    }
-
-    #[test]
-    fn every_refusal_but_a_passing_one_drops_the_grant() {
-        let e = |status: u16, code: &str| Error::OAuth {
-            server: "s".into(),
-            status,
-            error: code.into(),
-            description: None,
-        };
-        let status = |status: u16| Error::Status {
-            server: "s".into(),
-            status,
-            detail: None,
-        };
-        for gone in [
-            e(400, "invalid_grant"),
-            e(400, "invalid_client"),
-            e(200, "bad_refresh_token"),
-            e(401, "unauthorized_client"),
-            status(401),
-            status(400),
-        ] {
-            assert!(grant_is_gone(&gone), "{gone:?}");
-        }
-        for passing in [
-            e(503, "invalid_grant"),
-            e(400, "temporarily_unavailable"),
-            e(200, "server_error"),
-            e(400, "slow_down"),
-            e(429, "invalid_request"),
-            status(500),
-            status(429),
-            Error::Network {
-                server: "https://as.example/".into(),
-                detail: "timed out".into(),
-            },
-            Error::BadAnswer("token endpoint answer is not a JSON object".into()),
-        ] {
-            assert!(!grant_is_gone(&passing), "{passing:?}");
-        }
     }
 }

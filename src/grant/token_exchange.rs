@@ -78,7 +78,7 @@ fn subject_token(http: &Http, subject: &SubjectToken) -> Result<Secret> {
                     path.display()
                 ))
             })?;
-            let bytes = crate::protocol::read_at_most(file, 64 * 1024).map_err(|e| {
+            let bytes = crate::bounded::read_at_most(file, 64 * 1024).map_err(|e| {
                 Error::Local(format!(
                     "subject token {}: cannot read: {e}",
                     path.display()
@@ -216,7 +216,7 @@ mod tests {
         let (http, sent) = scripted::http(&[(200, TOKEN)]);
         let path = subject_file("eyJh.eyJi.c2ln");
         let mut discovered = exchanging(exchange(path.clone()), &[]);
-        discovered.resource = Some("https://git.example/".into());
+        discovered.issuer_discovered = true;
         let e = obtain(&http, &metadata(), None, &discovered)
             .unwrap_err()
             .to_string();

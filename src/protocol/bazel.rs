@@ -137,7 +137,7 @@ impl Response {
                         "Authorization".to_string(),
                         vec![format!("Bearer {}", token.expose())],
                     )]),
-                    expires: expires.map(crate::token::format_utc),
+                    expires: expires.map(crate::calendar::format_utc),
                 }
             }
         };
@@ -165,7 +165,7 @@ impl Response {
             .expires
             .as_deref()
             .map(|e| {
-                crate::token::parse_utc(e)
+                crate::calendar::parse_utc(e)
                     .ok_or_else(|| Error::Input("expires is not YYYY-MM-DDTHH:MM:SSZ".into()))
             })
             .transpose()?;

@@ -247,7 +247,7 @@ impl Failure {
     pub fn new(kind: FailureKind, message: Option<&str>) -> Failure {
         Failure {
             kind,
-            message: message.map(one_line),
+            message: message.map(crate::error::one_line),
             caused_by: Vec::new(),
         }
     }
@@ -315,13 +315,6 @@ fn parse_line<T: serde::de::DeserializeOwned>(line: &[u8], what: &str) -> Result
 /// character, so no newline can split it) and a newline, flushed.
 fn write_line<T: Serialize>(value: &T, out: &mut dyn Write) -> Result<()> {
     super::write_json_line(value, out)
-}
-
-fn one_line(message: &str) -> String {
-    message
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

@@ -209,7 +209,7 @@ impl Response {
             spec: None,
             status: Some(WireStatus {
                 token: self.token.expose().to_string(),
-                expiration_timestamp: self.expiration.map(crate::token::format_utc),
+                expiration_timestamp: self.expiration.map(crate::calendar::format_utc),
             }),
         };
         write_json(&wire, out)
@@ -229,7 +229,7 @@ impl Response {
         }
         let expiration = match status.expiration_timestamp.as_deref() {
             None => None,
-            Some(t) => Some(crate::token::parse_utc(t).ok_or_else(|| {
+            Some(t) => Some(crate::calendar::parse_utc(t).ok_or_else(|| {
                 Error::Input(format!(
                     "ExecCredential status.expirationTimestamp {:?} is not YYYY-MM-DDTHH:MM:SSZ",
                     shown(t)

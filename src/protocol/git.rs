@@ -232,7 +232,9 @@ impl Request {
                 req.protocol = Some(url.scheme().to_string());
             }
             if !later("host") {
-                req.host = url.host_str().map(|h| super::host_and_port(h, url.port()));
+                req.host = url
+                    .host_str()
+                    .map(|h| crate::config::host_and_port(h, url.port()));
             }
             if !later("path") {
                 let p = url.path().trim_start_matches('/');

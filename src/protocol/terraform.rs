@@ -94,7 +94,7 @@ pub fn parse_host(host: &str) -> Result<String> {
         .ok()
         .filter(|u| u.host().is_some())
         .ok_or_else(|| bad("it is not host[:port]"))?;
-    Ok(crate::protocol::host_and_port(
+    Ok(crate::config::host_and_port(
         parsed.host_str().unwrap_or_default(),
         parsed.port(),
     ))

@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::secret::Secret;
 use crate::store::{CacheKey, Store};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Most providers kept: a git server cannot grow the index without bound.
 const MAX_ENTRIES: usize = 256;
@@ -23,19 +24,20 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn of(provider: &Provider) -> Option<Entry> {
-        Some(Entry {
+    fn of(provider: &Provider, resource: &str) -> Entry {
+        Entry {
             url: provider.url.to_string(),
             issuer: provider.issuer.clone(),
-            resource: provider.resource.clone()?,
+            resource: resource.to_string(),
             scopes: provider.scopes.clone(),
-        })
+        }
     }
 
-    /// The provider this entry was made from.
+    /// The provider this entry was made from (its tokens are bound to
+    /// [`Entry::resource`]).
     pub fn provider(&self) -> Option<Provider> {
         let origin = self.url.trim_end_matches('/');
-        Provider::discovered(origin, &self.issuer, &self.resource, self.scopes.clone()).ok()
+        Provider::discovered(origin, &self.issuer, self.scopes.clone()).ok()
     }
 }
 
@@ -52,24 +54,35 @@ pub fn list(store: &dyn Store) -> Result<Vec<Entry>> {
 }
 
 /// The discovered providers recorded for `url` (matched as configured
-/// providers are), best match first.
-pub fn providers_for(store: &dyn Store, url: &url::Url) -> Result<Vec<Provider>> {
+/// providers are), best match first, each with the resource its tokens
+/// are bound to.
+pub fn providers_for(store: &dyn Store, url: &url::Url) -> Result<Vec<(Arc<Provider>, String)>> {
+    let (mut providers, mut resources): (Vec<Arc<Provider>>, Vec<String>) = list(store)?
+        .into_iter()
+        .filter_map(|e| Some((Arc::new(e.provider()?), e.resource)))
+        .unzip();
     let mut config = Config::empty();
-    config.providers = list(store)?.iter().filter_map(Entry::provider).collect();
     let mut found = Vec::new();
-    while let Some(p) = config.provider_for(url).cloned() {
-        config.providers.retain(|q| Entry::of(q) != Entry::of(&p));
-        found.push(p);
+    loop {
+        config.providers = providers;
+        let best = config
+            .provider_for(url)
+            .and_then(|p| config.providers.iter().position(|q| std::ptr::eq(p, q)));
+        providers = std::mem::take(&mut config.providers);
+        let Some(i) = best else {
+            return Ok(found);
+        };
+        found.push((providers.remove(i), resources.remove(i)));
     }
-    Ok(found)
 }
 
-/// Record a provider found by discovery (others are not recorded). Only
-/// writes when the entry is new.
-pub fn remember(store: &dyn Store, provider: &Provider) -> Result<()> {
-    let Some(entry) = Entry::of(provider) else {
+/// Record a provider found by discovery (`resource`: what its tokens are
+/// bound to; others are not recorded). Only writes when the entry is new.
+pub fn remember(store: &dyn Store, provider: &Provider, resource: Option<&str>) -> Result<()> {
+    let Some(resource) = resource else {
         return Ok(());
     };
+    let entry = Entry::of(provider, resource);
     let mut entries = list(store)?;
     if entries.contains(&entry) {
         return Ok(());
@@ -82,10 +95,11 @@ pub fn remember(store: &dyn Store, provider: &Provider) -> Result<()> {
 }
 
 /// Drop the record of `provider`, after its token went at logout.
-pub fn forget(store: &dyn Store, provider: &Provider) -> Result<()> {
-    let Some(entry) = Entry::of(provider) else {
+pub fn forget(store: &dyn Store, provider: &Provider, resource: Option<&str>) -> Result<()> {
+    let Some(resource) = resource else {
         return Ok(());
     };
+    let entry = Entry::of(provider, resource);
     let mut entries = list(store)?;
     let before = entries.len();
     entries.retain(|e| *e != entry);
@@ -106,36 +120,34 @@ mod tests {
     use super::*;
     use crate::store::memory::MemoryStore;
 
-    fn provider(origin: &str, scopes: &[&str]) -> Provider {
-        Provider::discovered(
+    fn provider(origin: &str, scopes: &[&str]) -> (Provider, String) {
+        let p = Provider::discovered(
             origin,
             "https://as.example",
-            &format!("{origin}/"),
             scopes.iter().map(|s| s.to_string()).collect(),
         )
-        .unwrap()
+        .unwrap();
+        (p, format!("{origin}/"))
     }
 
     #[test]
     fn remembered_providers_are_found_by_url_and_forgotten() {
         let store = MemoryStore::default();
-        let a = provider("https://git.example", &["read"]);
-        let b = provider("https://other.example", &[]);
-        remember(&store, &a).unwrap();
-        remember(&store, &a).unwrap();
-        remember(&store, &b).unwrap();
+        let (a, a_resource) = provider("https://git.example", &["read"]);
+        let (b, b_resource) = provider("https://other.example", &[]);
+        remember(&store, &a, Some(&a_resource)).unwrap();
+        remember(&store, &a, Some(&a_resource)).unwrap();
+        remember(&store, &b, Some(&b_resource)).unwrap();
         assert_eq!(list(&store).unwrap().len(), 2);
         let url = url::Url::parse("https://git.example/org/repo.git").unwrap();
         let found = providers_for(&store, &url).unwrap();
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].resource.as_deref(), Some("https://git.example/"));
-        assert_eq!(found[0].scopes, ["read"]);
-        forget(&store, &a).unwrap();
+        assert_eq!(found[0].1, "https://git.example/");
+        assert_eq!(found[0].0.scopes, ["read"]);
+        forget(&store, &a, Some(&a_resource)).unwrap();
         assert!(providers_for(&store, &url).unwrap().is_empty());
-        // A configured provider is never recorded.
-        let mut configured = a.clone();
-        configured.resource = None;
-        remember(&store, &configured).unwrap();
+        // A configured provider (no resource) is never recorded.
+        remember(&store, &a, None).unwrap();
         assert_eq!(list(&store).unwrap().len(), 1);
     }
 }

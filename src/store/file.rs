@@ -66,7 +66,7 @@ impl FileStore {
 /// as `~/.cache`). Directories that already exist are left as they are,
 /// except `dir` itself, which is checked.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
-    let err = |e: std::io::Error| Error::Local(format!("cannot create {}: {e}", dir.display()));
+    let err = |e: std::io::Error| Error::io(format!("cannot create {}", dir.display()), e);
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
@@ -110,10 +110,7 @@ pub fn check_private(path: &Path, mode: u32) -> Result<bool> {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => {
-            return Err(Error::Local(format!(
-                "cannot inspect {}: {e}",
-                path.display()
-            )));
+            return Err(Error::io(format!("cannot inspect {}", path.display()), e));
         }
     };
     if meta.file_type().is_symlink() {
@@ -135,7 +132,7 @@ pub fn check_private(path: &Path, mode: u32) -> Result<bool> {
         }
         if meta.mode() & 0o077 != 0 {
             fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| {
-                Error::Local(format!("cannot restrict access to {}: {e}", path.display()))
+                Error::io(format!("cannot restrict access to {}", path.display()), e)
             })?;
             crate::log::warn(&format!(
                 "{} was accessible to other users; its mode is now {mode:o}",
@@ -157,9 +154,9 @@ impl Store for FileStore {
         let file = match fs::File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::Local(format!("cannot read {}: {e}", path.display()))),
+            Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
         };
-        let text = crate::protocol::read_at_most(file, MAX_ENTRY)
+        let text = crate::bounded::read_at_most(file, MAX_ENTRY)
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok());
         match text {
@@ -183,7 +180,7 @@ impl Store for FileStore {
             std::process::id(),
             crate::random::u64()
         ));
-        let err = |e: std::io::Error| Error::Local(format!("cannot write {}: {e}", path.display()));
+        let err = |e: std::io::Error| Error::io(format!("cannot write {}", path.display()), e);
         let written = create_private_file(&tmp).and_then(|mut f| {
             f.write_all(value.expose().as_bytes())?;
             f.sync_all()
@@ -205,10 +202,7 @@ impl Store for FileStore {
         match fs::remove_file(&path) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(Error::Local(format!(
-                "cannot remove {}: {e}",
-                path.display()
-            ))),
+            Err(e) => Err(Error::io(format!("cannot remove {}", path.display()), e)),
         }
     }
 

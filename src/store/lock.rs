@@ -96,12 +96,12 @@ impl KeyLock {
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         let file = opts
             .open(&path)
-            .map_err(|e| Error::Local(format!("cannot open lock {}: {e}", path.display())))?;
+            .map_err(|e| Error::io(format!("cannot open lock {}", path.display()), e))?;
         match file.try_lock() {
             Ok(()) => return Ok(KeyLock::held(file, doing)),
             Err(fs::TryLockError::WouldBlock) => {}
             Err(fs::TryLockError::Error(e)) => {
-                return Err(Error::Local(format!("cannot lock {}: {e}", path.display())));
+                return Err(Error::io(format!("cannot lock {}", path.display()), e));
             }
         }
         // Someone else is refreshing or logging in. Block in the kernel on a
@@ -129,7 +129,7 @@ impl KeyLock {
                     return Ok(KeyLock::held(file, doing));
                 }
                 Ok(Err(e)) => {
-                    return Err(Error::Local(format!("cannot lock {}: {e}", path.display())));
+                    return Err(Error::io(format!("cannot lock {}", path.display()), e));
                 }
                 Err(_) if left.is_zero() => {
                     // The blocked thread goes away with the process.

@@ -76,7 +76,7 @@ pub fn registry_name(server: &str) -> Option<String> {
         "docker.io" | "registry-1.docker.io" => "index.docker.io",
         h => h,
     };
-    Some(crate::protocol::host_and_port(host, url.port()))
+    Some(crate::config::host_and_port(host, url.port()))
 }
 
 fn entry_key(registry: &str) -> CacheKey {

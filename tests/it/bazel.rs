@@ -33,7 +33,7 @@ fn a_providers_uri_gets_a_bearer_header_that_expires_when_the_helper_stops_using
         out.stdout,
         format!(
             "{{\"headers\":{{\"Authorization\":[\"Bearer {token}\"]}},\"expires\":\"{}\"}}\n",
-            credential_oauth::token::format_utc(expires)
+            credential_oauth::calendar::format_utc(expires)
         )
     );
     assert!(server.is_active(token));

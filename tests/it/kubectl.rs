@@ -302,7 +302,7 @@ fn the_helper_answers_in_the_requests_version_with_the_renewal_time() {
         assert!(server.is_active(token), "{out}");
         // The helper's deadline less its one-minute margin, RFC 3339 UTC.
         let entry = env.only_token_entry();
-        let expected = credential_oauth::token::format_utc(
+        let expected = credential_oauth::calendar::format_utc(
             entry["expires_at"].as_u64().unwrap() - credential_oauth::token::REFRESH_MARGIN,
         );
         assert_eq!(answer["status"]["expirationTimestamp"], expected, "{out}");
