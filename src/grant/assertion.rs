@@ -302,21 +302,34 @@ impl SigningKey {
             "iat": now,
             "exp": now + LIFETIME,
         });
+        self.sign_jws(&header, &claims, "the client assertion")
+    }
+
+    /// A JWS in compact serialization (RFC 7515 §7.1) of `claims` under
+    /// `header`, which names this key's `alg`: the one place a JWT is
+    /// signed here (client assertions, DPoP proofs). `what` names it in
+    /// the error should the signing fail.
+    pub fn sign_jws(
+        &self,
+        header: &serde_json::Value,
+        claims: &serde_json::Value,
+        what: &str,
+    ) -> Result<Secret> {
         let input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let signature = self.sign(input.as_bytes())?;
+        let signature = self.sign(input.as_bytes(), what)?;
         Ok(Secret::new(format!(
             "{input}.{}",
             URL_SAFE_NO_PAD.encode(signature)
         )))
     }
 
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+    fn sign(&self, message: &[u8], what: &str) -> Result<Vec<u8>> {
         let rng = ring::rand::SystemRandom::new();
-        let failed = |_| Error::Local("cannot sign the client assertion".into());
+        let failed = |_| Error::Local(format!("cannot sign {what}"));
         match self {
             SigningKey::Rsa(key) => {
                 let mut signature = vec![0; key.public().modulus_len()];
