@@ -103,20 +103,40 @@ impl std::fmt::Debug for HttpRequest {
     }
 }
 
-/// What came back: the status and the body (read at most [`MAX_BODY`] + 1
-/// bytes by the real client). No response header is used. Its `Debug`
-/// leaves the body out: a token answer carries the tokens.
+/// What came back: the status, the headers (names lowercased) and the
+/// body (read at most [`MAX_BODY`] + 1 bytes by the real client). Its
+/// `Debug` leaves the body out: a token answer carries the tokens.
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     pub status: u16,
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The value of response header `name` (lowercase), if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header_in(&self.headers, name)
+    }
+}
+
+fn header_in<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 impl std::fmt::Debug for HttpResponse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let HttpResponse { status, body } = self;
+        let HttpResponse {
+            status,
+            headers,
+            body,
+        } = self;
         f.debug_struct("HttpResponse")
             .field("status", status)
+            .field("headers", headers)
             .field("body", &format_args!("<{} bytes redacted>", body.len()))
             .finish()
     }
@@ -192,6 +212,40 @@ impl Http {
     ) -> Result<serde_json::Value> {
         let req = self.form_request(url, form, auth)?;
         self.send(req)
+    }
+
+    /// POST a form with `extra` headers (RFC 9449's `DPoP` proof) and read
+    /// the JSON answer together with the response's headers, which carry
+    /// what the next request needs (RFC 9449 §8 `DPoP-Nonce`), success or
+    /// not.
+    pub fn post_form_with(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        auth: ClientAuth<'_>,
+        extra: &[(&'static str, String)],
+    ) -> Answer {
+        let mut req = match self.form_request(url, form, auth) {
+            Ok(req) => req,
+            Err(e) => return Answer::failed(e),
+        };
+        // Before Accept and User-Agent, after what names the body.
+        let at = req.headers.len() - 2;
+        for (i, header) in extra.iter().enumerate() {
+            req.headers.insert(at + i, header.clone());
+        }
+        let server = origin(&req.url);
+        match self.exchange_full(req) {
+            Ok(HttpResponse {
+                status,
+                headers,
+                body,
+            }) => Answer {
+                result: interpret(server, status, &body),
+                headers,
+            },
+            Err(e) => Answer::failed(e),
+        }
     }
 
     /// POST a JSON document (RFC 7591 registration) and read a JSON answer.
@@ -293,15 +347,44 @@ impl Http {
     /// than [`MAX_BODY`] whichever client read it.
     fn exchange(&self, req: HttpRequest) -> Result<(String, u16, Vec<u8>)> {
         let server = origin(&req.url);
-        let HttpResponse { status, body } = self.client.execute(req)?;
-        crate::debug!("{server}: HTTP {status}");
-        if body.len() as u64 > MAX_BODY {
+        let HttpResponse { status, body, .. } = self.exchange_full(req)?;
+        Ok((server, status, body))
+    }
+
+    /// [`Http::exchange`], the response's headers kept.
+    fn exchange_full(&self, req: HttpRequest) -> Result<HttpResponse> {
+        let server = origin(&req.url);
+        let response = self.client.execute(req)?;
+        crate::debug!("{server}: HTTP {}", response.status);
+        if response.body.len() as u64 > MAX_BODY {
             return Err(Error::BadAnswer(format!(
                 "{server}: answer is larger than {} KiB",
                 MAX_BODY / 1024
             )));
         }
-        Ok((server, status, body))
+        Ok(response)
+    }
+}
+
+/// A JSON answer (or the error it means) with the response's headers:
+/// see [`Http::post_form_with`]. A request that got no answer has none.
+#[derive(Debug)]
+pub struct Answer {
+    pub result: Result<serde_json::Value>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Answer {
+    fn failed(e: Error) -> Answer {
+        Answer {
+            result: Err(e),
+            headers: Vec::new(),
+        }
+    }
+
+    /// The value of response header `name`, if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header_in(&self.headers, name)
     }
 }
 
@@ -344,13 +427,29 @@ pub(crate) mod scripted {
     /// `Http` (https required, as by default) answering the n-th request
     /// with the n-th `(status, body)`; a request beyond the script fails.
     pub fn http(answers: &[(u16, &[u8])]) -> (Http, Sent) {
+        let answers: Vec<Scripted> = answers
+            .iter()
+            .map(|(status, body)| (*status, &[][..], *body))
+            .collect();
+        http_with_headers(&answers)
+    }
+
+    /// One scripted answer: status, response headers, body.
+    pub type Scripted<'a> = (u16, &'a [(&'a str, &'a str)], &'a [u8]);
+
+    /// [`http`] with response headers.
+    pub fn http_with_headers(answers: &[Scripted]) -> (Http, Sent) {
         let sent = Sent::default();
         let log = sent.clone();
         let answers: RefCell<VecDeque<HttpResponse>> = RefCell::new(
             answers
                 .iter()
-                .map(|(status, body)| HttpResponse {
+                .map(|(status, headers, body)| HttpResponse {
                     status: *status,
+                    headers: headers
+                        .iter()
+                        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
+                        .collect(),
                     body: body.to_vec(),
                 })
                 .collect(),
@@ -446,6 +545,7 @@ mod tests {
             |_: HttpRequest| {
                 Ok(HttpResponse {
                     status: 200,
+                    headers: Vec::new(),
                     body: b"{}".to_vec(),
                 })
             },
@@ -557,6 +657,7 @@ mod tests {
         assert!(shown.contains("https://as.example/token"), "{shown}");
         let response = HttpResponse {
             status: 200,
+            headers: Vec::new(),
             body: br#"{"access_token":"tok-SECRET"}"#.to_vec(),
         };
         let shown = format!("{response:?}");

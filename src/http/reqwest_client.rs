@@ -123,6 +123,13 @@ impl HttpClient for reqwest::blocking::Client {
             source: Some(Box::new(e.without_url())),
         })?;
         let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
+            })
+            .collect();
         let mut body = Vec::new();
         resp.take(MAX_BODY + 1)
             .read_to_end(&mut body)
@@ -131,7 +138,11 @@ impl HttpClient for reqwest::blocking::Client {
                 detail: format!("reading the answer failed: {e}"),
                 source: Some(Box::new(e)),
             })?;
-        Ok(HttpResponse { status, body })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 
     fn date_of(&self, url: &Url) -> Result<Option<String>> {
