@@ -40,6 +40,10 @@ pub(crate) fn note(st: &mut State, rq: &RecordedRequest, arrived: Instant) {
         None => {}
     }
     if st.endpoint_at(&rq.path) == Some("token") {
+        match rq.header("dpop") {
+            Some(_) => st.bump("token_with_dpop"),
+            None => st.bump("token_without_dpop"),
+        }
         let grant_type = rq.form.iter().find(|(n, _)| n == "grant_type");
         match grant_type.map(|(_, v)| v.as_str()) {
             Some(g @ ("client_credentials" | "authorization_code" | "refresh_token")) => st.bump(g),
@@ -165,6 +169,12 @@ fn metadata(st: &State, rq: &RecordedRequest, document: MetadataMode) -> Answer 
     if st.settings.authorization_response_iss {
         doc["authorization_response_iss_parameter_supported"] = true.into();
     }
+    if st.settings.dpop {
+        doc["dpop_signing_alg_values_supported"] = json!(["ES256"]);
+    }
+    // OpenID Connect Discovery §3: it issues ID tokens (with `openid`).
+    doc["id_token_signing_alg_values_supported"] = json!(["RS256"]);
+    doc["acr_values_supported"] = json!(st.settings.acr_values_supported);
     Ok(Reply::json(200, &doc))
 }
 
@@ -307,25 +317,86 @@ fn is_subset(requested: &str, granted: Option<&str>) -> bool {
         .all(|t| granted.split(' ').any(|g| g == t))
 }
 
-/// RFC 6749 §3.2.
+/// RFC 6749 §3.2, with DPoP (RFC 9449 §5): a proof, checked before
+/// anything is redeemed, binds what is issued to its key.
 fn token(st: &mut State, rq: &RecordedRequest) -> Answer {
     let form = form_post(rq)?;
+    let jkt = token_endpoint_proof(st, rq)?;
+    let answer = token_grant(st, rq, &form, jkt.as_deref());
+    if !st.settings.dpop_nonce_required {
+        return answer;
+    }
+    // RFC 9449 §8.2: the nonce to use next comes with every answer.
+    let nonce = st.dpop_nonce.clone();
+    match answer {
+        Ok(reply) => Ok(reply.with_header("DPoP-Nonce", &nonce)),
+        Err(reply) => Err(reply.with_header("DPoP-Nonce", &nonce)),
+    }
+}
+
+/// RFC 9449 §4.3 at the token endpoint: the thumbprint of the key the
+/// `DPoP` header proves, `None` without one (or when the server is set to
+/// ignore proofs); a bad proof, a replayed one, or one without the
+/// current nonce (when nonces are required) is refused.
+fn token_endpoint_proof(st: &mut State, rq: &RecordedRequest) -> Result<Option<String>, Reply> {
+    let proofs: Vec<&str> = rq
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "dpop")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let proof = match proofs[..] {
+        [] => return Ok(None),
+        [_] if st.settings.dpop_ignored => return Ok(None),
+        [one] => one,
+        _ => {
+            let e = OAuthError::new(400, "invalid_dpop_proof", "more than one DPoP header");
+            return Err(e.into());
+        }
+    };
+    // The URL the request was made to: the token endpoint, wherever it is.
+    let url = format!("{}{}", st.issuer, rq.path);
+    let nonce = st.dpop_nonce.clone();
+    let expected = super::dpop::Expected {
+        method: &rq.method,
+        url: &url,
+        access_token: None,
+        nonce: st.settings.dpop_nonce_required.then_some(nonce.as_str()),
+        now: unix_now(),
+    };
+    let verified = super::dpop::verify(proof, &expected).map_err(|refused| {
+        let reply: Reply = OAuthError::new(400, refused.error, refused.description).into();
+        match refused.error {
+            "use_dpop_nonce" => reply.with_header("DPoP-Nonce", &nonce),
+            _ => reply,
+        }
+    })?;
+    if !st.dpop_jtis.insert(verified.jti) {
+        let e = OAuthError::new(400, "invalid_dpop_proof", "the proof was used before");
+        return Err(e.into());
+    }
+    st.proof_jkts.push(verified.jkt.clone());
+    Ok(Some(verified.jkt))
+}
+
+/// The grant a token request asks for; `jkt` binds what it issues.
+fn token_grant(st: &mut State, rq: &RecordedRequest, form: &Params, jkt: Option<&str>) -> Answer {
     // RFC 8693 §2.1: client authentication is optional for a token
     // exchange (security token services take none).
     let anonymous = credentials(rq, "Basic").is_none()
         && form.get("client_id").is_none()
         && form.get("client_assertion").is_none();
     if anonymous && form.get("grant_type") == Some(TOKEN_EXCHANGE_GRANT) {
-        return Ok(Reply::json(200, &token_exchange(st, None, &form)?));
+        return Ok(Reply::json(200, &token_exchange(st, None, form, jkt)?));
     }
-    let client = authenticate(st, rq, &form)?;
+    let client = authenticate(st, rq, form)?;
     let answer = match form.get("grant_type") {
-        Some(TOKEN_EXCHANGE_GRANT) => token_exchange(st, Some(&client), &form)?,
+        Some(TOKEN_EXCHANGE_GRANT) => token_exchange(st, Some(&client), form, jkt)?,
         None => return Err(OAuthError::invalid_request("grant_type is required").into()),
-        Some("client_credentials") => client_credentials(st, &client, &form)?,
-        Some("authorization_code") => authorization_code(st, &client, &form)?,
-        Some("refresh_token") => refresh(st, &client, &form)?,
-        Some(DEVICE_CODE_GRANT) => device_code(st, &client, &form)?,
+        Some("client_credentials") => client_credentials(st, &client, form, jkt)?,
+        Some("authorization_code") => authorization_code(st, &client, form, jkt)?,
+        Some("refresh_token") => refresh(st, &client, form, jkt)?,
+        Some(DEVICE_CODE_GRANT) => device_code(st, &client, form, jkt)?,
         Some(other) => {
             let description = format!("grant_type {other} is not supported");
             return Err(OAuthError::new(400, "unsupported_grant_type", description).into());
@@ -339,13 +410,15 @@ fn client_credentials(
     st: &mut State,
     client: &Authenticated,
     form: &Params,
+    jkt: Option<&str>,
 ) -> Result<Value, OAuthError> {
     if !client.confidential {
         let description = "client_credentials needs a confidential client";
         return Err(OAuthError::new(400, "unauthorized_client", description));
     }
     let scope = requested_scope(form)?;
-    let grant = st.grant(&client.id, &client.id, scope.as_deref());
+    let mut grant = st.grant(&client.id, &client.id, scope.as_deref());
+    grant.jkt = jkt.map(str::to_owned);
     // RFC 6749 §4.4.3: a refresh token SHOULD NOT be included; the knob models servers that do.
     let refresh = st.settings.client_credentials_refresh;
     Ok(st.issue(&grant, scope.as_deref(), refresh))
@@ -358,6 +431,7 @@ fn token_exchange(
     st: &mut State,
     client: Option<&Authenticated>,
     form: &Params,
+    jkt: Option<&str>,
 ) -> Result<Value, OAuthError> {
     use super::assertion::verified_claims;
     let bad = |d: String| OAuthError::invalid_request(d);
@@ -396,7 +470,8 @@ fn token_exchange(
         .ok_or_else(|| bad("the subject token has no sub".into()))?;
     let scope = requested_scope(form)?;
     let client_id = client.map_or("token-exchange", |c| c.id.as_str());
-    let grant = st.grant(client_id, sub, scope.as_deref());
+    let mut grant = st.grant(client_id, sub, scope.as_deref());
+    grant.jkt = jkt.map(str::to_owned);
     let mut answer = st.issue(&grant, scope.as_deref(), false);
     answer["issued_token_type"] = "urn:ietf:params:oauth:token-type:access_token".into();
     Ok(answer)
@@ -407,6 +482,7 @@ fn authorization_code(
     st: &mut State,
     client: &Authenticated,
     form: &Params,
+    jkt: Option<&str>,
 ) -> Result<Value, OAuthError> {
     let code = form
         .get("code")
@@ -448,7 +524,17 @@ fn authorization_code(
     {
         check_verifier(form, challenge)?;
     }
-    let grant = st.grant(&client.id, &issued.subject, issued.scope.as_deref());
+    // RFC 9449 §10.1: a code bound to a key is redeemed only with it.
+    if let Some(bound) = &issued.dpop_jkt
+        && jkt != Some(bound.as_str())
+    {
+        return Err(OAuthError::invalid_grant(
+            "the code is bound to another DPoP key (dpop_jkt)",
+        ));
+    }
+    let mut grant = st.grant(&client.id, &issued.subject, issued.scope.as_deref());
+    grant.jkt = jkt.map(str::to_owned);
+    grant.authentication = Some(issued.authentication.clone());
     st.redeemed_codes.insert(code.to_owned(), grant.family);
     Ok(st.issue(&grant, issued.scope.as_deref(), true))
 }
@@ -479,7 +565,12 @@ fn s256(verifier: &str) -> String {
 }
 
 /// RFC 6749 §6, with rotation and reuse detection (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
-fn refresh(st: &mut State, client: &Authenticated, form: &Params) -> Result<Value, OAuthError> {
+fn refresh(
+    st: &mut State,
+    client: &Authenticated,
+    form: &Params,
+    jkt: Option<&str>,
+) -> Result<Value, OAuthError> {
     let presented = form
         .get("refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
@@ -490,6 +581,16 @@ fn refresh(st: &mut State, client: &Authenticated, form: &Params) -> Result<Valu
     if grant.client_id != client.id {
         return Err(OAuthError::invalid_grant(
             "the refresh token was issued to another client",
+        ));
+    }
+    // RFC 9449 §5: a bound refresh token is used only with its key.
+    if let Some(bound) = &grant.jkt
+        && jkt != Some(bound.as_str())
+    {
+        return Err(OAuthError::new(
+            400,
+            "invalid_dpop_proof",
+            "the refresh token is bound to another DPoP key",
         ));
     }
     match status {
@@ -518,7 +619,12 @@ fn refresh(st: &mut State, client: &Authenticated, form: &Params) -> Result<Valu
 }
 
 /// RFC 8628 §3.4, §3.5.
-fn device_code(st: &mut State, client: &Authenticated, form: &Params) -> Result<Value, OAuthError> {
+fn device_code(
+    st: &mut State,
+    client: &Authenticated,
+    form: &Params,
+    jkt: Option<&str>,
+) -> Result<Value, OAuthError> {
     let code = form
         .get("device_code")
         .ok_or_else(|| OAuthError::invalid_request("device_code is required"))?;
@@ -563,8 +669,12 @@ fn device_code(st: &mut State, client: &Authenticated, form: &Params) -> Result<
         )),
         Decision::Approved => {
             let scope = device.scope.clone();
+            let (acr_values, max_age) = (device.acr_values.clone(), device.max_age);
             st.devices.remove(code);
-            let grant = st.grant(&client.id, TEST_USER, scope.as_deref());
+            let authentication = st.authenticate(TEST_USER, acr_values.as_deref(), max_age);
+            let mut grant = st.grant(&client.id, TEST_USER, scope.as_deref());
+            grant.jkt = jkt.map(str::to_owned);
+            grant.authentication = Some(authentication);
             Ok(st.issue(&grant, scope.as_deref(), true))
         }
     }
@@ -649,6 +759,28 @@ fn authorize(st: &mut State, rq: &RecordedRequest) -> Answer {
     if st.settings.authorize_deny {
         return Err(refuse("access_denied", "the test user denied the request"));
     }
+    let acr_values = query.get("acr_values");
+    let has_openid = scope
+        .as_deref()
+        .is_some_and(|s| s.split(' ').any(|w| w == "openid"));
+    if acr_values.is_some() && st.settings.acr_needs_openid && !has_openid {
+        return Err(refuse(
+            "invalid_request",
+            "acr_values is an OpenID Connect parameter: the scope must include openid",
+        ));
+    }
+    let max_age = match query.get("max_age").map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(age)) if age >= 0 => Some(age),
+        Some(_) => {
+            return Err(refuse(
+                "invalid_request",
+                "max_age is not a number of seconds",
+            ));
+        }
+    };
+    let subject = query.get("login_hint").unwrap_or(TEST_USER).to_owned();
+    let authentication = st.authenticate(&subject, acr_values, max_age);
     let code = random_token("ac_");
     let issued = AuthorizationCode {
         client_id: client_id.to_owned(),
@@ -656,8 +788,10 @@ fn authorize(st: &mut State, rq: &RecordedRequest) -> Answer {
         redirect_uri_given: query.get("redirect_uri").is_some(),
         challenge: challenge.map(str::to_owned),
         scope,
-        subject: query.get("login_hint").unwrap_or(TEST_USER).to_owned(),
+        subject,
         expires_at: Instant::now() + CODE_LIFETIME,
+        dpop_jkt: query.get("dpop_jkt").map(str::to_owned),
+        authentication,
     };
     let reply = back(&[("code", &code)]);
     st.codes.insert(code, issued);
@@ -758,6 +892,8 @@ fn device_authorization(st: &mut State, rq: &RecordedRequest) -> Answer {
         expires_at: Instant::now() + Duration::from_secs(lifetime),
         decision: Decision::Pending,
         challenge,
+        acr_values: form.get("acr_values").map(str::to_owned),
+        max_age: form.get("max_age").and_then(|a| a.parse().ok()),
     };
     st.devices.insert(device_code, device);
     Ok(Reply::json(200, &body).no_store())
@@ -957,7 +1093,20 @@ fn introspect(st: &mut State, rq: &RecordedRequest) -> Answer {
         body.insert("scope".into(), scope.into());
     }
     if active.is_access_token {
-        body.insert("token_type".into(), "Bearer".into());
+        let token_type = if active.jkt.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        };
+        body.insert("token_type".into(), token_type.into());
+    }
+    // RFC 9449 §6.2 and RFC 9470 §6.2.
+    if let Some(jkt) = &active.jkt {
+        body.insert("cnf".into(), json!({ "jkt": jkt }));
+    }
+    if let Some(a) = &active.authentication {
+        body.insert("acr".into(), a.acr.clone().into());
+        body.insert("auth_time".into(), a.auth_time.into());
     }
     if let Some(exp) = active.exp {
         body.insert("exp".into(), exp.into());
@@ -978,6 +1127,11 @@ fn userinfo(st: &mut State, rq: &RecordedRequest) -> Answer {
         let description = "the access token is unknown, expired or revoked";
         return Err(OAuthError::new(401, "invalid_token", description).into());
     };
+    // RFC 9449 §7.2: a bound token is no bearer token.
+    if active.jkt.is_some() {
+        let description = "the access token is DPoP-bound and was sent as a bearer token";
+        return Err(OAuthError::new(401, "invalid_token", description).into());
+    }
     Ok(Reply::json(
         200,
         &json!({ "sub": active.subject, "client_id": active.client_id }),

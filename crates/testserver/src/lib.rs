@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod assertion;
+pub mod dpop;
 mod endpoints;
 mod shapes;
 mod state;
@@ -363,6 +364,57 @@ impl TestServer {
         self.state().settings.device_code_lifetime = secs;
     }
 
+    /// RFC 9449: announce DPoP (`dpop_signing_alg_values_supported`).
+    /// Proofs are honoured either way, unless [`TestServer::set_dpop_ignored`].
+    pub fn set_dpop(&self, on: bool) {
+        self.state().settings.dpop = on;
+    }
+
+    /// RFC 9449 §8: proofs at the token endpoint must carry the server's
+    /// nonce; one without is answered `use_dpop_nonce` with the nonce.
+    pub fn set_dpop_nonce_required(&self, on: bool) {
+        self.state().settings.dpop_nonce_required = on;
+    }
+
+    /// Ignore DPoP proofs, as a server that does not know DPoP does: its
+    /// tokens are bearer tokens.
+    pub fn set_dpop_ignored(&self, on: bool) {
+        self.state().settings.dpop_ignored = on;
+    }
+
+    /// The nonce proofs at the token endpoint must carry now.
+    pub fn dpop_nonce(&self) -> String {
+        self.state().dpop_nonce.clone()
+    }
+
+    /// A new nonce: proofs with the old one are answered `use_dpop_nonce`.
+    pub fn rotate_dpop_nonce(&self) {
+        self.state().dpop_nonce = state::random_token("nonce_");
+    }
+
+    /// The thumbprints of the DPoP proofs accepted at the token endpoint,
+    /// oldest first.
+    pub fn proof_thumbprints(&self) -> Vec<String> {
+        self.state().proof_jkts.clone()
+    }
+
+    /// The acr values the simulated login can reach, the first the default
+    /// (default: `pwd`, `phr`, `phrh`).
+    pub fn set_acr_values_supported(&self, values: &[&str]) {
+        self.state().settings.acr_values_supported =
+            values.iter().map(|v| (*v).to_owned()).collect();
+    }
+
+    /// Refuse `acr_values` without `openid` in the scope, as some servers do.
+    pub fn set_acr_needs_openid(&self, on: bool) {
+        self.state().settings.acr_needs_openid = on;
+    }
+
+    /// The simulated person forgets every login: the next one authenticates.
+    pub fn end_sessions(&self) {
+        self.state().sessions.clear();
+    }
+
     /// The next `n` requests, to any path, get `fault` instead of their answer.
     /// Faults queue: each call's requests come after the earlier calls'.
     pub fn fail_next(&self, n: usize, fault: Fault) {
@@ -452,7 +504,10 @@ impl TestServer {
     /// `authorize`, `device_authorization`, `device_verify`, `register`,
     /// `revoke`, `introspect`, `userinfo`) or a grant at `/token`
     /// (`client_credentials`, `authorization_code`, `refresh_token`,
-    /// `device_code`). Failed and faulted requests count too.
+    /// `device_code`), `token_with_dpop` and `token_without_dpop` (token
+    /// requests with and without a proof), or `authenticate` (a login at
+    /// which the simulated person authenticated anew). Failed and faulted
+    /// requests count too.
     pub fn count(&self, key: &str) -> usize {
         self.state().counts.get(key).copied().unwrap_or(0)
     }
@@ -544,6 +599,22 @@ impl TokenChecker {
 
     pub fn is_id_token(&self, token: &str) -> bool {
         self.0.state().is_id_token(token)
+    }
+
+    /// RFC 9449 §6.2: the thumbprint of the key an active access token is
+    /// bound to (`cnf.jkt`), `None` for a bearer token or one not active.
+    pub fn bound_key(&self, token: &str) -> Option<String> {
+        let state = self.0.state();
+        let active = state.active_token(token).filter(|t| t.is_access_token)?;
+        active.jkt
+    }
+
+    /// RFC 9470 §6.2: the acr value and authentication time behind an
+    /// active access token, as introspection tells a resource server.
+    pub fn authentication(&self, token: &str) -> Option<(String, i64)> {
+        let state = self.0.state();
+        let active = state.active_token(token).filter(|t| t.is_access_token)?;
+        active.authentication.map(|a| (a.acr, a.auth_time))
     }
 }
 

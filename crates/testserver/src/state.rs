@@ -68,6 +68,21 @@ pub(crate) struct Settings {
     pub device_uri_complete: bool,
     /// Whether device authorization answers carry a `message` for the person.
     pub device_message: bool,
+    /// RFC 9449: announce DPoP in the metadata. A token request with a
+    /// proof gets a bound token whether announced or not; without, the
+    /// proof is ignored as a server that does not know DPoP ignores it.
+    pub dpop: bool,
+    /// RFC 9449 §8: proofs at the token endpoint must carry the server's
+    /// nonce.
+    pub dpop_nonce_required: bool,
+    /// Proofs are ignored, as a server that does not know DPoP ignores
+    /// them: the tokens are bearer tokens.
+    pub dpop_ignored: bool,
+    /// The acr values the simulated login can reach, the first the default.
+    pub acr_values_supported: Vec<String>,
+    /// Refuse `acr_values` in an authorization request without `openid`
+    /// in its scope, as some servers do.
+    pub acr_needs_openid: bool,
 }
 
 /// Every endpoint but the discovery documents: its counter name and the
@@ -121,6 +136,11 @@ impl Default for Settings {
             refresh_token_scope: None,
             device_uri_complete: true,
             device_message: false,
+            dpop: false,
+            dpop_nonce_required: false,
+            dpop_ignored: false,
+            acr_values_supported: ["pwd", "phr", "phrh"].map(String::from).to_vec(),
+            acr_needs_openid: false,
         }
     }
 }
@@ -145,6 +165,18 @@ pub(crate) struct AuthorizationCode {
     pub scope: Option<String>,
     pub subject: String,
     pub expires_at: Instant,
+    /// RFC 9449 §10: the key the code is bound to (`dpop_jkt`).
+    pub dpop_jkt: Option<String>,
+    /// The authentication the simulated login made (RFC 9470).
+    pub authentication: Authentication,
+}
+
+/// How the person authenticated: an acr value and when (RFC 9470 §6,
+/// OpenID Connect Core §2 `acr`, `auth_time`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authentication {
+    pub acr: String,
+    pub auth_time: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,6 +195,9 @@ pub(crate) struct DeviceAuthorization {
     pub decision: Decision,
     /// The S256 `code_challenge`, when PKCE is required of device logins.
     pub challenge: Option<String>,
+    /// The `acr_values` and `max_age` asked for (RFC 9470 §4).
+    pub acr_values: Option<String>,
+    pub max_age: Option<i64>,
 }
 
 struct AccessToken {
@@ -191,6 +226,11 @@ pub(crate) struct Grant {
     /// The scope granted; RFC 6749 §6: a refresh may narrow it, never widen it.
     pub scope: Option<String>,
     pub family: u64,
+    /// RFC 9449 §5, §6: the key the grant's tokens are bound to; a refresh
+    /// must prove possession of it.
+    pub jkt: Option<String>,
+    /// The person's authentication behind the grant; `None` for a client's.
+    pub authentication: Option<Authentication>,
 }
 
 pub(crate) struct RefreshToken {
@@ -205,6 +245,9 @@ pub(crate) struct ActiveToken {
     pub scope: Option<String>,
     pub exp: Option<i64>,
     pub is_access_token: bool,
+    /// RFC 9449 §6.2 `cnf.jkt`.
+    pub jkt: Option<String>,
+    pub authentication: Option<Authentication>,
 }
 
 /// Answers queued by `fail_next` / `fail_next_on`, used in order.
@@ -238,6 +281,16 @@ pub(crate) struct State {
     /// Issuers whose JWTs a token exchange accepts as subject tokens
     /// (RFC 8693), with their keys.
     pub subject_issuers: Vec<(String, Vec<Value>)>,
+    /// RFC 9449 §8: the nonce proofs at the token endpoint must carry.
+    pub dpop_nonce: String,
+    /// The `jti`s of DPoP proofs accepted at the token endpoint.
+    pub dpop_jtis: std::collections::HashSet<String>,
+    /// The thumbprint of every proof accepted at the token endpoint, in order.
+    pub proof_jkts: Vec<String>,
+    /// The simulated person's last authentication, per subject: a login
+    /// reuses it (single sign-on) unless an acr value or `max_age` asks
+    /// for another.
+    pub sessions: HashMap<String, Authentication>,
 }
 
 impl State {
@@ -260,7 +313,50 @@ impl State {
             next_family: 0,
             seen_jtis: Default::default(),
             subject_issuers: Vec::new(),
+            dpop_nonce: random_token("nonce_"),
+            dpop_jtis: Default::default(),
+            proof_jkts: Vec::new(),
+            sessions: HashMap::new(),
         }
+    }
+
+    /// The simulated login of `subject` asked for `acr_values` and
+    /// `max_age` (RFC 9470 §4, OpenID Connect Core §3.1.2.1): the first
+    /// acr value it can reach (else the one of the person's session, else
+    /// the default); the session's authentication when it has that acr
+    /// and is recent enough, else a new one, now. Counted under
+    /// `authenticate` when the person had to authenticate.
+    pub(crate) fn authenticate(
+        &mut self,
+        subject: &str,
+        acr_values: Option<&str>,
+        max_age: Option<i64>,
+    ) -> Authentication {
+        let now = unix_now();
+        let supported = &self.settings.acr_values_supported;
+        let asked = acr_values
+            .unwrap_or_default()
+            .split(' ')
+            .find(|a| supported.iter().any(|s| s == a))
+            .map(str::to_owned);
+        let session = self.sessions.get(subject).cloned();
+        let acr = asked
+            .or_else(|| session.as_ref().map(|s| s.acr.clone()))
+            .or_else(|| supported.first().cloned())
+            .unwrap_or_else(|| "pwd".to_owned());
+        if let Some(s) = session
+            && s.acr == acr
+            && max_age.is_none_or(|max| now - s.auth_time <= max)
+        {
+            return s;
+        }
+        self.bump("authenticate");
+        let fresh = Authentication {
+            acr,
+            auth_time: now,
+        };
+        self.sessions.insert(subject.to_owned(), fresh.clone());
+        fresh
     }
 
     /// The issuer identifier: the origin and the issuer path, if any.
@@ -314,6 +410,8 @@ impl State {
             subject: subject.to_owned(),
             scope: scope.map(str::to_owned),
             family: self.next_family,
+            jkt: None,
+            authentication: None,
         }
     }
 
@@ -357,7 +455,11 @@ impl State {
         );
         let mut answer = Map::new();
         answer.insert("access_token".into(), access_token.into());
-        answer.insert("token_type".into(), self.settings.token_type.clone().into());
+        let token_type = match grant.jkt {
+            Some(_) => "DPoP".to_owned(),
+            None => self.settings.token_type.clone(),
+        };
+        answer.insert("token_type".into(), token_type.into());
         if let Some(secs) = lifetime {
             let expires_in = match self.settings.expires_in_as_string {
                 true => Value::from(secs.to_string()),
@@ -400,13 +502,17 @@ impl State {
         let now = unix_now();
         let exp = now.saturating_add(self.settings.id_token_lifetime);
         let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": "oauth-test-server"});
-        let claims = serde_json::json!({
+        let mut claims = serde_json::json!({
             "iss": self.issuer_id(),
             "sub": grant.subject,
             "aud": grant.client_id,
             "exp": exp,
             "iat": now,
         });
+        if let Some(a) = &grant.authentication {
+            claims["acr"] = a.acr.clone().into();
+            claims["auth_time"] = a.auth_time.into();
+        }
         let token = format!(
             "{}.{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -478,6 +584,8 @@ impl State {
                 scope: t.scope.clone(),
                 exp: t.exp,
                 is_access_token: true,
+                jkt: t.grant.jkt.clone(),
+                authentication: t.grant.authentication.clone(),
             });
         }
         let t = self.refresh_tokens.get(token)?;
@@ -487,6 +595,8 @@ impl State {
             scope: t.grant.scope.clone(),
             exp: None,
             is_access_token: false,
+            jkt: t.grant.jkt.clone(),
+            authentication: t.grant.authentication.clone(),
         })
     }
 }

@@ -574,3 +574,234 @@ fn bitbucket_shape_takes_only_a_consumer_with_its_secret_in_basic_and_ignores_pk
     assert_eq!(public.error()?, "invalid_client");
     Ok(())
 }
+
+/// A DPoP proof (RFC 9449 §4.2) signed by the test key `tests/keys/<key>`.
+fn proof(key: &str, method: &str, url: &str, nonce: Option<&str>) -> Result<String> {
+    use oauth_test_server::assertion::TestKey;
+    let pem = std::fs::read_to_string(format!(
+        "{}/../../tests/keys/{key}",
+        env!("CARGO_MANIFEST_DIR")
+    ))?;
+    let key = TestKey::from_pem(&pem);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let mut claims = serde_json::json!({
+        "jti": URL_SAFE_NO_PAD.encode(rand_bytes()),
+        "htm": method,
+        "htu": url,
+        "iat": now,
+    });
+    if let Some(n) = nonce {
+        claims["nonce"] = n.into();
+    }
+    Ok(key.sign(
+        serde_json::json!({"typ": "dpop+jwt", "jwk": key.jwk(None)}),
+        &claims,
+    ))
+}
+
+/// Bytes that differ from one call to the next, for a `jti`.
+fn rand_bytes() -> [u8; 16] {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let t = Instant::now().elapsed().as_nanos() as u64;
+    let mut out = [0; 16];
+    out[..8].copy_from_slice(&n.to_le_bytes());
+    out[8..].copy_from_slice(&t.to_le_bytes());
+    out
+}
+
+impl Fixture {
+    /// A form POST to /token as "app" with a `DPoP` header.
+    fn app_with_proof(&self, form: &[(&str, &str)], proof: &str) -> Result<Response> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let basic = format!("Basic {}", STANDARD.encode("app:s3cret"));
+        let headers = [FORM, ("Authorization", &basic), ("DPoP", proof)];
+        self.send("POST /token", &headers, &body)
+    }
+}
+
+#[test]
+fn a_proof_binds_the_token_to_its_key_after_the_nonce_is_asked_for() -> Result {
+    let server = start()?;
+    server.set_dpop(true);
+    server.set_dpop_nonce_required(true);
+    server.set_client_credentials_refresh(true);
+    let meta = server
+        .get("/.well-known/oauth-authorization-server")?
+        .json()?;
+    assert_eq!(
+        meta["dpop_signing_alg_values_supported"],
+        serde_json::json!(["ES256"])
+    );
+    let token_url = format!("{}/token", server.issuer());
+
+    // RFC 9449 §8: no nonce, told which.
+    let first = server.app_with_proof(
+        &[CLIENT_CREDENTIALS],
+        &proof("ec-pkcs8.pem", "POST", &token_url, None)?,
+    )?;
+    assert_eq!(
+        (first.status, first.error()?.as_str()),
+        (400, "use_dpop_nonce")
+    );
+    let nonce = first
+        .header("dpop-nonce")
+        .ok_or("no DPoP-Nonce")?
+        .to_owned();
+    assert_eq!(nonce, server.dpop_nonce());
+
+    let good = proof("ec-pkcs8.pem", "POST", &token_url, Some(&nonce))?;
+    let answer = server.app_with_proof(&[CLIENT_CREDENTIALS], &good)?;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.field("token_type")?, "DPoP");
+    let access_token = answer.field("access_token")?;
+    let jkt = server.proof_thumbprints().pop().ok_or("no proof kept")?;
+    assert_eq!(
+        server.token_checker().bound_key(&access_token),
+        Some(jkt.clone())
+    );
+    let introspected = server
+        .app("/introspect", &[("token", &access_token)])?
+        .json()?;
+    assert_eq!(introspected["cnf"]["jkt"], jkt.as_str());
+    assert_eq!(introspected["token_type"], "DPoP");
+    // A bound token is no bearer token.
+    assert_eq!(server.userinfo(&access_token)?.status, 401);
+
+    // A replayed proof, a proof for another URL, and one for GET are refused.
+    let replayed = server.app_with_proof(&[CLIENT_CREDENTIALS], &good)?;
+    assert_eq!(replayed.error()?, "invalid_dpop_proof");
+    assert!(replayed.body.contains("used before"), "{}", replayed.body);
+    let elsewhere = proof(
+        "ec-pkcs8.pem",
+        "POST",
+        "http://127.0.0.1:1/token",
+        Some(&nonce),
+    )?;
+    assert_eq!(
+        server
+            .app_with_proof(&[CLIENT_CREDENTIALS], &elsewhere)?
+            .error()?,
+        "invalid_dpop_proof"
+    );
+    let get = proof("ec-pkcs8.pem", "GET", &token_url, Some(&nonce))?;
+    assert_eq!(
+        server
+            .app_with_proof(&[CLIENT_CREDENTIALS], &get)?
+            .error()?,
+        "invalid_dpop_proof"
+    );
+
+    // The refresh token is bound too: only the same key renews it.
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", &answer.field("refresh_token")?),
+    ];
+    let without = server.app("/token", &refresh)?;
+    assert_eq!(without.error()?, "invalid_dpop_proof");
+    let other_key = proof("ec-other.pem", "POST", &token_url, Some(&nonce))?;
+    assert_eq!(
+        server.app_with_proof(&refresh, &other_key)?.error()?,
+        "invalid_dpop_proof"
+    );
+    let renewed = server.app_with_proof(
+        &refresh,
+        &proof("ec-pkcs8.pem", "POST", &token_url, Some(&nonce))?,
+    )?;
+    assert_eq!(renewed.field("token_type")?, "DPoP");
+    assert_eq!(server.count("token_with_dpop"), 7);
+    assert_eq!(server.count("token_without_dpop"), 1);
+    Ok(())
+}
+
+#[test]
+fn a_server_that_ignores_proofs_issues_bearer_tokens() -> Result {
+    let server = start()?;
+    server.set_dpop_ignored(true);
+    let token_url = format!("{}/token", server.issuer());
+    let answer = server.app_with_proof(
+        &[CLIENT_CREDENTIALS],
+        &proof("ec-pkcs8.pem", "POST", &token_url, None)?,
+    )?;
+    assert_eq!(answer.field("token_type")?, "Bearer");
+    let meta = server
+        .get("/.well-known/oauth-authorization-server")?
+        .json()?;
+    assert!(meta.get("dpop_signing_alg_values_supported").is_none());
+    Ok(())
+}
+
+#[test]
+fn a_login_asking_for_an_acr_and_max_age_authenticates_again_and_the_id_token_says_so() -> Result {
+    let server = start()?;
+    let (verifier, challenge) = (
+        "v".repeat(43),
+        URL_SAFE_NO_PAD.encode(Sha256::digest("v".repeat(43))),
+    );
+    let login = |extra: &[(&str, &str)]| -> Result<Value> {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([("response_type", "code"), ("client_id", "cli")])
+            .extend_pairs([("redirect_uri", REDIRECT), ("scope", "openid")])
+            .extend_pairs([
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ])
+            .extend_pairs(extra.iter().copied())
+            .finish();
+        let answer = server.get(&format!("/authorize?{query}"))?;
+        let location = Url::parse(answer.header("location").ok_or("no Location")?)?;
+        let code = location
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .ok_or("no code")?
+            .1
+            .into_owned();
+        let token = server.cli(
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+            ],
+        )?;
+        let id_token = token.field("id_token")?;
+        let payload = id_token.split('.').nth(1).ok_or("no payload")?;
+        Ok(serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload)?)?)
+    };
+    let first = login(&[])?;
+    assert_eq!(first["acr"], "pwd");
+    assert_eq!(server.count("authenticate"), 1);
+    // The session serves a login that asks for nothing more.
+    assert_eq!(login(&[])?["auth_time"], first["auth_time"]);
+    assert_eq!(server.count("authenticate"), 1);
+    // A stronger acr needs the person again; then that session serves it.
+    let stepped = login(&[("acr_values", "mfa phr")])?;
+    assert_eq!(stepped["acr"], "phr");
+    assert_eq!(server.count("authenticate"), 2);
+    login(&[("acr_values", "phr"), ("max_age", "600")])?;
+    assert_eq!(server.count("authenticate"), 2);
+    std::thread::sleep(Duration::from_millis(1100));
+    login(&[("acr_values", "phr"), ("max_age", "0")])?;
+    assert_eq!(server.count("authenticate"), 3, "max_age 0 means now");
+    // Some servers want openid for acr_values.
+    server.set_acr_needs_openid(true);
+    let query = format!(
+        "/authorize?response_type=code&client_id=cli&redirect_uri={}&code_challenge={challenge}\
+         &code_challenge_method=S256&scope=read&acr_values=phr&state=s",
+        form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let refused = server.get(&query)?;
+    assert!(
+        refused
+            .header("location")
+            .ok_or("no Location")?
+            .contains("error=invalid_request")
+    );
+    Ok(())
+}
