@@ -189,14 +189,15 @@ impl<'p> Context<'p> {
 
     /// `work`, where "a login is needed and nobody may be asked" is an
     /// answer: the person is told in one line how to log in, and that
-    /// line comes back as `Err` for the caller's "not found".
+    /// line comes back as `Err` for the caller's "not found". So is "this
+    /// caller cannot use the provider's DPoP-bound tokens".
     pub fn attempt<T>(
         &self,
         work: impl FnOnce() -> Result<T>,
     ) -> Result<std::result::Result<T, String>> {
         match work() {
             Ok(value) => Ok(Ok(value)),
-            Err(e) if e.kind() == Kind::NeedsPerson => {
+            Err(e) if matches!(e.kind(), Kind::NeedsPerson | Kind::NeedsProof) => {
                 let line = e.to_string();
                 self.prompt().say(&format!("credential-oauth: {line}"));
                 Ok(Err(line))

@@ -27,6 +27,10 @@ pub enum Kind {
     /// Answer: a login is needed and nobody may be asked; the caller's
     /// "not found", with a line naming `credential-oauth login URL`.
     NeedsPerson,
+    /// Answer: the provider's tokens are DPoP-bound (RFC 9449) and the
+    /// caller cannot send the proof each request needs; the caller's "not
+    /// found", with a line naming the provider and `dpop`.
+    NeedsProof,
     /// The command line was wrong.
     Usage,
     /// The caller sent something its wire format does not allow.
@@ -47,7 +51,10 @@ pub enum Kind {
 impl Kind {
     /// Whether this is one of the answers a caller gives, not a failure.
     pub fn is_answer(self) -> bool {
-        matches!(self, Kind::NotMine | Kind::NotFound | Kind::NeedsPerson)
+        matches!(
+            self,
+            Kind::NotMine | Kind::NotFound | Kind::NeedsPerson | Kind::NeedsProof
+        )
     }
 }
 
@@ -70,6 +77,15 @@ pub enum Error {
         "{provider}: no cached token and nobody to ask here; run: credential-oauth login {url}"
     )]
     NeedsPerson { provider: String, url: String },
+
+    /// A `dpop = true` provider's tokens are bound to a key (RFC 9449),
+    /// and the caller can send only a fixed header, not the fresh proof
+    /// each request needs: no token is handed out, and the caller gets
+    /// its "not found" answer.
+    #[error(
+        "{provider}: dpop = true binds its tokens to a key, and this caller cannot send the fresh DPoP proof each request needs; no token is handed out"
+    )]
+    NeedsProof { provider: String },
 
     /// The audience rule (DESIGN.md "Trust"): the caller would also send
     /// the token to `place`, which `provider`'s url does not cover, so no
@@ -197,6 +213,7 @@ impl Error {
             Error::NoProvider(_) => Kind::NotMine,
             Error::NotFound(_) => Kind::NotFound,
             Error::NeedsPerson { .. } => Kind::NeedsPerson,
+            Error::NeedsProof { .. } => Kind::NeedsProof,
             Error::Usage(_) => Kind::Usage,
             Error::Input(_) => Kind::Input,
             Error::Outside { .. } | Error::Refused(_) => Kind::Refused,

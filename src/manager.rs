@@ -6,7 +6,9 @@
 use crate::config::{Config, GrantKind, Provider};
 use crate::discovery::{self, authorization_server::Metadata};
 use crate::error::{Error, Kind, Result};
+use crate::grant::dpop;
 use crate::grant::{self, Client};
+use crate::http::challenge::StepUp;
 use crate::http::{Http, Transport};
 use crate::prompt::Prompt;
 use crate::resolver::Binding;
@@ -58,6 +60,17 @@ pub struct Manager<'p> {
     http: RefCell<Option<(Transport, Rc<Http>)>>,
     endpoints: discovery::Cache,
     prompt: &'p dyn Prompt,
+    /// The nonces DPoP servers gave, for every later proof of this
+    /// process (RFC 9449 §8).
+    nonces: Rc<dpop::Nonces>,
+}
+
+/// A DPoP-bound token and the key it is bound to, for a caller that sends
+/// a fresh proof with each request (RFC 9449 §7).
+#[derive(Debug)]
+pub struct Bound {
+    pub fetched: Fetched,
+    pub key: Rc<dpop::Key>,
 }
 
 impl<'p> Manager<'p> {
@@ -71,6 +84,7 @@ impl<'p> Manager<'p> {
             http: RefCell::new(None),
             endpoints: discovery::Cache::open(),
             prompt,
+            nonces: Rc::default(),
         })
     }
 
@@ -106,7 +120,10 @@ impl<'p> Manager<'p> {
     }
 
     /// The cache key of the token for `binding` (DESIGN.md "Where tokens
-    /// live"); a provider found by RFC 9728 discovery adds its resource.
+    /// live"); a provider found by RFC 9728 discovery adds its resource,
+    /// and a `dpop = true` provider adds `"\n" "dpop"`, so a bearer token
+    /// cached earlier is never taken for a bound one, nor the other way
+    /// round.
     pub fn key(binding: &Binding) -> CacheKey {
         let Binding {
             provider,
@@ -126,16 +143,50 @@ impl<'p> Manager<'p> {
                 x.requested_token_type.as_deref().unwrap_or("")
             )
         });
-        match resource.as_ref().or(exchange.as_ref()) {
+        let bound_to = match (resource.as_ref().or(exchange.as_ref()), provider.dpop) {
+            (Some(bound_to), true) => Some(format!("{bound_to}\ndpop")),
+            (None, true) => Some("dpop".to_string()),
+            (bound_to, false) => bound_to.cloned(),
+        };
+        match bound_to {
             Some(bound_to) => CacheKey::for_resource(
                 &provider.issuer,
                 client_id,
                 &provider.scopes,
                 account,
-                bound_to,
+                &bound_to,
             ),
             None => CacheKey::new(&provider.issuer, client_id, &provider.scopes, account),
         }
+    }
+
+    /// Where the DPoP key of the tokens under `key` is kept: the same
+    /// store, an entry of its own (DESIGN.md "Where tokens live").
+    pub fn dpop_key_entry(key: &CacheKey) -> CacheKey {
+        CacheKey::hashed(&format!("dpop-key\n{}", key.as_str()))
+    }
+
+    /// The DPoP key stored for the tokens under `key`; a corrupt entry
+    /// reads as none.
+    fn stored_dpop_key(&self, key: &CacheKey) -> Result<Option<dpop::Key>> {
+        Ok(self
+            .store
+            .load(&Manager::dpop_key_entry(key))?
+            .and_then(|text| dpop::Key::from_stored(&text)))
+    }
+
+    /// The DPoP key for the tokens under `key`, made and kept now when
+    /// there is none. Called under the key's lock, so two processes never
+    /// make two keys.
+    fn dpop_key(&self, key: &CacheKey) -> Result<Rc<dpop::Key>> {
+        if let Some(k) = self.stored_dpop_key(key)? {
+            return Ok(Rc::new(k));
+        }
+        let k = dpop::Key::generate()?;
+        crate::debug!("made a DPoP key (jkt {})", k.thumbprint());
+        self.store
+            .save(&Manager::dpop_key_entry(key), &k.to_stored())?;
+        Ok(Rc::new(k))
     }
 
     /// The cached token, if any. A corrupt entry reads as none.
@@ -150,9 +201,11 @@ impl<'p> Manager<'p> {
     }
 
     /// A token with more than a minute left: from the cache, else refreshed,
-    /// else from a new grant.
+    /// else from a new grant. For a caller that sends it as a fixed header:
+    /// a `dpop = true` provider's tokens are not handed out
+    /// ([`Error::NeedsProof`]).
     pub fn token(&self, binding: &Binding) -> Result<Fetched> {
-        self.fetch(binding, None, Credential::AccessToken)
+        self.bearer(binding, None, Credential::AccessToken, None)
     }
 
     /// [`Manager::token`], where the caller may bring a refresh token
@@ -162,8 +215,22 @@ impl<'p> Manager<'p> {
     /// to an issuer someone configured for it, never to one the server's
     /// challenge named.
     pub fn token_with_hint(&self, binding: &Binding, hint: Option<&Secret>) -> Result<Fetched> {
+        self.token_for_challenge(binding, hint, None)
+    }
+
+    /// [`Manager::token_with_hint`] for a request the server refused with
+    /// a step-up challenge (RFC 9470): the token must have been obtained
+    /// with one of its acr values and recently enough for its `max_age`;
+    /// a cached one that was is used, else the person logs in again asking
+    /// for them.
+    pub fn token_for_challenge(
+        &self,
+        binding: &Binding,
+        hint: Option<&Secret>,
+        step_up: Option<&StepUp>,
+    ) -> Result<Fetched> {
         let hint = hint.filter(|_| !binding.provider.issuer_discovered);
-        self.fetch(binding, hint, Credential::AccessToken)
+        self.bearer(binding, hint, Credential::AccessToken, step_up)
     }
 
     /// [`Manager::token`] for a caller that hands on `which` credential:
@@ -172,7 +239,39 @@ impl<'p> Manager<'p> {
     /// renews it. The caller checks that the token returned holds one: a
     /// server may answer without.
     pub fn token_for(&self, binding: &Binding, which: Credential) -> Result<Fetched> {
-        self.fetch(binding, None, which)
+        self.bearer(binding, None, which, None)
+    }
+
+    /// A `dpop = true` provider's token and the key it is bound to, for a
+    /// caller that sends a fresh proof with each request (RFC 9449 §7),
+    /// meeting `step_up` when a server asked for one.
+    pub fn dpop_token(&self, binding: &Binding, step_up: Option<&StepUp>) -> Result<Bound> {
+        if !binding.provider.dpop {
+            return Err(Error::Usage(format!(
+                "{}: not a dpop = true provider; its tokens are bearer tokens",
+                crate::prompt::escape(&binding.provider.name)
+            )));
+        }
+        let (fetched, key) = self.fetch(binding, None, Credential::AccessToken, step_up)?;
+        let key = key.ok_or_else(|| Error::Local("no DPoP key for a DPoP token".into()))?;
+        Ok(Bound { fetched, key })
+    }
+
+    /// A token for a caller that can only send it as it is: none for a
+    /// `dpop = true` provider, before anything is read or asked.
+    fn bearer(
+        &self,
+        binding: &Binding,
+        hint: Option<&Secret>,
+        which: Credential,
+        step_up: Option<&StepUp>,
+    ) -> Result<Fetched> {
+        if binding.provider.dpop {
+            return Err(Error::NeedsProof {
+                provider: crate::prompt::escape(&binding.provider.name),
+            });
+        }
+        self.fetch(binding, hint, which, step_up).map(|(f, _)| f)
     }
 
     fn fetch(
@@ -180,28 +279,60 @@ impl<'p> Manager<'p> {
         binding: &Binding,
         hint: Option<&Secret>,
         which: Credential,
-    ) -> Result<Fetched> {
+        step_up: Option<&StepUp>,
+    ) -> Result<(Fetched, Option<Rc<dpop::Key>>)> {
         let Binding {
             provider, account, ..
         } = binding;
         // A hint that is not a b64token could never have come from us; it is
         // ignored rather than sent, or carried into the store.
         let hint = hint.filter(|h| token::is_b64token(h.expose()));
+        // Only a person can step up; a workload's grant gets what it gets.
+        let step_up = match step_up {
+            Some(_) if !is_a_persons(provider) => {
+                crate::debug!(
+                    "{}: the server asks for a step-up, which a {} grant cannot give",
+                    provider.name,
+                    provider.grant.as_str()
+                );
+                None
+            }
+            other => other,
+        };
         let key = Manager::key(binding);
         let seen = self.cached(&key)?;
+        let stored_key = match provider.dpop {
+            true => self.stored_dpop_key(&key)?.map(Rc::new),
+            false => None,
+        };
         let now = token::now();
-        if let Some(t) = seen.as_ref().filter(|t| t.is_fresh_for(which, now)) {
+        let meets = |t: &Token, dpop_key: Option<&dpop::Key>, now: u64| {
+            bound_to(t, dpop_key) && meets_step_up(t, step_up, now)
+        };
+        if let Some(t) = seen
+            .as_ref()
+            .filter(|t| t.is_fresh_for(which, now) && meets(t, stored_key.as_deref(), now))
+        {
             crate::debug!(
                 "{}: cache hit ({} s left)",
                 provider.name,
                 t.deadline_of(which).unwrap_or(now).saturating_sub(now)
             );
-            return Ok(fetched(t.clone(), Source::Cached));
+            return Ok((fetched(t.clone(), Source::Cached), stored_key));
         }
         crate::debug!(
             "{}: cache {}",
             provider.name,
-            if seen.is_some() { "stale" } else { "miss" }
+            match &seen {
+                None => "miss",
+                Some(t) if !bound_to(t, stored_key.as_deref()) => {
+                    "holds a token bound to no key here"
+                }
+                Some(t) if !meets_step_up(t, step_up, now) => {
+                    "holds a token without the authentication the server asks for"
+                }
+                Some(_) => "stale",
+            }
         );
         let doing = if seen.as_ref().is_some_and(|t| t.refresh_token.is_some()) {
             Doing::Refreshing
@@ -213,19 +344,36 @@ impl<'p> Manager<'p> {
         // until it actually expires, or short-lived tokens would make every
         // waiter refresh again.
         let current = self.cached(&key)?;
-        if let Some(t) = current
-            .as_ref()
-            .filter(|t| Some(*t) != seen.as_ref() && !t.is_expired_for(which, token::now()))
-        {
+        let dpop_key = match provider.dpop {
+            true => Some(self.dpop_key(&key)?),
+            false => None,
+        };
+        let now = token::now();
+        if let Some(t) = current.as_ref().filter(|t| {
+            Some(*t) != seen.as_ref()
+                && !t.is_expired_for(which, now)
+                && meets(t, dpop_key.as_deref(), now)
+        }) {
             crate::debug!("{}: another process renewed the token", provider.name);
-            return Ok(fetched(t.clone(), Source::Cached));
+            return Ok((fetched(t.clone(), Source::Cached), dpop_key));
         }
         // Resolved once for both the refresh and a login after it.
         let meta = self.endpoints(provider)?;
-        if let Some(old) = current.filter(|t| t.refresh_token.is_some()) {
+        let proofs = self.proofs(provider, &meta, dpop_key.as_ref())?;
+        let with_key = |f: Fetched| (f, dpop_key.clone());
+        // A refresh keeps the authentication the token was obtained with,
+        // and its refresh token is bound to the key it was obtained with:
+        // it helps only a token that meets both.
+        if let Some(old) =
+            current.filter(|t| t.refresh_token.is_some() && meets(t, dpop_key.as_deref(), now))
+        {
             lock.now_doing(Doing::Refreshing);
-            match self.refresh(provider, &meta, &old) {
-                Ok(token) => return self.keep(binding, &key, token, Source::Refreshed),
+            match self.refresh(provider, &meta, &old, proofs.as_ref()) {
+                Ok(token) => {
+                    return self
+                        .keep(binding, &key, token, Source::Refreshed)
+                        .map(with_key);
+                }
                 // Any refusal the server states is final, whatever its code
                 // or status (`invalid_grant`; GitHub's `bad_refresh_token`
                 // with HTTP 200; a 401 without a body), but those that say
@@ -242,15 +390,17 @@ impl<'p> Manager<'p> {
                         "{}: refresh failed ({e}); using the old token",
                         provider.name
                     );
-                    return Ok(fetched(old, Source::Cached));
+                    return Ok(with_key(fetched(old, Source::Cached)));
                 }
                 Err(e) => return Err(e),
             }
-        } else if let Some(hint) = hint {
-            match self.refresh(provider, &meta, &brought(hint)) {
+        } else if let Some(hint) = hint.filter(|_| step_up.is_none()) {
+            match self.refresh(provider, &meta, &brought(hint), proofs.as_ref()) {
                 Ok(token) => {
                     crate::debug!("{}: used the refresh token git brought", provider.name);
-                    return self.keep(binding, &key, token, Source::Refreshed);
+                    return self
+                        .keep(binding, &key, token, Source::Refreshed)
+                        .map(with_key);
                 }
                 Err(e) => crate::debug!(
                     "{}: the refresh token git brought was refused: {e}",
@@ -259,8 +409,28 @@ impl<'p> Manager<'p> {
             }
         }
         lock.now_doing(Doing::LoggingIn);
-        let token = self.obtain(provider, &meta, account, false)?;
+        let token = self.obtain(provider, &meta, account, false, step_up, proofs.as_ref())?;
         self.keep(binding, &key, token, Source::Obtained)
+            .map(with_key)
+    }
+
+    /// What a `dpop = true` provider's token requests carry: its key and
+    /// this process's nonces, once the server is known to take DPoP
+    /// (RFC 9449 §5.1); nothing for another provider.
+    fn proofs(
+        &self,
+        provider: &Provider,
+        meta: &Metadata,
+        dpop_key: Option<&Rc<dpop::Key>>,
+    ) -> Result<Option<dpop::Proofs>> {
+        let Some(key) = dpop_key else {
+            return Ok(None);
+        };
+        dpop::check_offered(&crate::prompt::escape(&provider.name), meta)?;
+        Ok(Some(dpop::Proofs {
+            key: Rc::clone(key),
+            nonces: Rc::clone(&self.nonces),
+        }))
     }
 
     /// The per-key lock, showing the person a wait for another process.
@@ -283,8 +453,20 @@ impl<'p> Manager<'p> {
         let key = Manager::key(binding);
         let _lock = self.lock(&binding.provider, &key, Doing::LoggingIn)?;
         let meta = self.endpoints(&binding.provider)?;
+        let dpop_key = match binding.provider.dpop {
+            true => Some(self.dpop_key(&key)?),
+            false => None,
+        };
+        let proofs = self.proofs(&binding.provider, &meta, dpop_key.as_ref())?;
         // `login` is the explicit way in: it may always ask.
-        let token = self.obtain(&binding.provider, &meta, &binding.account, true)?;
+        let token = self.obtain(
+            &binding.provider,
+            &meta,
+            &binding.account,
+            true,
+            None,
+            proofs.as_ref(),
+        )?;
         Ok(self.keep(binding, &key, token, Source::Obtained)?.token)
     }
 
@@ -359,6 +541,9 @@ impl<'p> Manager<'p> {
         let key = Manager::key(binding);
         let token = self.cached(&key)?;
         let removed = self.store.delete(&key);
+        // The key goes with the token it was bound to; a new login makes
+        // a new one.
+        self.store.delete(&Manager::dpop_key_entry(&key))?;
         if account.is_empty() {
             crate::store::discovered::forget(self.store(), provider, resource.as_deref())?;
         }
@@ -397,13 +582,33 @@ impl<'p> Manager<'p> {
         discovery::endpoints(provider, &self.endpoints, || self.http(provider))
     }
 
-    fn client(&self, provider: &Provider, meta: &Metadata) -> Result<Client> {
-        grant::client::known_or_registered(provider, meta, self.store(), &*self.http(provider)?)
+    /// The client the grants go as, proving possession of the DPoP key
+    /// when there is one.
+    fn client(
+        &self,
+        provider: &Provider,
+        meta: &Metadata,
+        proofs: Option<&dpop::Proofs>,
+    ) -> Result<Client> {
+        let mut client = grant::client::known_or_registered(
+            provider,
+            meta,
+            self.store(),
+            &*self.http(provider)?,
+        )?;
+        client.dpop = proofs.cloned();
+        Ok(client)
     }
 
     /// RFC 6749 §6, as the client that obtained the token.
-    fn refresh(&self, provider: &Provider, meta: &Metadata, old: &Token) -> Result<Token> {
-        let client = self.client(provider, meta)?;
+    fn refresh(
+        &self,
+        provider: &Provider,
+        meta: &Metadata,
+        old: &Token,
+        proofs: Option<&dpop::Proofs>,
+    ) -> Result<Token> {
+        let client = self.client(provider, meta, proofs)?;
         crate::debug!("{}: refreshing the token", provider.name);
         grant::refresh::obtain(&*self.http(provider)?, meta, &client, old, &provider.scopes)
     }
@@ -411,21 +616,31 @@ impl<'p> Manager<'p> {
     /// RFC 8693, as the configured client; without a client_id no client
     /// authenticates (a cloud's security token service) and nothing is
     /// registered.
-    fn exchange(&self, provider: &Provider, meta: &Metadata, http: &Http) -> Result<Token> {
+    fn exchange(
+        &self,
+        provider: &Provider,
+        meta: &Metadata,
+        http: &Http,
+        proofs: Option<&dpop::Proofs>,
+    ) -> Result<Token> {
         let client = match provider.client_id {
-            Some(_) => Some(self.client(provider, meta)?),
+            Some(_) => Some(self.client(provider, meta, proofs)?),
             None => None,
         };
-        grant::token_exchange::obtain(http, meta, client.as_ref(), provider)
+        grant::token_exchange::obtain(http, meta, client.as_ref(), proofs, provider)
     }
 
-    /// A new token from the provider's grant.
+    /// A new token from the provider's grant; a person's login asks for
+    /// the authentication `step_up` names, and binds the code to the DPoP
+    /// key (RFC 9449 §10).
     fn obtain(
         &self,
         provider: &Provider,
         meta: &Metadata,
         account: &str,
         explicit: bool,
+        step_up: Option<&StepUp>,
+        proofs: Option<&dpop::Proofs>,
     ) -> Result<Token> {
         if !matches!(
             provider.grant,
@@ -439,7 +654,47 @@ impl<'p> Manager<'p> {
             });
         }
         let http = &*self.http(provider)?;
-        let token = match self.run_grant(provider, meta, account, http) {
+        let with_openid;
+        let provider = match step_up {
+            Some(_)
+                if !provider.scopes.iter().any(|s| s == "openid") && meta.is_openid_provider() =>
+            {
+                crate::debug!(
+                    "{}: asking for the openid scope too: some servers take acr_values and \
+                     max_age only in an OpenID Connect request",
+                    provider.name
+                );
+                with_openid = Provider {
+                    scopes: provider
+                        .scopes
+                        .iter()
+                        .cloned()
+                        .chain(["openid".to_string()])
+                        .collect(),
+                    ..provider.clone()
+                };
+                &with_openid
+            }
+            _ => provider,
+        };
+        let extras = grant::LoginExtras {
+            login_hint: None,
+            acr_values: step_up.and_then(StepUp::acr_values_param),
+            max_age: step_up.and_then(|s| s.max_age),
+            dpop_jkt: proofs.map(|p| p.key.thumbprint().to_string()),
+        };
+        if step_up.is_some() {
+            crate::debug!(
+                "{}: logging in again for the authentication the server asks for (acr_values \
+                 {}, max_age {})",
+                provider.name,
+                extras.acr_values.as_deref().unwrap_or("none"),
+                extras
+                    .max_age
+                    .map_or_else(|| "none".to_string(), |a| a.to_string())
+            );
+        }
+        let token = match self.run_grant(provider, meta, account, http, &extras, proofs) {
             // A client this helper registered that the server no longer
             // knows (a restarted server, one that expires dynamic clients):
             // drop it and register once more, then go on. A configured
@@ -455,7 +710,7 @@ impl<'p> Manager<'p> {
                      registration; registering again",
                     crate::prompt::escape(&provider.name)
                 ));
-                self.run_grant(provider, meta, account, http)
+                self.run_grant(provider, meta, account, http, &extras, proofs)
             }
             other => other,
         };
@@ -470,6 +725,7 @@ impl<'p> Manager<'p> {
         if token.scope.is_none() {
             token.scope = grant::scope_param(&provider.scopes);
         }
+        grant::note_authentication(&mut token, step_up);
         Ok(token)
     }
 
@@ -481,33 +737,59 @@ impl<'p> Manager<'p> {
         meta: &Metadata,
         account: &str,
         http: &crate::http::Http,
+        extras: &grant::LoginExtras,
+        proofs: Option<&dpop::Proofs>,
     ) -> Result<Token> {
         match provider.grant {
-            GrantKind::TokenExchange => self.exchange(provider, meta, http),
+            GrantKind::TokenExchange => self.exchange(provider, meta, http, proofs),
             GrantKind::ClientCredentials => grant::client_credentials::obtain(
                 http,
                 meta,
-                &self.client(provider, meta)?,
+                &self.client(provider, meta, proofs)?,
                 &provider.scopes,
             ),
             GrantKind::DeviceCode => grant::device_code::obtain(
                 http,
                 meta,
-                &self.client(provider, meta)?,
+                &self.client(provider, meta, proofs)?,
                 &provider.scopes,
-                &grant::interactive::device_login(provider),
+                &grant::interactive::device_login(provider, extras),
                 self.prompt,
             ),
             GrantKind::AuthorizationCode => grant::interactive::login(
                 http,
                 meta,
-                &self.client(provider, meta)?,
+                &self.client(provider, meta, proofs)?,
                 provider,
                 account,
+                extras,
                 self.prompt,
             ),
         }
     }
+}
+
+/// Whether `provider`'s grant has a person log in, who can step up.
+fn is_a_persons(provider: &Provider) -> bool {
+    matches!(
+        provider.grant,
+        GrantKind::AuthorizationCode | GrantKind::DeviceCode
+    )
+}
+
+/// Whether `token` may be used with `dpop_key`: a bound token only with
+/// the key it is bound to, a bearer token only without one.
+fn bound_to(token: &Token, dpop_key: Option<&dpop::Key>) -> bool {
+    match dpop_key {
+        Some(k) => token.is_dpop() && token.dpop_jkt.as_deref() == Some(k.thumbprint()),
+        None => !token.is_dpop() && token.dpop_jkt.is_none(),
+    }
+}
+
+/// Whether `token` was obtained with the authentication `step_up` asks
+/// for, recently enough at `now` (RFC 9470 §3); any token meets none.
+fn meets_step_up(token: &Token, step_up: Option<&StepUp>, now: u64) -> bool {
+    step_up.is_none_or(|s| s.is_met_by(token.acr.as_deref(), token.auth_time, now))
 }
 
 fn fetched(token: Token, source: Source) -> Fetched {
@@ -526,6 +808,9 @@ fn brought(hint: &Secret) -> Token {
         until_rejected: false,
         id_token: None,
         refresh_token_obtained_at: None,
+        dpop_jkt: None,
+        acr: None,
+        auth_time: None,
     }
 }
 
@@ -570,5 +855,28 @@ mod tests {
         assert_ne!(key(0), key(1));
         assert_ne!(key(0), key(2));
         assert_eq!(key(2), CacheKey::new("https://as.example", "", &[], ""));
+    }
+
+    #[test]
+    fn a_dpop_provider_keeps_its_tokens_apart_from_bearer_tokens_and_its_key_apart_from_both() {
+        let config = Config::parse(
+            "[[provider]]\nurl = \"https://a.example/\"\nissuer = \"https://as.example\"\n\n\
+             [[provider]]\nurl = \"https://b.example/\"\nissuer = \"https://as.example\"\n\
+             dpop = true\n",
+            std::path::Path::new("/c.toml"),
+        )
+        .unwrap();
+        let key = |i: usize, account: Option<&str>| {
+            Manager::key(&Binding::new(config.providers[i].clone(), account))
+        };
+        let (bearer, bound) = (key(0, None), key(1, None));
+        assert_ne!(bearer, bound);
+        assert_eq!(
+            bound,
+            CacheKey::for_resource("https://as.example", "", &[], "", "dpop")
+        );
+        let entry = Manager::dpop_key_entry(&bound);
+        assert_ne!(entry, bound);
+        assert_ne!(entry, Manager::dpop_key_entry(&key(1, Some("alice"))));
     }
 }

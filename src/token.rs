@@ -56,6 +56,19 @@ pub struct Token {
     /// without a refresh token, and in entries written before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_obtained_at: Option<u64>,
+    /// RFC 9449 §6.1 `jkt`: the thumbprint of the DPoP key the token is
+    /// bound to; `None` for a bearer token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
+    /// RFC 9470 §3, §6: the authentication context class the person
+    /// logged in with (the ID token's `acr`, else the `acr_values` asked
+    /// for, space-separated: one of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// When the person last authenticated (Unix seconds): the ID token's
+    /// `auth_time`, else the moment of a login that asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
 }
 
 /// When a refresh token was obtained, as far as the entry tells.
@@ -176,15 +189,18 @@ impl Token {
             _ => return Err(bad("has no access_token")),
         };
         // RFC 6749 §7.1: the type is case-insensitive. A few servers omit it;
-        // what they hand out is a bearer token all the same.
+        // what they hand out is a bearer token all the same. A DPoP-bound
+        // token (RFC 9449 §5) is taken here; whoever asked for it checks
+        // that it asked.
         let token_type = match obj.get("token_type") {
             None | Some(serde_json::Value::Null) => "Bearer".to_string(),
             Some(serde_json::Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {
                 "Bearer".to_string()
             }
+            Some(serde_json::Value::String(t)) if t.eq_ignore_ascii_case(DPOP) => DPOP.to_string(),
             Some(serde_json::Value::String(t)) => {
                 return Err(bad(&format!(
-                    "has token_type {:?}; only Bearer is supported",
+                    "has token_type {:?}; only Bearer and DPoP are supported",
                     truncate(t, 40)
                 )));
             }
@@ -235,7 +251,16 @@ impl Token {
             expires_at,
             until_rejected: false,
             id_token,
+            dpop_jkt: None,
+            acr: None,
+            auth_time: None,
         })
+    }
+
+    /// Whether the token is DPoP-bound (RFC 9449 §5): usable only with a
+    /// proof per request, never as a bearer token.
+    pub fn is_dpop(&self) -> bool {
+        self.token_type == DPOP
     }
 }
 
@@ -284,20 +309,46 @@ pub fn is_jws_compact(value: &str) -> bool {
     parts.len() == 3 && parts.iter().all(|p| base64url(p)) && is_b64token(value)
 }
 
+/// RFC 9449 §5: the `token_type` of a DPoP-bound token.
+pub const DPOP: &str = "DPoP";
+
 /// The `exp` claim (Unix seconds) of an ID token, read from its payload
 /// WITHOUT checking the signature: this helper only uses it to decide
 /// when to stop handing the token out and to tell the caller when it
 /// expires. Whoever accepts the token (the cluster's API server) checks
 /// the signature, the issuer and the audience; nothing here trusts a claim.
 pub fn id_token_expiry(id_token: &Secret) -> Option<u64> {
+    numeric_date(&id_token_claims(id_token)?["exp"])
+}
+
+/// The `acr` and `auth_time` claims of an ID token (OpenID Connect Core
+/// §2), read WITHOUT checking the signature, as [`id_token_expiry`] reads
+/// `exp`: they only decide whether a cached token is offered again for a
+/// step-up challenge (RFC 9470); the resource server decides whether it
+/// is enough.
+pub fn id_token_authentication(id_token: &Secret) -> (Option<String>, Option<u64>) {
+    let Some(claims) = id_token_claims(id_token) else {
+        return (None, None);
+    };
+    let acr = claims["acr"]
+        .as_str()
+        .filter(|a| !a.is_empty() && is_b64token(&a.replace(' ', "")))
+        .map(str::to_string);
+    (acr, numeric_date(&claims["auth_time"]))
+}
+
+fn id_token_claims(id_token: &Secret) -> Option<serde_json::Value> {
     use base64::Engine;
     let payload = id_token.expose().split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    match &claims["exp"] {
-        // RFC 7519 §2 NumericDate: seconds, possibly with a fraction.
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// RFC 7519 §2 NumericDate: seconds, possibly with a fraction.
+fn numeric_date(v: &serde_json::Value) -> Option<u64> {
+    match v {
         serde_json::Value::Number(n) => n
             .as_u64()
             .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
@@ -339,6 +390,9 @@ mod tests {
             until_rejected: false,
             id_token: None,
             refresh_token_obtained_at: None,
+            dpop_jkt: None,
+            acr: None,
+            auth_time: None,
         }
     }
 
@@ -476,6 +530,29 @@ X: y"
         assert_eq!(t.expires_at, Some(220));
         assert_eq!(t.refresh_token.unwrap().expose(), "r");
         assert_eq!(t.scope.as_deref(), Some("x y"));
+    }
+
+    #[test]
+    fn a_dpop_token_type_is_read_in_any_case_and_marks_the_token_bound() {
+        let body = json!({"access_token":"a","token_type":"dpop"});
+        let t = Token::from_response(&body, 0).unwrap();
+        assert_eq!(t.token_type, "DPoP");
+        assert!(t.is_dpop());
+        assert!(!token(0, None).is_dpop());
+    }
+
+    #[test]
+    fn the_authentication_of_an_id_token_is_its_acr_and_auth_time() {
+        let id = Secret::new(id_token(r#"{"acr":"phr","auth_time":1700000000,"exp":1}"#));
+        assert_eq!(
+            id_token_authentication(&id),
+            (Some("phr".to_string()), Some(1_700_000_000))
+        );
+        let none = Secret::new(id_token(r#"{"exp":1}"#));
+        assert_eq!(id_token_authentication(&none), (None, None));
+        // An acr that could not be printed on one line is not kept.
+        let odd = Secret::new(id_token("{\"acr\":\"a\\nb\"}"));
+        assert_eq!(id_token_authentication(&odd).0, None);
     }
 
     #[test]

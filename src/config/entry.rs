@@ -179,6 +179,7 @@ impl Provider {
                 .map(TokenLifetime::parse)
                 .transpose()?
                 .unwrap_or_default(),
+            dpop: raw.dpop,
             url,
         })
     }

@@ -150,6 +150,9 @@ pub struct Provider {
     /// `token_lifetime`: how long a token is used when the server gives no
     /// `expires_in`.
     pub token_lifetime: TokenLifetime,
+    /// `dpop = true`: tokens bound to a key kept here (RFC 9449), handed
+    /// only to callers that send a fresh proof with each request.
+    pub dpop: bool,
 }
 
 /// How long a token whose answer had no `expires_in` is used (DESIGN.md

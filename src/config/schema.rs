@@ -79,4 +79,6 @@ pub(super) struct RawProvider {
     pub(super) ca_file: Option<PathBuf>,
     pub(super) kubernetes_token: Option<crate::token::Credential>,
     pub(super) token_lifetime: Option<toml::Value>,
+    #[serde(default)]
+    pub(super) dpop: bool,
 }

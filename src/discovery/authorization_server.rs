@@ -27,6 +27,26 @@ pub struct Metadata {
     /// response, so a response without it is refused.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 9449 §5.1: the algorithms the server takes DPoP proofs in;
+    /// empty when it does not support DPoP.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Vec<String>,
+    /// RFC 8414 §2 / OpenID Connect Discovery §3: with `openid`, or with
+    /// ID token algorithms, the server is an OpenID provider.
+    #[serde(default)]
+    pub scopes_supported: Vec<String>,
+    #[serde(default)]
+    pub id_token_signing_alg_values_supported: Vec<String>,
+}
+
+impl Metadata {
+    /// Whether the server is an OpenID provider: it issues ID tokens
+    /// (OpenID Connect Discovery §3 makes the algorithms required) or
+    /// offers the `openid` scope.
+    pub fn is_openid_provider(&self) -> bool {
+        !self.id_token_signing_alg_values_supported.is_empty()
+            || self.scopes_supported.iter().any(|s| s == "openid")
+    }
 }
 
 /// RFC 8414 §3.1: the well-known segment goes between host and path.

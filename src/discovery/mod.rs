@@ -98,6 +98,12 @@ fn key(kind: &str, id: &str) -> CacheKey {
     CacheKey::hashed(&format!("{kind}\n{id}"))
 }
 
+/// The metadata's kind in the cache. Named anew whenever [`Metadata`]
+/// reads a field it did not read before: a document cached by an earlier
+/// version lacks it, and reading that as "the server does not say" (DPoP,
+/// for one) would be wrong for up to a day.
+const METADATA: &str = "metadata.2";
+
 /// The endpoints `provider`'s grant talks to, resolved once: the config's
 /// when they cover the grant, else the issuer's metadata from the cache,
 /// else discovered (RFC 8414, inserted then appended, then OpenID Connect,
@@ -117,12 +123,12 @@ pub fn endpoints(
         return Ok(base.with_explicit(&provider.endpoints));
     }
     let now = crate::token::now();
-    if let Some(meta) = cache.get::<Metadata>("metadata", &provider.issuer, now) {
+    if let Some(meta) = cache.get::<Metadata>(METADATA, &provider.issuer, now) {
         crate::debug!("{}: endpoints from the metadata cache", provider.name);
         return Ok(meta.with_explicit(&provider.endpoints));
     }
     let meta = authorization_server::discover(&*http()?, &provider.issuer)?;
-    cache.put("metadata", &provider.issuer, &meta, now);
+    cache.put(METADATA, &provider.issuer, &meta, now);
     Ok(meta.with_explicit(&provider.endpoints))
 }
 

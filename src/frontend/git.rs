@@ -17,8 +17,11 @@ pub fn get(ctx: &Context, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Resul
     // GIT_TERMINAL_PROMPT=0: git may not ask anyone, so neither may we.
     ctx.forbid_prompts_if(git_forbids_prompts);
     let hint = req.oauth_refresh_token.as_ref();
+    // A server that wants a stronger or more recent login says so in its
+    // challenge (RFC 9470), which git passes on.
+    let step_up = crate::http::challenge::StepUp::from_challenges(&req.wwwauth);
     let answer = ctx.answer_with(&request, |manager, binding| {
-        manager.token_with_hint(binding, hint)
+        manager.token_for_challenge(binding, hint, step_up.as_ref())
     })?;
     let (binding, fetched) = match answer {
         Answer::Token(binding, fetched) => (binding, fetched),

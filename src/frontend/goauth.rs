@@ -58,6 +58,11 @@ fn fresh_sets(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
         let Some(prefix) = prefix(provider) else {
             continue;
         };
+        // Go sends a set as a fixed header: a DPoP-bound token is no use.
+        if provider.dpop {
+            crate::debug!("provider {:?}: dpop = true; no set for Go", provider.name);
+            continue;
+        }
         match manager.cached(&Manager::key(&binding))? {
             Some(t) if t.is_fresh(now) => {
                 crate::debug!("provider {:?}: a fresh token for {prefix}", provider.name);
@@ -94,7 +99,11 @@ fn for_url(arg: &str, ctx: &Context, stdin: &mut dyn Read, stdout: &mut dyn Writ
     let Some(prefix) = prefix(&binding.provider).map(str::to_string) else {
         return Ok(());
     };
-    let fetched = match ctx.token(binding, Manager::token)? {
+    // The response Go got may be a step-up challenge (RFC 9470).
+    let step_up = crate::http::challenge::StepUp::from_challenges(&challenges);
+    let fetched = match ctx.token(binding, |manager, binding| {
+        manager.token_for_challenge(binding, None, step_up.as_ref())
+    })? {
         Answer::Token(_, fetched) => fetched,
         Answer::NotMine => return Ok(()),
         Answer::NotFound(line) => return Err(Error::NotFound(line)),

@@ -4,7 +4,7 @@
 
 use super::callback::ExpectedIssuer;
 use super::loopback::{About, Listener};
-use super::{Client, scope_param, token_request};
+use super::{Client, LoginExtras, scope_param, token_request};
 use crate::discovery::authorization_server::Metadata;
 use crate::error::{Error, Result};
 use crate::http::Http;
@@ -56,14 +56,14 @@ pub struct Session {
 
 impl Session {
     /// Listen on `redirect_uri` and build the authorization request
-    /// (RFC 6749 §4.1.1, RFC 7636 §4.3). `login_hint` (OpenID Connect Core
-    /// §3.1.2.1) names the account when one was asked for.
+    /// (RFC 6749 §4.1.1, RFC 7636 §4.3) with `extras`: the account
+    /// asked for, a step-up's authentication, the DPoP key.
     pub fn start(
         meta: &Metadata,
         client: &Client,
         scopes: &[String],
         redirect_uri: &Url,
-        login_hint: Option<&str>,
+        extras: &LoginExtras,
         allow_insecure_http: bool,
     ) -> Result<Session> {
         let endpoint = meta.authorization_endpoint.as_ref().ok_or_else(|| {
@@ -83,7 +83,7 @@ impl Session {
             listener.redirect_uri(),
             &state,
             &pkce.challenge,
-            login_hint,
+            extras,
         );
         Ok(Session {
             listener,
@@ -155,8 +155,8 @@ pub fn exchange(
     token_request(http, meta, client, &form)
 }
 
-/// RFC 6749 §4.1.1 with the RFC 7636 §4.3 challenge; parameters the
-/// endpoint URL already carries are kept.
+/// RFC 6749 §4.1.1 with the RFC 7636 §4.3 challenge, and `extras`;
+/// parameters the endpoint URL already carries are kept.
 pub fn authorization_url(
     endpoint: &Url,
     client: &Client,
@@ -164,7 +164,7 @@ pub fn authorization_url(
     redirect_uri: &Url,
     state: &Secret,
     challenge: &str,
-    login_hint: Option<&str>,
+    extras: &LoginExtras,
 ) -> Url {
     let mut url = endpoint.clone();
     {
@@ -178,8 +178,8 @@ pub fn authorization_url(
         q.append_pair("state", state.expose())
             .append_pair("code_challenge", challenge)
             .append_pair("code_challenge_method", "S256");
-        if let Some(hint) = login_hint.filter(|h| !h.is_empty()) {
-            q.append_pair("login_hint", hint);
+        for (name, value) in extras.authorization_params() {
+            q.append_pair(name, &value);
         }
     }
     url
@@ -252,7 +252,15 @@ mod tests {
         let meta = metadata();
         let client = public();
         let redirect = Url::parse("http://127.0.0.1:0/").unwrap();
-        let session = Session::start(&meta, &client, &[], &redirect, None, false).unwrap();
+        let session = Session::start(
+            &meta,
+            &client,
+            &[],
+            &redirect,
+            &LoginExtras::default(),
+            false,
+        )
+        .unwrap();
         let sent_in_url = |name: &str| {
             session
                 .url()
@@ -314,6 +322,7 @@ mod tests {
             secret: None,
             method: AuthMethod::ClientSecretBasic,
             assertion: None,
+            dpop: None,
         };
         let endpoint = Url::parse("https://a.example/authorize?tenant=x").unwrap();
         let redirect = Url::parse("http://127.0.0.1:5210/").unwrap();
@@ -324,7 +333,10 @@ mod tests {
             &redirect,
             &Secret::new("st"),
             "ch",
-            Some("alice"),
+            &LoginExtras {
+                login_hint: Some("alice".into()),
+                ..LoginExtras::default()
+            },
         );
         let q: Vec<(String, String)> = url.query_pairs().into_owned().collect();
         let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
@@ -337,6 +349,7 @@ mod tests {
         assert_eq!(get("code_challenge"), Some("ch"));
         assert_eq!(get("code_challenge_method"), Some("S256"));
         assert_eq!(get("login_hint"), Some("alice"));
+        assert_eq!(get("acr_values"), None);
         let none = authorization_url(
             &endpoint,
             &client,
@@ -344,8 +357,38 @@ mod tests {
             &redirect,
             &Secret::new("st"),
             "ch",
-            Some(""),
+            &LoginExtras {
+                login_hint: Some(String::new()),
+                ..LoginExtras::default()
+            },
         );
         assert!(!none.as_str().contains("login_hint") && !none.as_str().contains("scope"));
+    }
+
+    /// RFC 9470 §4 and RFC 9449 §10: a step-up's authentication and the
+    /// DPoP key's thumbprint go on the authorization request.
+    #[test]
+    fn authorization_url_carries_a_step_up_and_the_dpop_key() {
+        let endpoint = Url::parse("https://a.example/authorize").unwrap();
+        let redirect = Url::parse("http://127.0.0.1:5210/").unwrap();
+        let url = authorization_url(
+            &endpoint,
+            &crate::grant::examples::public(),
+            &["openid".into()],
+            &redirect,
+            &Secret::new("st"),
+            "ch",
+            &LoginExtras {
+                login_hint: None,
+                acr_values: Some("phr phrh".into()),
+                max_age: Some(300),
+                dpop_jkt: Some("jkt-1".into()),
+            },
+        );
+        let q: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("acr_values"), Some("phr phrh"));
+        assert_eq!(get("max_age"), Some("300"));
+        assert_eq!(get("dpop_jkt"), Some("jkt-1"));
     }
 }

@@ -38,6 +38,7 @@ pub fn known(provider: &Provider, meta: &Metadata, store: &dyn Store) -> Result<
             secret: provider.client_secret.clone(),
             method: meta.auth_method(provider.auth_method),
             assertion,
+            dpop: None,
         }));
     }
     let key = registration::key(&provider.issuer, &provider.redirect_uri()?);

@@ -137,6 +137,7 @@ pub fn start(
     client: &Client,
     scopes: &[String],
     pkce: &Pkce,
+    extra: &[(&'static str, String)],
 ) -> Result<Authorization> {
     let url = meta
         .device_authorization_endpoint
@@ -149,6 +150,9 @@ pub fn start(
     }
     form.push(("code_challenge", pkce.challenge.as_str()));
     form.push(("code_challenge_method", "S256"));
+    for (name, value) in extra {
+        form.push((name, value));
+    }
     crate::debug!("POST {}", crate::http::origin(url));
     let body = post_as_client(http, url, client, &form)?;
     Authorization::from_response(&body)
@@ -197,6 +201,9 @@ pub struct Login<'a> {
     pub timeout: Duration,
     /// `allow_insecure_http`: a verification page on plain http may be shown.
     pub allow_insecure_http: bool,
+    /// What the device authorization request adds (a step-up's
+    /// authentication, RFC 9470 §4).
+    pub extra: Vec<(&'static str, String)>,
 }
 
 /// The whole grant: start, show the code on stderr, poll until done or
@@ -210,7 +217,7 @@ pub fn obtain(
     prompt: &dyn crate::prompt::Prompt,
 ) -> Result<Token> {
     let pkce = Pkce::new();
-    let auth = start(http, meta, client, scopes, &pkce)?;
+    let auth = start(http, meta, client, scopes, &pkce, &login.extra)?;
     // The person is sent to these pages; like every endpoint they are
     // https unless loopback, or a phishing page on plain http could take
     // the code (RFC 8628 §5.4).
@@ -311,7 +318,7 @@ mod tests {
     fn start_posts_the_scope_and_the_public_client_id() {
         let (http, sent) = scripted::http(&[(200, DEVICE_ANSWER)]);
         let scopes = ["read".to_string(), "offline_access".to_string()];
-        let auth = start(&http, &metadata(), &public(), &scopes, &pkce()).unwrap();
+        let auth = start(&http, &metadata(), &public(), &scopes, &pkce(), &[]).unwrap();
         assert_eq!(auth.device_code.expose(), "dc-1");
         assert_eq!(auth.user_code, "WDJB-MJHT");
         assert_eq!(auth.interval, 3);
@@ -331,7 +338,7 @@ mod tests {
     fn start_as_a_confidential_client_authenticates_and_no_scope_sends_the_challenge_alone() {
         let (http, sent) = scripted::http(&[(200, DEVICE_ANSWER)]);
         let client = confidential(AuthMethod::ClientSecretBasic);
-        start(&http, &metadata(), &client, &[], &pkce()).unwrap();
+        start(&http, &metadata(), &client, &[], &pkce(), &[]).unwrap();
         let req = sent.only();
         assert_eq!(req.header("Authorization"), Some(BASIC));
         assert_eq!(body(&req), CHALLENGE);
@@ -383,13 +390,13 @@ mod tests {
             device_authorization_endpoint: None,
             ..metadata()
         };
-        let e = start(&http, &meta, &public(), &[], &pkce()).unwrap_err();
+        let e = start(&http, &meta, &public(), &[], &pkce(), &[]).unwrap_err();
         assert!(
             !e.to_string().contains("set device_authorization_endpoint"),
             "{e}"
         );
         meta.grant_types_supported = vec!["authorization_code".into(), GRANT_TYPE.into()];
-        let e = start(&http, &meta, &public(), &[], &pkce()).unwrap_err();
+        let e = start(&http, &meta, &public(), &[], &pkce(), &[]).unwrap_err();
         assert!(
             e.to_string()
                 .contains("set device_authorization_endpoint in the config"),
@@ -491,6 +498,7 @@ mod tests {
             provider: "corp",
             timeout: Duration::from_secs(900),
             allow_insecure_http: false,
+            extra: Vec::new(),
         };
         obtain(&http, &metadata(), &public(), &[], &login, &person).unwrap();
         let said = person.0.borrow();

@@ -3,9 +3,9 @@
 //! server offers it; otherwise the URL is shown and the address the browser
 //! ends on may be pasted back. Everything said goes through [`Prompt`].
 
-use super::Client;
 use super::authorization_code::Session;
 use super::device_code::{self, Login};
+use super::{Client, LoginExtras};
 use crate::config::Provider;
 use crate::discovery::authorization_server::Metadata;
 use crate::error::{Error, Result};
@@ -40,13 +40,15 @@ pub fn after_opening(opened: Result<()>, has_device: bool) -> WayIn {
     }
 }
 
-/// A person's login at `provider` as `client`.
+/// A person's login at `provider` as `client`, asking for `extras` (a
+/// step-up's authentication, the DPoP key) besides `account`.
 pub fn login(
     http: &Http,
     meta: &Metadata,
     client: &Client,
     provider: &Provider,
     account: &str,
+    extras: &LoginExtras,
     prompt: &dyn Prompt,
 ) -> Result<Token> {
     let device = |why: &str| {
@@ -58,7 +60,7 @@ pub fn login(
             meta,
             client,
             &provider.scopes,
-            &device_login(provider),
+            &device_login(provider, extras),
             prompt,
         )
     };
@@ -66,13 +68,16 @@ pub fn login(
     if let Some(why) = device_first(prompt, has_device) {
         return device(&why);
     }
-    let hint = (!account.is_empty()).then_some(account);
+    let extras = LoginExtras {
+        login_hint: (!account.is_empty()).then(|| account.to_string()),
+        ..extras.clone()
+    };
     let mut session = Session::start(
         meta,
         client,
         &provider.scopes,
         &provider.redirect_uri()?,
-        hint,
+        &extras,
         provider.transport.allow_insecure_http,
     )?;
     session.set_about(super::loopback::About {
@@ -138,12 +143,13 @@ pub fn login(
     session.finish(http, meta, client, timeout, pasted.as_ref(), prompt)
 }
 
-/// What a device login shows and how long it waits.
-pub fn device_login(provider: &Provider) -> Login<'_> {
+/// What a device login shows, asks for and how long it waits.
+pub fn device_login<'a>(provider: &'a Provider, extras: &LoginExtras) -> Login<'a> {
     Login {
         provider: &provider.name,
         timeout: provider.login_timeout(),
         allow_insecure_http: provider.transport.allow_insecure_http,
+        extra: extras.device_params(),
     }
 }
 

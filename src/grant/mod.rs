@@ -7,6 +7,7 @@ pub mod callback;
 pub mod client;
 pub mod client_credentials;
 pub mod device_code;
+pub mod dpop;
 pub mod interactive;
 pub mod loopback;
 pub mod refresh;
@@ -17,6 +18,7 @@ pub mod token_exchange;
 use crate::config::{AuthMethod, Provider};
 use crate::discovery::authorization_server::Metadata;
 use crate::error::{Error, Result};
+use crate::http::challenge::StepUp;
 use crate::http::{ClientAuth, Http};
 use crate::secret::Secret;
 use crate::token::Token;
@@ -29,6 +31,9 @@ pub struct Client {
     pub method: AuthMethod,
     /// For `private_key_jwt`: where its assertion comes from.
     pub assertion: Option<assertion::Assertion>,
+    /// For a `dpop = true` provider: the key its token requests prove
+    /// possession of (RFC 9449 §5).
+    pub dpop: Option<dpop::Proofs>,
 }
 
 impl Client {
@@ -88,8 +93,9 @@ pub fn token_request(
             .find(|(k, _)| *k == "grant_type")
             .map_or("", |(_, v)| v)
     );
-    let body = post_as_client(http, url, client, form)?;
-    Token::from_response(&body, crate::token::now())
+    let body = post_to_token_endpoint(http, url, Some(client), client.dpop.as_ref(), form)?;
+    let token = Token::from_response(&body, crate::token::now())?;
+    bound_as_asked(token, client.dpop.as_ref(), url)
 }
 
 /// POST `form` to `url` with the client's authentication added.
@@ -103,6 +109,152 @@ fn post_as_client(
     let mut form = form.to_vec();
     let auth = client.authenticate(assertion.as_ref(), &mut form);
     http.post_form(url, &form, auth)
+}
+
+/// POST `form` to the token endpoint `url`, as `client` or (a token
+/// exchange that needs none) as nobody, with a DPoP proof when `dpop`
+/// (RFC 9449 §5). A server that answers `use_dpop_nonce` with a new
+/// `DPoP-Nonce` gets the request once more, with a fresh proof carrying
+/// it (§8); every nonce a server sends is kept for the next proof.
+pub fn post_to_token_endpoint(
+    http: &Http,
+    url: &url::Url,
+    client: Option<&Client>,
+    dpop: Option<&dpop::Proofs>,
+    form: &[(&str, &str)],
+) -> Result<serde_json::Value> {
+    let send = |extra: &[(&'static str, String)]| -> Result<crate::http::Answer> {
+        // A fresh assertion for each request: a server refuses a jti it saw.
+        let assertion = match client {
+            Some(c) => c.assertion(http)?,
+            None => None,
+        };
+        let mut form = form.to_vec();
+        let auth = match client {
+            Some(c) => c.authenticate(assertion.as_ref(), &mut form),
+            None => ClientAuth::None,
+        };
+        Ok(http.post_form_with(url, &form, auth, extra))
+    };
+    let Some(dpop) = dpop else {
+        return send(&[])?.result;
+    };
+    let mut retried = false;
+    loop {
+        let proof = dpop.proof("POST", url, None)?;
+        let answer = send(&[("DPoP", proof.expose().to_string())])?;
+        let new_nonce = answer
+            .header("dpop-nonce")
+            .is_some_and(|n| dpop.nonces.remember(url, n));
+        match answer.result {
+            Err(e) if e.oauth_code() == Some("use_dpop_nonce") && new_nonce && !retried => {
+                crate::debug!(
+                    "{}: the server asks for its DPoP nonce; sending the request again",
+                    crate::http::origin(url)
+                );
+                retried = true;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// RFC 9449 §5: a token asked for with a proof comes back as `DPoP`, bound
+/// to our key; one asked for without comes back as a bearer token. A
+/// server that ignored the proof (and so handed out a bearer token to a
+/// provider that asked for bound ones), or that bound a JWT access token
+/// to another key (§6.1 `cnf.jkt`), is refused; the bound token records
+/// the key's thumbprint, so it is never used with another key.
+pub fn bound_as_asked(
+    mut token: Token,
+    dpop: Option<&dpop::Proofs>,
+    url: &url::Url,
+) -> Result<Token> {
+    let server = crate::http::origin(url);
+    match dpop {
+        None if token.is_dpop() => Err(Error::BadAnswer(format!(
+            "{server}: answered with a DPoP-bound token, but none was asked for (set dpop = true \
+             for this provider)"
+        ))),
+        None => Ok(token),
+        Some(_) if !token.is_dpop() => Err(Error::BadAnswer(format!(
+            "{server}: answered with a bearer token: it ignored the DPoP proof, so the token \
+             is not bound to a key (set dpop = false to use bearer tokens)"
+        ))),
+        Some(proofs) => {
+            let jkt = proofs.key.thumbprint();
+            if let Some(other) = dpop::bound_thumbprint(&token.access_token)
+                && other != jkt
+            {
+                return Err(Error::BadAnswer(format!(
+                    "{server}: answered with a token bound to another DPoP key than ours; \
+                     refusing it"
+                )));
+            }
+            token.dpop_jkt = Some(jkt.to_string());
+            Ok(token)
+        }
+    }
+}
+
+/// Record on a token just obtained the authentication it came with
+/// (RFC 9470 §6 has the resource server judge it; this helper only needs
+/// it to know whether a cached token answers a challenge again): the ID
+/// token's `acr` and `auth_time`, else, for a login that asked for
+/// `asked`, its acr values (the server used one of them) and the moment
+/// of the login.
+pub fn note_authentication(token: &mut Token, asked: Option<&StepUp>) {
+    let (acr, auth_time) = token
+        .id_token
+        .as_ref()
+        .map(crate::token::id_token_authentication)
+        .unwrap_or_default();
+    token.acr = acr.or_else(|| asked.and_then(StepUp::acr_values_param));
+    token.auth_time = auth_time.or_else(|| asked.map(|_| token.obtained_at));
+}
+
+/// What a login adds to its authorization request (and, where they
+/// apply, to a device authorization request): the authentication a
+/// resource server's step-up challenge asked for (RFC 9470 §4:
+/// `acr_values`, `max_age`), and the DPoP key the code is to be bound to
+/// (RFC 9449 §10: `dpop_jkt`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginExtras {
+    /// OpenID Connect Core §3.1.2.1: the account asked for.
+    pub login_hint: Option<String>,
+    pub acr_values: Option<String>,
+    pub max_age: Option<u64>,
+    pub dpop_jkt: Option<String>,
+}
+
+impl LoginExtras {
+    /// For the authorization request (RFC 6749 §4.1.1).
+    pub fn authorization_params(&self) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if let Some(hint) = self.login_hint.as_ref().filter(|h| !h.is_empty()) {
+            params.push(("login_hint", hint.clone()));
+        }
+        params.extend(self.device_params());
+        if let Some(jkt) = &self.dpop_jkt {
+            params.push(("dpop_jkt", jkt.clone()));
+        }
+        params
+    }
+
+    /// For the device authorization request (RFC 8628 §3.1), which takes
+    /// the authentication asked for too; `dpop_jkt` belongs to the
+    /// authorization request only, the device code being bound at the
+    /// token endpoint by its proof.
+    pub fn device_params(&self) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if let Some(acr) = &self.acr_values {
+            params.push(("acr_values", acr.clone()));
+        }
+        if let Some(age) = self.max_age {
+            params.push(("max_age", age.to_string()));
+        }
+        params
+    }
 }
 
 /// This workload's own credentials (`what`: a subject token, a client
@@ -163,6 +315,7 @@ pub(crate) mod examples {
             secret: Some(Secret::new("s3cret")),
             method,
             assertion: None,
+            dpop: None,
         }
     }
 
@@ -180,6 +333,7 @@ pub(crate) mod examples {
                 },
                 audience: Url::parse("https://as.example/token").unwrap(),
             }),
+            dpop: None,
         }
     }
 
@@ -199,6 +353,7 @@ pub(crate) mod examples {
             secret: None,
             method: AuthMethod::None,
             assertion: None,
+            dpop: None,
         }
     }
 }

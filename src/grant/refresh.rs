@@ -49,7 +49,18 @@ pub fn obtain(
 /// is still fresh by its own `exp`. An expired one is dropped, so a caller
 /// asking for it hears that there is none rather than getting a token the
 /// cluster refuses.
+///
+/// The authentication behind the token (RFC 9470: `acr`, `auth_time`) is
+/// the one the refresh token was obtained with: a new ID token's claims
+/// say it again, else the old token's values stand.
 pub fn carry_over(old: &Token, mut new: Token) -> Token {
+    super::note_authentication(&mut new, None);
+    if new.acr.is_none() {
+        new.acr.clone_from(&old.acr);
+    }
+    if new.auth_time.is_none() {
+        new.auth_time = old.auth_time;
+    }
     if new.refresh_token.is_none() || new.refresh_token == old.refresh_token {
         new.refresh_token.clone_from(&old.refresh_token);
         new.refresh_token_obtained_at = old.refresh_token_obtained_at;

@@ -87,6 +87,7 @@ impl Registration {
             secret: self.client_secret.clone(),
             method,
             assertion: None,
+            dpop: None,
         }
     }
 }

@@ -4,11 +4,11 @@
 //! since its platform rotates it; the result is cached like any token and
 //! exchanged again when it expires.
 
-use super::{Client, post_as_client, scope_param};
+use super::{Client, dpop, scope_param};
 use crate::config::{Provider, SubjectToken};
 use crate::discovery::authorization_server::Metadata;
 use crate::error::{Error, Result};
-use crate::http::{ClientAuth, Http};
+use crate::http::Http;
 use crate::secret::Secret;
 use crate::token::Token;
 
@@ -17,11 +17,13 @@ pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 /// RFC 8693 §2.1: exchange the provider's subject token for its scopes.
 /// `client` authenticates when one is configured; a server that needs none
-/// (a cloud's security token service) gets none.
+/// (a cloud's security token service) gets none. With `dpop`, the request
+/// carries a proof and the token comes back bound (RFC 9449 §5).
 pub fn obtain(
     http: &Http,
     meta: &Metadata,
     client: Option<&Client>,
+    dpop: Option<&dpop::Proofs>,
     provider: &Provider,
 ) -> Result<Token> {
     let exchange = provider.exchange.as_ref().ok_or_else(|| {
@@ -50,10 +52,7 @@ pub fn obtain(
     }
     let url = meta.token_endpoint()?;
     crate::debug!("POST {} grant_type={GRANT_TYPE}", crate::http::origin(url));
-    let mut body = match client {
-        Some(client) => post_as_client(http, url, client, &form)?,
-        None => http.post_form(url, &form, ClientAuth::None)?,
-    };
+    let mut body = super::post_to_token_endpoint(http, url, client, dpop, &form)?;
     // RFC 8693 §2.2.1: `N_A` when the issued token is not an access token
     // (an ID token or a JWT asked for with requested_token_type); it is
     // handed out as a bearer credential all the same.
@@ -61,6 +60,7 @@ pub fn obtain(
         body["token_type"] = "Bearer".into();
     }
     let mut token = Token::from_response(&body, crate::token::now())?;
+    token = super::bound_as_asked(token, dpop, url)?;
     // The subject token is the lasting credential: when this one expires,
     // a new exchange (with the subject token read again) replaces it.
     token.refresh_token = None;
@@ -140,7 +140,7 @@ mod tests {
         ]);
         let path = subject_file("eyJh.eyJi.c2ln\n");
         let x = exchanging(exchange(path.clone()), &["read"]);
-        let token = obtain(&http, &metadata(), None, &x).unwrap();
+        let token = obtain(&http, &metadata(), None, None, &x).unwrap();
         assert_eq!(token.access_token.expose(), "at");
         assert!(
             token.refresh_token.is_none(),
@@ -150,6 +150,7 @@ mod tests {
         obtain(
             &http,
             &metadata(),
+            None,
             None,
             &exchanging(exchange(path.clone()), &[]),
         )
@@ -180,6 +181,7 @@ mod tests {
             &http,
             &metadata(),
             Some(&client),
+            None,
             &exchanging(exchange(path.clone()), &[]),
         )
         .unwrap();
@@ -195,7 +197,7 @@ mod tests {
     fn a_missing_subject_token_is_named_and_nothing_is_sent() {
         let (http, sent) = scripted::http(&[]);
         let x = exchange("/nonexistent/subject-token".into());
-        let e = obtain(&http, &metadata(), None, &exchanging(x.clone(), &[])).unwrap_err();
+        let e = obtain(&http, &metadata(), None, None, &exchanging(x.clone(), &[])).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/subject-token"), "{e}");
         let x = TokenExchange {
             subject: SubjectToken::Platform(CiPlatform::GitLabCi {
@@ -203,7 +205,7 @@ mod tests {
             }),
             ..x
         };
-        let e = obtain(&http, &metadata(), None, &exchanging(x, &[])).unwrap_err();
+        let e = obtain(&http, &metadata(), None, None, &exchanging(x, &[])).unwrap_err();
         assert!(
             e.to_string().contains("CREDENTIAL_OAUTH_TEST_SURELY_UNSET"),
             "{e}"
@@ -217,7 +219,7 @@ mod tests {
         let path = subject_file("eyJh.eyJi.c2ln");
         let mut discovered = exchanging(exchange(path.clone()), &[]);
         discovered.issuer_discovered = true;
-        let e = obtain(&http, &metadata(), None, &discovered)
+        let e = obtain(&http, &metadata(), None, None, &discovered)
             .unwrap_err()
             .to_string();
         assert!(

@@ -49,6 +49,78 @@ pub fn offers_bearer(wwwauth: &[String]) -> bool {
         .any(|c| c.is("Bearer"))
 }
 
+/// RFC 9470 §3: what a resource server's `insufficient_user_authentication`
+/// challenge asks of the authentication behind a token: one of
+/// `acr_values` (in order of preference), and at most `max_age` seconds
+/// since the person authenticated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepUp {
+    pub acr_values: Vec<String>,
+    pub max_age: Option<u64>,
+}
+
+impl StepUp {
+    /// The step-up a set of challenges asks for (a Bearer or DPoP one
+    /// with `error="insufficient_user_authentication"`), if any. An
+    /// `acr_values` that is not a list of b64tokens, or a `max_age` that
+    /// is not a number, is not taken: it would go on the authorization
+    /// request.
+    pub fn from_challenges(values: &[String]) -> Option<StepUp> {
+        let challenge = values
+            .iter()
+            .filter_map(|v| Challenge::parse(v))
+            .find(|c| {
+                (c.is("Bearer") || c.is("DPoP"))
+                    && c.param("error") == Some("insufficient_user_authentication")
+            })?;
+        let acr_values: Vec<String> = challenge
+            .param("acr_values")
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+            .collect();
+        let acr_ok = |a: &String| {
+            a.len() <= 200
+                && a.bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+        };
+        if acr_values.len() > 20 || !acr_values.iter().all(acr_ok) {
+            return None;
+        }
+        let max_age = match challenge.param("max_age") {
+            None => None,
+            Some(v) => Some(v.trim().parse::<u64>().ok()?),
+        };
+        Some(StepUp {
+            acr_values,
+            max_age,
+        })
+    }
+
+    /// `acr_values` as the authorization request carries it (OpenID
+    /// Connect Core §3.1.2.1): space-separated, in the challenge's order.
+    pub fn acr_values_param(&self) -> Option<String> {
+        (!self.acr_values.is_empty()).then(|| self.acr_values.join(" "))
+    }
+
+    /// Whether a token obtained with `acr` (space-separated: one of these)
+    /// and authenticated at `auth_time` meets this challenge at `now`:
+    /// whichever of its acr values the server used is one the challenge
+    /// names, and the authentication is no older than `max_age`.
+    pub fn is_met_by(&self, acr: Option<&str>, auth_time: Option<u64>, now: u64) -> bool {
+        let acr_met = self.acr_values.is_empty()
+            || acr.is_some_and(|acr| {
+                let mut had = acr.split(' ').filter(|a| !a.is_empty()).peekable();
+                had.peek().is_some() && had.all(|a| self.acr_values.iter().any(|v| v == a))
+            });
+        let age_met = self
+            .max_age
+            .is_none_or(|max| auth_time.is_some_and(|at| now.saturating_sub(at) <= max));
+        acr_met && age_met
+    }
+}
+
 /// `name=value` pairs separated by commas; values are tokens or quoted
 /// strings with `\` escapes. A malformed tail (or a token68) is skipped.
 fn parse_params(input: &str) -> Vec<(String, String)> {
@@ -161,6 +233,67 @@ mod tests {
                 .param("realm"),
             Some("open")
         );
+    }
+
+    #[test]
+    fn a_step_up_challenge_names_its_acr_values_and_max_age() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        // RFC 9470 §3's examples.
+        let s = StepUp::from_challenges(&v(&[
+            "Basic realm=\"x\"",
+            r#"Bearer error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="myACR""#,
+        ]))
+        .unwrap();
+        assert_eq!(s.acr_values, ["myACR"]);
+        assert_eq!(s.max_age, None);
+        assert_eq!(s.acr_values_param().as_deref(), Some("myACR"));
+        let s = StepUp::from_challenges(&v(&[
+            r#"Bearer error="insufficient_user_authentication", error_description="More recent authentication is required", max_age="5""#,
+        ]))
+        .unwrap();
+        assert_eq!((s.acr_values.len(), s.max_age), (0, Some(5)));
+        assert_eq!(s.acr_values_param(), None);
+        let s = StepUp::from_challenges(&v(&[
+            r#"DPoP error="insufficient_user_authentication", acr_values="phr phrh", max_age=300"#,
+        ]))
+        .unwrap();
+        assert_eq!(s.acr_values, ["phr", "phrh"]);
+        assert_eq!(s.max_age, Some(300));
+        // No step-up: another error, no error, or values that could not be sent.
+        for other in [
+            r#"Bearer error="invalid_token""#,
+            "Bearer realm=\"git\"",
+            r#"Bearer error="insufficient_user_authentication", max_age="soon""#,
+            r#"Bearer error="insufficient_user_authentication", acr_values="a\"b""#,
+        ] {
+            assert_eq!(StepUp::from_challenges(&v(&[other])), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_token_meets_a_step_up_with_one_of_its_acr_values_while_max_age_allows() {
+        let s = StepUp {
+            acr_values: vec!["phr".into(), "phrh".into()],
+            max_age: Some(300),
+        };
+        assert!(s.is_met_by(Some("phrh"), Some(1000), 1300));
+        assert!(!s.is_met_by(Some("phrh"), Some(1000), 1301), "too old");
+        assert!(!s.is_met_by(Some("pwd"), Some(1000), 1000), "another acr");
+        assert!(!s.is_met_by(None, Some(1000), 1000));
+        assert!(!s.is_met_by(Some("phr"), None, 1000), "no auth_time");
+        // Asked for several and not told which: only if every one would do.
+        assert!(s.is_met_by(Some("phr phrh"), Some(1000), 1000));
+        assert!(!s.is_met_by(Some("phr pwd"), Some(1000), 1000));
+        let any_acr = StepUp {
+            acr_values: vec![],
+            max_age: Some(10),
+        };
+        assert!(any_acr.is_met_by(None, Some(1000), 1005));
+        let no_age = StepUp {
+            acr_values: vec!["phr".into()],
+            max_age: None,
+        };
+        assert!(no_age.is_met_by(Some("phr"), None, u64::MAX));
     }
 
     #[test]

@@ -189,7 +189,7 @@ fn server_failures_give_one_line_and_leave_the_cache_alone() {
         ),
         (
             Fault::json(200, r#"{"access_token":"at_x","token_type":"mac"}"#),
-            "only Bearer is supported",
+            "only Bearer and DPoP are supported",
         ),
         (
             Fault::json(
