@@ -24,6 +24,11 @@ use std::time::Duration;
 
 /// How long a process waits for another one's refresh or login.
 const LOCK_WAIT: Duration = Duration::from_secs(330);
+/// The cache kind of the DPoP nonces servers gave, by server origin.
+const NONCE: &str = "dpop-nonce";
+/// How long a server's DPoP nonce is offered to a later process: servers
+/// rotate them, and a stale one costs one refused request.
+const NONCE_TTL: u64 = 300;
 /// The usual lifetime of a device code (RFC 8628 §3.2 `expires_in`).
 const DEVICE_LOGIN: Duration = Duration::from_secs(600);
 
@@ -257,6 +262,20 @@ impl<'p> Manager<'p> {
         Ok(Bound { fetched, key })
     }
 
+    /// Whether a caller that sends the token as a fixed header may have
+    /// `binding`'s token: not a `dpop = true` provider's
+    /// ([`Error::NeedsProof`]). Every token for such a caller is checked
+    /// here; a caller with work to do before it asks (cargo reads the
+    /// index's `config.json`) checks first.
+    pub fn check_fixed_header(binding: &Binding) -> Result<()> {
+        match binding.provider.dpop {
+            true => Err(Error::NeedsProof {
+                provider: crate::prompt::escape(&binding.provider.name),
+            }),
+            false => Ok(()),
+        }
+    }
+
     /// A token for a caller that can only send it as it is: none for a
     /// `dpop = true` provider, before anything is read or asked.
     fn bearer(
@@ -266,11 +285,7 @@ impl<'p> Manager<'p> {
         which: Credential,
         step_up: Option<&StepUp>,
     ) -> Result<Fetched> {
-        if binding.provider.dpop {
-            return Err(Error::NeedsProof {
-                provider: crate::prompt::escape(&binding.provider.name),
-            });
-        }
+        Manager::check_fixed_header(binding)?;
         self.fetch(binding, hint, which, step_up).map(|(f, _)| f)
     }
 
@@ -368,7 +383,9 @@ impl<'p> Manager<'p> {
             current.filter(|t| t.refresh_token.is_some() && meets(t, dpop_key.as_deref(), now))
         {
             lock.now_doing(Doing::Refreshing);
-            match self.refresh(provider, &meta, &old, proofs.as_ref()) {
+            let refreshed = self.refresh(provider, &meta, &old, proofs.as_ref());
+            self.keep_nonce(&meta);
+            match refreshed {
                 Ok(token) => {
                     return self
                         .keep(binding, &key, token, Source::Refreshed)
@@ -395,7 +412,9 @@ impl<'p> Manager<'p> {
                 Err(e) => return Err(e),
             }
         } else if let Some(hint) = hint.filter(|_| step_up.is_none()) {
-            match self.refresh(provider, &meta, &brought(hint), proofs.as_ref()) {
+            let refreshed = self.refresh(provider, &meta, &brought(hint), proofs.as_ref());
+            self.keep_nonce(&meta);
+            match refreshed {
                 Ok(token) => {
                     crate::debug!("{}: used the refresh token git brought", provider.name);
                     return self
@@ -409,7 +428,9 @@ impl<'p> Manager<'p> {
             }
         }
         lock.now_doing(Doing::LoggingIn);
-        let token = self.obtain(provider, &meta, account, false, step_up, proofs.as_ref())?;
+        let token = self.obtain(provider, &meta, account, false, step_up, proofs.as_ref());
+        self.keep_nonce(&meta);
+        let token = token?;
         self.keep(binding, &key, token, Source::Obtained)
             .map(with_key)
     }
@@ -427,6 +448,19 @@ impl<'p> Manager<'p> {
             return Ok(None);
         };
         dpop::check_offered(&crate::prompt::escape(&provider.name), meta)?;
+        // The nonce the server gave an earlier process, while it may
+        // still be current: the first request need not be refused for it.
+        let endpoint = meta.token_endpoint()?;
+        if self.nonces.for_url(endpoint).is_none()
+            && let Some(nonce) = self.endpoints.get_within::<String>(
+                NONCE,
+                &endpoint.origin().ascii_serialization(),
+                token::now(),
+                NONCE_TTL,
+            )
+        {
+            self.nonces.remember(endpoint, &nonce);
+        }
         Ok(Some(dpop::Proofs {
             key: Rc::clone(key),
             nonces: Rc::clone(&self.nonces),
@@ -448,6 +482,18 @@ impl<'p> Manager<'p> {
         )
     }
 
+    /// Keep the nonce the token endpoint gave last (RFC 9449 §8) for the
+    /// next process: it is no secret, and it spares that process a
+    /// refused request.
+    fn keep_nonce(&self, meta: &Metadata) {
+        if let Ok(endpoint) = meta.token_endpoint()
+            && let Some(nonce) = self.nonces.for_url(endpoint)
+        {
+            let origin = endpoint.origin().ascii_serialization();
+            self.endpoints.put(NONCE, &origin, &nonce, token::now());
+        }
+    }
+
     /// Run the grant now, whatever the cache holds.
     pub fn login(&self, binding: &Binding) -> Result<Token> {
         let key = Manager::key(binding);
@@ -466,7 +512,9 @@ impl<'p> Manager<'p> {
             true,
             None,
             proofs.as_ref(),
-        )?;
+        );
+        self.keep_nonce(&meta);
+        let token = token?;
         Ok(self.keep(binding, &key, token, Source::Obtained)?.token)
     }
 

@@ -151,6 +151,8 @@ pub(super) fn registry_binding(
     binding: &Binding,
     index_url: &str,
 ) -> Result<Binding> {
+    // A token cargo could not use is not worth reading the index for.
+    Manager::check_fixed_header(binding)?;
     let provider = &binding.provider;
     let name = crate::prompt::escape(&provider.name);
     let Some(url) = index_url.strip_prefix("sparse+").and_then(self::index_url) else {
