@@ -61,6 +61,7 @@ fn forge_from(auth: TestServer, challenges: &[&str], resource_metadata: Option<S
         Settings {
             challenges: challenges.iter().map(|c| c.to_string()).collect(),
             resource_metadata,
+            step_up: None,
         },
     );
     env.client_credentials_config(&auth, &format!("http://127.0.0.1:{}/", git_server.port));

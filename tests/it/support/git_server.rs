@@ -11,6 +11,9 @@ use std::thread::JoinHandle;
 /// Decides whether a token opens the repositories.
 pub type Validator = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
+/// The acr value and the authentication time behind a token.
+pub type Authentication = Arc<dyn Fn(&str) -> Option<(String, i64)> + Send + Sync>;
+
 #[derive(Default)]
 struct Seen {
     /// `Authorization` schemes of the requests, in order (`None` if absent).
@@ -28,11 +31,52 @@ pub struct GitServer {
 }
 
 /// `{port}` in either field stands for the server's port.
+#[derive(Default)]
 pub struct Settings {
     /// `WWW-Authenticate` values sent with a 401.
     pub challenges: Vec<String>,
     /// Served at `/.well-known/oauth-protected-resource` when set.
     pub resource_metadata: Option<String>,
+    /// The repositories need a stronger or more recent login (RFC 9470).
+    pub step_up: Option<StepUp>,
+}
+
+/// What the repositories ask of the login behind a token (RFC 9470 §3):
+/// until a token obtained with `acr` arrives, authenticated no longer
+/// than `max_age` ago, every 401 (to a request with a token or without)
+/// carries the step-up challenge instead of [`Settings::challenges`].
+pub struct StepUp {
+    pub acr: String,
+    pub max_age: Option<i64>,
+    /// The acr and authentication time behind a token, as the
+    /// authorization server tells (introspection, RFC 9470 §6.2).
+    pub authentication: Authentication,
+}
+
+impl StepUp {
+    /// The `WWW-Authenticate` value of RFC 9470 §3.
+    pub fn challenge(&self) -> String {
+        let mut c = format!(
+            "Bearer error=\"insufficient_user_authentication\", \
+             error_description=\"A different authentication level is required\", \
+             acr_values=\"{}\"",
+            self.acr
+        );
+        if let Some(age) = self.max_age {
+            c.push_str(&format!(", max_age={age}"));
+        }
+        c
+    }
+
+    fn is_met_by(&self, token: &str) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        (self.authentication)(token).is_some_and(|(acr, auth_time)| {
+            acr == self.acr && self.max_age.is_none_or(|max| now - auth_time <= max)
+        })
+    }
 }
 
 impl GitServer {
@@ -47,6 +91,7 @@ impl GitServer {
             let settings = Arc::new(Settings {
                 challenges: settings.challenges.iter().map(|c| fill(c)).collect(),
                 resource_metadata: settings.resource_metadata.as_deref().map(fill),
+                step_up: settings.step_up,
             });
             std::thread::spawn(move || {
                 // recv fails once unblock() is called on drop.
@@ -150,10 +195,18 @@ fn serve(
             s.tokens.push(t.clone());
         }
     }
-    if !auth.as_ref().is_some_and(|(_, t)| valid(t)) {
+    let stepped_up = |t: &str| settings.step_up.as_ref().is_none_or(|s| s.is_met_by(t));
+    if !auth
+        .as_ref()
+        .is_some_and(|(_, t)| valid(t) && stepped_up(t))
+    {
         let mut reply =
             tiny_http::Response::from_string("authentication required\n").with_status_code(401);
-        for c in &settings.challenges {
+        let challenges = match &settings.step_up {
+            Some(s) => vec![s.challenge()],
+            None => settings.challenges.clone(),
+        };
+        for c in &challenges {
             reply.add_header(
                 tiny_http::Header::from_bytes("WWW-Authenticate", c.as_bytes()).unwrap(),
             );

@@ -1,0 +1,227 @@
+//! DPoP (RFC 9449): a `dpop = true` provider's tokens are bound to a key
+//! the helper keeps; every token request carries a proof the test server
+//! checks for real, with its nonce; callers that can only send a fixed
+//! header get one line and no token.
+
+use crate::support::*;
+
+const URL: &str = "https://git.example.com/";
+
+/// A client-credentials provider `corp` for [`URL`] with `dpop = true`,
+/// at a server that announces DPoP and wants its nonce in every proof.
+fn dpop_env(server: &TestServer) -> Env {
+    server.add_client("ci", Some("ci-secret"));
+    server.set_dpop(true);
+    server.set_dpop_nonce_required(true);
+    let env = Env::new();
+    env.write_config(&format!(
+        "storage = \"file\"\n\n[[provider]]\nname = \"corp\"\nurl = \"{URL}\"\nissuer = \"{}\"\n\
+         client_id = \"ci\"\nclient_secret = \"ci-secret\"\ngrant = \"client_credentials\"\n\
+         dpop = true\n",
+        server.issuer()
+    ));
+    env
+}
+
+/// The token entry and the key entry, in that order.
+fn entries(env: &Env) -> (serde_json::Value, String) {
+    let mut token = None;
+    let mut key = None;
+    for path in env.token_entries() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("access_token") {
+            token = Some(serde_json::from_str(&text).unwrap());
+        } else if text.contains("pkcs8") {
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+            key = Some(text);
+        }
+    }
+    (token.expect("a token entry"), key.expect("a key entry"))
+}
+
+#[test]
+fn a_login_binds_the_token_to_a_key_kept_with_it_after_the_servers_nonce() {
+    let server = TestServer::start().unwrap();
+    let env = dpop_env(&server);
+    let out = env.run(&["-v", "login", URL], "");
+    out.ok();
+    // The first proof had no nonce; the server said which; one retry.
+    assert_eq!(server.count("token_with_dpop"), 2, "{out}");
+    assert_eq!(server.count("token_without_dpop"), 0);
+    let jkts = server.proof_thumbprints();
+    assert_eq!(jkts.len(), 1, "one proof accepted");
+    let (token, key) = entries(&env);
+    assert_eq!(token["token_type"], "DPoP");
+    assert_eq!(token["dpop_jkt"], jkts[0].as_str());
+    let access_token = token["access_token"].as_str().unwrap();
+    assert_eq!(
+        server.token_checker().bound_key(access_token).as_deref(),
+        Some(jkts[0].as_str())
+    );
+    // The private key is never shown, not even under -v.
+    let stored: serde_json::Value = serde_json::from_str(&key).unwrap();
+    let pkcs8 = stored["pkcs8"].as_str().unwrap();
+    assert!(!out.stderr.contains(pkcs8) && !out.stdout.contains(pkcs8));
+
+    // A second login proves possession of the same key, and sends the
+    // nonce it was given at once.
+    env.run(&["login", URL], "").ok();
+    assert_eq!(server.count("token_with_dpop"), 3, "no refusal this time");
+    assert_eq!(server.proof_thumbprints(), vec![jkts[0].clone(); 2]);
+    let (_, key_again) = entries(&env);
+    assert_eq!(key_again, key);
+
+    // logout forgets both.
+    env.run(&["logout", URL], "").ok();
+    assert!(env.token_entries().is_empty(), "{:?}", env.token_entries());
+}
+
+#[test]
+fn every_grant_sends_its_token_requests_with_a_proof() {
+    // The device grant: its polls too.
+    let server = TestServer::start().unwrap();
+    server.set_dpop(true);
+    server.set_dpop_nonce_required(true);
+    let env = device_env(&server, URL, "device_code", "dpop = true\n");
+    let mut login = env.spawn_at_terminal(&["login", URL], "");
+    let line = login.wait_for_line("user_code=", 20);
+    let code = line.trim_start_matches("user_code=");
+    http_get(&format!("{}/device?user_code={code}", server.issuer()));
+    login.finish().ok();
+    assert!(server.count("device_code") >= 1);
+    assert_eq!(server.count("token_without_dpop"), 0);
+    assert_eq!(entries(&env).0["token_type"], "DPoP");
+
+    // The authorization code: the code is bound to the key too (dpop_jkt).
+    let server = TestServer::start().unwrap();
+    server.set_dpop(true);
+    server.add_client("app", None);
+    let mut env = Env::new();
+    env.write_config(&interactive_provider(
+        &server,
+        URL,
+        "client_id = \"app\"\ndpop = true\n",
+    ));
+    env.browser(r#"curl -sS -L -o /dev/null "$1""#);
+    env.run(&["login", URL], "").ok();
+    let jkt = &server.proof_thumbprints()[0];
+    let authorize = server.last_request("/authorize").unwrap();
+    assert_eq!(authorize.param("dpop_jkt"), Some(jkt.as_str()));
+    assert_eq!(server.count("authorization_code"), 1);
+    assert_eq!(server.count("token_without_dpop"), 0);
+    assert_eq!(entries(&env).0["dpop_jkt"], jkt.as_str());
+}
+
+#[test]
+fn callers_that_send_a_fixed_header_get_one_line_and_no_token() {
+    let server = TestServer::start().unwrap();
+    let mut env = dpop_env(&server);
+    let named = |out: &Output| {
+        assert!(
+            out.stderr.contains("corp: dpop = true") && out.stderr.contains("DPoP proof"),
+            "{out}"
+        );
+    };
+    // git: nothing at all, exit 0: it goes on to its other helpers.
+    let out = env.run(&["get"], &git_request(URL));
+    out.ok();
+    assert_eq!(out.stdout, "", "{out}");
+    named(&out);
+    // Scripts, kubectl, Terraform, Go, Bazel: a failure and the line.
+    let out = env.run(&["token", URL], "");
+    out.fails();
+    assert_eq!(out.stdout, "", "{out}");
+    named(&out);
+    let out = env.run(&["token", "--header", URL], "");
+    assert_eq!((out.code, out.stdout.as_str()), (Some(1), ""), "{out}");
+    let out = env.run_as(
+        "terraform-credentials-oauth",
+        &["get", "git.example.com"],
+        "",
+    );
+    assert_eq!((out.code, out.stdout.as_str()), (Some(1), ""), "{out}");
+    named(&out);
+    let out = env.run(
+        &["goauth", "https://git.example.com/mod/@v/list"],
+        &go_401_stdin("Bearer realm=\"x\""),
+    );
+    assert_eq!((out.code, out.stdout.as_str()), (Some(1), ""), "{out}");
+    named(&out);
+    let out = env.run_as(
+        "bazel-credential-oauth",
+        &["get"],
+        r#"{"uri":"https://git.example.com/x"}"#,
+    );
+    assert_eq!((out.code, out.stdout.as_str()), (Some(1), ""), "{out}");
+    named(&out);
+    let out = env.run_as("keyring", &["get", URL, "oauth2"], "");
+    assert_eq!((out.code, out.stdout.as_str()), (Some(1), ""), "{out}");
+    named(&out);
+    // docker and cargo answer "not found" in their own protocols.
+    let out = env.run_as("docker-credential-oauth", &["get"], "git.example.com\n");
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(1), "credentials not found in native keychain\n"),
+        "{out}"
+    );
+    named(&out);
+    let out = env.run(
+        &["--cargo-plugin"],
+        "{\"v\":1,\"registry\":{\"index-url\":\"sparse+https://git.example.com/index/\",\
+         \"name\":\"corp\"},\"kind\":\"get\",\"operation\":\"read\",\"args\":[]}\n",
+    );
+    out.ok();
+    assert!(
+        out.stdout.contains("\"not-found\"") && !out.stdout.contains("Bearer"),
+        "{out}"
+    );
+    named(&out);
+    env.set_var(
+        "KUBERNETES_EXEC_INFO",
+        r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}"#,
+    );
+    let out = env.run(&["kubernetes", URL], "");
+    assert_eq!((out.code, out.stdout.as_str()), (Some(1), ""), "{out}");
+    named(&out);
+    // Not one of them asked the server for anything.
+    assert_eq!(server.count("token"), 0);
+    assert!(env.token_entries().is_empty());
+    // Go's own listing offers no set for it either.
+    env.run(&["login", URL], "").ok();
+    let out = env.run(&["goauth"], "");
+    out.ok();
+    assert_eq!(out.stdout, "", "{out}");
+}
+
+#[test]
+fn a_server_that_does_not_support_dpop_is_named_and_asked_nothing() {
+    let server = TestServer::start().unwrap();
+    let env = dpop_env(&server);
+    server.set_dpop(false);
+    let out = env.run(&["login", URL], "");
+    out.fails();
+    assert!(
+        out.stderr.contains(&format!(
+            "corp: dpop = true, but the authorization server {} does not support DPoP",
+            server.issuer()
+        )),
+        "{out}"
+    );
+    assert_eq!(server.count("token"), 0);
+}
+
+#[test]
+fn a_bearer_token_from_a_server_that_ignored_the_proof_is_refused() {
+    let server = TestServer::start().unwrap();
+    let env = dpop_env(&server);
+    server.set_dpop_ignored(true);
+    let out = env.run(&["login", URL], "");
+    out.fails();
+    assert!(out.stderr.contains("ignored the DPoP proof"), "{out}");
+    assert!(
+        !env.token_entries()
+            .iter()
+            .any(|p| std::fs::read_to_string(p).unwrap().contains("access_token")),
+        "no bearer token kept"
+    );
+}
