@@ -102,6 +102,23 @@ pub fn run(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
 /// A cached token's state in words: when it expires (in how long, and
 /// the local time), whether it can be renewed silently.
 fn describe_token(t: &token::Token, now: u64) -> String {
+    let state = lifetime(t, now);
+    // What binds the token: a DPoP key (RFC 9449), the login it needed (RFC 9470).
+    let mut how = Vec::new();
+    if t.is_dpop() {
+        how.push("bound to a DPoP key".to_string());
+    }
+    if let Some(acr) = &t.acr {
+        how.push(format!("login acr {}", crate::prompt::escape(acr)));
+    }
+    match how.is_empty() {
+        true => state,
+        false => format!("{state}; {}", how.join(", ")),
+    }
+}
+
+/// When a token stops being used, and whether it renews silently.
+fn lifetime(t: &token::Token, now: u64) -> String {
     let refresh = if t.refresh_token.is_some() {
         "; refreshable"
     } else {

@@ -63,6 +63,11 @@ fn a_login_binds_the_token_to_a_key_kept_with_it_after_the_servers_nonce() {
     let pkcs8 = stored["pkcs8"].as_str().unwrap();
     assert!(!out.stderr.contains(pkcs8) && !out.stdout.contains(pkcs8));
 
+    let status = env.run(&["status"], "");
+    status.ok();
+    assert!(status.stdout.contains("bound to a DPoP key"), "{status}");
+    assert!(!status.stdout.contains(pkcs8) && !status.stdout.contains(access_token));
+
     // A second login proves possession of the same key, and sends the
     // nonce it was given at once.
     env.run(&["login", URL], "").ok();

@@ -154,6 +154,9 @@ fn a_clone_that_meets_a_step_up_logs_in_once_with_the_acr_and_a_second_clone_nee
     assert_eq!(entry["acr"], "phr");
     assert!(entry["auth_time"].as_u64().is_some(), "{entry}");
 
+    let status = f.env.run(&["status"], "");
+    assert!(status.stdout.contains("login acr phr"), "{status}");
+
     let second = f.clone("work2");
     second.ok();
     assert_eq!(f.browser_runs(), 1, "no second login\n{second}");
