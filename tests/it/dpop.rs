@@ -230,3 +230,59 @@ fn a_bearer_token_from_a_server_that_ignored_the_proof_is_refused() {
         "no bearer token kept"
     );
 }
+
+/// The resource server the tests use checks proofs for real: with the
+/// key the helper keeps (read from its store here, as only a test may),
+/// a right proof opens it once; a replay, another URL or method, an old
+/// `iat`, another token's `ath`, another key, and a bearer token do not.
+#[test]
+fn the_test_resource_server_refuses_every_proof_it_must() {
+    use crate::support::resource_server::{ResourceServer, proof_by, request, stored_key};
+    let server = TestServer::start().unwrap();
+    let env = dpop_env(&server);
+    env.run(&["login", URL], "").ok();
+    let (token, key_entry) = entries(&env);
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let key = stored_key(&key_entry);
+    let rs = ResourceServer::start(server.token_checker(), None);
+    let url = rs.url("/api/items");
+    let authorization = format!("DPoP {token}");
+    let send = |method: &str, proof: &str| {
+        request(
+            method,
+            &url,
+            &[("Authorization", &authorization), ("DPoP", proof)],
+        )
+    };
+
+    let good = proof_by(&key, "GET", &url, &token, 0);
+    assert_eq!(send("GET", &good).0, 200, "{:?}", rs.outcomes());
+    let (status, challenge) = send("GET", &good);
+    assert_eq!(status, 401, "a replayed proof");
+    assert!(challenge.unwrap().contains("invalid_dpop_proof"));
+    for (method, proof) in [
+        ("GET", proof_by(&key, "GET", &rs.url("/other"), &token, 0)),
+        ("POST", proof_by(&key, "GET", &url, &token, 0)),
+        ("GET", proof_by(&key, "GET", &url, &token, -600)),
+        ("GET", proof_by(&key, "GET", &url, "another-token", 0)),
+    ] {
+        assert_eq!(send(method, &proof).0, 401, "{:?}", rs.outcomes());
+    }
+    let stranger = oauth_test_server::assertion::TestKey::from_pem(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/ec-pkcs8.pem"),
+        )
+        .unwrap(),
+    );
+    let (status, challenge) = send("GET", &proof_by(&stranger, "GET", &url, &token, 0));
+    assert_eq!(status, 401);
+    assert!(challenge.unwrap().contains("invalid_token"));
+    let bearer = format!("Bearer {token}");
+    assert_eq!(request("GET", &url, &[("Authorization", &bearer)]).0, 401);
+    let outcomes = rs.outcomes();
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+}

@@ -12,6 +12,7 @@ pub mod module_hosts;
 pub mod package_index;
 pub mod python_tools;
 pub mod registry;
+pub mod resource_server;
 pub mod tls;
 
 mod browser;
