@@ -160,6 +160,32 @@ mod tests {
         assert_eq!(with(None, 1000), None);
     }
 
+    /// RFC 9470: a refresh does not authenticate the person again, so
+    /// the acr and auth_time of the login stand, unless a new ID token
+    /// says them anew.
+    #[test]
+    fn the_authentication_behind_a_token_survives_its_refresh() {
+        use base64::Engine;
+        let jwt = |claims: &str| {
+            let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+            format!("{}.{}.c2ln", b64("{}"), b64(claims))
+        };
+        let mut old =
+            Token::from_response(&json!({"access_token":"a1","refresh_token":"r1"}), 0).unwrap();
+        old.acr = Some("phr".into());
+        old.auth_time = Some(100);
+        let plain = Token::from_response(&json!({"access_token":"a2"}), 500).unwrap();
+        let t = carry_over(&old, plain);
+        assert_eq!((t.acr.as_deref(), t.auth_time), (Some("phr"), Some(100)));
+        let said = Token::from_response(
+            &json!({"access_token":"a3","id_token":jwt(r#"{"acr":"phrh","auth_time":400}"#)}),
+            500,
+        )
+        .unwrap();
+        let t = carry_over(&old, said);
+        assert_eq!((t.acr.as_deref(), t.auth_time), (Some("phrh"), Some(400)));
+    }
+
     use crate::config::AuthMethod;
     use crate::grant::examples::{BASIC, TOKEN, confidential, metadata, public};
     use crate::http::scripted::{self, COMMON, body, headers};
