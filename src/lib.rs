@@ -46,7 +46,9 @@
 //! [`grant::revocation`] (RFC 7009 at logout), [`grant::client`] (the
 //! configured or registered client), [`grant::assertion`] (RFC 7523 client
 //! assertions: signed here, read from a file, or a CI platform's OIDC
-//! token), [`grant::interactive`] (browser, device or paste), [`resolver`]
+//! token), [`grant::dpop`] (RFC 9449: the key a `dpop = true` provider's
+//! tokens are bound to, and its proofs), [`grant::interactive`] (browser,
+//! device or paste), [`resolver`]
 //! (the data flow's Resolver), [`env`](mod@env) (environment values that
 //! cannot panic), [`random`] (the OS RNG), [`bounded`] (the one bounded
 //! read), [`calendar`] (Unix seconds as RFC 3339, local times, spans) and
