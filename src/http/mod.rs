@@ -10,11 +10,13 @@
 //! The rules for URLs (https except loopback, and how a server is named in
 //! messages) are in [`trust`]; reading an answer (an OAuth error body, a
 //! `Date`) in [`answer`]; a server's `WWW-Authenticate` challenges in
-//! [`challenge`]; the reqwest client in `reqwest_client`.
+//! [`challenge`]; the reqwest client in `reqwest_client`; answers read as
+//! they arrive (the MCP bridge's), for a resource server, in [`stream`].
 
 pub mod answer;
 pub mod challenge;
 mod reqwest_client;
+pub mod stream;
 pub mod trust;
 
 pub use answer::{interpret, parse_http_date};
@@ -51,6 +53,8 @@ pub enum ClientAuth<'a> {
 pub enum Method {
     Get,
     Post,
+    /// Ending an MCP session (Streamable HTTP).
+    Delete,
 }
 
 /// One request as it goes on the wire, built by [`Http`] and sent by an
@@ -169,7 +173,7 @@ where
     }
 }
 
-const USER_AGENT: &str = concat!("credential-oauth/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("credential-oauth/", env!("CARGO_PKG_VERSION"));
 
 /// The HTTP policy every grant and discovery goes through: https except
 /// loopback, `Accept: application/json`, no redirect followed, bounded

@@ -2,6 +2,7 @@
 //! the trust anchors and no redirect policy; the only place reqwest is
 //! named.
 
+use super::stream::{ResourceHttp, StreamClient, Streaming};
 use super::{
     Http, HttpClient, HttpRequest, HttpResponse, MAX_BODY, Method, Transport, USER_AGENT, origin,
     printable,
@@ -76,6 +77,78 @@ impl Http {
     }
 }
 
+/// How long the bridge waits on a resource server: for an answer's head,
+/// and for each read of a streamed body (a tool may think a while).
+const RESOURCE_TIMEOUT: Duration = Duration::from_secs(300);
+
+impl ResourceHttp {
+    /// The real client for a resource server: as [`Http::new`]'s, but each
+    /// wait is [`RESOURCE_TIMEOUT`] (or `CREDENTIAL_OAUTH_HTTP_TIMEOUT` when
+    /// longer).
+    pub fn new(transport: &Transport) -> Result<ResourceHttp> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let timeout = crate::env::seconds_from("CREDENTIAL_OAUTH_HTTP_TIMEOUT")
+            .unwrap_or(RESOURCE_TIMEOUT)
+            .max(DEFAULT_TIMEOUT);
+        check_cert_file_env()?;
+        let mut builder = with_env_proxies(reqwest::blocking::Client::builder());
+        if let Some(path) = &transport.ca_file {
+            builder = builder.tls_certs_merge(read_ca_file(path)?);
+        }
+        let client = builder
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Local(format!("cannot set up HTTP client: {}", one_line(&e))))?;
+        Ok(ResourceHttp::with_client(
+            client,
+            transport.allow_insecure_http,
+        ))
+    }
+}
+
+/// The real [`StreamClient`]: the answer's head, and its body left to read.
+impl StreamClient for reqwest::blocking::Client {
+    fn open(&self, request: HttpRequest) -> Result<Streaming> {
+        let HttpRequest {
+            method,
+            url,
+            headers,
+            body,
+        } = request;
+        let server = origin(&url);
+        let mut req = match method {
+            Method::Get => self.get(url),
+            Method::Post => self.post(url).body(body),
+            Method::Delete => self.delete(url),
+        };
+        for (name, value) in headers {
+            req = req.header(name, value);
+        }
+        let resp = req.send().map_err(|e| Error::Network {
+            server,
+            detail: one_line(&e),
+            source: Some(Box::new(e.without_url())),
+        })?;
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        Ok(Streaming {
+            status: resp.status().as_u16(),
+            headers,
+            body: Box::new(resp),
+        })
+    }
+}
+
 /// The system roots are loaded by the TLS stack, which reads
 /// `SSL_CERT_FILE` to its end: `/dev/zero` there grew memory without bound.
 /// Only a regular file of at most [`MAX_CA_FILE`] bytes is let through.
@@ -112,6 +185,7 @@ impl HttpClient for reqwest::blocking::Client {
         let mut req = match method {
             Method::Get => self.get(url),
             Method::Post => self.post(url).body(body),
+            Method::Delete => self.delete(url),
         };
         for (name, value) in headers {
             req = req.header(name, value);

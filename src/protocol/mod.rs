@@ -8,7 +8,9 @@ pub mod docker;
 pub mod exec_credential;
 pub mod git;
 pub mod goauth;
+pub mod jsonrpc;
 pub mod keyring_cli;
+pub mod sse;
 pub mod terraform;
 
 use crate::bounded::read_at_most;
