@@ -148,7 +148,14 @@ impl<'p> Manager<'p> {
                 x.requested_token_type.as_deref().unwrap_or("")
             )
         });
-        let bound_to = match (resource.as_ref().or(exchange.as_ref()), provider.dpop) {
+        // An RFC 8707 resource the tokens are asked for (an MCP server's
+        // URL) is what they are bound to, before the metadata's `resource`.
+        let bound = provider
+            .resource_indicator
+            .as_ref()
+            .or(resource.as_ref())
+            .or(exchange.as_ref());
+        let bound_to = match (bound, provider.dpop) {
             (Some(bound_to), true) => Some(format!("{bound_to}\ndpop")),
             (None, true) => Some("dpop".to_string()),
             (bound_to, false) => bound_to.cloned(),
@@ -550,6 +557,22 @@ impl<'p> Manager<'p> {
             }
         }
         self.store.delete(&key)
+    }
+
+    /// The server refused `presented` (RFC 6750 §3.1 `invalid_token`): the
+    /// cached entry, while it still holds that token, is marked expired, so
+    /// the next [`Manager::token`] refreshes it (the refresh token is kept)
+    /// or logs in. A newer token another process stored is left alone.
+    pub fn rejected(&self, binding: &Binding, presented: &Secret) -> Result<()> {
+        let key = Manager::key(binding);
+        match self.cached(&key)? {
+            Some(mut t) if t.access_token == *presented => {
+                t.expires_at = Some(0);
+                t.until_rejected = false;
+                self.save(&key, &t)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// `provider`'s endpoints resolved now, past the metadata cache, by

@@ -31,6 +31,31 @@ impl Provider {
         Ok(provider)
     }
 
+    /// A provider for a resource server a person named (MCP) whose
+    /// metadata names `issuer`: as [`Provider::discovered`], but its url is
+    /// the server's URL itself, and its tokens are bound to that URL
+    /// (RFC 8707).
+    pub fn for_resource_server(
+        url: &Url,
+        issuer: &str,
+        scopes: Vec<String>,
+    ) -> std::result::Result<Provider, String> {
+        let mut provider =
+            Provider::discovered(&url.origin().ascii_serialization(), issuer, scopes)?;
+        let mut canonical = url.clone();
+        let _ = canonical.set_username("");
+        let _ = canonical.set_password(None);
+        canonical.set_fragment(None);
+        let host = url.host_str().unwrap_or_default();
+        provider.name = match url.port() {
+            Some(port) => format!("{host}:{port}{}", url.path()),
+            None => format!("{host}{}", url.path()),
+        };
+        provider.resource_indicator = Some(canonical.to_string());
+        provider.url = canonical;
+        Ok(provider)
+    }
+
     /// A provider from a table with the config file's keys (used for
     /// providers written in git's config, see src/gitconfig.rs).
     pub fn from_table(table: toml::Table) -> std::result::Result<Provider, String> {
@@ -172,6 +197,12 @@ impl Provider {
             bearer,
             discover,
             issuer_discovered: false,
+            resource_indicator: None,
+            client_metadata_url: raw
+                .client_metadata_url
+                .as_deref()
+                .map(client_metadata_url)
+                .transpose()?,
             kubernetes_token: raw.kubernetes_token,
             token_lifetime: raw
                 .token_lifetime
@@ -235,6 +266,19 @@ fn apply_preset(raw: &mut RawProvider, preset: &crate::config::preset::Preset) {
         &mut raw.revocation_endpoint,
         preset.revocation_endpoint.as_ref(),
     );
+}
+
+/// A Client ID Metadata Document's URL is the client id: https with a
+/// path, no fragment (loopback http for tests and demos).
+pub(super) fn client_metadata_url(s: &str) -> std::result::Result<Url, String> {
+    let url = parse_url("client_metadata_url", s)?;
+    let https = url.scheme() == "https" || crate::http::is_loopback(&url);
+    if !https || url.path() == "/" || url.fragment().is_some() {
+        return Err(format!(
+            "client_metadata_url: {s:?} must be an https URL with a path and no fragment"
+        ));
+    }
+    Ok(url)
 }
 
 fn parse_url(field: &str, s: &str) -> std::result::Result<Url, String> {

@@ -70,6 +70,10 @@ pub struct Config {
     /// Hosts (`host` or `host:port`) whose challenges may name an
     /// authorization server for a provider that is not configured (RFC 9728).
     pub discover_hosts: Vec<String>,
+    /// `client_metadata_url` at the top of the file: the Client ID
+    /// Metadata Document this client is published at, for authorization
+    /// servers found by discovery (MCP) that take one.
+    pub client_metadata_url: Option<url::Url>,
 }
 
 /// Where the config file is: `$CREDENTIAL_OAUTH_CONFIG`, else
@@ -119,6 +123,7 @@ impl Config {
             storage: Storage::Auto,
             providers: Vec::new(),
             discover_hosts: Vec::new(),
+            client_metadata_url: None,
         }
     }
 
@@ -174,6 +179,12 @@ impl Config {
             storage,
             providers,
             discover_hosts: raw.discover_hosts,
+            client_metadata_url: raw
+                .client_metadata_url
+                .as_deref()
+                .map(entry::client_metadata_url)
+                .transpose()
+                .map_err(err)?,
         })
     }
 }

@@ -144,6 +144,14 @@ pub struct Provider {
     /// go to it (DESIGN.md "Trust"). What such a provider's tokens are
     /// bound to is the binding's `resource`.
     pub issuer_discovered: bool,
+    /// RFC 8707: the resource every authorization, token and refresh
+    /// request names, so the token is bound to it (the canonical URL of an
+    /// MCP server). Part of the cache key too.
+    pub resource_indicator: Option<String>,
+    /// `client_metadata_url`: with no `client_id`, the client is known by
+    /// this Client ID Metadata Document's URL where the authorization
+    /// server takes one, instead of registering.
+    pub client_metadata_url: Option<Url>,
     /// `kubernetes_token`: which credential `credential-oauth kubernetes`
     /// hands to kubectl; see [`Provider::kubernetes_token`] for the default.
     pub kubernetes_token: Option<crate::token::Credential>,

@@ -14,6 +14,7 @@ pub(super) struct RawConfig<P> {
     pub(super) storage: Option<String>,
     #[serde(default)]
     pub(super) discover_hosts: Vec<String>,
+    pub(super) client_metadata_url: Option<String>,
     // Not `default`, which would ask `P: Default`.
     #[serde(default = "Vec::new")]
     pub(super) provider: Vec<P>,
@@ -81,4 +82,5 @@ pub(super) struct RawProvider {
     pub(super) token_lifetime: Option<toml::Value>,
     #[serde(default)]
     pub(super) dpop: bool,
+    pub(super) client_metadata_url: Option<String>,
 }

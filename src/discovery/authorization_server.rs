@@ -37,6 +37,16 @@ pub struct Metadata {
     pub scopes_supported: Vec<String>,
     #[serde(default)]
     pub id_token_signing_alg_values_supported: Vec<String>,
+    /// RFC 9126 §5: where authorization requests are pushed.
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<Url>,
+    /// RFC 9126 §5: the server takes pushed authorization requests only.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// OAuth Client ID Metadata Document: a client may name itself by the
+    /// URL of its metadata document (MCP authorization).
+    #[serde(default)]
+    pub client_id_metadata_document_supported: bool,
 }
 
 impl Metadata {

@@ -65,6 +65,7 @@ impl Session {
         redirect_uri: &Url,
         extras: &LoginExtras,
         allow_insecure_http: bool,
+        http: Option<&Http>,
     ) -> Result<Session> {
         let endpoint = meta.authorization_endpoint.as_ref().ok_or_else(|| {
             Error::Login(format!(
@@ -76,7 +77,7 @@ impl Session {
         let listener = Listener::bind(redirect_uri)?;
         let pkce = Pkce::new();
         let state = Secret::new(crate::random::token32());
-        let url = authorization_url(
+        let mut url = authorization_url(
             endpoint,
             client,
             scopes,
@@ -85,6 +86,14 @@ impl Session {
             &pkce.challenge,
             extras,
         );
+        if let (Some(par), Some(http)) = (&meta.pushed_authorization_request_endpoint, http) {
+            url = pushed(http, par, endpoint, client, &url)?;
+        } else if meta.require_pushed_authorization_requests {
+            return Err(Error::Login(format!(
+                "issuer {:?} requires pushed authorization requests but names no endpoint for them",
+                meta.issuer
+            )));
+        }
         Ok(Session {
             listener,
             pkce,
@@ -155,6 +164,44 @@ pub fn exchange(
     token_request(http, meta, client, &form)
 }
 
+/// RFC 9126 §2: push the authorization request's parameters (what `url`
+/// carries beyond the endpoint's own) as the client, and send the browser
+/// with the `request_uri` the server answers and the client id alone
+/// (§4). Used wherever the server offers it, not only where it requires
+/// it: the request then never shows in the browser's history or logs.
+fn pushed(http: &Http, par: &Url, endpoint: &Url, client: &Client, url: &Url) -> Result<Url> {
+    let own: Vec<(String, String)> = endpoint.query_pairs().into_owned().collect();
+    let params: Vec<(String, String)> = url
+        .query_pairs()
+        .into_owned()
+        .filter(|p| !own.contains(p) && p.0 != "client_id")
+        .collect();
+    let form: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    crate::debug!(
+        "POST {} (pushed authorization request)",
+        crate::http::origin(par)
+    );
+    let answer = super::post_as_client(http, par, client, &form)?;
+    let request_uri = answer
+        .get("request_uri")
+        .and_then(|v| v.as_str())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            Error::BadAnswer(format!(
+                "{}: the pushed authorization request was answered without a request_uri",
+                crate::http::origin(par)
+            ))
+        })?;
+    let mut sent = endpoint.clone();
+    sent.query_pairs_mut()
+        .append_pair("client_id", &client.id)
+        .append_pair("request_uri", request_uri);
+    Ok(sent)
+}
+
 /// RFC 6749 §4.1.1 with the RFC 7636 §4.3 challenge, and `extras`;
 /// parameters the endpoint URL already carries are kept.
 pub fn authorization_url(
@@ -180,6 +227,10 @@ pub fn authorization_url(
             .append_pair("code_challenge_method", "S256");
         for (name, value) in extras.authorization_params() {
             q.append_pair(name, &value);
+        }
+        // RFC 8707 §2.1.
+        if let Some(resource) = &client.resource {
+            q.append_pair("resource", resource);
         }
     }
     url
@@ -259,6 +310,7 @@ mod tests {
             &redirect,
             &LoginExtras::default(),
             false,
+            None,
         )
         .unwrap();
         let sent_in_url = |name: &str| {
@@ -323,6 +375,7 @@ mod tests {
             method: AuthMethod::ClientSecretBasic,
             assertion: None,
             dpop: None,
+            resource: None,
         };
         let endpoint = Url::parse("https://a.example/authorize?tenant=x").unwrap();
         let redirect = Url::parse("http://127.0.0.1:5210/").unwrap();
@@ -363,6 +416,25 @@ mod tests {
             },
         );
         assert!(!none.as_str().contains("login_hint") && !none.as_str().contains("scope"));
+        assert!(!none.as_str().contains("resource"));
+        let bound = Client {
+            resource: Some("https://mcp.example/mcp".into()),
+            ..client
+        };
+        let url = authorization_url(
+            &endpoint,
+            &bound,
+            &[],
+            &redirect,
+            &Secret::new("st"),
+            "ch",
+            &LoginExtras::default(),
+        );
+        assert!(
+            url.as_str()
+                .ends_with("&resource=https%3A%2F%2Fmcp.example%2Fmcp"),
+            "{url}"
+        );
     }
 
     /// RFC 9470 §4 and RFC 9449 §10: a step-up's authentication and the

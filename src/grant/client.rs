@@ -39,12 +39,31 @@ pub fn known(provider: &Provider, meta: &Metadata, store: &dyn Store) -> Result<
             method: meta.auth_method(provider.auth_method),
             assertion,
             dpop: None,
+            resource: provider.resource_indicator.clone(),
+        }));
+    }
+    if let Some(url) = provider
+        .client_metadata_url
+        .as_ref()
+        .filter(|_| meta.client_id_metadata_document_supported)
+    {
+        // The document's URL is the client id; it has no secret.
+        return Ok(Some(Client {
+            id: url.to_string(),
+            secret: None,
+            method: crate::config::AuthMethod::None,
+            assertion: None,
+            resource: provider.resource_indicator.clone(),
+            dpop: None,
         }));
     }
     let key = registration::key(&provider.issuer, &provider.redirect_uri()?);
     match store.load(&key)? {
         Some(text) => match serde_json::from_str::<Registration>(text.expose()) {
-            Ok(r) => Ok(Some(r.client())),
+            Ok(r) => Ok(Some(Client {
+                resource: provider.resource_indicator.clone(),
+                ..r.client()
+            })),
             Err(_) => {
                 crate::debug!(
                     "registration entry {} is corrupt; ignoring it",
@@ -88,7 +107,10 @@ pub fn known_or_registered(
         .map_err(|e| Error::Local(format!("cannot encode registration: {e}")))?;
     store.save(&registration::key(&provider.issuer, &redirect_uri), &text)?;
     crate::debug!("{}: registered as a new client", provider.name);
-    Ok(registration.client())
+    Ok(Client {
+        resource: provider.resource_indicator.clone(),
+        ..registration.client()
+    })
 }
 
 /// Drop a registration the server no longer knows (`invalid_client`), so

@@ -20,6 +20,21 @@ pub fn obtain(http: &Http, meta: &Metadata, client: &Client, scopes: &[String]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resource_indicator_goes_with_the_token_request() {
+        let (http, sent) = scripted::http(&[(200, TOKEN)]);
+        let client = Client {
+            resource: Some("https://mcp.example/mcp".into()),
+            ..confidential(AuthMethod::ClientSecretPost)
+        };
+        obtain(&http, &metadata(), &client, &[]).unwrap();
+        assert_eq!(
+            body(&sent.only()),
+            "grant_type=client_credentials&resource=https%3A%2F%2Fmcp.example%2Fmcp\
+             &client_id=app&client_secret=s3cret"
+        );
+    }
     use crate::config::AuthMethod;
     use crate::error::Error;
     use crate::grant::examples::{BASIC, TOKEN, confidential, metadata};

@@ -79,6 +79,7 @@ pub fn login(
         &provider.redirect_uri()?,
         &extras,
         provider.transport.allow_insecure_http,
+        Some(http),
     )?;
     session.set_about(super::loopback::About {
         provider: provider.name.clone(),

@@ -34,6 +34,10 @@ pub struct Client {
     /// For a `dpop = true` provider: the key its token requests prove
     /// possession of (RFC 9449 §5).
     pub dpop: Option<dpop::Proofs>,
+    /// RFC 8707 §2: the resource its authorization and token requests
+    /// name (the provider's `resource_indicator`), so the tokens are bound
+    /// to it.
+    pub resource: Option<String>,
 }
 
 impl Client {
@@ -107,6 +111,13 @@ fn post_as_client(
 ) -> Result<serde_json::Value> {
     let assertion = client.assertion(http)?;
     let mut form = form.to_vec();
+    // RFC 8707 §2.2: the token request names the resource too, and so
+    // does a refresh; a token exchange that names its own keeps it.
+    if let Some(resource) = &client.resource
+        && !form.iter().any(|(k, _)| *k == "resource")
+    {
+        form.push(("resource", resource));
+    }
     let auth = client.authenticate(assertion.as_ref(), &mut form);
     http.post_form(url, &form, auth)
 }
@@ -316,6 +327,7 @@ pub(crate) mod examples {
             method,
             assertion: None,
             dpop: None,
+            resource: None,
         }
     }
 
@@ -334,6 +346,7 @@ pub(crate) mod examples {
                 audience: Url::parse("https://as.example/token").unwrap(),
             }),
             dpop: None,
+            resource: None,
         }
     }
 
@@ -354,6 +367,7 @@ pub(crate) mod examples {
             method: AuthMethod::None,
             assertion: None,
             dpop: None,
+            resource: None,
         }
     }
 }

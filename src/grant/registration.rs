@@ -88,6 +88,7 @@ impl Registration {
             method,
             assertion: None,
             dpop: None,
+            resource: None,
         }
     }
 }

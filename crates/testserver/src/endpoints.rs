@@ -70,6 +70,7 @@ pub(crate) fn answer(st: &mut State, rq: &RecordedRequest) -> Reply {
         Some("register") => register(st, rq),
         Some("revoke") => revoke(st, rq),
         Some("introspect") => introspect(st, rq),
+        Some("par") => par(st, rq).map(Reply::no_store),
         Some("userinfo") => userinfo(st, rq),
         _ => Err(not_found(rq)),
     };
@@ -166,6 +167,11 @@ fn metadata(st: &State, rq: &RecordedRequest, document: MetadataMode) -> Answer 
     if st.settings.registration {
         name("registration_endpoint", "register");
     }
+    if st.settings.par != crate::Par::Off {
+        name("pushed_authorization_request_endpoint", "par");
+        doc["require_pushed_authorization_requests"] =
+            (st.settings.par == crate::Par::Required).into();
+    }
     if st.settings.authorization_response_iss {
         doc["authorization_response_iss_parameter_supported"] = true.into();
     }
@@ -175,6 +181,9 @@ fn metadata(st: &State, rq: &RecordedRequest, document: MetadataMode) -> Answer 
     // OpenID Connect Discovery §3: it issues ID tokens (with `openid`).
     doc["id_token_signing_alg_values_supported"] = json!(["RS256"]);
     doc["acr_values_supported"] = json!(st.settings.acr_values_supported);
+    if st.settings.client_id_metadata_documents {
+        doc["client_id_metadata_document_supported"] = true.into();
+    }
     Ok(Reply::json(200, &doc))
 }
 
@@ -221,6 +230,7 @@ fn authenticate(
             (None, _) => return Err(OAuthError::invalid_client("no client authentication").into()),
         },
     };
+    metadata_document_client(st, &id);
     let Some(client) = st.clients.get(&id) else {
         return Err(OAuthError::invalid_client(format!("unknown client {id}")).into());
     };
@@ -295,6 +305,53 @@ fn authenticate_by_assertion(
         id,
         confidential: true,
     })
+}
+
+/// A client id that is the URL of a Client ID Metadata Document, where
+/// they are supported: known from then on as a public client (the
+/// document is not fetched; any loopback redirect is accepted).
+fn metadata_document_client(st: &mut State, id: &str) {
+    let is_url = Url::parse(id).is_ok_and(|u| u.scheme() == "https" || is_loopback(&u));
+    if st.settings.client_id_metadata_documents && is_url && !st.clients.contains_key(id) {
+        let client = Client {
+            secret: None,
+            redirect_uris: Vec::new(),
+            jwks: Vec::new(),
+        };
+        st.clients.insert(id.to_owned(), client);
+    }
+}
+
+/// RFC 8707 §2: `resource` is an absolute URI without a fragment.
+fn requested_resource(params: &Params) -> Result<Option<String>, OAuthError> {
+    let Some(raw) = params.get("resource") else {
+        return Ok(None);
+    };
+    match Url::parse(raw) {
+        Ok(u) if u.fragment().is_none() => Ok(Some(raw.to_owned())),
+        _ => Err(OAuthError::new(
+            400,
+            "invalid_target",
+            "resource must be an absolute URI without a fragment",
+        )),
+    }
+}
+
+/// RFC 8707 §2.2: a token request may name the resource the grant is
+/// for, and no other.
+fn bound_resource(
+    granted: Option<&str>,
+    asked: Option<String>,
+) -> Result<Option<String>, OAuthError> {
+    match (granted, asked) {
+        (Some(g), Some(a)) if g != a => Err(OAuthError::new(
+            400,
+            "invalid_target",
+            "resource differs from the one the grant is for",
+        )),
+        (Some(g), _) => Ok(Some(g.to_owned())),
+        (None, asked) => Ok(asked),
+    }
 }
 
 /// RFC 6749 §3.3: space-delimited scope tokens of NQCHAR; `None` when absent.
@@ -419,6 +476,7 @@ fn client_credentials(
     let scope = requested_scope(form)?;
     let mut grant = st.grant(&client.id, &client.id, scope.as_deref());
     grant.jkt = jkt.map(str::to_owned);
+    grant.resource = requested_resource(form)?;
     // RFC 6749 §4.4.3: a refresh token SHOULD NOT be included; the knob models servers that do.
     let refresh = st.settings.client_credentials_refresh;
     Ok(st.issue(&grant, scope.as_deref(), refresh))
@@ -532,9 +590,11 @@ fn authorization_code(
             "the code is bound to another DPoP key (dpop_jkt)",
         ));
     }
+    let resource = bound_resource(issued.resource.as_deref(), requested_resource(form)?)?;
     let mut grant = st.grant(&client.id, &issued.subject, issued.scope.as_deref());
     grant.jkt = jkt.map(str::to_owned);
     grant.authentication = Some(issued.authentication.clone());
+    grant.resource = resource;
     st.redeemed_codes.insert(code.to_owned(), grant.family);
     Ok(st.issue(&grant, issued.scope.as_deref(), true))
 }
@@ -577,7 +637,7 @@ fn refresh(
     let Some(token) = st.refresh_tokens.get(presented) else {
         return Err(OAuthError::invalid_grant("unknown refresh token"));
     };
-    let (grant, status) = (token.grant.clone(), token.status);
+    let (mut grant, status) = (token.grant.clone(), token.status);
     if grant.client_id != client.id {
         return Err(OAuthError::invalid_grant(
             "the refresh token was issued to another client",
@@ -611,6 +671,7 @@ fn refresh(
         Some(asked) => Some(asked),
         None => grant.scope.clone(),
     };
+    grant.resource = bound_resource(grant.resource.as_deref(), requested_resource(form)?)?;
     let rotate = st.settings.rotate_refresh_tokens;
     if rotate && let Some(token) = st.refresh_tokens.get_mut(presented) {
         token.status = RefreshStatus::Rotated;
@@ -686,10 +747,12 @@ fn authorize(st: &mut State, rq: &RecordedRequest) -> Answer {
     // RFC 6749 §4.1.2.1: until client and redirect URI are known good, errors
     // go to the person, never to a redirect.
     let bad = |message: &str| Reply::page(400, "Bad authorization request", message);
-    let query = Params::new(&rq.query).map_err(|_| bad("a parameter is repeated"))?;
+    let pairs = pushed_or_given(st, rq).map_err(bad)?;
+    let query = Params::new(&pairs).map_err(|_| bad("a parameter is repeated"))?;
     let client_id = query
         .get("client_id")
         .ok_or_else(|| bad("client_id is required"))?;
+    metadata_document_client(st, client_id);
     let client = st
         .clients
         .get(client_id)
@@ -756,6 +819,8 @@ fn authorize(st: &mut State, rq: &RecordedRequest) -> Answer {
         }
     }
     let scope = requested_scope(&query).map_err(|_| refuse("invalid_scope", "malformed scope"))?;
+    let resource = requested_resource(&query)
+        .map_err(|_| refuse("invalid_target", "resource must be an absolute URI"))?;
     if st.settings.authorize_deny {
         return Err(refuse("access_denied", "the test user denied the request"));
     }
@@ -792,10 +857,83 @@ fn authorize(st: &mut State, rq: &RecordedRequest) -> Answer {
         expires_at: Instant::now() + CODE_LIFETIME,
         dpop_jkt: query.get("dpop_jkt").map(str::to_owned),
         authentication,
+        resource,
     };
     let reply = back(&[("code", &code)]);
     st.codes.insert(code, issued);
     Ok(reply)
+}
+
+/// The parameters of an authorization request: those pushed earlier
+/// (RFC 9126 §4, named by `request_uri`, single use, for the `client_id`
+/// given), else the query's, which a server that requires PAR refuses.
+fn pushed_or_given(
+    st: &mut State,
+    rq: &RecordedRequest,
+) -> Result<Vec<(String, String)>, &'static str> {
+    let given = |name: &str| {
+        rq.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(uri) = given("request_uri") else {
+        if st.settings.par == crate::Par::Required {
+            return Err("this server takes pushed authorization requests only (request_uri)");
+        }
+        return Ok(rq.query.clone());
+    };
+    let pushed = st
+        .pushed
+        .remove(uri)
+        .ok_or("request_uri is unknown or used")?;
+    if Instant::now() >= pushed.expires_at {
+        return Err("request_uri has expired");
+    }
+    if given("client_id") != Some(pushed.client_id.as_str()) {
+        return Err("client_id differs from the pushed request's");
+    }
+    Ok(pushed.params)
+}
+
+/// RFC 9126 §2: an authorization request pushed by an authenticated
+/// client, answered with the `request_uri` that names it.
+fn par(st: &mut State, rq: &RecordedRequest) -> Answer {
+    if st.settings.par == crate::Par::Off {
+        return Err(not_found(rq));
+    }
+    let form = form_post(rq)?;
+    if form.get("request_uri").is_some() {
+        let description = "request_uri must not be pushed (RFC 9126 §2.1)";
+        return Err(OAuthError::invalid_request(description).into());
+    }
+    let client = authenticate(st, rq, &form)?;
+    let request_uri = random_token("urn:ietf:params:oauth:request_uri:");
+    let mut params: Vec<(String, String)> = rq
+        .form
+        .iter()
+        .filter(|(n, _)| {
+            !matches!(
+                n.as_str(),
+                "client_id" | "client_secret" | "client_assertion" | "client_assertion_type"
+            )
+        })
+        .cloned()
+        .collect();
+    params.push(("client_id".to_owned(), client.id.clone()));
+    let lifetime = 60;
+    st.pushed.insert(
+        request_uri.clone(),
+        super::state::PushedRequest {
+            client_id: client.id,
+            params,
+            expires_at: Instant::now() + Duration::from_secs(lifetime),
+        },
+    );
+    Ok(Reply::json(
+        201,
+        &json!({ "request_uri": request_uri, "expires_in": lifetime }),
+    ))
 }
 
 /// RFC 6749 §3.1.2.3: an exact match with a registered URI, except that a
@@ -1110,6 +1248,9 @@ fn introspect(st: &mut State, rq: &RecordedRequest) -> Answer {
     }
     if let Some(exp) = active.exp {
         body.insert("exp".into(), exp.into());
+    }
+    if let Some(resource) = active.resource {
+        body.insert("aud".into(), resource.into());
     }
     Ok(Reply::json(200, &Value::Object(body)))
 }

@@ -51,6 +51,19 @@ pub enum MetadataMode {
     Rfc8414PathAppended,
 }
 
+/// RFC 9126 pushed authorization requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Par {
+    /// No PAR endpoint.
+    #[default]
+    Off,
+    /// `pushed_authorization_request_endpoint` published; plain requests still work.
+    Offered,
+    /// Published with `require_pushed_authorization_requests`: `/authorize`
+    /// takes only a `request_uri`.
+    Required,
+}
+
 /// A canned answer that replaces the normal one (see [`TestServer::fail_next`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault {
@@ -250,6 +263,18 @@ impl TestServer {
     /// `authorization_response_iss_parameter_supported` in the metadata.
     pub fn set_authorization_response_iss(&self, on: bool) {
         self.state().settings.authorization_response_iss = on;
+    }
+
+    /// RFC 9126: publish a PAR endpoint (`/par`), and require it.
+    pub fn set_par(&self, par: Par) {
+        self.state().settings.par = par;
+    }
+
+    /// Announce `client_id_metadata_document_supported`: a client id that
+    /// is an https URL is then taken as the client's metadata document
+    /// (not fetched: any loopback redirect is accepted for it).
+    pub fn set_client_id_metadata_documents(&self, on: bool) {
+        self.state().settings.client_id_metadata_documents = on;
     }
 
     /// The `expires_in` of new access tokens; `None` omits it, and the tokens never expire.
@@ -516,6 +541,16 @@ impl TestServer {
         self.state().counts.clear();
     }
 
+    /// The RFC 8707 resource an active token was issued for.
+    pub fn resource_of(&self, token: &str) -> Option<String> {
+        self.state().active_token(token).and_then(|t| t.resource)
+    }
+
+    /// The scope an active token was issued with.
+    pub fn scope_of(&self, token: &str) -> Option<String> {
+        self.state().active_token(token).and_then(|t| t.scope)
+    }
+
     /// Whether `token` is an access token or refresh token that is valid now.
     pub fn is_active(&self, token: &str) -> bool {
         self.state().active_token(token).is_some()
@@ -595,6 +630,16 @@ impl TokenChecker {
     pub fn is_access_token(&self, token: &str) -> bool {
         let state = self.0.state();
         state.active_token(token).is_some_and(|t| t.is_access_token)
+    }
+
+    /// The scope of an active access token (`None`: unknown, inactive, or
+    /// no scope) and the RFC 8707 resource it is for.
+    pub fn access_token(&self, token: &str) -> Option<(Option<String>, Option<String>)> {
+        let state = self.0.state();
+        state
+            .active_token(token)
+            .filter(|t| t.is_access_token)
+            .map(|t| (t.scope, t.resource))
     }
 
     pub fn is_id_token(&self, token: &str) -> bool {

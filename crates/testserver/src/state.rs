@@ -42,6 +42,10 @@ pub(crate) struct Settings {
     pub delay: Duration,
     /// RFC 9207: `iss` in every authorization response, announced in the metadata.
     pub authorization_response_iss: bool,
+    /// RFC 9126: whether the PAR endpoint is published, and required.
+    pub par: crate::Par,
+    /// OAuth Client ID Metadata Documents announced as supported.
+    pub client_id_metadata_documents: bool,
     /// The `exp` of new ID tokens, in seconds from issue.
     pub id_token_lifetime: i64,
     /// Whether a refresh answer carries a new ID token (OpenID Connect
@@ -95,6 +99,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str)] = &[
     ("register", "/register"),
     ("revoke", "/revoke"),
     ("introspect", "/introspect"),
+    ("par", "/par"),
     ("userinfo", "/userinfo"),
 ];
 
@@ -123,6 +128,8 @@ impl Default for Settings {
             device_code_lifetime: 600,
             delay: Duration::ZERO,
             authorization_response_iss: false,
+            par: crate::Par::Off,
+            client_id_metadata_documents: false,
             id_token_lifetime: 3600,
             id_token_on_refresh: true,
             paths: ENDPOINTS
@@ -169,6 +176,8 @@ pub(crate) struct AuthorizationCode {
     pub dpop_jkt: Option<String>,
     /// The authentication the simulated login made (RFC 9470).
     pub authentication: Authentication,
+    /// RFC 8707 `resource` of the authorization request.
+    pub resource: Option<String>,
 }
 
 /// How the person authenticated: an acr value and when (RFC 9470 §6,
@@ -177,6 +186,13 @@ pub(crate) struct AuthorizationCode {
 pub struct Authentication {
     pub acr: String,
     pub auth_time: i64,
+}
+
+/// RFC 9126: an authorization request pushed ahead, until used or expired.
+pub(crate) struct PushedRequest {
+    pub client_id: String,
+    pub params: Vec<(String, String)>,
+    pub expires_at: Instant,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,6 +247,8 @@ pub(crate) struct Grant {
     pub jkt: Option<String>,
     /// The person's authentication behind the grant; `None` for a client's.
     pub authentication: Option<Authentication>,
+    /// RFC 8707: the resource the tokens are for (their audience).
+    pub resource: Option<String>,
 }
 
 pub(crate) struct RefreshToken {
@@ -248,6 +266,8 @@ pub(crate) struct ActiveToken {
     /// RFC 9449 §6.2 `cnf.jkt`.
     pub jkt: Option<String>,
     pub authentication: Option<Authentication>,
+    /// RFC 8707: the resource it was issued for.
+    pub resource: Option<String>,
 }
 
 /// Answers queued by `fail_next` / `fail_next_on`, used in order.
@@ -291,6 +311,8 @@ pub(crate) struct State {
     /// reuses it (single sign-on) unless an acr value or `max_age` asks
     /// for another.
     pub sessions: HashMap<String, Authentication>,
+    /// RFC 9126 pushed requests, by `request_uri`.
+    pub pushed: HashMap<String, PushedRequest>,
 }
 
 impl State {
@@ -317,6 +339,7 @@ impl State {
             dpop_jtis: Default::default(),
             proof_jkts: Vec::new(),
             sessions: HashMap::new(),
+            pushed: HashMap::new(),
         }
     }
 
@@ -412,6 +435,7 @@ impl State {
             family: self.next_family,
             jkt: None,
             authentication: None,
+            resource: None,
         }
     }
 
@@ -586,6 +610,7 @@ impl State {
                 is_access_token: true,
                 jkt: t.grant.jkt.clone(),
                 authentication: t.grant.authentication.clone(),
+                resource: t.grant.resource.clone(),
             });
         }
         let t = self.refresh_tokens.get(token)?;
@@ -597,6 +622,7 @@ impl State {
             is_access_token: false,
             jkt: t.grant.jkt.clone(),
             authentication: t.grant.authentication.clone(),
+            resource: t.grant.resource.clone(),
         })
     }
 }

@@ -805,3 +805,90 @@ fn a_login_asking_for_an_acr_and_max_age_authenticates_again_and_the_id_token_sa
     );
     Ok(())
 }
+
+#[test]
+fn resource_indicators_bind_tokens_and_a_refresh_cannot_move_them() -> Result {
+    let server = start()?;
+    server.set_client_credentials_refresh(true);
+    let mcp = [("resource", "https://mcp.example/mcp")];
+    let answer = server.app("/token", &[&[CLIENT_CREDENTIALS], &mcp[..]].concat())?;
+    let (access, refresh) = (
+        answer.field("access_token")?,
+        answer.field("refresh_token")?,
+    );
+    assert_eq!(
+        server.resource_of(&access).as_deref(),
+        Some("https://mcp.example/mcp")
+    );
+    let introspected = server.app("/introspect", &[("token", &access)])?.json()?;
+    assert_eq!(introspected["aud"], "https://mcp.example/mcp");
+    let grant = [("grant_type", "refresh_token"), ("refresh_token", &refresh)];
+    let moved = server.app(
+        "/token",
+        &[&grant[..], &[("resource", "https://other.example/")]].concat(),
+    )?;
+    assert_eq!(
+        (moved.status, moved.error()?),
+        (400, "invalid_target".to_owned())
+    );
+    let kept = server.app("/token", &[&grant[..], &mcp[..]].concat())?;
+    let renewed = kept.field("access_token")?;
+    assert_eq!(
+        server.resource_of(&renewed).as_deref(),
+        Some("https://mcp.example/mcp")
+    );
+    let fragment = server.app(
+        "/token",
+        &[CLIENT_CREDENTIALS, ("resource", "https://a/#f")],
+    )?;
+    assert_eq!(fragment.error()?, "invalid_target");
+    Ok(())
+}
+
+#[test]
+fn a_pushed_request_is_used_once_by_its_client_and_required_when_set() -> Result {
+    let server = start()?;
+    server.set_par(oauth_test_server::Par::Required);
+    let meta = server
+        .get("/.well-known/oauth-authorization-server")?
+        .json()?;
+    assert_eq!(meta["require_pushed_authorization_requests"], true);
+    assert!(
+        meta["pushed_authorization_request_endpoint"]
+            .as_str()
+            .unwrap()
+            .ends_with("/par")
+    );
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest("v".repeat(43)));
+    let plain = server.get(&format!(
+        "/authorize?response_type=code&client_id=cli&redirect_uri={}&code_challenge={challenge}&code_challenge_method=S256",
+        form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    ))?;
+    assert_eq!(plain.status, 400, "PAR is required");
+    let pushed = server.cli(
+        "/par",
+        &[
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("resource", "https://mcp.example/mcp"),
+        ],
+    )?;
+    assert_eq!(pushed.status, 201);
+    let uri = pushed.field("request_uri")?;
+    let target = format!(
+        "/authorize?client_id=cli&request_uri={}",
+        form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>()
+    );
+    let answer = server.get(&target)?;
+    assert_eq!(answer.status, 302, "{}", answer.body);
+    assert!(
+        answer
+            .header("location")
+            .unwrap_or_default()
+            .contains("code=")
+    );
+    assert_eq!(server.get(&target)?.status, 400, "used once");
+    Ok(())
+}
