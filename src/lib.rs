@@ -1,5 +1,5 @@
 //! credential-oauth: OAuth 2.0 access tokens for git, docker, cargo, kubectl, pip and uv,
-//! Bazel, Terraform, Go and scripts.
+//! Bazel, Terraform, Go, MCP clients and scripts.
 //!
 //! A request comes in through a [`frontend`], one file per calling program
 //! and each a [`frontend::Caller`]: a parse of its wire format
@@ -48,7 +48,12 @@
 //! assertions: signed here, read from a file, or a CI platform's OIDC
 //! token), [`grant::dpop`] (RFC 9449: the key a `dpop = true` provider's
 //! tokens are bound to, and its proofs), [`grant::interactive`] (browser,
-//! device or paste), [`resolver`]
+//! device or paste), [`frontend::resource`] (tokens for a resource server
+//! a person named, per the MCP authorization spec, shared by `mcp`,
+//! `headers` and `login`), [`discovery::resource_server`] (RFC 9728 for
+//! such a server), [`http::stream`] (answers read as they arrive),
+//! [`protocol::sse`] and [`protocol::jsonrpc`] (the MCP bridge's wire
+//! formats), [`resolver`]
 //! (the data flow's Resolver), [`env`](mod@env) (environment values that
 //! cannot panic), [`random`] (the OS RNG), [`bounded`] (the one bounded
 //! read), [`calendar`] (Unix seconds as RFC 3339, local times, spans) and

@@ -11,10 +11,12 @@ fn main() {
     let args: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
+    // Not locked here: the MCP bridge reads and writes them from threads
+    // of its own.
     let outcome = credential_oauth::frontend::run(
         &args,
-        &mut std::io::stdin().lock(),
-        &mut std::io::stdout().lock(),
+        &mut std::io::stdin(),
+        &mut std::io::stdout(),
         &Terminal,
     );
     let code = match &outcome.result {

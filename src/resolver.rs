@@ -2,9 +2,10 @@
 //! the account, and, for a provider found by discovery, the resource it
 //! is bound to. Frontends never resolve providers themselves.
 //!
-//! The provider comes from an ordered list of `Source`s (the config
-//! file, git's config, the discoveries remembered with their tokens, RFC
-//! 9728 discovery), each answering "mine" or "not mine"; the first "mine"
+//! The provider comes from an ordered list of `Source`s (a configured
+//! provider an MCP client bound to the URL, the config file, git's
+//! config, the discoveries remembered with their tokens, RFC 9728
+//! discovery), each answering "mine" or "not mine"; the first "mine"
 //! wins. How the caller named the place ([`Lookup`]) says which sources
 //! are asked. The same resolver lists every binding that may hold a token
 //! ([`Resolver::bindings`]), for `status`, `logout --all` and `doctor`.
@@ -52,8 +53,8 @@ pub enum Lookup {
     /// Matching).
     Host,
     /// A URL typed on a command line (`token`, `login`, `logout`, kubectl's
-    /// argument): the config file, else a provider found by discovery
-    /// earlier.
+    /// argument): a configured provider bound to that very URL (MCP), the
+    /// config file, else a provider found by discovery earlier.
     Command,
 }
 
@@ -63,7 +64,7 @@ impl Lookup {
         match self {
             Lookup::Url => &[Source::ConfigFile, Source::GitConfig, Source::Discovery],
             Lookup::Host => &[Source::ConfigFile],
-            Lookup::Command => &[Source::ConfigFile, Source::Remembered],
+            Lookup::Command => &[Source::Bound, Source::ConfigFile, Source::Remembered],
         }
     }
 }
@@ -71,6 +72,9 @@ impl Lookup {
 /// Where a provider may come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
+    /// A configured provider an MCP client used for this very URL, bound
+    /// to it (RFC 8707), as recorded with its tokens.
+    Bound,
     /// The config file's providers (DESIGN.md "Config", Matching).
     ConfigFile,
     /// `credential.<url>.oauth*` in git's config (URL-scoped sections only).
@@ -224,6 +228,10 @@ impl Resolver {
     ) -> Result<Option<Mine>> {
         let url = &request.url;
         Ok(match source {
+            Source::Bound => crate::store::discovered::bound_to(store()?, &self.config, url)?
+                .into_iter()
+                .next()
+                .map(Mine::configured),
             Source::ConfigFile => self.config.provider_for(url).cloned().map(Mine::configured),
             Source::GitConfig => crate::config::gitconfig::provider_for(url)
                 .map(Arc::new)
@@ -310,10 +318,11 @@ impl Resolver {
         let discovered = crate::store::discovered::list(store)?
             .into_iter()
             .filter_map(|e| {
-                Some(Mine {
-                    provider: Arc::new(e.provider()?),
-                    resource: Some(e.resource),
-                })
+                let provider = Arc::new(e.provider_in(&self.config)?);
+                // A configured provider bound to a resource server is bound
+                // by its `resource_indicator`, not by a metadata `resource`.
+                let resource = (!e.configured).then_some(e.resource);
+                Some(Mine { provider, resource })
             })
             .collect::<Vec<_>>();
         let mut all = Vec::new();

@@ -5,7 +5,7 @@ _credential_oauth() {
     local cur prev words cword
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands="token login logout init status doctor configure unconfigure help kubernetes goauth get store erase"
+    local commands="token login logout init status doctor configure unconfigure help kubernetes goauth headers mcp get store erase"
     # The first word after the program (and its -v) is the command.
     local i command=
     for ((i = 1; i < COMP_CWORD; i++)); do

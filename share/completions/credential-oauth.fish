@@ -1,7 +1,7 @@
 # fish completion for credential-oauth (installed by install.sh into
 # $PREFIX/share/fish/vendor_completions.d).
 
-set -l commands token login logout init status doctor configure unconfigure help kubernetes goauth get store erase
+set -l commands token login logout init status doctor configure unconfigure help kubernetes goauth headers mcp get store erase
 complete -c credential-oauth -f
 complete -c credential-oauth -s v -l verbose -d 'diagnostics on stderr'
 complete -c credential-oauth -s h -l help -d 'help'
@@ -17,6 +17,8 @@ complete -c credential-oauth -n "not __fish_seen_subcommand_from $commands" -a u
 complete -c credential-oauth -n "not __fish_seen_subcommand_from $commands" -a help -d "a command's help"
 complete -c credential-oauth -n "not __fish_seen_subcommand_from $commands" -a kubernetes -d 'kubectl exec credential plugin'
 complete -c credential-oauth -n "not __fish_seen_subcommand_from $commands" -a goauth -d 'Go GOAUTH command'
+complete -c credential-oauth -n "not __fish_seen_subcommand_from $commands" -a headers -d 'headers for an MCP server, as JSON'
+complete -c credential-oauth -n "not __fish_seen_subcommand_from $commands" -a mcp -d 'stdio bridge to an MCP server'
 complete -c credential-oauth -n "not __fish_seen_subcommand_from $commands" -a get -d 'git credential protocol'
 complete -c credential-oauth -n "not __fish_seen_subcommand_from $commands" -a store -d 'git credential protocol'
 complete -c credential-oauth -n "not __fish_seen_subcommand_from $commands" -a erase -d 'git credential protocol'

@@ -11,7 +11,7 @@ pub const USAGE: &str = "\
 usage: credential-oauth [-v] <command> [args]
 
 OAuth 2.0 access tokens for git, docker, cargo, kubectl, pip, uv, Bazel, Terraform,
-Go and scripts.
+Go, MCP clients (AI agents' remote tool servers) and scripts.
 
 git credential helper (reads the request on stdin):
   get | store | erase
@@ -42,6 +42,10 @@ Go (>= 1.24) GOAUTH command: GOAUTH=\"credential-oauth goauth\"
 Terraform / OpenTofu credentials helper: credentials_helper \"oauth\" {} in
 the CLI config, and this binary as terraform-credentials-oauth in
 ~/.terraform.d/plugins; Terraform runs it with get | store | forget HOST
+
+MCP clients (AI agents' remote tool servers, per the MCP authorization spec):
+  headers URL   print {\"Authorization\":\"Bearer <token>\"} for URL (a headers helper)
+  mcp URL       a stdio server that bridges to the Streamable HTTP server at URL
 
 commands:
   token URL     print the access token for URL
@@ -87,6 +91,8 @@ pub const TOPICS: &[&str] = &[
     "unconfigure",
     "kubernetes",
     "goauth",
+    "headers",
+    "mcp",
     "get",
     "help",
 ];
@@ -124,6 +130,8 @@ pub fn text(topic: &str) -> &'static str {
         "configure" | "unconfigure" => CONFIGURE,
         "kubernetes" => KUBERNETES,
         "goauth" => GOAUTH,
+        "headers" => HEADERS,
+        "mcp" => MCP,
         "get" => GIT,
         _ => HELP,
     }
@@ -256,6 +264,33 @@ the set for the provider serving URL.
 
 example:
   GOAUTH=\"credential-oauth goauth\" go mod download
+";
+
+const HEADERS: &str = "\
+usage: credential-oauth headers URL
+
+The headers a request to URL needs, as one JSON object:
+{\"Authorization\":\"Bearer <token>\"}, the form MCP clients' headers
+helpers read. A configured provider covering URL serves it; else the
+server's 401 names its authorization server (RFC 9728), and the token is
+bound to URL (RFC 8707). No token: exit 1, one line naming
+`credential-oauth login URL`, nothing on stdout.
+
+example:
+  \"headersHelper\": \"credential-oauth headers https://mcp.example.com/mcp\"
+";
+
+const MCP: &str = "\
+usage: credential-oauth mcp URL
+
+A stdio MCP server that forwards every JSON-RPC message to the Streamable
+HTTP server at URL with a token, and writes each message of its answers as
+one line on stdout. Tokens as for `headers`; a 401 or 403
+insufficient_scope gets one new token and one retry; with nobody to ask, a
+JSON-RPC error naming `credential-oauth login URL`.
+
+example:
+  {\"command\": \"credential-oauth\", \"args\": [\"mcp\", \"https://mcp.example.com/mcp\"]}
 ";
 
 const GIT: &str = "\

@@ -61,6 +61,16 @@ pub fn run(ctx: &Context, stdout: &mut dyn Write) -> Result<()> {
                 shown(r)
             ));
         }
+        if let Some(r) = p
+            .resource_indicator
+            .as_ref()
+            .filter(|_| binding.resource.is_none())
+        {
+            out.push_str(&format!(
+                "  tokens bound to the resource server {} (RFC 8707)\n",
+                shown(r)
+            ));
+        }
         let scopes = if p.scopes.is_empty() {
             "(none)".to_string()
         } else {

@@ -6,6 +6,7 @@
 
 pub mod authorization_server;
 pub mod protected_resource;
+pub mod resource_server;
 
 use crate::config::Provider;
 use crate::error::Result;

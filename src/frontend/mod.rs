@@ -29,8 +29,11 @@ pub mod cargo;
 pub mod docker;
 pub mod git;
 pub mod goauth;
+pub mod headers;
 pub mod keyring;
 pub mod kubernetes;
+pub mod mcp;
+pub mod resource;
 pub mod terraform;
 pub mod token;
 
@@ -79,6 +82,10 @@ pub enum Command {
     Kubernetes(Option<String>),
     /// `goauth [URL]`: Go's GOAUTH command mode.
     Goauth(Option<String>),
+    /// `headers URL`: the headers a request to URL needs, as JSON.
+    Headers(String),
+    /// `mcp URL`: the stdio ↔ Streamable HTTP bridge.
+    Mcp(String),
     Login(String),
     /// `init [URL] [flags]`: add a provider and log in.
     Init(commands::init::Options),
@@ -214,6 +221,14 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
                 return Err(Error::Usage("usage: credential-oauth goauth [URL]".into()));
             }
         },
+        (Protocol::Main, Some("headers")) => {
+            want(2, "headers URL")?;
+            Command::Headers(words[1].to_string())
+        }
+        (Protocol::Main, Some("mcp")) => {
+            want(2, "mcp URL")?;
+            Command::Mcp(words[1].to_string())
+        }
         (Protocol::Main, Some("login")) => {
             want(2, "login URL")?;
             Command::Login(words[1].to_string())
@@ -395,7 +410,14 @@ impl<const GIT: bool> Caller for CommandLine<GIT> {
             Command::Token { url, header } => token::run(&url, header, ctx, stdout),
             Command::Kubernetes(url) => kubernetes::run(url.as_deref(), ctx, stdout),
             Command::Goauth(url) => goauth::run(url.as_deref(), ctx, stdin, stdout),
-            Command::Login(url) => commands::login::run(&url, ctx),
+            Command::Headers(url) => headers::run(&url, ctx, stdout),
+            // The bridge's threads share the process's own stdin and stdout.
+            Command::Mcp(url) => mcp::run(&url, ctx),
+            // No provider for it yet: a resource server (MCP) names its own.
+            Command::Login(url) => match commands::login::run(&url, ctx) {
+                Err(Error::NoProvider(_)) => resource::login(&url, ctx),
+                other => other,
+            },
             Command::Init(options) => commands::init::run(&options, ctx, stdout),
             Command::Logout(url) => commands::logout::run(&url, ctx),
             Command::LogoutAll => commands::logout::all(ctx),
