@@ -25,6 +25,8 @@ mod lifetime;
 mod local_hardening;
 mod login_page;
 mod logout;
+mod mcp;
+mod mcp_bridge;
 mod nobody_to_ask;
 mod not_mine;
 mod presets;

@@ -5,9 +5,11 @@
 //! attacker, which tests name by module.
 
 pub mod cargo_registry;
+pub mod fake_mcp;
 pub mod git_server;
 pub mod hostile;
 pub mod kube_api;
+pub mod mcp_sdk;
 pub mod module_hosts;
 pub mod package_index;
 pub mod python_tools;
