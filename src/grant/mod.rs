@@ -111,15 +111,20 @@ fn post_as_client(
 ) -> Result<serde_json::Value> {
     let assertion = client.assertion(http)?;
     let mut form = form.to_vec();
-    // RFC 8707 §2.2: the token request names the resource too, and so
-    // does a refresh; a token exchange that names its own keeps it.
-    if let Some(resource) = &client.resource
+    add_resource(Some(client), &mut form);
+    let auth = client.authenticate(assertion.as_ref(), &mut form);
+    http.post_form(url, &form, auth)
+}
+
+/// RFC 8707 §2.1, §2.2: every request of a client bound to a resource
+/// names it (a pushed authorization request, the token request, a
+/// refresh); a token exchange that names its own keeps it.
+fn add_resource<'a>(client: Option<&'a Client>, form: &mut Vec<(&'a str, &'a str)>) {
+    if let Some(resource) = client.and_then(|c| c.resource.as_deref())
         && !form.iter().any(|(k, _)| *k == "resource")
     {
         form.push(("resource", resource));
     }
-    let auth = client.authenticate(assertion.as_ref(), &mut form);
-    http.post_form(url, &form, auth)
 }
 
 /// POST `form` to the token endpoint `url`, as `client` or (a token
@@ -141,6 +146,7 @@ pub fn post_to_token_endpoint(
             None => None,
         };
         let mut form = form.to_vec();
+        add_resource(client, &mut form);
         let auth = match client {
             Some(c) => c.authenticate(assertion.as_ref(), &mut form),
             None => ClientAuth::None,
