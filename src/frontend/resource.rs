@@ -7,13 +7,16 @@
 //! the server's canonical URL (RFC 8707) and cached under it.
 //!
 //! What the server says later is acted on here too: 401 `invalid_token`
-//! (the token is dropped, then refreshed or obtained once) and 403
+//! (the token is dropped, then refreshed or obtained once), 401
+//! `insufficient_user_authentication` (RFC 9470: a token from a login
+//! with the acr values and `max_age` asked for) and 403
 //! `insufficient_scope` (one login for the union of the scopes).
 
 use crate::config::Provider;
 use crate::context::Context;
 use crate::discovery::{self, resource_server};
 use crate::error::{Error, Result};
+use crate::http::challenge::StepUp;
 use crate::http::stream::ResourceHttp;
 use crate::http::{Http, Method, Transport};
 use crate::manager::Manager;
@@ -149,6 +152,19 @@ impl<'c, 'p> Access<'c, 'p> {
                 b
             }
         };
+        // RFC 9470: the token is good but its login was not strong or
+        // recent enough; one that was (cached, or a new login asking for
+        // it) answers, and the refused one stays for other requests.
+        if let Some(step_up) = StepUp::from_challenges(wwwauth) {
+            crate::debug!("{}: the server asks for a stronger login", self.url);
+            return match self
+                .manager()?
+                .token_for_challenge(&binding, None, Some(&step_up))
+            {
+                Ok(f) => Ok(f.token.access_token),
+                Err(e) => Err(self.named(e)),
+            };
+        }
         if let Some(old) = presented {
             crate::debug!("{}: the server refused the token", self.url);
             self.manager()?.rejected(&binding, old)?;

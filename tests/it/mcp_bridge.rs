@@ -361,3 +361,58 @@ fn requests_run_side_by_side_up_to_a_bound_and_every_one_is_answered() {
     assert!(most > 8 && most <= 64, "{most} at once");
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
+
+#[test]
+fn a_step_up_challenge_logs_in_once_with_the_acr_asked_for_and_the_call_goes_through() {
+    let issuer = TestServer::start().unwrap();
+    let checker = issuer.token_checker();
+    let as_url = issuer.issuer();
+    let fake = FakeMcp::start(move |got| {
+        let host = got.header("Host").unwrap_or_default().to_string();
+        if got
+            .path
+            .starts_with("/.well-known/oauth-protected-resource")
+        {
+            return Answer::json(&json!({"resource": format!("http://{host}/mcp"),
+                "authorization_servers": [as_url], "scopes_supported": ["openid", "tools"]}));
+        }
+        let token = got
+            .header("Authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .to_string();
+        let Some((acr, _)) = checker.authentication(&token) else {
+            return Answer::status(401).with_header(
+                "WWW-Authenticate",
+                &format!(
+                    "Bearer resource_metadata=\"http://{host}/.well-known/oauth-protected-resource/mcp\""
+                ),
+            );
+        };
+        match rpc_method(got).as_str() {
+            "initialize" => initialize_answer(),
+            "tools/call" if acr != "phrh" => Answer::status(401).with_header(
+                "WWW-Authenticate",
+                "Bearer error=\"insufficient_user_authentication\", acr_values=\"phrh\"",
+            ),
+            "tools/call" => Answer::json(&json!({"jsonrpc": "2.0", "id": 2, "result": {}})),
+            _ => Answer::status(202),
+        }
+    });
+    let mut env = Env::new();
+    env.write_config("storage = \"file\"\n");
+    env.browser(r#"echo run >> "$DIR/browser-runs"; curl -sS -L -o /dev/null "$1""#);
+    let out = env.run(&["mcp", &fake.url], &format!("{INIT}\n{CALL}\n"));
+    out.ok();
+    let answers = lines(&out);
+    let call = answers.iter().find(|l| l["id"] == 2).expect("answered");
+    assert_eq!(call["result"], json!({}), "{out}");
+    assert_eq!(
+        env.lines_of("browser-runs").len(),
+        2,
+        "one login, then one step-up"
+    );
+    let authorize = issuer.last_request("/authorize").unwrap();
+    assert_eq!(authorize.param("acr_values"), Some("phrh"));
+    assert_eq!(authorize.param("resource"), Some(fake.url.as_str()));
+}
