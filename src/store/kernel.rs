@@ -172,14 +172,8 @@ impl Ring {
     /// error is returned once all were tried.
     fn remove_matching(self, matches: impl Fn(&str) -> bool) -> io::Result<usize> {
         let (mut removed, mut failed) = (0, None);
-        for id in self.links()? {
-            // A key that went or that we may not see is none of ours to remove.
-            let Ok(Some(described)) = describe_key(id) else {
-                continue;
-            };
-            // type;uid;gid;perm;description (keyctl_describe(3)).
-            let mut fields = described.splitn(5, ';');
-            if fields.next() != Some("user") || !fields.nth(3).is_some_and(&matches) {
+        for (id, description) in self.user_keys()? {
+            if !matches(&description) {
                 continue;
             }
             match invalidate(id) {
@@ -195,16 +189,23 @@ impl Ring {
 
     /// The descriptions of the `user` keys linked in this keyring.
     fn descriptions(self) -> io::Result<Vec<String>> {
+        Ok(self.user_keys()?.into_iter().map(|(_, d)| d).collect())
+    }
+
+    /// The `user` keys linked in this keyring, with their descriptions. A
+    /// key that went, or that we may not see, is none of ours.
+    fn user_keys(self) -> io::Result<Vec<(i32, String)>> {
         let mut found = Vec::new();
         for id in self.links()? {
             let Ok(Some(described)) = describe_key(id) else {
                 continue;
             };
+            // type;uid;gid;perm;description (keyctl_describe(3)).
             let mut fields = described.splitn(5, ';');
             if fields.next() == Some("user")
                 && let Some(description) = fields.nth(3)
             {
-                found.push(description.to_string());
+                found.push((id, description.to_string()));
             }
         }
         Ok(found)

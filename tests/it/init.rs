@@ -14,23 +14,32 @@ fn env_with_secret(server: &TestServer) -> Env {
 }
 
 fn client_credentials_init(env: &Env, server: &TestServer, url: &str) -> Output {
+    client_credentials_init_with(env, server, url, &[])
+}
+
+/// [`client_credentials_init`] with more of init's flags (`--no-login`).
+fn client_credentials_init_with(
+    env: &Env,
+    server: &TestServer,
+    url: &str,
+    extra: &[&str],
+) -> Output {
     let issuer = server.issuer();
     let secret = env.root.join("secret");
-    env.run_detached(
-        &[
-            "init",
-            url,
-            "--issuer",
-            &issuer,
-            "--client-id",
-            "ci",
-            "--client-secret-file",
-            secret.to_str().unwrap(),
-            "--grant",
-            "client_credentials",
-        ],
-        "",
-    )
+    let mut args = vec![
+        "init",
+        url,
+        "--issuer",
+        &issuer,
+        "--client-id",
+        "ci",
+        "--client-secret-file",
+        secret.to_str().unwrap(),
+        "--grant",
+        "client_credentials",
+    ];
+    args.extend_from_slice(extra);
+    env.run_detached(&args, "")
 }
 
 #[test]
@@ -93,23 +102,7 @@ fn a_second_entry_for_the_same_url_is_refused_and_the_file_left_alone() {
 fn init_again_after_an_interrupted_login_logs_in_with_the_entry_written() {
     let server = TestServer::start().unwrap();
     let env = env_with_secret(&server);
-    let secret = env.root.join("secret");
-    let first = env.run_detached(
-        &[
-            "init",
-            URL,
-            "--issuer",
-            &server.issuer(),
-            "--client-id",
-            "ci",
-            "--client-secret-file",
-            secret.to_str().unwrap(),
-            "--grant",
-            "client_credentials",
-            "--no-login",
-        ],
-        "",
-    );
+    let first = client_credentials_init_with(&env, &server, URL, &["--no-login"]);
     first.ok();
     let before = std::fs::read(env.config_path()).unwrap();
     assert_eq!(server.count("token"), 0);

@@ -44,25 +44,34 @@ fn installer(env: &Env, program: &Path, args: &[&str]) -> Output {
 /// `pip download` of the index's one project into `dest`, without
 /// prompting: only the keyring can answer the 401.
 fn pip_download(env: &Env, python: &Path, index_url: &str, dest: &Path) -> Output {
-    installer(
-        env,
-        python,
-        &[
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--no-cache-dir",
-            "--no-input",
-            "--keyring-provider",
-            "subprocess",
-            "--index-url",
-            index_url,
-            "--dest",
-            dest.to_str().unwrap(),
-            PROJECT,
-        ],
-    )
+    pip_download_with(env, python, index_url, dest, &[])
+}
+
+/// [`pip_download`] with more of pip's options (`--cert`).
+fn pip_download_with(
+    env: &Env,
+    python: &Path,
+    index_url: &str,
+    dest: &Path,
+    extra: &[&str],
+) -> Output {
+    let mut args = vec![
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-cache-dir",
+        "--no-input",
+        "--keyring-provider",
+        "subprocess",
+        "--index-url",
+        index_url,
+        "--dest",
+        dest.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.push(PROJECT);
+    installer(env, python, &args)
 }
 
 fn the_token(env: &Env) -> String {
@@ -217,27 +226,8 @@ fn pip_fetches_from_the_https_index_its_https_provider_covers() {
     let path = env.path_with_bin_dir();
     env.set_var("PATH", path.to_str().unwrap());
     let dest = env.root.join("dl");
-    let out = installer(
-        &env,
-        &python,
-        &[
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--no-cache-dir",
-            "--no-input",
-            "--keyring-provider",
-            "subprocess",
-            "--cert",
-            ca.to_str().unwrap(),
-            "--index-url",
-            &url,
-            "--dest",
-            dest.to_str().unwrap(),
-            PROJECT,
-        ],
-    );
+    let cert = ca.to_str().unwrap();
+    let out = pip_download_with(&env, &python, &url, &dest, &["--cert", cert]);
     assert_fetched(&server, &index, &env, &out, "oauth2");
     assert!(dest.join(wheel_name()).is_file(), "{out}");
 }
