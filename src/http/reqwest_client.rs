@@ -111,26 +111,7 @@ impl ResourceHttp {
 /// The real [`StreamClient`]: the answer's head, and its body left to read.
 impl StreamClient for reqwest::blocking::Client {
     fn open(&self, request: HttpRequest) -> Result<Streaming> {
-        let HttpRequest {
-            method,
-            url,
-            headers,
-            body,
-        } = request;
-        let server = origin(&url);
-        let mut req = match method {
-            Method::Get => self.get(url),
-            Method::Post => self.post(url).body(body),
-            Method::Delete => self.delete(url),
-        };
-        for (name, value) in headers {
-            req = req.header(name, value);
-        }
-        let resp = req.send().map_err(|e| Error::Network {
-            server,
-            detail: one_line(&e),
-            source: Some(Box::new(e.without_url())),
-        })?;
+        let resp = send(self, request)?;
         let headers = resp
             .headers()
             .iter()
@@ -147,6 +128,35 @@ impl StreamClient for reqwest::blocking::Client {
             body: Box::new(resp),
         })
     }
+}
+
+/// Send `request` and take the answer's head: the one place a request
+/// leaves through reqwest, for whole answers and streamed ones alike.
+fn send(
+    client: &reqwest::blocking::Client,
+    request: HttpRequest,
+) -> Result<reqwest::blocking::Response> {
+    let HttpRequest {
+        method,
+        url,
+        headers,
+        body,
+    } = request;
+    let server = origin(&url);
+    let mut req = match method {
+        Method::Get => client.get(url),
+        Method::Post => client.post(url).body(body),
+        Method::Delete => client.delete(url),
+    };
+    for (name, value) in headers {
+        req = req.header(name, value);
+    }
+    req.send().map_err(|e| Error::Network {
+        server,
+        detail: one_line(&e),
+        // Its message names the URL, whose query could carry a code.
+        source: Some(Box::new(e.without_url())),
+    })
 }
 
 /// The system roots are loaded by the TLS stack, which reads
@@ -175,27 +185,8 @@ const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 /// server cannot make this process hold more than [`MAX_BODY`] + 1 bytes.
 impl HttpClient for reqwest::blocking::Client {
     fn execute(&self, request: HttpRequest) -> Result<HttpResponse> {
-        let HttpRequest {
-            method,
-            url,
-            headers,
-            body,
-        } = request;
-        let server = origin(&url);
-        let mut req = match method {
-            Method::Get => self.get(url),
-            Method::Post => self.post(url).body(body),
-            Method::Delete => self.delete(url),
-        };
-        for (name, value) in headers {
-            req = req.header(name, value);
-        }
-        let resp = req.send().map_err(|e| Error::Network {
-            server: server.clone(),
-            detail: one_line(&e),
-            // Its message names the URL, whose query could carry a code.
-            source: Some(Box::new(e.without_url())),
-        })?;
+        let server = origin(&request.url);
+        let resp = send(self, request)?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()

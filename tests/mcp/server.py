@@ -26,6 +26,9 @@ json_response = "--json" in sys.argv[3:]
 
 sock = socket.socket()
 sock.bind(("127.0.0.1", 0))
+# Listening before the URL is printed: a request that comes before uvicorn
+# serves waits in the backlog instead of being refused.
+sock.listen(128)
 port = sock.getsockname()[1]
 url = f"http://127.0.0.1:{port}/mcp"
 
