@@ -267,7 +267,7 @@ example:
 ";
 
 const HEADERS: &str = "\
-usage: credential-oauth headers URL
+usage: credential-oauth headers [--method METHOD] URL
 
 The headers a request to URL needs, as one JSON object:
 {\"Authorization\":\"Bearer <token>\"}, the form MCP clients' headers
@@ -276,8 +276,13 @@ server's 401 names its authorization server (RFC 9728), and the token is
 bound to URL (RFC 8707). No token: exit 1, one line naming
 `credential-oauth login URL`, nothing on stdout.
 
-example:
+  --method METHOD  for a dpop = true provider: {\"Authorization\":\"DPoP <token>\",
+                   \"DPoP\":\"<proof>\"}, a fresh proof for one METHOD request to
+                   URL (RFC 9449); such a provider's token needs it
+
+examples:
   \"headersHelper\": \"credential-oauth headers https://mcp.example.com/mcp\"
+  credential-oauth headers --method POST https://api.example.com/v1/jobs
 ";
 
 const MCP: &str = "\

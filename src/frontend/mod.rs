@@ -83,7 +83,12 @@ pub enum Command {
     /// `goauth [URL]`: Go's GOAUTH command mode.
     Goauth(Option<String>),
     /// `headers URL`: the headers a request to URL needs, as JSON.
-    Headers(String),
+    /// `headers [--method METHOD] URL`: with a method, a `dpop = true`
+    /// provider's token comes with a proof for that one request.
+    Headers {
+        url: String,
+        method: Option<String>,
+    },
     /// `mcp URL`: the stdio ↔ Streamable HTTP bridge.
     Mcp(String),
     Login(String),
@@ -162,6 +167,7 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
         // Options after a command word: only the command's own.
         let allowed: Option<&[&str]> = match first {
             Some("token") => Some(&["--header"]),
+            Some("headers") => Some(&["--method"]),
             Some("logout") => Some(&["--all"]),
             // configure and init check their own flags.
             Some("configure" | "unconfigure" | "init") => None,
@@ -222,8 +228,28 @@ pub fn parse_args(protocol: Protocol, args: &[String]) -> Result<(Command, bool)
             }
         },
         (Protocol::Main, Some("headers")) => {
-            want(2, "headers URL")?;
-            Command::Headers(words[1].to_string())
+            let usage =
+                || Error::Usage("usage: credential-oauth headers [--method METHOD] URL".into());
+            let mut rest: Vec<&str> = words[1..].to_vec();
+            let method = match rest.iter().position(|w| *w == "--method") {
+                Some(i) => {
+                    let m = rest.get(i + 1).copied().ok_or_else(usage)?;
+                    // RFC 9110 §9.1: a method is a token.
+                    if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic()) {
+                        return Err(usage());
+                    }
+                    rest.drain(i..=i + 1);
+                    Some(m.to_ascii_uppercase())
+                }
+                None => None,
+            };
+            match rest.as_slice() {
+                [url] => Command::Headers {
+                    url: url.to_string(),
+                    method,
+                },
+                _ => return Err(usage()),
+            }
         }
         (Protocol::Main, Some("mcp")) => {
             want(2, "mcp URL")?;
@@ -410,7 +436,7 @@ impl<const GIT: bool> Caller for CommandLine<GIT> {
             Command::Token { url, header } => token::run(&url, header, ctx, stdout),
             Command::Kubernetes(url) => kubernetes::run(url.as_deref(), ctx, stdout),
             Command::Goauth(url) => goauth::run(url.as_deref(), ctx, stdin, stdout),
-            Command::Headers(url) => headers::run(&url, ctx, stdout),
+            Command::Headers { url, method } => headers::run(&url, method.as_deref(), ctx, stdout),
             // The bridge's threads share the process's own stdin and stdout.
             Command::Mcp(url) => mcp::run(&url, ctx),
             // No provider for it yet: a resource server (MCP) names its own.
@@ -486,6 +512,33 @@ mod tests {
         assert!(outcome.protocol.reports_errors_on_stderr());
         let e = outcome.result.unwrap_err();
         assert_eq!(outcome.protocol.exit_code(&e), 2);
+    }
+
+    #[test]
+    fn headers_takes_a_method_before_or_after_the_url() {
+        let p = |v: &[&str]| parse_args(Protocol::Main, &args(v)).map(|(c, _)| c);
+        let with = |m: Option<&str>| Command::Headers {
+            url: "https://a/".into(),
+            method: m.map(str::to_string),
+        };
+        assert_eq!(p(&["headers", "https://a/"]).unwrap(), with(None));
+        assert_eq!(
+            p(&["headers", "--method", "post", "https://a/"]).unwrap(),
+            with(Some("POST"))
+        );
+        assert_eq!(
+            p(&["headers", "https://a/", "--method", "GET"]).unwrap(),
+            with(Some("GET"))
+        );
+        for bad in [
+            &["headers", "--method", "https://a/"][..],
+            &["headers", "https://a/", "--method"],
+            &["headers", "--method", "G-T", "https://a/"],
+            &["headers", "--frob", "https://a/"],
+            &["headers"],
+        ] {
+            assert!(matches!(p(bad), Err(Error::Usage(_))), "{bad:?}");
+        }
     }
 
     #[test]

@@ -107,6 +107,24 @@ impl<'c, 'p> Access<'c, 'p> {
             .map(Some)
     }
 
+    /// For a `dpop = true` provider: its token and a fresh proof for one
+    /// request, `method` to `target` (RFC 9449 §4.2: `htm`, `htu`, `iat`,
+    /// a new `jti`, `ath`); `None` for a bearer provider, or none known.
+    pub fn dpop(&self, method: &str, target: &Url) -> Result<Option<(Secret, Secret)>> {
+        let Some(binding) = self.binding.as_ref().filter(|b| b.provider.dpop) else {
+            return Ok(None);
+        };
+        let bound = self
+            .manager()?
+            .dpop_token(binding, None)
+            .map_err(|e| self.named(e))?;
+        let token = bound.fetched.token.access_token;
+        let proof = bound
+            .key
+            .proof(method, target, None, Some(&token), crate::token::now())?;
+        Ok(Some((token, proof)))
+    }
+
     /// The token while a provider is known: cached, refreshed or obtained.
     /// `None` when none is known yet: the server must be asked first.
     pub fn token(&self) -> Result<Option<Secret>> {

@@ -286,3 +286,69 @@ fn the_test_resource_server_refuses_every_proof_it_must() {
         "{outcomes:?}"
     );
 }
+
+/// `headers --method METHOD URL`: a caller that sends a fresh proof with
+/// each request gets the DPoP token and a proof for that one request
+/// (htm, htu without the query, ath), which a resource server checking
+/// proofs for real accepts once; a second run reuses token and key; without
+/// `--method` the token is not handed out.
+#[test]
+fn headers_with_a_method_prints_a_dpop_token_and_a_proof_a_resource_server_accepts_once() {
+    use crate::support::resource_server::{ResourceServer, request};
+    let server = TestServer::start().unwrap();
+    server.add_client("ci", Some("ci-secret"));
+    server.set_dpop(true);
+    server.set_dpop_nonce_required(true);
+    let rs = ResourceServer::start(server.token_checker(), None);
+    let api = rs.url("/api/items");
+    let env = Env::new();
+    env.write_config(&format!(
+        "storage = \"file\"\n\n[[provider]]\nname = \"corp\"\nurl = \"{}\"\nissuer = \"{}\"\n\
+         client_id = \"ci\"\nclient_secret = \"ci-secret\"\ngrant = \"client_credentials\"\n\
+         dpop = true\n",
+        rs.url("/"),
+        server.issuer()
+    ));
+    let headers = |method: &str| -> (String, String) {
+        let out = env.run(
+            &["headers", "--method", method, &format!("{api}?page=2")],
+            "",
+        );
+        let v: serde_json::Value = serde_json::from_str(&out.ok().stdout).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 2, "{out}");
+        let authorization = v["Authorization"].as_str().unwrap().to_string();
+        assert!(authorization.starts_with("DPoP "), "{out}");
+        (authorization, v["DPoP"].as_str().unwrap().to_string())
+    };
+    let send = |method: &str, (authorization, proof): &(String, String)| {
+        request(
+            method,
+            &api,
+            &[("Authorization", authorization), ("DPoP", proof)],
+        )
+        .0
+    };
+
+    let get = headers("GET");
+    let token_requests = server.count("client_credentials");
+    assert_eq!(send("GET", &get), 200, "{:?}", rs.outcomes());
+    assert_eq!(send("GET", &get), 401, "a replayed proof");
+    let post = headers("post");
+    assert_ne!(post.1, get.1, "a fresh proof for each request");
+    assert_eq!(post.0, get.0, "the same token");
+    assert_eq!(send("GET", &post), 401, "a POST's proof for a GET");
+    let post = headers("POST");
+    assert_eq!(send("POST", &post), 200, "{:?}", rs.outcomes());
+    assert_eq!(
+        server.count("client_credentials"),
+        token_requests,
+        "token and key reused"
+    );
+
+    let bare = env.run(&["headers", &api], "");
+    bare.fails();
+    assert_eq!(bare.stdout, "", "{bare}");
+    assert!(bare.stderr.contains("dpop = true"), "{bare}");
+    let bad = env.run(&["headers", "--method", "G E T", &api], "");
+    assert_eq!(bad.code, Some(2), "{bad}");
+}
