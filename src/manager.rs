@@ -20,6 +20,7 @@ use crate::token::{self, Credential, Token};
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a process waits for another one's refresh or login.
@@ -75,7 +76,7 @@ pub struct Manager<'p> {
 #[derive(Debug)]
 pub struct Bound {
     pub fetched: Fetched,
-    pub key: Rc<dpop::Key>,
+    pub key: Arc<dpop::Key>,
 }
 
 impl<'p> Manager<'p> {
@@ -190,15 +191,15 @@ impl<'p> Manager<'p> {
     /// The DPoP key for the tokens under `key`, made and kept now when
     /// there is none. Called under the key's lock, so two processes never
     /// make two keys.
-    fn dpop_key(&self, key: &CacheKey) -> Result<Rc<dpop::Key>> {
+    fn dpop_key(&self, key: &CacheKey) -> Result<Arc<dpop::Key>> {
         if let Some(k) = self.stored_dpop_key(key)? {
-            return Ok(Rc::new(k));
+            return Ok(Arc::new(k));
         }
         let k = dpop::Key::generate()?;
         crate::debug!("made a DPoP key (jkt {})", k.thumbprint());
         self.store
             .save(&Manager::dpop_key_entry(key), &k.to_stored())?;
-        Ok(Rc::new(k))
+        Ok(Arc::new(k))
     }
 
     /// The cached token, if any. A corrupt entry reads as none.
@@ -302,7 +303,7 @@ impl<'p> Manager<'p> {
         hint: Option<&Secret>,
         which: Credential,
         step_up: Option<&StepUp>,
-    ) -> Result<(Fetched, Option<Rc<dpop::Key>>)> {
+    ) -> Result<(Fetched, Option<Arc<dpop::Key>>)> {
         let Binding {
             provider, account, ..
         } = binding;
@@ -324,7 +325,7 @@ impl<'p> Manager<'p> {
         let key = Manager::key(binding);
         let seen = self.cached(&key)?;
         let stored_key = match provider.dpop {
-            true => self.stored_dpop_key(&key)?.map(Rc::new),
+            true => self.stored_dpop_key(&key)?.map(Arc::new),
             false => None,
         };
         let now = token::now();
@@ -449,7 +450,7 @@ impl<'p> Manager<'p> {
         &self,
         provider: &Provider,
         meta: &Metadata,
-        dpop_key: Option<&Rc<dpop::Key>>,
+        dpop_key: Option<&Arc<dpop::Key>>,
     ) -> Result<Option<dpop::Proofs>> {
         let Some(key) = dpop_key else {
             return Ok(None);
@@ -469,7 +470,7 @@ impl<'p> Manager<'p> {
             self.nonces.remember(endpoint, &nonce);
         }
         Ok(Some(dpop::Proofs {
-            key: Rc::clone(key),
+            key: Arc::clone(key),
             nonces: Rc::clone(&self.nonces),
         }))
     }

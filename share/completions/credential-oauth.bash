@@ -20,6 +20,12 @@ _credential_oauth() {
     fi
     case $command in
     token) COMPREPLY=($(compgen -W "--header --help" -- "$cur")) ;;
+    headers)
+        case $prev in
+        --method) COMPREPLY=($(compgen -W "GET POST PUT PATCH DELETE" -- "$cur")) ;;
+        *) COMPREPLY=($(compgen -W "--method --help" -- "$cur")) ;;
+        esac
+        ;;
     logout) COMPREPLY=($(compgen -W "--all --help" -- "$cur")) ;;
     init)
         case $prev in

@@ -23,6 +23,7 @@ complete -c credential-oauth -n "not __fish_seen_subcommand_from $commands" -a g
 complete -c credential-oauth -n "not __fish_seen_subcommand_from $commands" -a store -d 'git credential protocol'
 complete -c credential-oauth -n "not __fish_seen_subcommand_from $commands" -a erase -d 'git credential protocol'
 complete -c credential-oauth -n "__fish_seen_subcommand_from token" -l header -d 'print "Bearer <token>"'
+complete -c credential-oauth -n "__fish_seen_subcommand_from headers" -l method -x -a 'GET POST PUT PATCH DELETE' -d 'a DPoP proof for this HTTP method'
 complete -c credential-oauth -n "__fish_seen_subcommand_from logout" -l all -d 'every cached token'
 complete -c credential-oauth -n "__fish_seen_subcommand_from init" -l preset -x -a 'github gitlab bitbucket codeberg gitea forgejo'
 complete -c credential-oauth -n "__fish_seen_subcommand_from init" -l issuer -x

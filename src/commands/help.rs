@@ -44,7 +44,9 @@ the CLI config, and this binary as terraform-credentials-oauth in
 ~/.terraform.d/plugins; Terraform runs it with get | store | forget HOST
 
 MCP clients (AI agents' remote tool servers, per the MCP authorization spec):
-  headers URL   print {\"Authorization\":\"Bearer <token>\"} for URL (a headers helper)
+  headers [--method METHOD] URL
+                print {\"Authorization\":\"Bearer <token>\"} for URL (a headers helper);
+                for a dpop = true provider, with --method, a DPoP token and proof
   mcp URL       a stdio server that bridges to the Streamable HTTP server at URL
 
 commands:

@@ -13,8 +13,13 @@
 //! thread touches (it may talk to a person): a request thread that meets a
 //! 401 or a 403 `insufficient_scope` asks the main thread, waits, and
 //! retries once. Nothing but JSON-RPC goes to stdout.
+//!
+//! A DPoP-bound token (`dpop = true`, RFC 9449) goes with a proof made for
+//! each HTTP request (its method, the URL, the time, the token); the
+//! server's `DPoP-Nonce` is kept and carried by the next proofs, and a
+//! `use_dpop_nonce` refusal is answered by one retry with it (§9).
 
-use super::resource::{Access, challenge_error};
+use super::resource::{Access, Credential, challenge_error};
 use crate::context::Context;
 use crate::error::Result;
 use crate::http::Method;
@@ -59,7 +64,9 @@ struct Shared {
     out: Mutex<Box<dyn Write + Send>>,
     session: Mutex<Option<String>>,
     protocol_version: Mutex<Option<String>>,
-    token: Mutex<Option<Secret>>,
+    token: Mutex<Option<Credential>>,
+    /// The nonce the server asks DPoP proofs to carry (RFC 9449 §9).
+    dpop_nonce: Mutex<Option<String>>,
     /// A GET stream was tried already.
     listening: Mutex<bool>,
 }
@@ -113,6 +120,7 @@ pub fn bridge(
         session: Mutex::new(None),
         protocol_version: Mutex::new(None),
         token: Mutex::new(token),
+        dpop_nonce: Mutex::new(None),
         listening: Mutex::new(false),
     });
     let (tx, rx) = mpsc::channel();
@@ -203,7 +211,7 @@ fn renew(
     refusal: Refusal,
     presented: Option<Secret>,
 ) -> Result<()> {
-    let current = lock(&shared.token).clone();
+    let current = lock(&shared.token).as_ref().map(|c| c.token().clone());
     if current.is_some() && current != presented {
         return Ok(());
     }
@@ -219,7 +227,7 @@ fn renew(
 /// 403 `insufficient_scope` gets one new token and one retry each.
 fn deliver(shared: &Arc<Shared>, line: &Line, tx: &Sender<Event>) {
     let body = serde_json::to_vec(&line.value).unwrap_or_default();
-    let (mut renewed, mut stepped_up) = (false, false);
+    let (mut renewed, mut stepped_up, mut nonce_given) = (false, false, false);
     loop {
         let token = lock(&shared.token).clone();
         let answer = match shared.http.send(
@@ -231,7 +239,20 @@ fn deliver(shared: &Arc<Shared>, line: &Line, tx: &Sender<Event>) {
             Ok(a) => a,
             Err(e) => return fail(shared, line, &e.to_string()),
         };
+        let new_nonce = note_nonce(shared, &answer);
         let wwwauth = answer.all("www-authenticate");
+        // RFC 9449 §9: the proof lacked the server's nonce, which came
+        // with the refusal: once more, with it. Not a refused token.
+        if answer.status == 401
+            && matches!(token, Some(Credential::Dpop { .. }))
+            && challenge_error(&wwwauth, "use_dpop_nonce")
+            && new_nonce
+            && !nonce_given
+        {
+            crate::debug!("the server asks for its DPoP nonce; sending the request again");
+            nonce_given = true;
+            continue;
+        }
         let refusal = match answer.status {
             401 if !renewed => {
                 renewed = true;
@@ -247,7 +268,7 @@ fn deliver(shared: &Arc<Shared>, line: &Line, tx: &Sender<Event>) {
         let (reply, wait) = mpsc::channel();
         let asked = tx.send(Event::Auth {
             refusal,
-            presented: token,
+            presented: token.map(|c| c.token().clone()),
             reply,
         });
         match (asked, wait.recv()) {
@@ -259,12 +280,16 @@ fn deliver(shared: &Arc<Shared>, line: &Line, tx: &Sender<Event>) {
 }
 
 /// The headers of a POST of `line`.
-fn headers(shared: &Shared, line: &Line, token: Option<&Secret>) -> Vec<(&'static str, String)> {
+fn headers(
+    shared: &Shared,
+    line: &Line,
+    token: Option<&Credential>,
+) -> Vec<(&'static str, String)> {
     let mut h = vec![
         ("Content-Type", "application/json".to_string()),
         ("Accept", ACCEPT.to_string()),
     ];
-    h.extend(common_headers(shared, token));
+    h.extend(common_headers(shared, "POST", token));
     let initialize = line.method.as_deref() == Some("initialize");
     // MCP 2026-07-28: a request names its revision in `_meta`, and the
     // headers mirror it with its method and, for tools/call, prompts/get
@@ -298,12 +323,21 @@ fn headers(shared: &Shared, line: &Line, token: Option<&Secret>) -> Vec<(&'stati
     h
 }
 
-/// Authorization, session and protocol version: what every request of
+/// Authorization (with a DPoP proof for this request, `method` to the
+/// server's URL), session and protocol version: what every request of
 /// the session carries.
-fn common_headers(shared: &Shared, token: Option<&Secret>) -> Vec<(&'static str, String)> {
+fn common_headers(
+    shared: &Shared,
+    method: &str,
+    token: Option<&Credential>,
+) -> Vec<(&'static str, String)> {
     let mut h = Vec::new();
     if let Some(t) = token {
-        h.push(("Authorization", format!("Bearer {}", t.expose())));
+        let nonce = lock(&shared.dpop_nonce).clone();
+        match t.headers(method, &shared.url, nonce.as_deref()) {
+            Ok(auth) => h.extend(auth),
+            Err(e) => crate::debug!("no Authorization: {e}"),
+        }
     }
     if let Some(id) = lock(&shared.session).as_ref() {
         h.push(("Mcp-Session-Id", id.clone()));
@@ -312,6 +346,25 @@ fn common_headers(shared: &Shared, token: Option<&Secret>) -> Vec<(&'static str,
         h.push(("MCP-Protocol-Version", v.clone()));
     }
     h
+}
+
+/// Keep the `DPoP-Nonce` an answer carries (RFC 9449 §9: the server may
+/// send a new one with any answer) for the next proofs; `true` when it is
+/// new. Only a nonce: 1*NQCHAR (§8.1), and short.
+fn note_nonce(shared: &Shared, answer: &Streaming) -> bool {
+    let nqchar = |b: u8| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E);
+    let Some(nonce) = answer
+        .header("dpop-nonce")
+        .filter(|n| !n.is_empty() && n.len() <= 1024 && n.bytes().all(nqchar))
+    else {
+        return false;
+    };
+    let mut kept = lock(&shared.dpop_nonce);
+    if kept.as_deref() == Some(nonce) {
+        return false;
+    }
+    *kept = Some(nonce.to_string());
+    true
 }
 
 /// Visible ASCII only: what a server hands us goes into headers only then.
@@ -454,7 +507,7 @@ fn listen(shared: &Arc<Shared>) {
     std::thread::spawn(move || {
         let token = lock(&shared.token).clone();
         let mut headers = vec![("Accept", "text/event-stream".to_string())];
-        headers.extend(common_headers(&shared, token.as_ref()));
+        headers.extend(common_headers(&shared, "GET", token.as_ref()));
         let answer = match shared
             .http
             .send(Method::Get, &shared.url, headers, Vec::new())
@@ -487,7 +540,7 @@ fn end_session(shared: &Shared) {
     match shared.http.send(
         Method::Delete,
         &shared.url,
-        common_headers(shared, token.as_ref()),
+        common_headers(shared, "DELETE", token.as_ref()),
         Vec::new(),
     ) {
         Ok(a) => crate::debug!("session ended (HTTP {})", a.status),
@@ -511,13 +564,15 @@ mod tests {
             session: Mutex::new(Some("s-1".into())),
             protocol_version: Mutex::new(Some("2025-06-18".into())),
             token: Mutex::new(None),
+            dpop_nonce: Mutex::new(None),
             listening: Mutex::new(false),
         }
     }
 
     fn sent(line: &str, token: Option<&str>) -> Vec<(&'static str, String)> {
         let line = Line::parse(line.as_bytes()).unwrap();
-        headers(&shared(), &line, token.map(Secret::new).as_ref())
+        let token = token.map(|t| Credential::Bearer(Secret::new(t)));
+        headers(&shared(), &line, token.as_ref())
     }
 
     fn get<'a>(h: &'a [(&'static str, String)], name: &str) -> Option<&'a str> {
@@ -542,6 +597,41 @@ mod tests {
             "initialize negotiates it"
         );
         assert_eq!(get(&init, "Authorization"), None);
+    }
+
+    /// RFC 9449 §7.1, §9: a DPoP-bound token goes as `DPoP`, with a proof
+    /// for each request's own method and the server's nonce.
+    #[test]
+    fn a_bound_token_goes_with_a_proof_per_request_carrying_the_servers_nonce() {
+        use base64::Engine;
+        let claims = |jwt: &str| -> Value {
+            let part = jwt.split('.').nth(1).unwrap();
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap();
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        let shared = shared();
+        *lock(&shared.dpop_nonce) = Some("n-1".into());
+        let token = Credential::Dpop {
+            token: Secret::new("at-1"),
+            key: Arc::new(crate::grant::dpop::Key::generate().unwrap()),
+        };
+        let line = Line::parse(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).unwrap();
+        let post = headers(&shared, &line, Some(&token));
+        assert_eq!(get(&post, "Authorization"), Some("DPoP at-1"));
+        let posted = claims(get(&post, "DPoP").unwrap());
+        assert_eq!(posted["htm"], "POST");
+        assert_eq!(posted["htu"], "https://mcp.example/mcp");
+        assert_eq!(posted["nonce"], "n-1");
+        assert_eq!(
+            posted["ath"],
+            crate::grant::dpop::ath(&Secret::new("at-1")).as_str()
+        );
+        let stream = common_headers(&shared, "GET", Some(&token));
+        let got = claims(get(&stream, "DPoP").unwrap());
+        assert_eq!(got["htm"], "GET");
+        assert_ne!(got["jti"], posted["jti"]);
     }
 
     #[test]

@@ -11,11 +11,16 @@
 //! `insufficient_user_authentication` (RFC 9470: a token from a login
 //! with the acr values and `max_age` asked for) and 403
 //! `insufficient_scope` (one login for the union of the scopes).
+//!
+//! A `dpop = true` provider's token comes as a [`Credential::Dpop`] with
+//! the key it is bound to: each request to the server then carries a
+//! proof of its own (RFC 9449 §7).
 
 use crate::config::Provider;
 use crate::context::Context;
 use crate::discovery::{self, resource_server};
 use crate::error::{Error, Result};
+use crate::grant::dpop;
 use crate::http::challenge::StepUp;
 use crate::http::stream::ResourceHttp;
 use crate::http::{Http, Method, Transport};
@@ -25,6 +30,56 @@ use crate::secret::Secret;
 use crate::token::Token;
 use std::sync::Arc;
 use url::Url;
+
+/// What a request to the server carries: a bearer token, or a DPoP-bound
+/// token and the key that signs each request's proof.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Bearer(Secret),
+    Dpop { token: Secret, key: Arc<dpop::Key> },
+}
+
+impl PartialEq for Credential {
+    /// The same token: keys go with tokens.
+    fn eq(&self, other: &Credential) -> bool {
+        self.token() == other.token()
+    }
+}
+
+impl Credential {
+    pub fn token(&self) -> &Secret {
+        match self {
+            Credential::Bearer(token) | Credential::Dpop { token, .. } => token,
+        }
+    }
+
+    /// The headers of one request, `method` to `url`: `Authorization:
+    /// Bearer`, or `Authorization: DPoP` and a fresh `DPoP` proof for
+    /// exactly that request, with the server's `nonce` when it gave one
+    /// (RFC 9449 §7.1, §9).
+    pub fn headers(
+        &self,
+        method: &str,
+        url: &Url,
+        nonce: Option<&str>,
+    ) -> Result<Vec<(&'static str, String)>> {
+        Ok(match self {
+            Credential::Bearer(token) => {
+                vec![("Authorization", format!("Bearer {}", token.expose()))]
+            }
+            Credential::Dpop { token, key } => {
+                let proof = key.proof(method, url, nonce, Some(token), crate::token::now())?;
+                vec![
+                    (
+                        "Authorization",
+                        format!("{} {}", dpop::TOKEN_TYPE, token.expose()),
+                    ),
+                    ("DPoP", proof.expose().to_string()),
+                ]
+            }
+        })
+    }
+}
 
 /// The token for one resource server, and how it was found.
 pub struct Access<'c, 'p> {
@@ -107,38 +162,31 @@ impl<'c, 'p> Access<'c, 'p> {
             .map(Some)
     }
 
-    /// For a `dpop = true` provider: its token and a fresh proof for one
-    /// request, `method` to `target` (RFC 9449 §4.2: `htm`, `htu`, `iat`,
-    /// a new `jti`, `ath`); `None` for a bearer provider, or none known.
-    pub fn dpop(&self, method: &str, target: &Url) -> Result<Option<(Secret, Secret)>> {
-        let Some(binding) = self.binding.as_ref().filter(|b| b.provider.dpop) else {
-            return Ok(None);
-        };
-        let bound = self
-            .manager()?
-            .dpop_token(binding, None)
-            .map_err(|e| self.named(e))?;
-        let token = bound.fetched.token.access_token;
-        let proof = bound
-            .key
-            .proof(method, target, None, Some(&token), crate::token::now())?;
-        Ok(Some((token, proof)))
-    }
-
     /// The token while a provider is known: cached, refreshed or obtained.
     /// `None` when none is known yet: the server must be asked first.
-    pub fn token(&self) -> Result<Option<Secret>> {
+    pub fn token(&self) -> Result<Option<Credential>> {
         match &self.binding {
-            Some(b) => self.fetch(b).map(Some),
+            Some(b) => self.fetch(b, None).map(Some),
             None => Ok(None),
         }
     }
 
-    fn fetch(&self, binding: &Binding) -> Result<Secret> {
-        match self.manager()?.token(binding) {
-            Ok(f) => Ok(f.token.access_token),
-            Err(e) => Err(self.named(e)),
-        }
+    /// The token for `binding`, meeting `step_up` when a server asked for
+    /// one: a bearer token, or a DPoP-bound one with its key.
+    fn fetch(&self, binding: &Binding, step_up: Option<&StepUp>) -> Result<Credential> {
+        let manager = self.manager()?;
+        let fetched = match binding.provider.dpop {
+            true => manager
+                .dpop_token(binding, step_up)
+                .map(|b| Credential::Dpop {
+                    token: b.fetched.token.access_token,
+                    key: b.key,
+                }),
+            false => manager
+                .token_for_challenge(binding, None, step_up)
+                .map(|f| Credential::Bearer(f.token.access_token)),
+        };
+        fetched.map_err(|e| self.named(e))
     }
 
     /// "Run `credential-oauth login URL`" names the URL the person typed,
@@ -161,7 +209,7 @@ impl<'c, 'p> Access<'c, 'p> {
         &mut self,
         wwwauth: &[String],
         presented: Option<&Secret>,
-    ) -> Result<Secret> {
+    ) -> Result<Credential> {
         let binding = match &self.binding {
             Some(b) => b.clone(),
             None => {
@@ -175,26 +223,20 @@ impl<'c, 'p> Access<'c, 'p> {
         // it) answers, and the refused one stays for other requests.
         if let Some(step_up) = StepUp::from_challenges(wwwauth) {
             crate::debug!("{}: the server asks for a stronger login", self.url);
-            return match self
-                .manager()?
-                .token_for_challenge(&binding, None, Some(&step_up))
-            {
-                Ok(f) => Ok(f.token.access_token),
-                Err(e) => Err(self.named(e)),
-            };
+            return self.fetch(&binding, Some(&step_up));
         }
         if let Some(old) = presented {
             crate::debug!("{}: the server refused the token", self.url);
             self.manager()?.rejected(&binding, old)?;
         }
-        self.fetch(&binding)
+        self.fetch(&binding, None)
     }
 
     /// The server answered 403 `insufficient_scope` naming the scope it
     /// wants: one token for the scopes held and those named together (a
     /// login, unless one is cached for exactly that). The scopes taken
     /// from a challenge are RFC 6749 scope tokens, and few.
-    pub fn insufficient_scope(&mut self, wwwauth: &[String]) -> Result<Secret> {
+    pub fn insufficient_scope(&mut self, wwwauth: &[String]) -> Result<Credential> {
         let Some(binding) = self.binding.clone() else {
             return Err(Error::Refused(format!(
                 "{}: refused for lack of scope before any token was sent",
@@ -222,7 +264,7 @@ impl<'c, 'p> Access<'c, 'p> {
             provider: Arc::new(provider),
             ..binding
         };
-        let token = self.fetch(&stepped)?;
+        let token = self.fetch(&stepped, None)?;
         self.binding = Some(stepped);
         Ok(token)
     }
@@ -304,12 +346,13 @@ pub fn login(url: &str, ctx: &Context) -> Result<()> {
     Ok(())
 }
 
-/// Whether `wwwauth` is a Bearer challenge with `error="<code>"`.
+/// Whether `wwwauth` is a Bearer (or, for a DPoP-bound token, DPoP,
+/// RFC 9449 §7.1) challenge with `error="<code>"`.
 pub fn challenge_error(wwwauth: &[String], code: &str) -> bool {
     wwwauth
         .iter()
         .filter_map(|v| crate::http::challenge::Challenge::parse(v))
-        .any(|c| c.is("Bearer") && c.param("error") == Some(code))
+        .any(|c| (c.is("Bearer") || c.is(dpop::TOKEN_TYPE)) && c.param("error") == Some(code))
 }
 
 fn parse_url(s: &str) -> Result<Url> {

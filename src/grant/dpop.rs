@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use url::Url;
 
 /// RFC 9449 §5: the `token_type` of a bound token, and the scheme it is
@@ -251,7 +252,8 @@ fn origin_of(url: &Url) -> String {
 /// bound to, and the nonces servers gave.
 #[derive(Debug, Clone)]
 pub struct Proofs {
-    pub key: Rc<Key>,
+    /// Shared with the threads of a caller that sends a proof per request.
+    pub key: Arc<Key>,
     pub nonces: Rc<Nonces>,
 }
 
@@ -431,13 +433,13 @@ mod tests {
     }
 
     /// A confidential client proving possession of a new key, and the key.
-    fn dpop_client() -> (crate::grant::Client, Rc<Key>, Rc<Nonces>) {
-        let key = Rc::new(Key::generate().unwrap());
+    fn dpop_client() -> (crate::grant::Client, Arc<Key>, Rc<Nonces>) {
+        let key = Arc::new(Key::generate().unwrap());
         let nonces = Rc::new(Nonces::default());
         let mut client =
             crate::grant::examples::confidential(crate::config::AuthMethod::ClientSecretBasic);
         client.dpop = Some(Proofs {
-            key: Rc::clone(&key),
+            key: Arc::clone(&key),
             nonces: Rc::clone(&nonces),
         });
         (client, key, nonces)
