@@ -10,12 +10,17 @@ const URL: &str = "https://git.example.com/";
 /// A client-credentials provider `corp` for [`URL`] with `dpop = true`,
 /// at a server that announces DPoP and wants its nonce in every proof.
 fn dpop_env(server: &TestServer) -> Env {
+    dpop_env_for(server, URL)
+}
+
+/// [`dpop_env`] for a provider serving `url`.
+fn dpop_env_for(server: &TestServer, url: &str) -> Env {
     server.add_client("ci", Some("ci-secret"));
     server.set_dpop(true);
     server.set_dpop_nonce_required(true);
     let env = Env::new();
     env.write_config(&format!(
-        "storage = \"file\"\n\n[[provider]]\nname = \"corp\"\nurl = \"{URL}\"\nissuer = \"{}\"\n\
+        "storage = \"file\"\n\n[[provider]]\nname = \"corp\"\nurl = \"{url}\"\nissuer = \"{}\"\n\
          client_id = \"ci\"\nclient_secret = \"ci-secret\"\ngrant = \"client_credentials\"\n\
          dpop = true\n",
         server.issuer()
@@ -351,4 +356,159 @@ fn headers_with_a_method_prints_a_dpop_token_and_a_proof_a_resource_server_accep
     assert!(bare.stderr.contains("dpop = true"), "{bare}");
     let bad = env.run(&["headers", "--method", "G E T", &api], "");
     assert_eq!(bad.code, Some(2), "{bad}");
+}
+
+/// `headers --method METHOD URL`: what a request to URL sends, as the
+/// helper prints it.
+fn headers_for(env: &Env, method: &str, url: &str) -> serde_json::Map<String, serde_json::Value> {
+    let out = env.run(&["headers", "--method", method, url], "");
+    out.ok();
+    assert_eq!(out.stdout.lines().count(), 1, "{out}");
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
+/// `(status, challenge)` of a request with the headers `headers --method` gave.
+fn send_with(
+    method: &str,
+    url: &str,
+    headers: &serde_json::Map<String, serde_json::Value>,
+) -> (u16, Option<String>) {
+    let pairs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str().unwrap()))
+        .collect();
+    crate::support::resource_server::request(method, url, &pairs)
+}
+
+#[test]
+fn a_stale_bound_token_is_refreshed_with_a_proof_by_the_same_key() {
+    use crate::support::resource_server::ResourceServer;
+    let server = TestServer::start().unwrap();
+    server.set_client_credentials_refresh(true);
+    // Shorter than the helper's 60 s margin: every run renews it.
+    server.set_token_lifetime(Some(30));
+    let rs = ResourceServer::start(server.token_checker(), None);
+    let env = dpop_env_for(&server, &rs.url("/"));
+    let url = rs.url("/api");
+    let first = headers_for(&env, "GET", &url);
+    let second = headers_for(&env, "GET", &url);
+    assert_ne!(second["Authorization"], first["Authorization"]);
+    assert_eq!(server.count("refresh_token"), 1);
+    assert_eq!(server.count("token_without_dpop"), 0);
+    assert_eq!(
+        send_with("GET", &url, &second).0,
+        200,
+        "{:?}",
+        rs.outcomes()
+    );
+    let jkts = server.proof_thumbprints();
+    assert!(
+        jkts.len() >= 2 && jkts.iter().all(|j| *j == jkts[0]),
+        "{jkts:?}"
+    );
+}
+
+/// The MCP bridge with a DPoP-bound token: every request carries a proof
+/// of its own, which a server checks for real, and the server's nonce is
+/// asked for once and then carried.
+#[test]
+fn the_mcp_bridge_sends_a_proof_per_request_and_honours_the_servers_nonce() {
+    use crate::support::fake_mcp::{Answer, FakeMcp};
+    use oauth_test_server::dpop::{Expected, Replays, verify};
+    use std::io::{BufRead, Write};
+    let server = TestServer::start().unwrap();
+    let checker = server.token_checker();
+    let replays = Replays::default();
+    let port = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+    let url_of = std::sync::Arc::clone(&port);
+    let fake = FakeMcp::start(move |got| {
+        let refuse = |code: &str| {
+            Answer::status(401)
+                .with_header("WWW-Authenticate", &format!("DPoP error=\"{code}\""))
+                .with_header("DPoP-Nonce", "rs-nonce-1")
+        };
+        let Some(token) = got
+            .header("Authorization")
+            .and_then(|a| a.strip_prefix("DPoP "))
+        else {
+            return refuse("invalid_token");
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let url = format!("{}{}", url_of.get().unwrap(), got.path);
+        let checked = verify(
+            got.header("DPoP").unwrap_or_default(),
+            &Expected {
+                method: &got.method,
+                url: &url,
+                access_token: Some(token),
+                nonce: Some("rs-nonce-1"),
+                now,
+            },
+        );
+        match checked {
+            Err(r) => return refuse(r.error),
+            Ok(v) if !replays.first_use(&v.jti) => return refuse("invalid_dpop_proof"),
+            Ok(v) if checker.bound_key(token).as_deref() != Some(v.jkt.as_str()) => {
+                return refuse("invalid_token");
+            }
+            Ok(_) => {}
+        }
+        let body = got.json();
+        match body["method"].as_str() {
+            Some("initialize") => Answer::json(&serde_json::json!({"jsonrpc": "2.0", "id": 1,
+                "result": {"protocolVersion": "2025-06-18", "capabilities": {},
+                "serverInfo": {"name": "dpop", "version": "1"}}})),
+            Some("notifications/initialized") => Answer::status(202),
+            Some(_) => Answer::json(&serde_json::json!({"jsonrpc": "2.0", "id": body["id"],
+                "result": {"content": []}})),
+            None => Answer::status(400),
+        }
+    });
+    port.set(fake.url.trim_end_matches("/mcp").to_string())
+        .unwrap();
+    let env = dpop_env_for(&server, &format!("{}/", fake.url.trim_end_matches("/mcp")));
+    let mut cmd = env.command(BIN);
+    cmd.args(["mcp", &fake.url])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    writeln!(stdin, "{INIT}").unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut answers = Vec::new();
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    answers.push(line.clone());
+    for id in 2..4 {
+        writeln!(
+            stdin,
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{}}}}}}"#
+        )
+        .unwrap();
+        line.clear();
+        stdout.read_line(&mut line).unwrap();
+        answers.push(line.clone());
+    }
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    for (i, answer) in answers.iter().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(answer).unwrap();
+        assert!(v.get("result").is_some(), "answer {i}: {answer}");
+    }
+    let got = fake.got();
+    // One refusal for the nonce, then every request proved itself anew.
+    let proofs: Vec<&str> = got.iter().filter_map(|g| g.header("DPoP")).collect();
+    assert_eq!(proofs.len(), got.len());
+    assert_eq!(got.len(), 4, "{got:?}");
+    let mut unique = proofs.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), proofs.len(), "no proof sent twice");
+    assert_eq!(server.proof_thumbprints().len(), 1, "one token");
 }
