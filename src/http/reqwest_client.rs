@@ -52,28 +52,38 @@ fn with_env_proxies(builder: reqwest::blocking::ClientBuilder) -> reqwest::block
     builder
 }
 
+/// The reqwest client every policy sends through: the ring provider, a
+/// bounded `SSL_CERT_FILE`, the environment's proxies (never for
+/// loopback), `ca_file` added to the roots, `timeout` for each wait and
+/// no redirect followed.
+fn client(transport: &Transport, timeout: Duration) -> Result<reqwest::blocking::Client> {
+    // Several crates may pull in a provider; ours is ring. An error here
+    // means one is already installed, which is just as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    check_cert_file_env()?;
+    let mut builder = with_env_proxies(reqwest::blocking::Client::builder());
+    if let Some(path) = &transport.ca_file {
+        builder = builder.tls_certs_merge(read_ca_file(path)?);
+    }
+    builder
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Local(format!("cannot set up HTTP client: {}", one_line(&e))))
+}
+
 impl Http {
     /// Build the client. This is the expensive part (TLS roots, a runtime
     /// thread), so it is done only when a request is about to be sent.
     pub fn new(transport: &Transport) -> Result<Http> {
-        // Several crates may pull in a provider; ours is ring. An error here
-        // means one is already installed, which is just as good.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         // Bounded there: 1e20 used to overflow Duration::from_secs_f64 and abort.
         let timeout =
             crate::env::seconds_from("CREDENTIAL_OAUTH_HTTP_TIMEOUT").unwrap_or(DEFAULT_TIMEOUT);
-        check_cert_file_env()?;
-        let mut builder = with_env_proxies(reqwest::blocking::Client::builder());
-        if let Some(path) = &transport.ca_file {
-            builder = builder.tls_certs_merge(read_ca_file(path)?);
-        }
-        let client = builder
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::Local(format!("cannot set up HTTP client: {}", one_line(&e))))?;
-        Ok(Http::with_client(client, transport.allow_insecure_http))
+        Ok(Http::with_client(
+            client(transport, timeout)?,
+            transport.allow_insecure_http,
+        ))
     }
 }
 
@@ -86,23 +96,11 @@ impl ResourceHttp {
     /// wait is [`RESOURCE_TIMEOUT`] (or `CREDENTIAL_OAUTH_HTTP_TIMEOUT` when
     /// longer).
     pub fn new(transport: &Transport) -> Result<ResourceHttp> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let timeout = crate::env::seconds_from("CREDENTIAL_OAUTH_HTTP_TIMEOUT")
             .unwrap_or(RESOURCE_TIMEOUT)
             .max(DEFAULT_TIMEOUT);
-        check_cert_file_env()?;
-        let mut builder = with_env_proxies(reqwest::blocking::Client::builder());
-        if let Some(path) = &transport.ca_file {
-            builder = builder.tls_certs_merge(read_ca_file(path)?);
-        }
-        let client = builder
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::Local(format!("cannot set up HTTP client: {}", one_line(&e))))?;
         Ok(ResourceHttp::with_client(
-            client,
+            client(transport, timeout)?,
             transport.allow_insecure_http,
         ))
     }

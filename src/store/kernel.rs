@@ -101,24 +101,9 @@ impl Ring {
         };
         let mut buffer = vec![0u8; 4096];
         loop {
-            let len = match sys::keyctl(
-                libc::KEYCTL_READ,
-                id as libc::c_ulong,
-                buffer.as_mut_ptr() as libc::c_ulong,
-                buffer.len() as libc::c_ulong,
-                0,
-            ) {
-                Ok(len) => len as usize,
-                // Removed between the search and the read.
-                Err(e)
-                    if matches!(
-                        e.raw_os_error(),
-                        Some(libc::ENOKEY | libc::EKEYEXPIRED | libc::EKEYREVOKED)
-                    ) =>
-                {
-                    return Ok(None);
-                }
-                Err(e) => return Err(e),
+            // None: removed between the search and the read.
+            let Some(len) = fill(libc::KEYCTL_READ, id, &mut buffer)? else {
+                return Ok(None);
             };
             if len <= buffer.len() {
                 buffer.truncate(len);
@@ -243,27 +228,36 @@ fn invalidate(id: i32) -> io::Result<bool> {
     }
 }
 
-/// keyctl_describe(3) of the key `id`, if it is still there.
-fn describe_key(id: i32) -> io::Result<Option<String>> {
-    // Room for the longest description (4095 bytes) and the fields before it.
-    let mut buffer = vec![0u8; 4096 + 64];
-    let len = match sys::keyctl(
-        libc::KEYCTL_DESCRIBE,
+/// keyctl(2) `op` (READ, DESCRIBE) of the key `id` into `buffer`: the
+/// length the whole answer needs (more than `buffer` holds when it did not
+/// fit), or `None` when the key is gone (removed, expired, revoked).
+fn fill(op: u32, id: i32, buffer: &mut [u8]) -> io::Result<Option<usize>> {
+    match sys::keyctl(
+        op,
         id as libc::c_ulong,
         buffer.as_mut_ptr() as libc::c_ulong,
         buffer.len() as libc::c_ulong,
         0,
     ) {
-        Ok(len) => len as usize,
+        Ok(len) => Ok(Some(len as usize)),
         Err(e)
             if matches!(
                 e.raw_os_error(),
                 Some(libc::ENOKEY | libc::EKEYEXPIRED | libc::EKEYREVOKED)
             ) =>
         {
-            return Ok(None);
+            Ok(None)
         }
-        Err(e) => return Err(e),
+        Err(e) => Err(e),
+    }
+}
+
+/// keyctl_describe(3) of the key `id`, if it is still there.
+fn describe_key(id: i32) -> io::Result<Option<String>> {
+    // Room for the longest description (4095 bytes) and the fields before it.
+    let mut buffer = vec![0u8; 4096 + 64];
+    let Some(len) = fill(libc::KEYCTL_DESCRIBE, id, &mut buffer)? else {
+        return Ok(None);
     };
     if len > buffer.len() {
         return Err(io::Error::other(
